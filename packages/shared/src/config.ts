@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const list = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Every environment variable the processes read, with its default. */
+const schema = z.object({
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  /** Empty in production; tests set it so that parallel files never share a key or channel. */
+  KEY_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only').default(''),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65535).default(3000),
+  API_TOKENS: list.default([]),
+  ADMIN_USERNAME: z.string().min(1).default('admin'),
+  ADMIN_PASSWORD: z.string().default(''),
+  ALLOW_INSECURE: bool.default(false),
+  WORKER_CONCURRENCY: int(1, 1000).default(10),
+  /** Job types this worker serves; empty means all registered types. */
+  WORKER_TYPES: list.default([]),
+  RESULT_TTL_SECONDS: int(1, 365 * 86400).default(86400),
+  /** How long "this job existed" outlives its record, so an old id answers 410, not 404. */
+  TOMBSTONE_TTL_SECONDS: int(1, 365 * 86400).default(7 * 86400),
+  MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024).default(1048576),
+  MAX_RESULT_BYTES: int(1, 100 * 1024 * 1024).default(1048576),
+  HTTP_ALLOWED_HOSTS: list.default([]),
+  HTTP_MAX_RESPONSE_BYTES: int(1, 100 * 1024 * 1024).default(1048576),
+  SHUTDOWN_GRACE_MS: int(0, 600000).default(10000),
+  /** How often workers look for jobs whose worker died; BullMQ's default is 30 s. */
+  STALLED_INTERVAL_MS: int(500, 600000).default(5000),
+  /** Lock lifetime of an active job; a dead worker's job is recovered after at most this plus the stalled interval. */
+  LOCK_DURATION_MS: int(1000, 600000).default(10000),
+  LIST_LISTENER: bool.default(true),
+  PUBSUB_LISTENER: bool.default(true),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses and freezes the configuration; empty strings count as unset. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.has(host) || host.startsWith('127.');
+}
+
+/** Why the API must not start with this configuration, or null when it may. */
+export function insecureReason(config: Config): string | null {
+  if (config.ALLOW_INSECURE || isLoopbackHost(config.HOST)) return null;
+  const missing = [];
+  if (config.API_TOKENS.length === 0) missing.push('API_TOKENS');
+  if (config.ADMIN_PASSWORD === '') missing.push('ADMIN_PASSWORD');
+  if (missing.length === 0) return null;
+  return `HOST=${config.HOST} is not a loopback address and ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} empty; set ${missing.length > 1 ? 'them' : 'it'} or ALLOW_INSECURE=true`;
+}

@@ -1,0 +1,35 @@
+import type { JobState } from './job-state';
+
+export const eventNames = ['submitted', 'active', 'progress', 'completed', 'failed', 'retrying', 'cancelled'] as const;
+export type JobEventName = (typeof eventNames)[number];
+
+/** One lifecycle change, as published on `jobs:events`. */
+export interface JobEvent {
+  event: JobEventName;
+  id: string;
+  type: string;
+  at: string;
+  state: JobState;
+  /** Position in this job's event log; set by the results store when it records the event. */
+  seq?: string;
+  progress?: unknown;
+  attempt?: number;
+  error?: { name: string; message: string };
+}
+
+export function encodeEvent(e: JobEvent): string {
+  return JSON.stringify(e);
+}
+
+/** Returns null for anything that is not one of our events, so a stray publish cannot crash a subscriber. */
+export function parseEvent(raw: string): JobEvent | null {
+  try {
+    const e = JSON.parse(raw) as Partial<JobEvent>;
+    if (typeof e !== 'object' || e === null) return null;
+    if (typeof e.id !== 'string' || typeof e.type !== 'string') return null;
+    if (!eventNames.includes(e.event as JobEventName)) return null;
+    return e as JobEvent;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import type { JobTypeDefinition } from './definition';
+
+export const hash = {
+  name: 'hash',
+  description: 'Hashes text, optionally re-hashing the digest many times; stands in for CPU-bound work.',
+  input: z.strictObject({
+    text: z.string(),
+    algorithm: z.enum(['sha256', 'sha512', 'md5']).default('sha256'),
+    rounds: z.number().int().min(1).max(1000000).default(1),
+  }),
+} satisfies JobTypeDefinition;

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+const DAY_MS = 86400000;
+
+/** Options a client may pass with a job; every bound is checked before anything is written. */
+export const submitOptionsSchema = z.strictObject({
+  delay: z.number().int().min(0).max(30 * DAY_MS).optional(),
+  /** 1 is the highest priority; BullMQ's limit is 2^21 - 1. */
+  priority: z.number().int().min(1).max(2097151).optional(),
+  attempts: z.number().int().min(1).max(50).default(3),
+  backoff: z
+    .strictObject({
+      type: z.enum(['fixed', 'exponential']),
+      delay: z.number().int().min(0).max(DAY_MS),
+    })
+    .default({ type: 'exponential', delay: 1000 }),
+  /** Per attempt, in milliseconds; none by default. */
+  timeout: z.number().int().min(1).max(DAY_MS).optional(),
+  idempotencyKey: z.string().min(1).max(255).optional(),
+  callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+export type SubmitOptions = z.infer<typeof submitOptionsSchema>;
+
+export const submitBodySchema = z.strictObject({
+  type: z.string().min(1).max(200),
+  data: z.unknown(),
+  options: submitOptionsSchema.default({ attempts: 3, backoff: { type: 'exponential', delay: 1000 } }),
+});
+
+/** What travels inside the BullMQ job: the validated input plus what the worker must know. */
+export interface JobPayload {
+  input: unknown;
+  timeout?: number;
+  callbackUrl?: string;
+}

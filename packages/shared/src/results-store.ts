@@ -1,0 +1,150 @@
+import type { Redis } from 'ioredis';
+import { encodeEvent, type JobEvent } from './events';
+import { isTerminal, recordVersion, type JobState } from './job-state';
+import type { Keyspace } from './keyspace';
+import { UPSERT_LUA } from './lua/upsert';
+
+export interface ErrorInfo {
+  name: string;
+  message: string;
+}
+
+/** The stored view of one job; what clients see through the API. */
+export interface JobRecord {
+  id: string;
+  type: string;
+  state: JobState;
+  progress: unknown;
+  attempts: { made: number; max: number };
+  submittedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  result: unknown;
+  error: ErrorInfo | null;
+  lastError: ErrorInfo | null;
+}
+
+/**
+ * One change to a record. `attempt` is the attempt this write belongs to (1-based;
+ * for "queued again after a failure", the attempt that comes next).
+ */
+export interface RecordWrite {
+  id: string;
+  type: string;
+  state: JobState;
+  attempt: number;
+  fields?: Partial<Omit<JobRecord, 'id' | 'type' | 'state'>>;
+  event?: Omit<JobEvent, 'id' | 'type' | 'state' | 'at'> | null;
+}
+
+export interface ResultsStoreOptions {
+  redis: Redis;
+  keys: Keyspace;
+  resultTtlSeconds: number;
+  tombstoneTtlSeconds: number;
+  /** Events kept per job for SSE resume. */
+  eventLogMax?: number;
+}
+
+type UpsertRedis = Redis & { ajUpsert(...args: (string | number)[]): Promise<number> };
+
+const JSON_FIELDS = ['progress', 'result', 'error', 'lastError'] as const;
+
+function encodeFields(w: RecordWrite): string[] {
+  const out = ['id', w.id, 'type', w.type, 'state', w.state];
+  const f = w.fields ?? {};
+  for (const [k, v] of Object.entries(f)) {
+    if (v === undefined) continue;
+    if (k === 'attempts') {
+      const a = v as JobRecord['attempts'];
+      out.push('made', String(a.made), 'max', String(a.max));
+    } else if ((JSON_FIELDS as readonly string[]).includes(k)) {
+      out.push(k, JSON.stringify(v));
+    } else {
+      out.push(k, String(v ?? ''));
+    }
+  }
+  return out;
+}
+
+function decode(h: Record<string, string>): JobRecord {
+  const json = (k: string) => (h[k] ? JSON.parse(h[k]) : null);
+  return {
+    id: h.id ?? '',
+    type: h.type ?? '',
+    state: h.state as JobState,
+    progress: json('progress') ?? 0,
+    attempts: { made: Number(h.made ?? 0), max: Number(h.max ?? 1) },
+    submittedAt: h.submittedAt || null,
+    startedAt: h.startedAt || null,
+    finishedAt: h.finishedAt || null,
+    result: json('result'),
+    error: json('error'),
+    lastError: json('lastError'),
+  };
+}
+
+export type ResultsStore = ReturnType<typeof createResultsStore>;
+
+/**
+ * The job records in Redis: one hash per job, read in one round trip. Writes go
+ * through one Lua script that drops stale writes, sets the TTLs of a terminal
+ * record, appends to the job's event log and publishes the event, atomically:
+ * a client never sees an event whose state is not yet readable.
+ */
+export function createResultsStore(opts: ResultsStoreOptions) {
+  const { keys } = opts;
+  const redis = opts.redis as UpsertRedis;
+  if (typeof redis.ajUpsert !== 'function') redis.defineCommand('ajUpsert', { numberOfKeys: 3, lua: UPSERT_LUA });
+  const eventLogMax = opts.eventLogMax ?? 200;
+  const eventLogTtl = Math.min(opts.resultTtlSeconds, 3600);
+
+  function args(w: RecordWrite): (string | number)[] {
+    const terminal = isTerminal(w.state);
+    const event = w.event
+      ? encodeEvent({ ...w.event, id: w.id, type: w.type, state: w.state, at: new Date().toISOString() } as JobEvent)
+      : '';
+    return [
+      keys.record(w.id),
+      keys.tombstone(w.id),
+      keys.eventLog(w.id),
+      recordVersion(w.attempt, w.state),
+      terminal ? 1 : 0,
+      opts.resultTtlSeconds,
+      opts.tombstoneTtlSeconds,
+      eventLogTtl,
+      keys.eventsChannel,
+      event,
+      eventLogMax,
+      ...encodeFields(w),
+    ];
+  }
+
+  return {
+    /** Applies one write; false when it was stale (the record is already further on). */
+    async apply(w: RecordWrite): Promise<boolean> {
+      return (await redis.ajUpsert(...args(w))) === 1;
+    },
+
+    /** Applies many writes in one round trip. */
+    async applyMany(writes: RecordWrite[]): Promise<boolean[]> {
+      const pipe = redis.pipeline();
+      for (const w of writes) (pipe as unknown as UpsertRedis).ajUpsert(...args(w));
+      const res = (await pipe.exec()) ?? [];
+      return res.map(([err, v]) => {
+        if (err) throw err;
+        return v === 1;
+      });
+    },
+
+    async read(id: string): Promise<JobRecord | null> {
+      const h = await redis.hgetall(keys.record(id));
+      return h.state ? decode(h) : null;
+    },
+
+    /** For an id with no record: did it exist once (its record expired) or never? */
+    async wasKnown(id: string): Promise<boolean> {
+      return (await redis.exists(keys.tombstone(id))) === 1;
+    },
+  };
+}

@@ -16,9 +16,19 @@ export const bullRetention = {
 export type JobQueue = Queue<JobPayload, unknown, string>;
 
 /** One BullMQ queue per job type, sharing one connection; the caller closes the queues, then the connection. */
-export function createQueues(connection: Redis, keys: Keyspace, types: readonly string[] = jobTypeNames): Map<string, JobQueue> {
+export function createQueues(
+  connection: Redis,
+  keys: Keyspace,
+  onError: (err: Error) => void,
+  types: readonly string[] = jobTypeNames,
+): Map<string, JobQueue> {
   return new Map(
-    types.map((name) => [name, new Queue<JobPayload, unknown, string>(name, { connection, prefix: keys.bullPrefix }) as JobQueue]),
+    types.map((name) => {
+      const q = new Queue<JobPayload, unknown, string>(name, { connection, prefix: keys.bullPrefix }) as JobQueue;
+      // Without a listener BullMQ prints every reconnect failure to stderr.
+      q.on('error', onError);
+      return [name, q];
+    }),
   );
 }
 

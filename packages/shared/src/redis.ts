@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { throttle } from './throttle';
 
 /**
  * - `command`: the API's connection. Fails fast (no offline queue, one retry) so a
@@ -30,14 +31,8 @@ export function createRedis(url: string, role: RedisRole, logger?: RedisLogger, 
     connectionName: name ? `async-jobs:${name}` : undefined,
     lazyConnect: false,
   });
-  let lastLog = 0;
-  redis.on('error', (err: Error) => {
-    // ioredis emits an error for every failed reconnect; one line per 5 s is enough to see it.
-    const now = Date.now();
-    if (now - lastLog < 5000) return;
-    lastLog = now;
-    logger?.warn({ role, err: err.message }, 'redis connection error');
-  });
+  // ioredis emits an error for every failed reconnect; one line per 5 s is enough to see it.
+  redis.on('error', throttle(5000, (err: Error) => logger?.warn({ role, err: err.message }, 'redis connection error')));
   return redis;
 }
 

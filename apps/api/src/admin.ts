@@ -1,0 +1,26 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { isLoopbackHost, type Config, type JobQueue } from '@async-jobs/shared';
+import type { RequestHandler } from 'express';
+import { basicAuth } from './middleware/auth';
+
+export const ADMIN_PATH = '/admin/queues';
+
+/**
+ * Bull Board behind Basic auth. Without a password it is open only when the API is
+ * bound to loopback (local development) or ALLOW_INSECURE says so; main.ts refuses
+ * to start otherwise.
+ */
+export function adminRouter(config: Config, queues: Map<string, JobQueue>): RequestHandler[] {
+  const serverAdapter = new ExpressAdapter().setBasePath(ADMIN_PATH);
+  createBullBoard({
+    queues: [...queues.values()].map((q) => new BullMQAdapter(q)),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'async-jobs' } },
+  });
+  const router = serverAdapter.getRouter() as RequestHandler;
+  if (config.ADMIN_PASSWORD) return [basicAuth(config.ADMIN_USERNAME, config.ADMIN_PASSWORD), router];
+  if (isLoopbackHost(config.HOST) || config.ALLOW_INSECURE) return [router];
+  return [basicAuth(config.ADMIN_USERNAME, '\0never')];
+}

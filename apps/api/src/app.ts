@@ -1,0 +1,63 @@
+import { closeQueues, createKeyspace, createQueues, createResultsStore, throttle, type Config, type Logger } from '@async-jobs/shared';
+import express, { type Express } from 'express';
+import type { Redis } from 'ioredis';
+import { pinoHttp } from 'pino-http';
+import { ADMIN_PATH, adminRouter } from './admin';
+import type { AppContext } from './deps';
+import { errorHandler, notFoundRoute } from './middleware/error-handler';
+import { guard, routeTable } from './routes';
+
+export interface AppDeps {
+  config: Config;
+  /** A 'command' role connection: fails fast when Redis is down. The caller closes it. */
+  redis: Redis;
+  logger: Logger;
+}
+
+export interface App {
+  app: Express;
+  context: AppContext;
+  close(): Promise<void>;
+}
+
+/** Builds the HTTP app around injected connections; opens no socket of its own. */
+export function createApp(deps: AppDeps): App {
+  const { config, redis, logger } = deps;
+  const keys = createKeyspace(config.KEY_NAMESPACE);
+  const store = createResultsStore({
+    redis,
+    keys,
+    resultTtlSeconds: config.RESULT_TTL_SECONDS,
+    tombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
+  });
+  const queues = createQueues(redis, keys, throttle(5000, (err) => logger.warn({ err: err.message }, 'queue connection error')));
+  const context: AppContext = { config, keys, redis, logger, store, queues };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(
+    pinoHttp({
+      logger,
+      quietReqLogger: true,
+      autoLogging: { ignore: (req) => req.url === '/healthz' },
+      // Method, path and status are enough; headers may carry credentials.
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+        err: (err: Error) => ({ message: err.message }),
+      },
+    }),
+  );
+  for (const route of routeTable(context)) app[route.method](route.path, ...guard(context, route));
+  app.use(ADMIN_PATH, ...adminRouter(config, queues));
+  app.use(notFoundRoute);
+  app.use(errorHandler(logger));
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    context,
+    close: () => (closing ??= closeQueues(queues)),
+  };
+}

@@ -1,0 +1,31 @@
+import { HttpError, jobTypeNames, jobTypes, submitBodySchema, type SubmitOptions } from '@async-jobs/shared';
+import { issuesToDetails, validationFailed, type ProblemDetail } from '../middleware/validate';
+
+export interface Submission {
+  type: string;
+  input: unknown;
+  options: SubmitOptions;
+}
+
+type Checked = { ok: true; value: Submission } | { ok: false; error: HttpError; details: ProblemDetail[] };
+
+/** Validates one `{ type, data, options }` with the shared schemas, the same ones the worker uses. */
+export function checkSubmission(body: unknown, prefix: (string | number)[] = []): Checked {
+  const envelope = submitBodySchema.safeParse(body);
+  if (!envelope.success) {
+    const details = issuesToDetails(envelope.error, prefix);
+    return { ok: false, error: validationFailed(details), details };
+  }
+  const { type, data, options } = envelope.data;
+  const def = jobTypes.get(type);
+  if (!def) {
+    const details = [{ path: [...prefix, 'type'].join('.'), message: `unknown job type "${type}"`, knownTypes: jobTypeNames }];
+    return { ok: false, error: new HttpError(400, 'unknown_type', `unknown job type "${type}"`, details), details };
+  }
+  const input = def.input.safeParse(data);
+  if (!input.success) {
+    const details = issuesToDetails(input.error, [...prefix, 'data']);
+    return { ok: false, error: validationFailed(details), details };
+  }
+  return { ok: true, value: { type, input: input.data, options } };
+}

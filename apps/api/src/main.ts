@@ -1,0 +1,66 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import {
+  closeRedis,
+  ConfigError,
+  createLogger,
+  createRedis,
+  insecureReason,
+  loadConfig,
+  redactUrl,
+  type Config,
+} from '@async-jobs/shared';
+import { createApp } from './app';
+
+function load(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+const config = load();
+const logger = createLogger('api', config.LOG_LEVEL);
+const insecure = insecureReason(config);
+if (insecure) {
+  logger.fatal({ host: config.HOST }, `refusing to start: ${insecure}`);
+  process.exit(2);
+}
+
+const redis = createRedis(config.REDIS_URL, 'command', logger, 'api');
+const { app, close } = createApp({ config, redis, logger });
+const server = app.listen(config.PORT, config.HOST);
+await once(server, 'listening');
+const { port } = server.address() as AddressInfo;
+logger.info({ host: config.HOST, port, redis: redactUrl(config.REDIS_URL) }, 'api listening');
+
+let stopping: Promise<void> | undefined;
+async function shutdown(signal: string) {
+  logger.info({ signal }, 'api shutting down');
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  // Open requests (long-polls, streams) get the grace period, then are cut.
+  const timer = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_GRACE_MS);
+  await closed;
+  clearTimeout(timer);
+  const results = await Promise.allSettled([close()]);
+  await closeRedis(redis);
+  for (const r of results) if (r.status === 'rejected') logger.error({ err: r.reason }, 'close step failed');
+  logger.info('api stopped');
+}
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(sig, () => {
+    stopping ??= shutdown(sig).then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,47 @@
+import { HttpError, unavailable, type Logger } from '@async-jobs/shared';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isRedisUnavailable } from './redis-errors';
+
+/** Body-parser failures, by their `type`, as the contract's errors. */
+const parserErrors: Record<string, () => HttpError> = {
+  'entity.parse.failed': () => new HttpError(400, 'invalid_json', 'the body is not valid JSON'),
+  'entity.too.large': () => new HttpError(413, 'payload_too_large', 'the body is larger than the configured limit'),
+  'encoding.unsupported': () => new HttpError(415, 'unsupported_media_type', 'unsupported content encoding'),
+  'charset.unsupported': () => new HttpError(415, 'unsupported_media_type', 'unsupported charset; send UTF-8 JSON'),
+};
+
+function toHttpError(err: unknown): HttpError | null {
+  if (err instanceof HttpError) return err;
+  const type = (err as { type?: unknown })?.type;
+  if (typeof type === 'string' && parserErrors[type]) return parserErrors[type]();
+  if (isRedisUnavailable(err)) return unavailable();
+  return null;
+}
+
+export function sendError(res: Parameters<RequestHandler>[1], e: HttpError): void {
+  for (const [k, v] of Object.entries(e.headers ?? {})) res.setHeader(k, v);
+  const body: { code: string; message: string; details?: unknown[] } = { code: e.code, message: e.message };
+  if (e.details) body.details = e.details;
+  res.status(e.status).json({ error: body });
+}
+
+/** The one place errors become responses; the stack goes to the log, never to the client. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const known = toHttpError(err);
+    if (known) {
+      if (known.status >= 500) logger.warn({ path: req.path, code: known.code, err: (err as Error).message }, 'request failed');
+      sendError(res, known);
+      return;
+    }
+    logger.error({ err, path: req.path }, 'unhandled error');
+    sendError(res, new HttpError(500, 'internal', 'internal error'));
+  };
+}
+
+export const notFoundRoute: RequestHandler = (_req, res) =>
+  sendError(res, new HttpError(404, 'not_found', 'no such route'));

@@ -1,0 +1,15 @@
+import { unavailable } from '@async-jobs/shared';
+import type { Redis } from 'ioredis';
+
+const REDIS_DOWN = /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Command timed out|Reached the max retries|max retries per request|Connection timeout|Socket closed/i;
+
+/** True for the errors ioredis and BullMQ raise when Redis is down or unreachable. */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return err.name === 'MaxRetriesPerRequestError' || REDIS_DOWN.test(err.message);
+}
+
+/** Refuses at once, before writing anything, when the connection is not up. */
+export function assertRedisReady(redis: Redis): void {
+  if (redis.status !== 'ready') throw unavailable();
+}

@@ -1,0 +1,40 @@
+import { HttpError, isTerminal, notFound, toJobResource, type JobRecord } from '@async-jobs/shared';
+import type { Request, Response } from 'express';
+import type { AppContext } from '../deps';
+import { submitJob } from '../jobs/submit';
+import { checkSubmission } from '../jobs/validate-submission';
+
+/** Ids are ours (UUIDs), but accept any sane opaque string; anything else cannot exist. */
+const ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** The record, or 404 for an id never seen and 410 for one whose record expired. */
+export async function loadRecord(ctx: AppContext, id: string): Promise<JobRecord> {
+  if (!ID.test(id)) throw notFound();
+  const record = await ctx.store.read(id);
+  if (record) return record;
+  if (await ctx.store.wasKnown(id)) {
+    throw new HttpError(410, 'expired', 'the job existed, but its record is past RESULT_TTL_SECONDS');
+  }
+  throw notFound();
+}
+
+export const jobRoutes = (ctx: AppContext) => ({
+  async submit(req: Request, res: Response) {
+    const checked = checkSubmission(req.body);
+    if (!checked.ok) throw checked.error;
+    const record = await submitJob(ctx, checked.value);
+    const resource = toJobResource(record);
+    res.status(202).location(resource.links.self).json(resource);
+  },
+
+  async get(req: Request, res: Response) {
+    res.json(toJobResource(await loadRecord(ctx, String(req.params.id))));
+  },
+
+  /** Plain polling: 200 once terminal, otherwise 202 with a hint of when to ask again. */
+  async result(req: Request, res: Response) {
+    const record = await loadRecord(ctx, String(req.params.id));
+    if (!isTerminal(record.state)) res.status(202).setHeader('Retry-After', '1');
+    res.json(toJobResource(record));
+  },
+});

@@ -1,0 +1,81 @@
+// `npm start`: the API and one worker, against REDIS_URL. When REDIS_URL is unset and
+// nothing answers on 127.0.0.1:6379, a local redis-server is started for them, with its
+// data under .data/, and stopped again when they stop.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+
+const DEFAULT_PORT = 6379;
+
+function redisAnswers(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (d) => done(d.toString().startsWith('+PONG') || d.toString().startsWith('-NOAUTH')));
+  });
+}
+
+async function startLocalRedis() {
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).error) {
+    console.error(
+      'Nothing answers on 127.0.0.1:6379 and redis-server is not on PATH.\n' +
+        'Install it (Debian/Ubuntu: apt-get install -y redis-server) or set REDIS_URL to a running Redis.',
+    );
+    process.exit(1);
+  }
+  mkdirSync('.data', { recursive: true });
+  const args = ['--bind', '127.0.0.1', '--port', String(DEFAULT_PORT), '--dir', '.data', '--appendonly', 'yes', '--save', ''];
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; i < 50; i++) {
+    if (await redisAnswers(DEFAULT_PORT)) {
+      console.log(JSON.stringify({ name: 'start', msg: 'started a local redis-server', port: DEFAULT_PORT, dir: '.data' }));
+      return child;
+    }
+    await delay(100);
+  }
+  child.kill();
+  console.error('redis-server did not start; see its output above');
+  process.exit(1);
+}
+
+const redis = process.env.REDIS_URL || (await redisAnswers(DEFAULT_PORT)) ? null : await startLocalRedis();
+
+const tsx = ['--import', 'tsx'];
+const children = [
+  spawn(process.execPath, [...tsx, 'apps/api/src/main.ts'], { stdio: 'inherit' }),
+  spawn(process.execPath, [...tsx, 'apps/worker/src/main.ts'], { stdio: 'inherit' }),
+];
+
+let exitCode = 0;
+let stopping = false;
+function stop(signal = 'SIGTERM') {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) if (c.exitCode === null) c.kill(signal);
+}
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => stop(sig));
+
+await Promise.all(
+  children.map(
+    (c) =>
+      new Promise((resolve) =>
+        c.once('exit', (code) => {
+          if (code) exitCode = code;
+          stop();
+          resolve();
+        }),
+      ),
+  ),
+);
+if (redis) {
+  redis.kill('SIGTERM');
+  await new Promise((r) => redis.once('exit', r));
+}
+process.exit(exitCode);

@@ -1,0 +1,64 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { closeRedis, createLogger, createRedis } from '@async-jobs/shared';
+import { createApp, type App } from '../apps/api/src/app';
+import { REDIS_URL, type TestContext } from './helpers';
+
+export interface RunningApi {
+  url: string;
+  context: App['context'];
+  close(): Promise<void>;
+}
+
+/** The API in-process on a free port, around its own fail-fast connection. */
+export async function startApi(ctx: TestContext, env: Record<string, string> = {}): Promise<RunningApi> {
+  const config = ctx.config({ REDIS_URL, ...env });
+  const redis = createRedis(config.REDIS_URL, 'command');
+  const logger = createLogger('api-test', 'silent');
+  const { app, context, close } = createApp({ config, redis, logger });
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  if (config.REDIS_URL === REDIS_URL) await waitReady(redis);
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    context,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await close();
+      await closeRedis(redis);
+    },
+  };
+}
+
+async function waitReady(redis: { status: string; once(e: string, f: () => void): unknown }) {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve) => redis.once('ready', resolve));
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+/** A small JSON client: sends JSON when `body` is given, parses JSON replies. */
+export async function call(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const init: RequestInit = { method, headers: { ...headers }, redirect: 'manual' };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(url + path, init);
+  const text = await res.text();
+  let parsed: unknown = text;
+  if (res.headers.get('content-type')?.includes('json') && text) parsed = JSON.parse(text);
+  return { status: res.status, headers: res.headers, body: parsed };
+}

@@ -1,0 +1,110 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, startApi, type RunningApi } from './api-harness';
+import { createTestContext, REDIS_URL } from './helpers';
+
+const ctx = createTestContext();
+let api: RunningApi;
+let sub: Redis;
+const events: string[] = [];
+
+beforeAll(async () => {
+  api = await startApi(ctx, { MAX_BODY_BYTES: '2048' });
+  sub = new Redis(REDIS_URL);
+  sub.on('message', (_c, m) => events.push(m));
+  await sub.subscribe(ctx.keys.eventsChannel);
+});
+
+afterAll(async () => {
+  await api.close();
+  await sub.quit();
+  await ctx.cleanup();
+});
+
+const post = (body: unknown, headers?: Record<string, string>) => call(api.url, 'POST', '/jobs', body, headers);
+
+describe('rejected submissions', () => {
+  it('returns 400 invalid_json when the body is not JSON', async () => {
+    const r = await post('{"type": "echo",');
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('invalid_json');
+  });
+
+  it('returns 400 validation_failed with the path of each problem when data is invalid', async () => {
+    const r = await post({ type: 'sleep', data: { ms: -5, extra: true } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('validation_failed');
+    const paths = r.body.error.details.map((d: { path: string }) => d.path);
+    expect(paths).toContain('data.ms');
+    expect(paths).toContain('data');
+  });
+
+  it('returns 400 validation_failed when options are out of bounds', async () => {
+    const r = await post({ type: 'echo', data: {}, options: { attempts: 51, delay: -1 } });
+    expect(r.status).toBe(400);
+    const paths = r.body.error.details.map((d: { path: string }) => d.path);
+    expect(paths).toEqual(expect.arrayContaining(['options.attempts', 'options.delay']));
+  });
+
+  it('returns 400 validation_failed when the body is a JSON array or lacks a type', async () => {
+    expect((await post([1, 2])).body.error.code).toBe('validation_failed');
+    expect((await post({ data: {} })).body.error.details[0].path).toBe('type');
+  });
+
+  it('returns 400 unknown_type listing the known types', async () => {
+    const r = await post({ type: 'mine.bitcoin', data: {} });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('unknown_type');
+    expect(r.body.error.details[0].knownTypes).toEqual(['echo', 'sleep', 'hash', 'http.request']);
+  });
+
+  it('returns 413 payload_too_large over MAX_BODY_BYTES', async () => {
+    const r = await post({ type: 'echo', data: { blob: 'x'.repeat(4096) } });
+    expect(r.status).toBe(413);
+    expect(r.body.error.code).toBe('payload_too_large');
+  });
+
+  it('returns 415 unsupported_media_type for a body that is not JSON', async () => {
+    const r = await post('type=echo', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(r.status).toBe(415);
+    expect(r.body.error.code).toBe('unsupported_media_type');
+  });
+
+  it('never sends a stack trace', async () => {
+    const r = await post('{"type":');
+    expect(JSON.stringify(r.body)).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+});
+
+describe('unknown ids and routes', () => {
+  it('returns 404 not_found for a job id never seen', async () => {
+    for (const path of ['/jobs/0b7e4a3e-0000-4000-8000-000000000000', '/jobs/nope/result']) {
+      const r = await call(api.url, 'GET', path);
+      expect(r.status).toBe(404);
+      expect(r.body.error.code).toBe('not_found');
+    }
+  });
+
+  it('returns 404 for ids that cannot be ours, such as path traversal', async () => {
+    const r = await call(api.url, 'GET', `/jobs/${encodeURIComponent('../../etc/passwd')}`);
+    expect(r.status).toBe(404);
+    expect(r.body.error.code).toBe('not_found');
+  });
+
+  it('returns 404 in the error format for an unknown route', async () => {
+    const r = await call(api.url, 'GET', '/nowhere');
+    expect(r.status).toBe(404);
+    expect(r.body.error.code).toBe('not_found');
+  });
+});
+
+describe('after every rejected request', () => {
+  it('left no job, no record and no event in Redis', async () => {
+    // A round trip through the subscriber connection flushes any event already sent to it.
+    await sub.ping().catch(() => undefined);
+    // BullMQ writes each queue's `meta` key when the queue is created; nothing else may exist.
+    const keys = (await ctx.allKeys()).filter((k) => !k.endsWith(':meta'));
+    expect(keys).toEqual([]);
+    expect(events).toEqual([]);
+  });
+});

@@ -1,0 +1,100 @@
+import { createResultsStore, parseEvent, type JobEvent } from '@async-jobs/shared';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, REDIS_URL, waitFor } from './helpers';
+
+const ctx = createTestContext();
+const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600, tombstoneTtlSeconds: 3600 });
+let sub: Redis;
+const events: JobEvent[] = [];
+
+beforeAll(async () => {
+  sub = new Redis(REDIS_URL);
+  sub.on('message', (_c, m) => {
+    const e = parseEvent(m);
+    if (e) events.push(e);
+  });
+  await sub.subscribe(ctx.keys.eventsChannel);
+});
+afterAll(async () => {
+  await sub.quit();
+  await ctx.cleanup();
+});
+
+const base = { type: 'echo' };
+
+describe('results store', () => {
+  it('keeps "completed" when the API\'s "queued" write lands after the worker finished', async () => {
+    const id = 'race-1';
+    expect(await store.apply({ ...base, id, state: 'active', attempt: 1, fields: { startedAt: 't1' }, event: { event: 'active' } })).toBe(true);
+    expect(await store.apply({ ...base, id, state: 'completed', attempt: 1, fields: { result: { a: 1 } }, event: { event: 'completed' } })).toBe(true);
+    const late = await store.apply({ ...base, id, state: 'queued', attempt: 1, fields: { submittedAt: 't0' }, event: { event: 'submitted' } });
+    expect(late).toBe(false);
+    const r = await store.read(id);
+    expect(r?.state).toBe('completed');
+    expect(r?.result).toEqual({ a: 1 });
+    expect(r?.submittedAt).toBeNull();
+    await waitFor(() => events.filter((e) => e.id === id).length === 2);
+    expect(events.filter((e) => e.id === id).map((e) => e.event)).toEqual(['active', 'completed']);
+  });
+
+  it('drops a progress write that arrives after the terminal state', async () => {
+    const id = 'race-2';
+    await store.apply({ ...base, id, state: 'active', attempt: 1 });
+    await store.apply({ ...base, id, state: 'failed', attempt: 1, fields: { error: { name: 'Error', message: 'boom' } } });
+    expect(await store.apply({ ...base, id, state: 'active', attempt: 1, fields: { progress: 50 } })).toBe(false);
+    expect((await store.read(id))?.state).toBe('failed');
+  });
+
+  it('moves forward through a retry: queued again for the next attempt, then active', async () => {
+    const id = 'retry-1';
+    await store.apply({ ...base, id, state: 'queued', attempt: 1 });
+    await store.apply({ ...base, id, state: 'active', attempt: 1 });
+    expect(await store.apply({ ...base, id, state: 'delayed', attempt: 2, fields: { lastError: { name: 'E', message: 'x' } } })).toBe(true);
+    // A stale write from attempt 1 cannot undo the retry.
+    expect(await store.apply({ ...base, id, state: 'active', attempt: 1, fields: { progress: 10 } })).toBe(false);
+    expect(await store.apply({ ...base, id, state: 'active', attempt: 2 })).toBe(true);
+    const r = await store.read(id);
+    expect(r?.state).toBe('active');
+    expect(r?.lastError).toEqual({ name: 'E', message: 'x' });
+  });
+
+  it('gives a terminal record the result TTL and leaves a longer-lived tombstone', async () => {
+    const id = 'ttl-1';
+    await store.apply({ ...base, id, state: 'queued', attempt: 1 });
+    expect(await ctx.redis.ttl(ctx.keys.record(id))).toBe(-1);
+    await store.apply({ ...base, id, state: 'completed', attempt: 1, fields: { result: {} } });
+    const ttl = await ctx.redis.ttl(ctx.keys.record(id));
+    expect(ttl).toBeGreaterThan(590);
+    expect(ttl).toBeLessThanOrEqual(600);
+    expect(await ctx.redis.ttl(ctx.keys.tombstone(id))).toBeGreaterThan(4000);
+    await ctx.redis.del(ctx.keys.record(id));
+    expect(await store.read(id)).toBeNull();
+    expect(await store.wasKnown(id)).toBe(true);
+    expect(await store.wasKnown('never-seen')).toBe(false);
+  });
+
+  it('reads a record in one round trip with every field of the job resource', async () => {
+    const id = 'shape-1';
+    await store.apply({
+      ...base,
+      id,
+      state: 'active',
+      attempt: 1,
+      fields: { progress: { step: 'x' }, attempts: { made: 1, max: 3 }, submittedAt: 's', startedAt: 't' },
+    });
+    expect(await store.read(id)).toEqual({
+      id,
+      type: 'echo',
+      state: 'active',
+      progress: { step: 'x' },
+      attempts: { made: 1, max: 3 },
+      submittedAt: 's',
+      startedAt: 't',
+      finishedAt: null,
+      result: null,
+      error: null,
+      lastError: null,
+    });
+  });
+});

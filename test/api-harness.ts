@@ -14,11 +14,15 @@ export interface RunningApi {
 export async function startApi(ctx: TestContext, env: Record<string, string> = {}): Promise<RunningApi> {
   const config = ctx.config({ REDIS_URL, ...env });
   const redis = createRedis(config.REDIS_URL, 'command');
+  const subscriber = createRedis(config.REDIS_URL, 'subscriber');
   const logger = createLogger('api-test', 'silent');
-  const { app, context, close } = createApp({ config, redis, logger });
+  const { app, context, close } = createApp({ config, redis, subscriber, logger });
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  if (config.REDIS_URL === REDIS_URL) await waitReady(redis);
+  if (config.REDIS_URL === REDIS_URL) {
+    await waitReady(redis);
+    await context.notifier.ready();
+  }
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -27,6 +31,7 @@ export async function startApi(ctx: TestContext, env: Record<string, string> = {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await close();
+      await closeRedis(subscriber);
       await closeRedis(redis);
     },
   };

@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import { pinoHttp } from 'pino-http';
 import { ADMIN_PATH, adminRouter } from './admin';
+import { createNotifier } from './notifier';
 import type { AppContext } from './deps';
 import { errorHandler, notFoundRoute } from './middleware/error-handler';
 import { guard, routeTable } from './routes';
@@ -11,6 +12,8 @@ export interface AppDeps {
   config: Config;
   /** A 'command' role connection: fails fast when Redis is down. The caller closes it. */
   redis: Redis;
+  /** A 'subscriber' role connection for the notifier. The caller closes it. */
+  subscriber: Redis;
   logger: Logger;
 }
 
@@ -22,7 +25,7 @@ export interface App {
 
 /** Builds the HTTP app around injected connections; opens no socket of its own. */
 export function createApp(deps: AppDeps): App {
-  const { config, redis, logger } = deps;
+  const { config, redis, subscriber, logger } = deps;
   const keys = createKeyspace(config.KEY_NAMESPACE);
   const store = createResultsStore({
     redis,
@@ -31,7 +34,8 @@ export function createApp(deps: AppDeps): App {
     tombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
   });
   const queues = createQueues(redis, keys, throttle(5000, (err) => logger.warn({ err: err.message }, 'queue connection error')));
-  const context: AppContext = { config, keys, redis, logger, store, queues };
+  const notifier = createNotifier(subscriber, keys.eventsChannel, logger);
+  const context: AppContext = { config, keys, redis, logger, store, queues, notifier };
 
   const app = express();
   app.disable('x-powered-by');
@@ -58,6 +62,11 @@ export function createApp(deps: AppDeps): App {
   return {
     app,
     context,
-    close: () => (closing ??= closeQueues(queues)),
+    /** Ends open long-polls and streams first, so clients hear a clean end, then the queues. */
+    close: () =>
+      (closing ??= (async () => {
+        const steps = await Promise.allSettled([notifier.close(), closeQueues(queues)]);
+        for (const s of steps) if (s.status === 'rejected') logger.error({ err: s.reason }, 'close step failed');
+      })()),
   };
 }

@@ -1,5 +1,6 @@
 import type { Config, JobQueue, Keyspace, Logger, ResultsStore } from '@async-jobs/shared';
 import type { Redis } from 'ioredis';
+import type { Notifier } from './notifier';
 
 /** What every route may use; built once by createApp from the injected connection. */
 export interface AppContext {
@@ -9,4 +10,5 @@ export interface AppContext {
   logger: Logger;
   store: ResultsStore;
   queues: Map<string, JobQueue>;
+  notifier: Notifier;
 }

@@ -33,7 +33,8 @@ if (insecure) {
 }
 
 const redis = createRedis(config.REDIS_URL, 'command', logger, 'api');
-const { app, close } = createApp({ config, redis, logger });
+const subscriber = createRedis(config.REDIS_URL, 'subscriber', logger, 'api-events');
+const { app, context, close } = createApp({ config, redis, subscriber, logger });
 const server = app.listen(config.PORT, config.HOST);
 await once(server, 'listening');
 const { port } = server.address() as AddressInfo;
@@ -44,13 +45,13 @@ async function shutdown(signal: string) {
   logger.info({ signal }, 'api shutting down');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  // Open requests (long-polls, streams) get the grace period, then are cut.
+  // Long-polls answer and streams end now (clients resume elsewhere); other requests get the grace period.
+  await context.notifier.close();
   const timer = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_GRACE_MS);
   await closed;
   clearTimeout(timer);
-  const results = await Promise.allSettled([close()]);
-  await closeRedis(redis);
-  for (const r of results) if (r.status === 'rejected') logger.error({ err: r.reason }, 'close step failed');
+  await close();
+  await Promise.allSettled([closeRedis(subscriber), closeRedis(redis)]);
   logger.info('api stopped');
 }
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {

@@ -142,6 +142,19 @@ export function createResultsStore(opts: ResultsStoreOptions) {
       return h.state ? decode(h) : null;
     },
 
+    /** Events of job `id` recorded after `afterSeq` (exclusive; '0' for all), oldest first. */
+    async eventsSince(id: string, afterSeq: string): Promise<JobEvent[]> {
+      const start = afterSeq === '0' ? '-' : `(${afterSeq}`;
+      const entries = await redis.xrange(keys.eventLog(id), start, '+');
+      return entries.map(([seq, fields]) => ({ ...(JSON.parse(fields[1]) as JobEvent), seq }));
+    },
+
+    /** Position of the newest recorded event of job `id`, or '0' when there is none. */
+    async lastEventSeq(id: string): Promise<string> {
+      const last = await redis.xrevrange(keys.eventLog(id), '+', '-', 'COUNT', 1);
+      return last[0]?.[0] ?? '0';
+    },
+
     /** For an id with no record: did it exist once (its record expired) or never? */
     async wasKnown(id: string): Promise<boolean> {
       return (await redis.exists(keys.tombstone(id))) === 1;

@@ -1,8 +1,13 @@
 import { HttpError, isTerminal, notFound, toJobResource, type JobRecord } from '@async-jobs/shared';
 import type { Request, Response } from 'express';
+import { z } from 'zod';
 import type { AppContext } from '../deps';
 import { submitJob } from '../jobs/submit';
 import { checkSubmission } from '../jobs/validate-submission';
+import { waitForTerminal } from '../jobs/wait-terminal';
+import { parseOr400 } from '../middleware/validate';
+
+const resultQuery = z.looseObject({ wait: z.coerce.number().min(0).max(30).optional() });
 
 /** Ids are ours (UUIDs), but accept any sane opaque string; anything else cannot exist. */
 const ID = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -31,9 +36,18 @@ export const jobRoutes = (ctx: AppContext) => ({
     res.json(toJobResource(await loadRecord(ctx, String(req.params.id))));
   },
 
-  /** Plain polling: 200 once terminal, otherwise 202 with a hint of when to ask again. */
+  /**
+   * 200 once terminal, otherwise 202 with a hint of when to ask again. With `?wait=S`
+   * the request is held until the job ends or S seconds pass (long-poll).
+   */
   async result(req: Request, res: Response) {
-    const record = await loadRecord(ctx, String(req.params.id));
+    const { wait } = parseOr400(resultQuery, req.query);
+    const id = String(req.params.id);
+    let record = await loadRecord(ctx, id);
+    if (!isTerminal(record.state) && wait) {
+      record = (await waitForTerminal(ctx, id, wait * 1000, req)) ?? record;
+      if (req.destroyed) return;
+    }
     if (!isTerminal(record.state)) res.status(202).setHeader('Retry-After', '1');
     res.json(toJobResource(record));
   },

@@ -1,0 +1,30 @@
+import { isTerminal, type JobRecord } from '@async-jobs/shared';
+import type { Request } from 'express';
+import type { AppContext } from '../deps';
+
+/**
+ * Holds until job `id` is terminal, `ms` pass, the client goes away or the API shuts
+ * down; then returns the record as it is. Woken by the notifier, never by polling:
+ * Redis is read once on entry (to close the race with an event sent just before we
+ * started watching) and once when something happened.
+ */
+export async function waitForTerminal(ctx: AppContext, id: string, ms: number, req: Request): Promise<JobRecord | null> {
+  let wake!: () => void;
+  const woken = new Promise<void>((resolve) => (wake = resolve));
+  const unwatch = ctx.notifier.watch(id, (n) => {
+    if (n.kind !== 'event' || isTerminal(n.event.state)) wake();
+  });
+  const timer = setTimeout(wake, ms);
+  const onClose = () => wake();
+  req.once('close', onClose);
+  try {
+    const now = await ctx.store.read(id);
+    if (!now || isTerminal(now.state)) return now;
+    await woken;
+    return await ctx.store.read(id);
+  } finally {
+    clearTimeout(timer);
+    req.off('close', onClose);
+    unwatch();
+  }
+}

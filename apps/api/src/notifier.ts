@@ -1,0 +1,86 @@
+import { parseEvent, type JobEvent, type Logger } from '@async-jobs/shared';
+import type { Redis } from 'ioredis';
+
+/** What a watcher hears: an event of its job, a reconnect (re-read, events may be lost), or shutdown. */
+export type Notice = { kind: 'event'; event: JobEvent } | { kind: 'resync' } | { kind: 'closing' };
+export type Watcher = (notice: Notice) => void;
+
+export interface Notifier {
+  /** Calls `watcher` for every notice about job `id` until the returned function is called. */
+  watch(id: string, watcher: Watcher): () => void;
+  /** Called with every event of every job (metrics). */
+  onAnyEvent(listener: (e: JobEvent) => void): void;
+  /** Resolves once the subscription is in place. */
+  ready(): Promise<void>;
+  watcherCount(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * One subscriber connection per API process, fanned out in memory to every
+ * long-poll and event stream; thousands of waiters cost no extra connection and
+ * no Redis reads until their job changes.
+ */
+export function createNotifier(subscriber: Redis, channel: string, logger: Logger): Notifier {
+  const watchers = new Map<string, Set<Watcher>>();
+  const anyListeners: ((e: JobEvent) => void)[] = [];
+  let count = 0;
+
+  const broadcast = (notice: Notice) => {
+    for (const set of watchers.values()) for (const w of [...set]) w(notice);
+  };
+
+  const onMessage = (ch: string, raw: string) => {
+    if (ch !== channel) return;
+    const event = parseEvent(raw);
+    if (!event) return;
+    for (const l of anyListeners) l(event);
+    const set = watchers.get(event.id);
+    if (set) for (const w of [...set]) w({ kind: 'event', event });
+  };
+  // After a reconnect ioredis re-subscribes by itself, but what was published meanwhile is lost.
+  let connectedOnce = false;
+  const onReady = () => {
+    if (connectedOnce) broadcast({ kind: 'resync' });
+    connectedOnce = true;
+  };
+  subscriber.on('message', onMessage);
+  subscriber.on('ready', onReady);
+  if (subscriber.status === 'ready') connectedOnce = true;
+  const subscribed = subscriber.subscribe(channel).then(
+    () => undefined,
+    (err: Error) => logger.warn({ err: err.message }, 'subscribe failed; will retry on reconnect'),
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    watch(id, watcher) {
+      let set = watchers.get(id);
+      if (!set) watchers.set(id, (set = new Set()));
+      set.add(watcher);
+      count++;
+      let active = true;
+      return () => {
+        if (!active) return;
+        active = false;
+        count--;
+        set.delete(watcher);
+        if (set.size === 0 && watchers.get(id) === set) watchers.delete(id);
+      };
+    },
+    onAnyEvent(listener) {
+      anyListeners.push(listener);
+    },
+    ready: () => subscribed,
+    watcherCount: () => count,
+    close() {
+      closing ??= (async () => {
+        broadcast({ kind: 'closing' });
+        subscriber.off('message', onMessage);
+        subscriber.off('ready', onReady);
+        await subscriber.unsubscribe(channel).catch(() => undefined);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, startApi, type RunningApi } from './api-harness';
+import { createTestContext, waitFor } from './helpers';
+import { startWorker, type RunningWorker } from './worker-harness';
+
+const ctx = createTestContext();
+let api: RunningApi;
+let worker: RunningWorker;
+
+beforeAll(async () => {
+  api = await startApi(ctx);
+  worker = await startWorker(ctx);
+});
+afterAll(async () => {
+  await worker.close();
+  await api.close();
+  await ctx.cleanup();
+});
+
+const submit = async (ms: number) => (await call(api.url, 'POST', '/jobs', { type: 'sleep', data: { ms } })).body.id as string;
+
+describe('GET /jobs/:id/result?wait=S', () => {
+  it('answers 200 as soon as the job completes, well before the wait is over', async () => {
+    const id = await submit(300);
+    const started = Date.now();
+    const r = await call(api.url, 'GET', `/jobs/${id}/result?wait=25`);
+    expect(r.status).toBe(200);
+    expect(r.body.result).toEqual({ sleptMs: 300 });
+    expect(Date.now() - started).toBeLessThan(20000);
+  });
+
+  it('answers 202 with the current state when the wait expires first', async () => {
+    const id = await submit(10000);
+    const r = await call(api.url, 'GET', `/jobs/${id}/result?wait=0.5`);
+    expect(r.status).toBe(202);
+    expect(['queued', 'active']).toContain(r.body.state);
+    expect(api.context.notifier.watcherCount()).toBe(0);
+  });
+
+  it('holds one in-memory watcher per waiting request, all woken by one event', async () => {
+    const id = await submit(1000);
+    const polls = Array.from({ length: 50 }, () => call(api.url, 'GET', `/jobs/${id}/result?wait=25`));
+    await waitFor(() => api.context.notifier.watcherCount() >= 50);
+    const replies = await Promise.all(polls);
+    expect(replies.every((r) => r.status === 200 && r.body.state === 'completed')).toBe(true);
+    expect(api.context.notifier.watcherCount()).toBe(0);
+  });
+
+  it('frees the waiter of a client that disconnects early', async () => {
+    const id = await submit(10000);
+    const abort = new AbortController();
+    const pending = fetch(`${api.url}/jobs/${id}/result?wait=25`, { signal: abort.signal }).catch((e: Error) => e);
+    await waitFor(() => api.context.notifier.watcherCount() === 1);
+    abort.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    await waitFor(() => api.context.notifier.watcherCount() === 0);
+  });
+
+  it('rejects a wait outside 0–30 seconds with 400', async () => {
+    const id = await submit(1);
+    for (const w of ['31', '-1', 'soon']) {
+      const r = await call(api.url, 'GET', `/jobs/${id}/result?wait=${w}`);
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe('validation_failed');
+      expect(r.body.error.details[0].path).toBe('wait');
+    }
+  });
+
+  it('answers 410 expired once the record is past its TTL, and 404 for an id never seen', async () => {
+    const short = createTestContext();
+    const shortApi = await startApi(short, { RESULT_TTL_SECONDS: '1' });
+    const shortWorker = await startWorker(short, { RESULT_TTL_SECONDS: '1' });
+    try {
+      const sub = await call(shortApi.url, 'POST', '/jobs', { type: 'echo', data: {} });
+      const done = await call(shortApi.url, 'GET', `/jobs/${sub.body.id}/result?wait=10`);
+      expect(done.status).toBe(200);
+      await waitFor(async () => (await short.redis.exists(short.keys.record(sub.body.id))) === 0, 5000, 100);
+      const gone = await call(shortApi.url, 'GET', `/jobs/${sub.body.id}`);
+      expect(gone.status).toBe(410);
+      expect(gone.body.error.code).toBe('expired');
+      expect((await call(shortApi.url, 'GET', `/jobs/${sub.body.id}/result`)).status).toBe(410);
+      expect((await call(shortApi.url, 'GET', '/jobs/5b2f1c9e-1111-4111-8111-111111111111')).status).toBe(404);
+    } finally {
+      await shortWorker.close();
+      await shortApi.close();
+      await short.cleanup();
+    }
+  });
+});

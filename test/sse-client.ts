@@ -1,0 +1,25 @@
+export interface SseEvent {
+  id?: string;
+  event: string;
+  data: any;
+}
+
+/** Reads a whole event stream until the server ends it (or `signal` aborts); comments are counted, not returned. */
+export async function readStream(url: string, headers: Record<string, string> = {}, signal?: AbortSignal) {
+  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal });
+  const text = await res.text();
+  const events: SseEvent[] = [];
+  for (const block of text.split('\n\n')) {
+    if (!block.trim() || block.startsWith(':')) continue;
+    const e: SseEvent = { event: 'message', data: '' };
+    for (const line of block.split('\n')) {
+      const i = line.indexOf(': ');
+      const [k, v] = i >= 0 ? [line.slice(0, i), line.slice(i + 2)] : [line, ''];
+      if (k === 'id') e.id = v;
+      else if (k === 'event') e.event = v;
+      else if (k === 'data') e.data = JSON.parse(v);
+    }
+    events.push(e);
+  }
+  return { status: res.status, contentType: res.headers.get('content-type'), events };
+}

@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import {
+  closeRedis,
+  createLogger,
+  createRedis,
+  createResultsStore,
+  type JobRecord,
+  type ResultsStore,
+} from '@async-jobs/shared';
+import type { JobHandler } from '../apps/worker/src/handlers/handler';
+import { createWorker, type JobWorker } from '../apps/worker/src/worker';
+import { REDIS_URL, waitFor, type TestContext } from './helpers';
+
+export interface RunningWorker {
+  worker: JobWorker;
+  store: ResultsStore;
+  /** The job's record, once it exists. */
+  record(id: string): Promise<JobRecord | null>;
+  close(): Promise<void>;
+}
+
+/** A worker in-process, around connections of its own; `close()` closes all of it. */
+export async function startWorker(
+  ctx: TestContext,
+  env: Record<string, string> = {},
+  handlers?: ReadonlyMap<string, JobHandler>,
+): Promise<RunningWorker> {
+  const config = ctx.config(env);
+  const connection = createRedis(REDIS_URL, 'blocking');
+  const redis = createRedis(REDIS_URL, 'blocking');
+  const logger = createLogger('worker-test', env.LOG_LEVEL ?? 'silent');
+  const worker = createWorker({ config, connection, redis, logger, handlers });
+  await worker.ready();
+  const store = createResultsStore({
+    redis,
+    keys: ctx.keys,
+    resultTtlSeconds: config.RESULT_TTL_SECONDS,
+    tombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
+  });
+  return {
+    worker,
+    store,
+    record: (id) => store.read(id),
+    async close() {
+      await worker.close({ graceMs: 2000 });
+      await closeRedis(connection);
+      await closeRedis(redis);
+    },
+  };
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Every JSON line it logged so far. */
+  lines: Array<Record<string, unknown>>;
+  /** Resolves with the first logged line that matches. */
+  line(match: (l: Record<string, any>) => boolean, timeoutMs?: number): Promise<Record<string, any>>;
+  /** Resolves with the exit code (or signal name) once it has exited. */
+  exited: Promise<number | string>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** `apps/worker/src/main.ts` as a child process, as `npm run start:worker` runs it. */
+export function spawnWorker(ctx: TestContext, env: Record<string, string> = {}): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], {
+    cwd: new URL('..', import.meta.url).pathname,
+    env: ctx.env({ LOG_LEVEL: 'info', ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    try {
+      lines.push(JSON.parse(l));
+    } catch {
+      lines.push({ raw: l });
+    }
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1));
+  });
+  return {
+    child,
+    lines,
+    line: (match, timeoutMs = 15000) =>
+      waitFor(() => lines.find(match), timeoutMs).catch((err: Error) => {
+        throw new Error(`${err.message}; worker stdout: ${JSON.stringify(lines)}; stderr: ${stderr}`);
+      }),
+    exited,
+    kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+}

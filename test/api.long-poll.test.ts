@@ -51,9 +51,15 @@ describe('GET /jobs/:id/result?wait=S', () => {
     const abort = new AbortController();
     const pending = fetch(`${api.url}/jobs/${id}/result?wait=25`, { signal: abort.signal }).catch((e: Error) => e);
     await waitFor(() => api.context.notifier.watcherCount() === 1);
+    const gauge = async () => {
+      const text = (await call(api.url, 'GET', '/metrics')).body as string;
+      return Number(/^asyncjobs_longpoll_waiters (\d+)/m.exec(text)?.[1]);
+    };
+    expect(await gauge()).toBe(1);
     abort.abort();
     expect(await pending).toBeInstanceOf(Error);
-    await waitFor(() => api.context.notifier.watcherCount() === 0);
+    await waitFor(async () => (await gauge()) === 0);
+    expect(api.context.notifier.watcherCount()).toBe(0);
   });
 
   it('rejects a wait outside 0–30 seconds with 400', async () => {

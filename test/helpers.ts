@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createKeyspace, loadConfig, type Config, type Keyspace } from '@async-jobs/shared';
+import { bullRetention, createKeyspace, loadConfig, parseEvent, type Config, type JobEvent, type Keyspace } from '@async-jobs/shared';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -59,4 +60,68 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10000,
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+export interface EnqueueOptions {
+  /** Per-attempt timeout in ms (travels in the job data, as the API sends it). */
+  timeout?: number;
+  attempts?: number;
+  backoff?: { type: 'fixed' | 'exponential'; delay: number };
+  delay?: number;
+  jobId?: string;
+}
+
+/**
+ * Adds a job straight to its BullMQ queue, the way the API does, minus the API's
+ * validation and its "queued" record. Returns the job id.
+ */
+export async function enqueue(ctx: TestContext, type: string, input: unknown, opts: EnqueueOptions = {}): Promise<string> {
+  const queue = new Queue(type, { connection: ctx.redis, prefix: ctx.keys.bullPrefix });
+  try {
+    const id = opts.jobId ?? randomUUID();
+    const data: { input: unknown; timeout?: number } = { input };
+    if (opts.timeout !== undefined) data.timeout = opts.timeout;
+    await queue.add(type, data, {
+      jobId: id,
+      attempts: opts.attempts ?? 1,
+      backoff: opts.backoff,
+      delay: opts.delay,
+      ...bullRetention,
+    });
+    return id;
+  } finally {
+    await queue.close();
+  }
+}
+
+export interface EventWatch {
+  /** Every event seen on this namespace's events channel, in order. */
+  events: JobEvent[];
+  of(id: string): JobEvent[];
+  /** Resolves with the first event (seen before or later) that matches. */
+  next(match: (e: JobEvent) => boolean, timeoutMs?: number): Promise<JobEvent>;
+  /** Resolves with the job's terminal event (completed, failed or cancelled). */
+  terminal(id: string, timeoutMs?: number): Promise<JobEvent>;
+  close(): Promise<void>;
+}
+
+/** Subscribes to the events channel; resolves once the subscription is active. */
+export async function watchEvents(ctx: TestContext): Promise<EventWatch> {
+  const sub = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const events: JobEvent[] = [];
+  sub.on('message', (_channel: string, raw: string) => {
+    const e = parseEvent(raw);
+    if (e) events.push(e);
+  });
+  await sub.subscribe(ctx.keys.eventsChannel);
+  const next = (match: (e: JobEvent) => boolean, timeoutMs = 15000) => waitFor(() => events.find(match), timeoutMs, 10);
+  return {
+    events,
+    of: (id) => events.filter((e) => e.id === id),
+    next,
+    terminal: (id, timeoutMs) => next((e) => e.id === id && ['completed', 'failed', 'cancelled'].includes(e.event), timeoutMs),
+    async close() {
+      await sub.quit().catch(() => sub.disconnect());
+    },
+  };
 }

@@ -56,6 +56,8 @@ export interface WorkerProcess {
   lines: Array<Record<string, unknown>>;
   /** Resolves with the first logged line that matches. */
   line(match: (l: Record<string, any>) => boolean, timeoutMs?: number): Promise<Record<string, any>>;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
   /** Resolves with the exit code (or signal name) once it has exited. */
   exited: Promise<number | string>;
   kill(signal: NodeJS.Signals): void;
@@ -89,6 +91,7 @@ export function spawnWorker(ctx: TestContext, env: Record<string, string> = {}):
         throw new Error(`${err.message}; worker stdout: ${JSON.stringify(lines)}; stderr: ${stderr}`);
       }),
     exited,
+    stderr: () => stderr,
     kill(signal) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },

@@ -4,15 +4,17 @@ import type { Redis } from 'ioredis';
 /** What a watcher hears: an event of its job, a reconnect (re-read, events may be lost), or shutdown. */
 export type Notice = { kind: 'event'; event: JobEvent } | { kind: 'resync' } | { kind: 'closing' };
 export type Watcher = (notice: Notice) => void;
+/** Who is watching, for the gauges: a held long-poll or an open event stream. */
+export type WatchKind = 'poll' | 'stream';
 
 export interface Notifier {
   /** Calls `watcher` for every notice about job `id` until the returned function is called. */
-  watch(id: string, watcher: Watcher): () => void;
+  watch(id: string, kind: WatchKind, watcher: Watcher): () => void;
   /** Called with every event of every job (metrics). */
   onAnyEvent(listener: (e: JobEvent) => void): void;
   /** Resolves once the subscription is in place. */
   ready(): Promise<void>;
-  watcherCount(): number;
+  watcherCount(kind?: WatchKind): number;
   close(): Promise<void>;
 }
 
@@ -24,7 +26,7 @@ export interface Notifier {
 export function createNotifier(subscriber: Redis, channel: string, logger: Logger): Notifier {
   const watchers = new Map<string, Set<Watcher>>();
   const anyListeners: ((e: JobEvent) => void)[] = [];
-  let count = 0;
+  const counts: Record<WatchKind, number> = { poll: 0, stream: 0 };
 
   const broadcast = (notice: Notice) => {
     for (const set of watchers.values()) for (const w of [...set]) w(notice);
@@ -54,16 +56,16 @@ export function createNotifier(subscriber: Redis, channel: string, logger: Logge
 
   let closing: Promise<void> | undefined;
   return {
-    watch(id, watcher) {
+    watch(id, kind, watcher) {
       let set = watchers.get(id);
       if (!set) watchers.set(id, (set = new Set()));
       set.add(watcher);
-      count++;
+      counts[kind]++;
       let active = true;
       return () => {
         if (!active) return;
         active = false;
-        count--;
+        counts[kind]--;
         set.delete(watcher);
         if (set.size === 0 && watchers.get(id) === set) watchers.delete(id);
       };
@@ -72,7 +74,7 @@ export function createNotifier(subscriber: Redis, channel: string, logger: Logge
       anyListeners.push(listener);
     },
     ready: () => subscribed,
-    watcherCount: () => count,
+    watcherCount: (kind) => (kind ? counts[kind] : counts.poll + counts.stream),
     close() {
       closing ??= (async () => {
         broadcast({ kind: 'closing' });

@@ -11,7 +11,7 @@ import type { AppContext } from '../deps';
 export async function waitForTerminal(ctx: AppContext, id: string, ms: number, req: Request): Promise<JobRecord | null> {
   let wake!: () => void;
   const woken = new Promise<void>((resolve) => (wake = resolve));
-  const unwatch = ctx.notifier.watch(id, (n) => {
+  const unwatch = ctx.notifier.watch(id, 'poll', (n) => {
     if (n.kind !== 'event' || isTerminal(n.event.state)) wake();
   });
   const timer = setTimeout(wake, ms);

@@ -34,7 +34,7 @@ export const jobEventsRoute = (ctx: AppContext) =>
     let buffer: JobEvent[] | null = [];
     let catchingUp = false;
     let ended = false;
-    const unwatch = ctx.notifier.watch(id, (n: Notice) => {
+    const unwatch = ctx.notifier.watch(id, 'stream', (n: Notice) => {
       if (n.kind === 'closing') return finish();
       if (n.kind === 'resync') return void catchUp();
       if (buffer) buffer.push(n.event);

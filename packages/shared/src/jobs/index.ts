@@ -12,3 +12,6 @@ export const jobTypes: ReadonlyMap<string, JobTypeDefinition> = new Map(
 );
 
 export const jobTypeNames = [...jobTypes.keys()];
+
+/** The definitions by name, typed, for code that needs one type's input type (the worker's handlers). */
+export const jobDefinitions = { echo, sleep, hash, httpRequest } as const;

@@ -1,0 +1,105 @@
+import type { JobEvent, JobQueue, Logger } from '@async-jobs/shared';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** BullMQ's lists and sets a job can sit in; each becomes a `state` label of the queue depth gauge. */
+const QUEUE_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'completed', 'failed'] as const;
+
+export interface MetricsDeps {
+  queues: Map<string, JobQueue>;
+  logger: Logger;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * The API's Prometheus metrics, in a registry of its own (not prom-client's global one),
+ * so that several apps in one process (tests) keep separate counts and never collide.
+ */
+export function createMetrics(deps: MetricsDeps) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP requests by method, route pattern (never the raw URL) and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const submitted = new Counter({
+    name: 'asyncjobs_jobs_submitted_total',
+    help: 'Jobs accepted by this API instance, by type',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  // The next three count events seen on jobs:events; every API instance sees every event,
+  // so across instances take max(), not sum().
+  const endedBy = (name: string, what: string) =>
+    new Counter({ name, help: `Jobs that ended ${what}, by type (from jobs:events)`, labelNames: ['type'] as const, registers: [registry] });
+  const ended = {
+    completed: endedBy('asyncjobs_jobs_completed_total', 'completed'),
+    failed: endedBy('asyncjobs_jobs_failed_total', 'failed, after their last attempt'),
+    cancelled: endedBy('asyncjobs_jobs_cancelled_total', 'cancelled'),
+  };
+
+  new Gauge({
+    name: 'asyncjobs_queue_jobs',
+    help: 'Jobs in BullMQ by type and state, read at scrape time',
+    labelNames: ['type', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        const counts = await Promise.all(
+          [...deps.queues].map(async ([type, q]) => [type, await q.getJobCounts(...QUEUE_STATES)] as const),
+        );
+        for (const [type, c] of counts) for (const state of QUEUE_STATES) this.set({ type, state }, c[state] ?? 0);
+      } catch (err) {
+        // Without Redis the depth is unknown: leave it out rather than fail the whole scrape.
+        deps.logger.debug({ err: (err as Error).message }, 'queue depth not collected');
+      }
+    },
+  });
+
+  let waiters: () => number = () => 0;
+  let streams: () => number = () => 0;
+  new Gauge({
+    name: 'asyncjobs_longpoll_waiters',
+    help: 'Open GET /jobs/:id/result?wait= requests',
+    registers: [registry],
+    collect() {
+      this.set(waiters());
+    },
+  });
+  new Gauge({
+    name: 'asyncjobs_sse_streams',
+    help: 'Open GET /jobs/:id/events streams',
+    registers: [registry],
+    collect() {
+      this.set(streams());
+    },
+  });
+
+  return {
+    registry,
+    httpDuration,
+    /** Call where the API has accepted `n` jobs of `type` (after the enqueue succeeded). */
+    jobSubmitted(type: string, n = 1) {
+      submitted.inc({ type }, n);
+    },
+    /** Call for each event from jobs:events; counts the terminal ones. */
+    onEvent(event: Pick<JobEvent, 'event' | 'type'>) {
+      if (event.event === 'completed' || event.event === 'failed' || event.event === 'cancelled') {
+        ended[event.event].inc({ type: event.type });
+      }
+    },
+    /** The notifier supplies how many long-poll requests are waiting; read at scrape time. */
+    trackWaiters(count: () => number) {
+      waiters = count;
+    },
+    /** The notifier supplies how many SSE streams are open; read at scrape time. */
+    trackStreams(count: () => number) {
+      streams = count;
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { errorResponses } from './responses';
+import { jobPaths } from './paths-jobs';
+import { servicePaths } from './paths-service';
+import { componentSchemas } from './schemas';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+let built: object | undefined;
+
+/**
+ * The OpenAPI 3.1 document of every route in API.md. Built on first use and kept:
+ * nothing in it changes while the process runs.
+ */
+export function openApiDocument(): object {
+  built ??= Object.freeze({
+    openapi: '3.1.1',
+    info: {
+      title: 'async-jobs',
+      version: pkg.version,
+      description:
+        'Submit jobs over HTTP, run them on BullMQ workers, read their results by polling, long-polling or Server-Sent Events. ' +
+        'Bodies are JSON; times are ISO 8601 in UTC; ids are opaque. Every 4xx/5xx answer has the `Error` body; a rejected ' +
+        'request changes nothing.',
+    },
+    // Bearer applies only when API_TOKENS is set; the open routes say `security: []`.
+    security: [{ bearerAuth: [] }],
+    tags: [
+      { name: 'jobs', description: 'Submit, read, wait for, follow, cancel and retry jobs.' },
+      { name: 'operations', description: 'Probes, metrics and this document.' },
+      { name: 'demo', description: 'The index page and the seed article\'s two Redis queues.' },
+      { name: 'admin', description: 'Operator pages.' },
+    ],
+    paths: { ...jobPaths, ...servicePaths },
+    components: {
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'One of the comma-separated API_TOKENS. Required only when API_TOKENS is set.',
+        },
+        adminBasic: { type: 'http', scheme: 'basic', description: 'ADMIN_USERNAME and ADMIN_PASSWORD.' },
+      },
+      schemas: componentSchemas(),
+      responses: errorResponses,
+    },
+  });
+  return built;
+}

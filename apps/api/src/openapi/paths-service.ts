@@ -1,0 +1,111 @@
+import { errors, jsonContent } from './responses';
+import { ref } from './schemas';
+
+const open: never[] = [];
+const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+const backHome = {
+  description: 'Done; back to the index page.',
+  headers: { Location: { schema: { type: 'string', const: '/' } } },
+};
+
+/** One random digit onto the seed article's Redis list or channel, then 303 to `/`. */
+const seedOperation = (id: string, what: string) => ({
+  operationId: id,
+  tags: ['demo'],
+  summary: what,
+  responses: { '303': backHome, ...errors('Unauthorized', 'Unavailable') },
+});
+
+/** Everything but the job routes: types, probes, metrics, documents, pages. */
+export const servicePaths = {
+  '/types': {
+    get: {
+      operationId: 'listTypes',
+      tags: ['jobs'],
+      summary: 'The registered job types and the JSON Schema of their `data`',
+      responses: { '200': { description: 'Every type.', content: jsonContent(ref('TypeList')) }, ...errors('Unauthorized') },
+    },
+  },
+  '/healthz': {
+    get: {
+      operationId: 'health',
+      tags: ['operations'],
+      summary: 'The process is up (no Redis call)',
+      security: open,
+      responses: { '200': { description: 'Up.', content: jsonContent(ref('Health')) } },
+    },
+  },
+  '/readyz': {
+    get: {
+      operationId: 'ready',
+      tags: ['operations'],
+      summary: 'Redis answers',
+      security: open,
+      responses: { '200': { description: 'Ready.', content: jsonContent(ref('Ready')) }, ...errors('Unavailable') },
+    },
+  },
+  '/metrics': {
+    get: {
+      operationId: 'metrics',
+      tags: ['operations'],
+      summary: 'Prometheus metrics of this API instance',
+      responses: {
+        '200': { description: 'Prometheus text format 0.0.4.', content: { 'text/plain': { schema: { type: 'string' } } } },
+        ...errors('Unauthorized'),
+      },
+    },
+  },
+  '/openapi.json': {
+    get: {
+      operationId: 'openapi',
+      tags: ['operations'],
+      summary: 'This document',
+      responses: {
+        '200': { description: 'OpenAPI 3.1.', content: jsonContent({ type: 'object' }) },
+        ...errors('Unauthorized'),
+      },
+    },
+  },
+  '/docs': {
+    get: {
+      operationId: 'docs',
+      tags: ['operations'],
+      summary: 'This document, rendered (Swagger UI)',
+      responses: { '200': html('The reference page.'), ...errors('Unauthorized') },
+    },
+  },
+  '/': {
+    get: {
+      operationId: 'indexPage',
+      tags: ['demo'],
+      summary: 'The index page: demo links, Bull Board, a form to submit a job and watch it',
+      security: open,
+      responses: { '200': html('The page.') },
+    },
+  },
+  '/prodcons': {
+    get: seedOperation('prodconsGet', 'LPUSH a random digit onto `task:prodcons:queue`'),
+    post: seedOperation('prodconsPost', 'LPUSH a random digit onto `task:prodcons:queue`'),
+  },
+  '/pubsub': {
+    get: seedOperation('pubsubGet', 'PUBLISH a random digit on `task:pubsub:channel`'),
+    post: seedOperation('pubsubPost', 'PUBLISH a random digit on `task:pubsub:channel`'),
+  },
+  '/admin/queues': {
+    get: {
+      operationId: 'bullBoard',
+      tags: ['admin'],
+      summary: 'Bull Board, the queues dashboard',
+      description: 'Open without credentials only on a loopback HOST with ADMIN_PASSWORD empty.',
+      security: [{ adminBasic: [] }],
+      responses: {
+        '200': html('The dashboard.'),
+        '401': {
+          description: 'Admin credentials are required.',
+          headers: { 'WWW-Authenticate': { schema: { type: 'string' } } },
+          content: jsonContent(ref('Error')),
+        },
+      },
+    },
+  },
+};

@@ -1,0 +1,58 @@
+import { ref } from './schemas';
+
+const json = (schema: object) => ({ 'application/json': { schema } });
+export const retryAfter = { 'Retry-After': { description: 'Seconds to wait before asking again.', schema: { type: 'integer' } } };
+
+/** The error answers of API.md, each with the common error body; operations refer to them by name. */
+export const errorResponses = {
+  BadRequest: {
+    description:
+      '`invalid_json`, `validation_failed` (`details` lists each problem with its JSON path) or `unknown_type` (`details` lists the known types).',
+    content: json(ref('Error')),
+  },
+  Unauthorized: {
+    description: '`unauthorized`: API_TOKENS is set and the bearer token is missing or wrong.',
+    headers: { 'WWW-Authenticate': { schema: { type: 'string' }, description: '`Bearer realm="async-jobs"`' } },
+    content: json(ref('Error')),
+  },
+  NotFound: { description: '`not_found`: no such job; it never existed.', content: json(ref('Error')) },
+  Gone: {
+    description: '`expired`: the job existed, but its record is past RESULT_TTL_SECONDS.',
+    content: json(ref('Error')),
+  },
+  Conflict: { description: "`conflict`: the action does not fit the job's state.", content: json(ref('Error')) },
+  PayloadTooLarge: { description: '`payload_too_large`: body over MAX_BODY_BYTES.', content: json(ref('Error')) },
+  UnsupportedMediaType: { description: '`unsupported_media_type`: the body is not JSON.', content: json(ref('Error')) },
+  RateLimited: { description: '`rate_limited`: over a configured request rate.', headers: retryAfter, content: json(ref('Error')) },
+  Unavailable: {
+    description: '`unavailable`: Redis cannot be reached; nothing was written.',
+    headers: retryAfter,
+    content: json(ref('Error')),
+  },
+} as const;
+
+export type ErrorResponseName = keyof typeof errorResponses;
+
+/** `{ '401': { $ref } ... }` for the named error answers. */
+export function errors(...names: ErrorResponseName[]): Record<string, { $ref: string }> {
+  const status: Record<ErrorResponseName, string> = {
+    BadRequest: '400',
+    Unauthorized: '401',
+    NotFound: '404',
+    Gone: '410',
+    Conflict: '409',
+    PayloadTooLarge: '413',
+    UnsupportedMediaType: '415',
+    RateLimited: '429',
+    Unavailable: '503',
+  };
+  return Object.fromEntries(names.map((n) => [status[n], { $ref: `#/components/responses/${n}` }]));
+}
+
+export const jsonContent = json;
+
+export const jobResponse = (description: string, headers?: Record<string, unknown>) => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: json(ref('JobResource')),
+});

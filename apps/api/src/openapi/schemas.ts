@@ -1,0 +1,115 @@
+import {
+  batchBodyOf,
+  batchResponseOf,
+  errorBodySchema,
+  errorInfoSchema,
+  eventNames,
+  jobListSchema,
+  jobResourceSchema,
+  jobStates,
+  pascalTypeName,
+  problemDetailSchema,
+  submitOptionsSchema,
+  submitRequestVariants,
+} from '@async-jobs/shared';
+import { z } from 'zod';
+
+/** Metadata a component may carry into the document besides its name. */
+interface ComponentMeta {
+  id: string;
+  description?: string;
+  discriminator?: { propertyName: string; mapping: Record<string, string> };
+}
+
+export const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+
+/** One line of GET /jobs/:id/events: the `data:` of each event, as published on jobs:events. */
+const jobEventSchema = z.looseObject({
+  event: z.enum(eventNames),
+  id: z.string(),
+  type: z.string(),
+  state: z.enum(jobStates),
+  at: z.iso.datetime(),
+  seq: z.string().optional(),
+  progress: z.unknown().optional(),
+  attempt: z.number().int().optional(),
+  error: errorInfoSchema.optional(),
+});
+
+const typeListSchema = z.strictObject({
+  types: z.array(
+    z.strictObject({
+      name: z.string(),
+      description: z.string(),
+      input: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema (2020-12) of this type\'s `data`.' }),
+    }),
+  ),
+});
+
+/**
+ * Every named schema of the document, converted from the zod schemas the API validates
+ * with (packages/shared), so the document cannot drift from what the API accepts.
+ */
+export function componentSchemas(): Record<string, Record<string, unknown>> {
+  const registry = z.registry<{ id: string }>();
+  // zod takes only the ids from this registry (other metadata comes from its global one),
+  // so the rest of each component's metadata is merged in after the conversion.
+  const extras = new Map<string, Omit<ComponentMeta, 'id'>>();
+  const add = (schema: z.ZodType, { id, ...rest }: ComponentMeta) => {
+    registry.add(schema, { id });
+    extras.set(id, rest);
+    return schema;
+  };
+
+  add(submitOptionsSchema, { id: 'SubmitOptions', description: 'All optional; see API.md "Submit options".' });
+  const mapping: Record<string, string> = {};
+  const variants = submitRequestVariants().map(({ type, description, schema }) => {
+    const name = pascalTypeName(type);
+    // The data schema exactly as GET /types serves it, under a name of its own.
+    add(schema.shape.data, { id: `${name}Data` });
+    mapping[type] = ref(`Submit${name}Job`).$ref;
+    return add(schema, { id: `Submit${name}Job`, description: `\`${type}\`: ${description}` });
+  });
+  const submitJob = add(z.discriminatedUnion('type', variants as [z.ZodObject, ...z.ZodObject[]]), {
+    id: 'SubmitJobRequest',
+    description: 'One job: its `type`, the `data` that type takes, and options.',
+    discriminator: { propertyName: 'type', mapping },
+  });
+  add(batchBodyOf(submitJob), { id: 'BatchRequest', description: 'Validated whole: one invalid item rejects the batch.' });
+  add(jobResourceSchema, { id: 'JobResource' });
+  add(batchResponseOf(jobResourceSchema), { id: 'BatchResponse', description: 'The jobs, in the order of the request.' });
+  add(jobListSchema, { id: 'JobList' });
+  add(errorInfoSchema, { id: 'ErrorInfo' });
+  add(problemDetailSchema, { id: 'ProblemDetail' });
+  add(errorBodySchema, { id: 'Error', description: 'The body of every 4xx/5xx answer.' });
+  add(jobEventSchema, { id: 'JobEvent', description: 'A lifecycle change, as on the `jobs:events` channel.' });
+  add(typeListSchema, { id: 'TypeList' });
+  add(z.strictObject({ status: z.literal('ok') }), { id: 'Health' });
+  add(z.strictObject({ status: z.literal('ready') }), { id: 'Ready' });
+
+  const out = z.toJSONSchema(registry, { io: 'input', unrepresentable: 'any', uri: (id) => ref(id).$ref }) as {
+    schemas: Record<string, Record<string, unknown>>;
+  };
+  // Each component is a schema inside the document, not a document of its own.
+  for (const [id, s] of Object.entries(out.schemas)) {
+    delete s.$schema;
+    delete s.$id;
+    Object.assign(s, extras.get(id));
+  }
+  return out.schemas;
+}
+
+/** A zod object of query parameters as OpenAPI parameter objects, one per property. */
+export function queryParameters(schema: z.ZodObject) {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, { description?: string }>;
+    required?: string[];
+  };
+  return Object.entries(json.properties ?? {}).map(([name, { description, ...rest }]) => ({
+    name,
+    in: 'query',
+    required: json.required?.includes(name) ?? false,
+    ...(description ? { description } : {}),
+    schema: rest,
+  }));
+}

@@ -1,0 +1,60 @@
+import { UnrecoverableError } from 'bullmq';
+
+/*
+ * Why a job attempt failed. The class name is what clients see as `error.name`,
+ * so names are stable. Subclasses of BullMQ's UnrecoverableError are never
+ * retried: retrying cannot fix them.
+ */
+
+/** The attempt ran past its `timeout` option; retryable, the next attempt may be faster. */
+export class TimeoutError extends Error {
+  override name = 'TimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(`timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** The job's input does not match its type's schema (it bypassed the API's validation). */
+export class InvalidInputError extends UnrecoverableError {
+  override name = 'InvalidInputError';
+}
+
+/** The handler's result cannot be stored: not JSON, or too large. */
+export class InvalidResultError extends UnrecoverableError {
+  override name = 'InvalidResultError';
+}
+
+/** The job was cancelled while it ran (BullMQ's `worker.cancelJob`). */
+export class CancelledError extends UnrecoverableError {
+  override name = 'CancelledError';
+}
+
+/** A handler threw something that is not an Error; kept retryable like any other failure. */
+export class HandlerError extends Error {
+  override name = 'HandlerError';
+}
+
+/** BullMQ failed the job without running it: it stalled more often than `maxStalledCount` allows. */
+export class StalledError extends UnrecoverableError {
+  override name = 'StalledError';
+}
+
+const MAX_MESSAGE = 2000;
+
+/** The `{ name, message }` stored in a record: never a stack, never unbounded. */
+export function errorInfo(err: Error): { name: string; message: string } {
+  const message = err.message.length > MAX_MESSAGE ? `${err.message.slice(0, MAX_MESSAGE)}…` : err.message;
+  return { name: err.name || 'Error', message };
+}
+
+/** Whatever was thrown, as an Error (BullMQ reads `.message` and `.name`). */
+export function asError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  let shown: string;
+  try {
+    shown = typeof thrown === 'string' ? JSON.stringify(thrown) : String(thrown);
+  } catch {
+    shown = Object.prototype.toString.call(thrown);
+  }
+  return new HandlerError(`handler threw a non-Error value: ${shown.slice(0, 200)}`);
+}

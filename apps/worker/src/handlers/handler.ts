@@ -1,0 +1,25 @@
+import type { Config } from '@async-jobs/shared';
+
+/** What a handler gets besides its input; one per attempt. */
+export interface HandlerContext {
+  jobId: string;
+  /** 1-based number of this attempt. */
+  attempt: number;
+  /** Aborts on the job's per-attempt `timeout`, on cancellation and on a forced shutdown; stop work at once. */
+  signal: AbortSignal;
+  /** Reports progress: a number 0–100 or a JSON object. Never rejects. */
+  progress(p: number | Record<string, unknown>): Promise<void>;
+  /** Adds a line to the job's log (BullMQ) and to the worker's log. Never rejects. */
+  log(message: string): Promise<void>;
+  /** The worker's configuration, for handlers that need limits or allowlists. */
+  config: Config;
+}
+
+/**
+ * The behaviour of one job type. `data` is the input after validation with the
+ * type's shared schema (defaults applied). The result must be JSON.
+ */
+export interface JobHandler<Input = any, Result = unknown> {
+  name: string;
+  run(data: Input, ctx: HandlerContext): Promise<Result> | Result;
+}

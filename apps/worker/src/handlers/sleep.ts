@@ -1,0 +1,31 @@
+import { setTimeout as wait } from 'node:timers/promises';
+import type { jobDefinitions } from '@async-jobs/shared';
+import type { z } from 'zod';
+import type { JobHandler } from './handler';
+
+type SleepInput = z.output<typeof jobDefinitions.sleep.input>;
+
+/** Report every 10% of the sleep or every 250 ms, whichever is rarer, so short sleeps do not flood the store. */
+const MIN_TICK_MS = 250;
+
+export const sleep: JobHandler<SleepInput, { sleptMs: number }> = {
+  name: 'sleep',
+  async run({ ms }, ctx) {
+    const tick = Math.max(ms / 10, MIN_TICK_MS);
+    const start = Date.now();
+    for (;;) {
+      const left = ms - (Date.now() - start);
+      if (left <= 0) break;
+      try {
+        await wait(Math.min(tick, left), undefined, { signal: ctx.signal });
+      } catch (err) {
+        // timers/promises wraps the reason in an AbortError; the reason says why (timeout, cancel).
+        throw ctx.signal.aborted ? ctx.signal.reason : err;
+      }
+      const done = Math.min(100, Math.floor(((Date.now() - start) / ms) * 100));
+      if (done < 100) await ctx.progress(done);
+    }
+    await ctx.progress(100);
+    return { sleptMs: ms };
+  },
+};

@@ -1,0 +1,60 @@
+import { effectivePort, type HostAllowlist } from './allowlist';
+import { HostNotAllowedError, NetworkError, TooManyRedirectsError } from './errors';
+
+export const MAX_REDIRECTS = 5;
+
+export interface OutgoingRequest {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+const REDIRECT = new Set([301, 302, 303, 307, 308]);
+/** Credentials meant for one origin must not follow a redirect to another. */
+const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+const hostLabel = (url: URL) => `${url.hostname}:${effectivePort(url)}`;
+
+function describeNetworkError(err: unknown, url: URL): NetworkError {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const message = cause?.message ?? (err as Error).message;
+  const why = cause?.code && !message.includes(cause.code) ? `${cause.code}: ${message}` : message;
+  return new NetworkError(`request to ${hostLabel(url)} failed: ${why}`);
+}
+
+/**
+ * Sends the request, following at most MAX_REDIRECTS redirects by hand so that
+ * every hop is checked against the allowlist before anything is sent to it.
+ * Returns the first non-redirect response; its body is unread.
+ */
+export async function sendFollowingRedirects(req: OutgoingRequest, allowlist: HostAllowlist, signal: AbortSignal): Promise<Response> {
+  let { url, method, body } = req;
+  const headers = { ...req.headers };
+  if (!allowlist.allows(url)) throw new HostNotAllowedError(`host ${hostLabel(url)} is not in HTTP_ALLOWED_HOSTS`);
+  for (let hop = 0; ; hop++) {
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body, redirect: 'manual', signal });
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      throw describeNetworkError(err, url);
+    }
+    const location = res.headers.get('location');
+    if (!REDIRECT.has(res.status) || !location) return res;
+    await res.body?.cancel().catch(() => {});
+    if (hop >= MAX_REDIRECTS) throw new TooManyRedirectsError(`more than ${MAX_REDIRECTS} redirects; last one to ${location}`);
+    const next = new URL(location, url);
+    if (!/^https?:$/.test(next.protocol) || !allowlist.allows(next)) {
+      throw new HostNotAllowedError(`redirect to host ${hostLabel(next)} is not in HTTP_ALLOWED_HOSTS; not followed`);
+    }
+    if (next.origin !== url.origin) for (const name of Object.keys(headers)) if (ORIGIN_BOUND_HEADERS.includes(name.toLowerCase())) delete headers[name];
+    // As browsers do: 303 always, and 301/302 after a POST, continue as a GET without a body.
+    if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+      if (method !== 'HEAD') method = 'GET';
+      body = undefined;
+      for (const name of Object.keys(headers)) if (name.toLowerCase() === 'content-type') delete headers[name];
+    }
+    url = next;
+  }
+}

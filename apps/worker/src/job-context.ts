@@ -1,0 +1,88 @@
+import type { Job } from 'bullmq';
+import type { Config, JobPayload, Logger, ResultsStore } from '@async-jobs/shared';
+import type { HandlerContext } from './handlers/handler';
+
+/** Object progress larger than this is dropped: progress is published on every change. */
+const MAX_PROGRESS_BYTES = 16 * 1024;
+
+export interface ContextDeps {
+  job: Job<JobPayload>;
+  type: string;
+  attempt: number;
+  signal: AbortSignal;
+  store: ResultsStore;
+  config: Config;
+  logger: Logger;
+}
+
+function checkProgress(p: unknown): string | null {
+  if (typeof p === 'number') return Number.isFinite(p) && p >= 0 && p <= 100 ? null : 'a number must be 0–100';
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return 'must be a number 0–100 or an object';
+  try {
+    const json = JSON.stringify(p);
+    return Buffer.byteLength(json) <= MAX_PROGRESS_BYTES ? null : `an object must be at most ${MAX_PROGRESS_BYTES} bytes as JSON`;
+  } catch {
+    return 'an object must be JSON';
+  }
+}
+
+/**
+ * The handler's view of its attempt. Progress and log calls never reject (a
+ * failing progress write must not fail the job); the processor waits for the
+ * ones still in flight before it writes the outcome, so events stay in order.
+ */
+export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(): Promise<void> } {
+  const jobId = d.job.id as string;
+  const pending = new Set<Promise<void>>();
+  const track = (work: Promise<unknown>, what: string) => {
+    const p = work.then(
+      () => {},
+      (err: Error) => d.logger.warn({ jobId, type: d.type, attempt: d.attempt, err: err.message }, `${what} failed`),
+    );
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+    return p;
+  };
+
+  const ctx: HandlerContext = {
+    jobId,
+    attempt: d.attempt,
+    signal: d.signal,
+    config: d.config,
+    progress(p) {
+      const problem = checkProgress(p);
+      if (problem) {
+        d.logger.warn({ jobId, type: d.type, problem }, 'progress ignored');
+        return Promise.resolve();
+      }
+      // Once the attempt is over (timed out, cancelled) its progress is no longer news.
+      if (d.signal.aborted) return Promise.resolve();
+      return track(
+        Promise.all([
+          d.job.updateProgress(p),
+          d.store.apply({
+            id: jobId,
+            type: d.type,
+            state: 'active',
+            attempt: d.attempt,
+            fields: { progress: p },
+            event: { event: 'progress', progress: p, attempt: d.attempt },
+          }),
+        ]),
+        'progress update',
+      );
+    },
+    log(message) {
+      const line = String(message);
+      d.logger.info({ jobId, type: d.type, attempt: d.attempt }, line);
+      return track(d.job.log(line), 'job log');
+    },
+  };
+
+  return {
+    ctx,
+    async settle() {
+      await Promise.all([...pending]);
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { closeRedis, ConfigError, createLogger, createRedis, loadConfig, redactUrl, type Config } from '@async-jobs/shared';
+import { handlers } from './handlers/index';
+import { seedListeners } from './listeners/index';
+import { servedTypes } from './served-types';
+import { onShutdownSignal } from './shutdown-signals';
+import { createWorker } from './worker';
+
+function configOrExit(): { config: Config; types: string[] } {
+  try {
+    const config = loadConfig();
+    return { config, types: servedTypes(config, handlers) };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+}
+
+const { config, types } = configOrExit();
+const logger = createLogger('worker', config.LOG_LEVEL);
+
+// A handler's stray promise or callback must not take down the other jobs this process runs.
+process.on('unhandledRejection', (reason) => {
+  logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');
+});
+process.on('uncaughtException', (err) => {
+  logger.error({ err: err.message }, 'uncaught exception');
+});
+
+const connection = createRedis(config.REDIS_URL, 'blocking', logger, 'worker-bullmq');
+const redis = createRedis(config.REDIS_URL, 'blocking', logger, 'worker-store');
+// The seed article's list (BLPOP) and pub/sub listeners; LIST_LISTENER / PUBSUB_LISTENER turn them off.
+const worker = createWorker({ config, connection, redis, logger, handlers, listeners: seedListeners(config) });
+
+onShutdownSignal(logger, async (signal) => {
+  logger.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'worker shutting down');
+  await worker.close();
+  await Promise.allSettled([closeRedis(connection), closeRedis(redis)]);
+  logger.info('worker stopped');
+  process.exit(0);
+});
+
+await worker.ready();
+logger.info(
+  { types, concurrency: config.WORKER_CONCURRENCY, redis: redactUrl(config.REDIS_URL), namespace: config.KEY_NAMESPACE || undefined },
+  'worker ready',
+);

@@ -1,0 +1,119 @@
+import { Backoffs, UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import type { Config, JobPayload, JobTypeDefinition, Logger, RecordWrite, ResultsStore } from '@async-jobs/shared';
+import { attemptSignal, whenAborted, type AttemptSignal } from './attempt-signal';
+import { asError, CancelledError, errorInfo, InvalidInputError } from './errors';
+import type { JobHandler } from './handlers/handler';
+import { createJobContext } from './job-context';
+import { checkResult } from './job-result';
+import { activeWrite, cancelledWrite, completedWrite, failedWrite, retryingWrite, type AttemptInfo } from './record-writes';
+
+export interface ProcessorDeps {
+  type: string;
+  handler: JobHandler;
+  /** The shared definition whose schema validates the input; absent only for test doubles. */
+  definition?: JobTypeDefinition;
+  store: ResultsStore;
+  config: Config;
+  logger: Logger;
+  /** Aborted when the worker starts to shut down: a job fetched after that is handed back, not run. */
+  draining: AbortSignal;
+  /** Aborted after a forced shutdown: running attempts are abandoned to stall recovery, and record nothing. */
+  shutdown: AbortSignal;
+}
+
+export type JobProcessor = (job: Job<JobPayload>, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>;
+
+function validate(definition: JobTypeDefinition | undefined, data: JobPayload | undefined): unknown {
+  if (typeof data !== 'object' || data === null || !('input' in data)) throw new InvalidInputError('job data has no "input"');
+  const { timeout } = data;
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) throw new InvalidInputError('timeout must be a positive integer (ms)');
+  if (!definition) return data.input;
+  const parsed = definition.input.safeParse(data.input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`);
+  throw new InvalidInputError(`invalid input for ${definition.name}: ${problems.join('; ')}`);
+}
+
+const isUnrecoverable = (err: Error) => err instanceof UnrecoverableError || err.name === 'UnrecoverableError';
+
+/** Whether BullMQ will wait before the next attempt (then the job is `delayed`, else `queued`). */
+function retryIsDelayed(job: Job): boolean {
+  const backoff = job.opts.backoff === undefined ? undefined : Backoffs.normalize(job.opts.backoff);
+  if (!backoff) return false;
+  return backoff.delay === undefined ? true : backoff.delay > 0;
+}
+
+/**
+ * BullMQ's processor for one queue: validate, record `active`, run the handler
+ * under the attempt's signal, check the result, record the outcome, and rethrow
+ * failures so that BullMQ applies its own retry and backoff.
+ */
+export function createProcessor(deps: ProcessorDeps): JobProcessor {
+  const { type, handler, store, config, logger } = deps;
+
+  // Outcome writes must not hide the job's own error: a failed write is logged.
+  const write = async (w: RecordWrite) => {
+    try {
+      await store.apply(w);
+    } catch (err) {
+      logger.error({ jobId: w.id, type, state: w.state, err: (err as Error).message }, 'could not write job record');
+    }
+  };
+
+  // Three declared parameters: BullMQ only creates the per-job AbortSignal for a processor whose length is 3.
+  return async function processJob(job: Job<JobPayload>, token: string | undefined, bullSignal: AbortSignal | undefined) {
+    if (deps.draining.aborted) {
+      // A fetch that was already waiting in Redis can still return a job after pause(); put it back
+      // at the head of its queue for another worker. WaitingError tells BullMQ the job was moved.
+      await job.moveToWait(token).catch((err: Error) => logger.warn({ jobId: job.id, err: err.message }, 'could not hand a job back'));
+      throw new WaitingError();
+    }
+    const info: AttemptInfo = {
+      id: job.id as string,
+      type,
+      attempt: job.attemptsMade + 1,
+      max: job.opts.attempts ?? 1,
+      submittedAt: new Date(job.timestamp).toISOString(),
+    };
+    const log = { jobId: info.id, type, attempt: info.attempt };
+    const started = Date.now();
+    let timing: AttemptSignal | undefined;
+    let settle = async () => {};
+    try {
+      const input = validate(deps.definition, job.data);
+      await store.apply(activeWrite(info, new Date(job.processedOn ?? started).toISOString()));
+      logger.debug(log, 'job started');
+      timing = attemptSignal(job.data.timeout, bullSignal, deps.shutdown);
+      const context = createJobContext({ job, type, attempt: info.attempt, signal: timing.signal, store, config, logger });
+      settle = context.settle;
+      const raw = await Promise.race([Promise.resolve().then(() => handler.run(input, context.ctx)), whenAborted(timing.signal)]);
+      const result = checkResult(raw, config.MAX_RESULT_BYTES);
+      await settle();
+      await store.apply(completedWrite(info, result));
+      logger.info({ ...log, durationMs: Date.now() - started }, 'job completed');
+      return result;
+    } catch (thrown) {
+      // Once the signal fired, its reason (timeout, cancel) says more than what the handler threw on the way out.
+      const err = asError(timing?.signal.aborted ? timing.signal.reason : thrown);
+      await settle();
+      if (deps.shutdown.aborted) {
+        logger.warn(log, 'job attempt abandoned by a forced shutdown; another worker will pick it up');
+        throw err;
+      }
+      const error = errorInfo(err);
+      if (err instanceof CancelledError) {
+        await write(cancelledWrite(info));
+        logger.info(log, 'job cancelled');
+      } else if (!isUnrecoverable(err) && info.attempt < info.max) {
+        await write(retryingWrite(info, error, retryIsDelayed(job)));
+        logger.warn({ ...log, err: error, durationMs: Date.now() - started }, 'job attempt failed; it will be retried');
+      } else {
+        await write(failedWrite(info, error));
+        logger.warn({ ...log, err: error, durationMs: Date.now() - started }, 'job failed');
+      }
+      throw err;
+    } finally {
+      timing?.dispose();
+    }
+  };
+}

@@ -1,0 +1,30 @@
+import { hostname } from 'node:os';
+import type { WorkerOptions } from 'bullmq';
+import { bullRetention, type Config, type Keyspace } from '@async-jobs/shared';
+import type { Redis } from 'ioredis';
+
+/**
+ * How many times a job may be recovered after its worker stopped renewing its lock
+ * (SIGKILL, OOM, a machine gone) before BullMQ fails it. BullMQ's default, 1,
+ * already retries a killed worker's job once; 2 also survives a second loss, e.g.
+ * a crash followed by a forced shutdown during a rolling deploy. A job that kills
+ * every worker it lands on (a poison job exhausting memory) still ends `failed`
+ * on its third start instead of taking the fleet down one worker at a time.
+ * Stall recoveries do not use up the job's `attempts`.
+ */
+export const MAX_STALLED_COUNT = 2;
+
+export function workerOptions(config: Config, keys: Keyspace, connection: Redis): WorkerOptions {
+  return {
+    connection,
+    prefix: keys.bullPrefix,
+    concurrency: config.WORKER_CONCURRENCY,
+    stalledInterval: config.STALLED_INTERVAL_MS,
+    lockDuration: config.LOCK_DURATION_MS,
+    maxStalledCount: MAX_STALLED_COUNT,
+    removeOnComplete: bullRetention.removeOnComplete,
+    removeOnFail: bullRetention.removeOnFail,
+    // Stored on each job (processedBy), so Bull Board shows which process ran it.
+    name: `${hostname()}:${process.pid}`,
+  };
+}

@@ -1,0 +1,162 @@
+import { Worker } from 'bullmq';
+import {
+  createKeyspace,
+  createResultsStore,
+  jobTypes,
+  type Config,
+  type JobPayload,
+  type Logger,
+} from '@async-jobs/shared';
+import type { Redis } from 'ioredis';
+import { handlers as builtInHandlers } from './handlers/index';
+import type { JobHandler } from './handlers/handler';
+import type { Listener, ListenerFactory } from './listener';
+import { createProcessor, type JobProcessor } from './process-job';
+import { servedTypes } from './served-types';
+import { recordStalledFailure } from './stalled-failure';
+import { workerOptions } from './worker-options';
+
+export type { Listener, ListenerFactory } from './listener';
+
+export interface WorkerDeps {
+  config: Config;
+  /** Given to BullMQ (which duplicates it for its blocking reads); role `blocking`. Not closed here. */
+  connection: Redis;
+  /** For the results store; role `blocking`, so writes wait for Redis rather than fail. Not closed here. */
+  redis: Redis;
+  logger: Logger;
+  /** Default: the built-in handlers. */
+  handlers?: ReadonlyMap<string, JobHandler>;
+  /**
+   * EXTENSION POINT: the seed listeners (BLPOP on the prodcons list, SUBSCRIBE on the
+   * pub/sub channel) plug in here; see listener.ts. Started after the workers.
+   */
+  listeners?: ListenerFactory[];
+}
+
+export interface CloseOptions {
+  /** How long active jobs may take to finish; default SHUTDOWN_GRACE_MS. */
+  graceMs?: number;
+}
+
+export interface JobWorker {
+  /** One BullMQ worker per served job type (the queue's name). */
+  workers: Map<string, Worker<JobPayload>>;
+  ready(): Promise<void>;
+  /**
+   * Stops taking jobs, lets active ones finish within the grace period, then closes
+   * the workers; jobs still running then are left to BullMQ's stall recovery (their
+   * locks lapse and another worker runs them again), never lost. Idempotent.
+   */
+  close(opts?: CloseOptions): Promise<void>;
+}
+
+/** Resolves true once nothing is active, or false when `ms` pass first. New arrivals are waited for too. */
+async function waitForIdle(active: Set<Promise<unknown>>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (active.size > 0) {
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...active]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, left);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+  return true;
+}
+
+export function createWorker(deps: WorkerDeps): JobWorker {
+  const { config, logger } = deps;
+  const handlers = deps.handlers ?? builtInHandlers;
+  const types = servedTypes(config, handlers);
+  const keys = createKeyspace(config.KEY_NAMESPACE);
+  const store = createResultsStore({
+    redis: deps.redis,
+    keys,
+    resultTtlSeconds: config.RESULT_TTL_SECONDS,
+    tombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
+  });
+  const draining = new AbortController();
+  const shutdown = new AbortController();
+  const active = new Set<Promise<unknown>>();
+
+  const workers = new Map<string, Worker<JobPayload>>();
+  for (const type of types) {
+    const processJob = createProcessor({
+      type,
+      handler: handlers.get(type) as JobHandler,
+      definition: jobTypes.get(type),
+      store,
+      config,
+      logger,
+      draining: draining.signal,
+      shutdown: shutdown.signal,
+    });
+    // Declared with three parameters so that BullMQ passes its AbortSignal through.
+    const tracked: JobProcessor = function (job, token, signal) {
+      const p = processJob(job, token, signal);
+      active.add(p);
+      p.then(
+        () => active.delete(p),
+        () => active.delete(p),
+      );
+      return p;
+    };
+    const worker = new Worker<JobPayload>(type, tracked, workerOptions(config, keys, deps.connection));
+    // Without a listener, an 'error' event would crash the process; these are Redis or lock troubles.
+    worker.on('error', (err) => logger.error({ queue: type, err: err.message }, 'worker error'));
+    worker.on('stalled', (jobId) => logger.warn({ queue: type, jobId }, 'job stalled (its worker stopped); it will run again'));
+    worker.on('failed', (job, _err) => void recordStalledFailure(job, type, store, logger));
+    workers.set(type, worker);
+  }
+
+  const listenerCtx = { config, keys, logger, redis: deps.redis };
+  const listeners: Listener[] = [];
+  try {
+    for (const start of deps.listeners ?? []) listeners.push(start(listenerCtx));
+  } catch (err) {
+    // Nothing is returned to close, so close here what was started before the failure.
+    void Promise.allSettled([...listeners.map((l) => l.close()), ...[...workers.values()].map((w) => w.close(true))]);
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+
+  async function closeAll(graceMs: number): Promise<void> {
+    const step = async (what: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+      } catch (err) {
+        logger.error({ step: what, err: (err as Error).message }, 'error while closing');
+      }
+    };
+    // Reverse order of creation: listeners, then workers.
+    for (const l of [...listeners].reverse()) await step(`listener ${l.name}`, () => l.close());
+    const all = [...workers.values()].reverse();
+    draining.abort();
+    // Stop fetching on every queue at once; running jobs keep renewing their locks.
+    await Promise.all(all.map((w) => step(`pause ${w.name}`, () => w.pause(true))));
+    const drained = await waitForIdle(active, graceMs);
+    if (!drained) logger.warn({ active: active.size, graceMs }, 'grace period over; active jobs are left to stall recovery');
+    // We waited above; BullMQ's own close() would wait again without a bound (and cannot be
+    // escalated once started), so force: it only skips that wait.
+    for (const w of all) await step(`worker ${w.name}`, () => w.close(true));
+    // Only now, with BullMQ closed, stop abandoned handlers: BullMQ no longer records their outcome.
+    shutdown.abort(new Error('the worker shut down before this attempt finished'));
+  }
+
+  return {
+    workers,
+    async ready() {
+      await Promise.all([...workers.values()].map((w) => w.waitUntilReady()));
+    },
+    close(opts = {}) {
+      closing ??= closeAll(opts.graceMs ?? config.SHUTDOWN_GRACE_MS);
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,5 @@
+export * from './batch';
+export * from './error-body';
+export * from './job-resource';
+export * from './queries';
+export * from './submit-request';

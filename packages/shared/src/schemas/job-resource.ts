@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import type { JobResource } from '../job-resource';
+import { jobStates } from '../job-state';
+
+export const errorInfoSchema = z.strictObject({ name: z.string(), message: z.string() });
+
+const timestamp = z.iso.datetime().nullable();
+
+/** The job resource of API.md, as GET /jobs/:id and every other job answer send it. */
+export const jobResourceSchema = z.strictObject({
+  id: z.string().meta({ description: 'Opaque id.' }),
+  type: z.string().meta({ description: 'The job type, one of GET /types.' }),
+  state: z.enum(jobStates).meta({ description: '`completed`, `failed` and `cancelled` are terminal.' }),
+  progress: z
+    .union([z.number().min(0).max(100), z.record(z.string(), z.unknown())])
+    .meta({ description: 'A number 0-100, or an object the handler reported.' }),
+  attempts: z.strictObject({ made: z.number().int().min(0), max: z.number().int().min(1) }),
+  submittedAt: timestamp,
+  startedAt: timestamp,
+  finishedAt: timestamp,
+  result: z.unknown().meta({ description: "The handler's result once `completed`; null before." }),
+  error: errorInfoSchema.nullable().meta({ description: 'Why the job ended `failed`; never a stack trace.' }),
+  lastError: errorInfoSchema.nullable().meta({ description: 'The error of the latest failed attempt, also while it is retried.' }),
+  callback: z
+    .strictObject({
+      state: z.enum(['pending', 'delivered', 'failed']),
+      attempts: z.number().int().min(0),
+      lastStatus: z.number().int().nullable(),
+    })
+    .optional()
+    .meta({ description: 'Delivery of the final resource to `options.callbackUrl`, when one was given.' }),
+  links: z.strictObject({ self: z.string(), result: z.string(), events: z.string() }),
+});
+
+/** `GET /jobs`: newest first; `nextCursor` is null on the last page. */
+export const jobListSchema = z.strictObject({
+  jobs: z.array(jobResourceSchema),
+  nextCursor: z.string().nullable(),
+});
+
+// Fails to compile when the resource gains or loses a field this schema does not describe
+// (`callback` is optional and may not be in the record type yet).
+type SchemaKeys = Exclude<keyof z.infer<typeof jobResourceSchema>, 'callback'>;
+type ResourceKeys = Exclude<keyof JobResource, 'callback'>;
+const sameKeys: [Exclude<SchemaKeys, ResourceKeys>, Exclude<ResourceKeys, SchemaKeys>] extends [never, never] ? true : never = true;
+void sameKeys;

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, startApi, type RunningApi } from './api-harness';
+import { createTestContext } from './helpers';
+
+// No worker runs in this file: submitted jobs stay in their queues.
+const ctx = createTestContext();
+let api: RunningApi;
+
+beforeAll(async () => {
+  api = await startApi(ctx);
+});
+afterAll(async () => {
+  await api?.close();
+  await ctx.cleanup();
+});
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+-?\d+)?$/;
+const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+
+/** Prometheus text format 0.0.4: every line a HELP/TYPE comment or a sample; throws on anything else. */
+function parse(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    if (/^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$/.test(line)) continue;
+    const m = SAMPLE.exec(line);
+    if (!m) throw new Error(`not a Prometheus line: ${line}`);
+    const labels = Object.fromEntries([...(m[2] ?? '').matchAll(LABEL)].map((l) => [l[1], l[2]]));
+    // Like Prometheus (Go's ParseFloat): Inf and NaN in any case; prom-client writes `Nan`.
+    const raw = m[3].toLowerCase();
+    const value = raw === '+inf' || raw === 'inf' ? Infinity : raw === '-inf' ? -Infinity : Number(m[3]);
+    if (Number.isNaN(value) && raw !== 'nan') throw new Error(`bad value: ${line}`);
+    samples.push({ name: m[1], labels, value });
+  }
+  return samples;
+}
+
+async function scrape() {
+  const r = await fetch(`${api.url}/metrics`);
+  expect(r.status).toBe(200);
+  expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  const text = await r.text();
+  return { text, samples: parse(text) };
+}
+
+/** The value of one sample (0 when absent, as Prometheus counters start). */
+const value = (samples: Sample[], name: string, labels: Record<string, string>) =>
+  samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value ?? 0;
+
+const submitted = async (type: string) => value((await scrape()).samples, 'asyncjobs_jobs_submitted_total', { type });
+
+describe('GET /metrics', () => {
+  it('is Prometheus text with the process metrics', async () => {
+    const { samples } = await scrape();
+    expect(samples.some((s) => s.name === 'process_cpu_user_seconds_total')).toBe(true);
+    expect(samples.some((s) => s.name === 'nodejs_eventloop_lag_seconds')).toBe(true);
+  });
+
+  it('times requests by route pattern, never by raw URL', async () => {
+    const job = await call(api.url, 'POST', '/jobs', { type: 'echo', data: { n: 1 } });
+    expect(job.status).toBe(202);
+    await call(api.url, 'GET', `/jobs/${job.body.id}`);
+    await call(api.url, 'GET', '/no/such/route');
+    const { text, samples } = await scrape();
+    const count = (labels: Record<string, string>) => value(samples, 'http_request_duration_seconds_count', labels);
+    expect(count({ method: 'POST', route: '/jobs', status: '202' })).toBeGreaterThanOrEqual(1);
+    expect(count({ method: 'GET', route: '/jobs/:id', status: '200' })).toBeGreaterThanOrEqual(1);
+    expect(count({ method: 'GET', route: 'unmatched', status: '404' })).toBeGreaterThanOrEqual(1);
+    expect(value(samples, 'http_request_duration_seconds_bucket', { route: '/jobs', le: '+Inf' })).toBeGreaterThanOrEqual(1);
+    expect(text).not.toContain(job.body.id);
+    expect(text).not.toContain('/no/such/route');
+  });
+
+  it('counts each accepted job once, and no rejected one', async () => {
+    const before = await submitted('hash');
+    expect((await call(api.url, 'POST', '/jobs', { type: 'hash', data: { text: 'a' } })).status).toBe(202);
+    expect(await submitted('hash')).toBe(before + 1);
+    expect((await call(api.url, 'POST', '/jobs', { type: 'hash', data: { text: 'a', rounds: 0 } })).status).toBe(400);
+    expect((await call(api.url, 'POST', '/jobs', { type: 'hash', data: { text: 'a' }, options: { attempts: 0 } })).status).toBe(400);
+    expect(await submitted('hash')).toBe(before + 1);
+    expect((await call(api.url, 'POST', '/jobs', { type: 'hash', data: { text: 'b' } })).status).toBe(202);
+    expect(await submitted('hash')).toBe(before + 2);
+  });
+
+  it('shows the queue depth by type and state', async () => {
+    const depth = async (state: string) => value((await scrape()).samples, 'asyncjobs_queue_jobs', { type: 'sleep', state });
+    expect(await depth('waiting')).toBe(0);
+    expect((await call(api.url, 'POST', '/jobs', { type: 'sleep', data: { ms: 1 } })).status).toBe(202);
+    expect((await call(api.url, 'POST', '/jobs', { type: 'sleep', data: { ms: 1 }, options: { delay: 60000 } })).status).toBe(202);
+    expect(await depth('waiting')).toBe(1);
+    expect(await depth('delayed')).toBe(1);
+    expect(await depth('active')).toBe(0);
+  });
+
+  it('counts ended jobs from events, and reads the waiter and stream gauges at scrape time', async () => {
+    const { metrics } = api.context;
+    for (const event of ['active', 'completed', 'completed', 'failed', 'retrying'] as const) metrics.onEvent({ event, type: 'echo' });
+    let waiters = 3;
+    metrics.trackWaiters(() => waiters);
+    metrics.trackStreams(() => 2);
+    let { samples } = await scrape();
+    expect(value(samples, 'asyncjobs_jobs_completed_total', { type: 'echo' })).toBe(2);
+    expect(value(samples, 'asyncjobs_jobs_failed_total', { type: 'echo' })).toBe(1);
+    expect(value(samples, 'asyncjobs_longpoll_waiters', {})).toBe(3);
+    expect(value(samples, 'asyncjobs_sse_streams', {})).toBe(2);
+    waiters = 0;
+    ({ samples } = await scrape());
+    expect(value(samples, 'asyncjobs_longpoll_waiters', {})).toBe(0);
+  });
+});

@@ -1,0 +1,84 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createResultsStore } from '@async-jobs/shared';
+import { createTestContext, enqueue, watchEvents, type EventWatch } from './helpers';
+import { spawnWorker, type WorkerProcess } from './worker-harness';
+
+const ctx = createTestContext();
+const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600, tombstoneTtlSeconds: 600 });
+let watch: EventWatch;
+const children: WorkerProcess[] = [];
+
+function start(env: Record<string, string> = {}) {
+  const w = spawnWorker(ctx, env);
+  children.push(w);
+  return w;
+}
+
+beforeAll(async () => {
+  watch = await watchEvents(ctx);
+});
+
+afterEach(async () => {
+  for (const c of children.splice(0)) {
+    c.kill('SIGKILL');
+    await c.exited;
+  }
+});
+
+afterAll(async () => {
+  await watch?.close();
+  await ctx.cleanup();
+});
+
+describe('worker shutdown on a signal', () => {
+  it('lets the active job finish on SIGTERM, then exits 0', async () => {
+    const w = start({ WORKER_TYPES: 'sleep' });
+    const ready = await w.line((l) => l.msg === 'worker ready');
+    expect(ready.types).toEqual(['sleep']);
+    const id = await enqueue(ctx, 'sleep', { ms: 1500 });
+    await watch.next((e) => e.id === id && e.event === 'active');
+    w.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    const record = await store.read(id);
+    expect(record?.state).toBe('completed');
+    expect(record?.result).toEqual({ sleptMs: 1500 });
+    const msgs = w.lines.map((l) => l.msg);
+    expect(w.lines.find((l) => l.msg === 'worker shutting down')).toMatchObject({ signal: 'SIGTERM', level: 30 });
+    // In order: the signal, the job's end, the last line.
+    expect(msgs.indexOf('worker shutting down')).toBeLessThan(msgs.indexOf('job completed'));
+    expect(msgs.indexOf('job completed')).toBeLessThan(msgs.indexOf('worker stopped'));
+  });
+
+  it('takes no new job once it is shutting down', async () => {
+    const w = start({ WORKER_TYPES: 'sleep,echo' });
+    await w.line((l) => l.msg === 'worker ready');
+    const id = await enqueue(ctx, 'sleep', { ms: 800 });
+    await watch.next((e) => e.id === id && e.event === 'active');
+    w.kill('SIGINT');
+    await w.line((l) => l.msg === 'worker shutting down');
+    const late = await enqueue(ctx, 'echo', { late: true });
+    expect(await w.exited).toBe(0);
+    expect((await store.read(id))?.state).toBe('completed');
+    expect(await store.read(late)).toBeNull();
+    expect(watch.of(late)).toEqual([]);
+  });
+
+  it('past SHUTDOWN_GRACE_MS leaves the job to another worker instead of losing or failing it', async () => {
+    const fast = { STALLED_INTERVAL_MS: '500', LOCK_DURATION_MS: '1000', WORKER_TYPES: 'sleep' };
+    const first = start({ ...fast, SHUTDOWN_GRACE_MS: '200' });
+    await first.line((l) => l.msg === 'worker ready');
+    const id = await enqueue(ctx, 'sleep', { ms: 2500 });
+    await watch.next((e) => e.id === id && e.event === 'active');
+    first.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.lines.some((l) => l.msg?.toString().startsWith('grace period over'))).toBe(true);
+    // Nothing final was recorded by the worker that gave up.
+    expect((await store.read(id))?.state).toBe('active');
+
+    const second = start(fast);
+    const done = await watch.terminal(id, 20000);
+    expect(done.event).toBe('completed');
+    await second.line((l) => l.msg === 'job completed' && l.jobId === id);
+    expect(first.lines.some((l) => l.msg === 'job completed' && l.jobId === id)).toBe(false);
+  });
+});

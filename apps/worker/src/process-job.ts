@@ -1,5 +1,5 @@
 import { Backoffs, UnrecoverableError, WaitingError, type Job } from 'bullmq';
-import type { Config, JobPayload, JobTypeDefinition, Logger, RecordWrite, ResultsStore } from '@async-jobs/shared';
+import { JobCancelledError, type Config, type JobPayload, type JobTypeDefinition, type Logger, type RecordWrite, type ResultsStore } from '@async-jobs/shared';
 import { attemptSignal, whenAborted, type AttemptSignal } from './attempt-signal';
 import { asError, CancelledError, errorInfo, InvalidInputError } from './errors';
 import type { JobHandler } from './handlers/handler';
@@ -94,7 +94,10 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       return result;
     } catch (thrown) {
       // Once the signal fired, its reason (timeout, cancel) says more than what the handler threw on the way out.
-      const err = asError(timing?.signal.aborted ? timing.signal.reason : thrown);
+      const err =
+        thrown instanceof JobCancelledError
+          ? new CancelledError('cancelled by request')
+          : asError(timing?.signal.aborted ? timing.signal.reason : thrown);
       await settle();
       if (deps.shutdown.aborted) {
         logger.warn(log, 'job attempt abandoned by a forced shutdown; another worker will pick it up');

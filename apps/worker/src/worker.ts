@@ -12,6 +12,7 @@ import { handlers as builtInHandlers } from './handlers/index';
 import type { JobHandler } from './handlers/handler';
 import type { Listener, ListenerFactory } from './listener';
 import { createProcessor, type JobProcessor } from './process-job';
+import { createControlListener } from './control-listener';
 import { servedTypes } from './served-types';
 import { recordStalledFailure } from './stalled-failure';
 import { workerOptions } from './worker-options';
@@ -114,13 +115,14 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     workers.set(type, worker);
   }
 
+  const control = createControlListener(config, keys, workers as Map<string, Worker>, logger);
   const listenerCtx = { config, keys, logger, redis: deps.redis };
   const listeners: Listener[] = [];
   try {
     for (const start of deps.listeners ?? []) listeners.push(start(listenerCtx));
   } catch (err) {
     // Nothing is returned to close, so close here what was started before the failure.
-    void Promise.allSettled([...listeners.map((l) => l.close()), ...[...workers.values()].map((w) => w.close(true))]);
+    void Promise.allSettled([...listeners.map((l) => l.close()), control.close(), ...[...workers.values()].map((w) => w.close(true))]);
     throw err;
   }
 
@@ -136,6 +138,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     };
     // Reverse order of creation: listeners, then workers.
     for (const l of [...listeners].reverse()) await step(`listener ${l.name}`, () => l.close());
+    await step('control listener', () => control.close());
     const all = [...workers.values()].reverse();
     draining.abort();
     // Stop fetching on every queue at once; running jobs keep renewing their locks.
@@ -152,7 +155,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   return {
     workers,
     async ready() {
-      await Promise.all([...workers.values()].map((w) => w.waitUntilReady()));
+      await Promise.all([...[...workers.values()].map((w) => w.waitUntilReady()), control.ready]);
     },
     close(opts = {}) {
       closing ??= closeAll(opts.graceMs ?? config.SHUTDOWN_GRACE_MS);

@@ -33,3 +33,24 @@ export function parseEvent(raw: string): JobEvent | null {
     return null;
   }
 }
+
+/** A request to every worker, on the control channel. */
+export interface ControlMessage {
+  action: 'cancel';
+  id: string;
+  type: string;
+}
+
+export function encodeControl(m: ControlMessage): string {
+  return JSON.stringify(m);
+}
+
+export function parseControl(raw: string): ControlMessage | null {
+  try {
+    const m = JSON.parse(raw) as Partial<ControlMessage>;
+    if (m?.action !== 'cancel' || typeof m.id !== 'string' || typeof m.type !== 'string') return null;
+    return m as ControlMessage;
+  } catch {
+    return null;
+  }
+}

@@ -27,6 +27,8 @@ const schema = z.object({
   RESULT_TTL_SECONDS: int(1, 365 * 86400).default(86400),
   /** How long "this job existed" outlives its record, so an old id answers 410, not 404. */
   TOMBSTONE_TTL_SECONDS: int(1, 365 * 86400).default(7 * 86400),
+  /** How long an idempotency key maps to its first job: a repeat within it is a replay, not a new job. */
+  IDEMPOTENCY_TTL_SECONDS: int(1, 365 * 86400).default(86400),
   MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024).default(1048576),
   MAX_RESULT_BYTES: int(1, 100 * 1024 * 1024).default(1048576),
   HTTP_ALLOWED_HOSTS: list.default([]),

@@ -10,3 +10,6 @@ export * from './logger';
 export * from './redis';
 export * from './results-store';
 export * from './queues';
+export * from './bounded-queue';
+export * from './throttle';
+export * from './schemas/index';

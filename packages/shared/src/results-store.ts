@@ -1,7 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
+import { JobCancelledError } from './errors';
 import { encodeEvent, type JobEvent } from './events';
 import { isTerminal, recordVersion, type JobState } from './job-state';
 import type { Keyspace } from './keyspace';
+import { REOPEN_LUA } from './lua/reopen';
 import { UPSERT_LUA } from './lua/upsert';
 
 export interface ErrorInfo {
@@ -46,7 +48,20 @@ export interface ResultsStoreOptions {
   eventLogMax?: number;
 }
 
-type UpsertRedis = Redis & { ajUpsert(...args: (string | number)[]): Promise<number> };
+type UpsertRedis = Redis & {
+  ajUpsert(...args: (string | number)[]): Promise<number>;
+  ajReopen(...args: (string | number)[]): Promise<number>;
+};
+
+/** A manual retry of a failed job: `attempt` is the attempt that runs next. */
+export interface ReopenWrite {
+  id: string;
+  type: string;
+  attempt: number;
+}
+
+/** `reopened`, or why not: the record is not `failed` (or gone), or a newer attempt already wrote to it. */
+export type ReopenOutcome = 'reopened' | 'not_failed' | 'ahead';
 
 const JSON_FIELDS = ['progress', 'result', 'error', 'lastError'] as const;
 
@@ -95,7 +110,8 @@ export type ResultsStore = ReturnType<typeof createResultsStore>;
 export function createResultsStore(opts: ResultsStoreOptions) {
   const { keys } = opts;
   const redis = opts.redis as UpsertRedis;
-  if (typeof redis.ajUpsert !== 'function') redis.defineCommand('ajUpsert', { numberOfKeys: 3, lua: UPSERT_LUA });
+  if (typeof redis.ajUpsert !== 'function') redis.defineCommand('ajUpsert', { numberOfKeys: 4, lua: UPSERT_LUA });
+  if (typeof redis.ajReopen !== 'function') redis.defineCommand('ajReopen', { numberOfKeys: 2, lua: REOPEN_LUA });
   const eventLogMax = opts.eventLogMax ?? 200;
   const eventLogTtl = Math.min(opts.resultTtlSeconds, 3600);
 
@@ -108,6 +124,7 @@ export function createResultsStore(opts: ResultsStoreOptions) {
       keys.record(w.id),
       keys.tombstone(w.id),
       keys.eventLog(w.id),
+      keys.cancelFlag(w.id),
       recordVersion(w.attempt, w.state),
       terminal ? 1 : 0,
       opts.resultTtlSeconds,
@@ -123,23 +140,52 @@ export function createResultsStore(opts: ResultsStoreOptions) {
   return {
     /** Applies one write; false when it was stale (the record is already further on). */
     async apply(w: RecordWrite): Promise<boolean> {
-      return (await redis.ajUpsert(...args(w))) === 1;
+      const r = await redis.ajUpsert(...args(w));
+      if (r === 2) throw new JobCancelledError(w.id);
+      return r === 1;
     },
 
-    /** Applies many writes in one round trip. */
-    async applyMany(writes: RecordWrite[]): Promise<boolean[]> {
+    /**
+     * Applies many writes in one round trip. `extra` may queue more commands on the same
+     * pipeline (e.g. index entries written with the records); their replies are not returned.
+     */
+    async applyMany(writes: RecordWrite[], extra?: (pipe: ChainableCommander) => void): Promise<boolean[]> {
       const pipe = redis.pipeline();
       for (const w of writes) (pipe as unknown as UpsertRedis).ajUpsert(...args(w));
+      extra?.(pipe);
       const res = (await pipe.exec()) ?? [];
-      return res.map(([err, v]) => {
-        if (err) throw err;
-        return v === 1;
-      });
+      for (const [err] of res) if (err) throw err;
+      return res.slice(0, writes.length).map(([, v]) => v === 1);
+    },
+
+    /**
+     * `failed` -> `queued` for a manual retry, with a `retrying` event, atomically; see
+     * lua/reopen.ts. The version is that of "queued for `attempt`", so the next attempt's
+     * writes (attempt + 1 phases) go through and the failed one's are stale.
+     */
+    async reopen(w: ReopenWrite): Promise<ReopenOutcome> {
+      const event = encodeEvent({ event: 'retrying', id: w.id, type: w.type, state: 'queued', at: new Date().toISOString(), attempt: w.attempt });
+      const version = recordVersion(w.attempt, 'queued');
+      const r = await redis.ajReopen(keys.record(w.id), keys.eventLog(w.id), version, keys.eventsChannel, event, eventLogMax);
+      return r === 1 ? 'reopened' : r === -1 ? 'ahead' : 'not_failed';
     },
 
     async read(id: string): Promise<JobRecord | null> {
       const h = await redis.hgetall(keys.record(id));
       return h.state ? decode(h) : null;
+    },
+
+    /** Many records in one round trip, in the order of `ids`; null where there is none. */
+    async readMany(ids: readonly string[]): Promise<(JobRecord | null)[]> {
+      if (ids.length === 0) return [];
+      const pipe = redis.pipeline();
+      for (const id of ids) pipe.hgetall(keys.record(id));
+      const res = (await pipe.exec()) ?? [];
+      return res.map(([err, h]) => {
+        if (err) throw err;
+        const hash = h as Record<string, string>;
+        return hash.state ? decode(hash) : null;
+      });
     },
 
     /** Events of job `id` recorded after `afterSeq` (exclusive; '0' for all), oldest first. */

@@ -2,7 +2,7 @@ import { HttpError, isTerminal, notFound, toJobResource, type JobRecord } from '
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../deps';
-import { submitJob } from '../jobs/submit';
+import { submitWithKey } from '../jobs/idempotency';
 import { checkSubmission } from '../jobs/validate-submission';
 import { waitForTerminal } from '../jobs/wait-terminal';
 import { parseOr400 } from '../middleware/validate';
@@ -27,9 +27,11 @@ export const jobRoutes = (ctx: AppContext) => ({
   async submit(req: Request, res: Response) {
     const checked = checkSubmission(req.body);
     if (!checked.ok) throw checked.error;
-    const record = await submitJob(ctx, checked.value);
+    const { record, replayed } = await submitWithKey(ctx, checked.value, req.get('idempotency-key'));
     const resource = toJobResource(record);
-    res.status(202).location(resource.links.self).json(resource);
+    // A replay is 200, not 202: nothing new was accepted (API.md "Submit options").
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(replayed ? 200 : 202).location(resource.links.self).json(resource);
   },
 
   async get(req: Request, res: Response) {

@@ -1,0 +1,126 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { HttpError, type JobRecord } from '@async-jobs/shared';
+import type { AppContext } from '../deps';
+import { assertRedisReady } from '../middleware/redis-errors';
+import { validationFailed } from '../middleware/validate';
+import { canonicalJson } from './canonical-json';
+import { recordOf, submittedWrite } from './job-build';
+import { submitJob } from './submit';
+import type { Submission } from './validate-submission';
+
+/** How long a repeat waits for the first request to write its record before answering without it. */
+const WAIT_FOR_FIRST_MS = 2000;
+/**
+ * Claims the key unless it is held: returns nil when the claim is ours, else the value
+ * held. (SET NX GET does the same from Redis 7.0; this also runs on older servers.)
+ */
+const CLAIM_LUA = `local held = redis.call('GET', KEYS[1])
+if held then return held end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false`;
+/** Deletes the key only while it still holds our claim, so a failed submit never frees someone else's. */
+const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+export interface Submitted {
+  record: JobRecord;
+  /** True when this answers a repeat: the job is the first request's and nothing was enqueued. */
+  replayed: boolean;
+}
+
+/**
+ * The idempotency key of a request: the `Idempotency-Key` header or `options.idempotencyKey`
+ * (the same thing, API.md); 400 when both are given and differ, or the header is out of bounds.
+ */
+export function idempotencyKeyOf(header: string | undefined, option: string | undefined): string | undefined {
+  if (header === undefined) return option;
+  if (header.length < 1 || header.length > 255) {
+    throw validationFailed([{ path: 'Idempotency-Key', message: 'the Idempotency-Key header must be 1 to 255 characters' }]);
+  }
+  if (option !== undefined && option !== header) {
+    throw validationFailed([
+      { path: 'options.idempotencyKey', message: 'differs from the Idempotency-Key header; send one, or the same value in both' },
+    ]);
+  }
+  return header;
+}
+
+/**
+ * What makes two requests "the same": the type and the validated data (defaults applied,
+ * keys sorted). Options are deliberately not part of it (API.md: same key, type and data);
+ * a repeat with other options is a replay of the first job, as it was submitted.
+ */
+export function fingerprint(s: Submission): string {
+  return createHash('sha256').update(`${s.type}\n${canonicalJson(s.input)}`).digest('hex');
+}
+
+/**
+ * Submits `s` once per idempotency key. The claim is one atomic step (CLAIM_LUA): set
+ * `<fingerprint> <id>` with the TTL unless the key is set, else return what it holds. Of
+ * any number of concurrent requests exactly one finds it unset and enqueues, with the id
+ * it claimed; the others read the winner's value. If the enqueue fails, the claim is
+ * released so that a retry can succeed.
+ *
+ * A repeat whose first request has not written its record yet waits for that record (the
+ * notifier's "submitted" event, up to WAIT_FOR_FIRST_MS) and then answers with it; should
+ * the first request still be in flight after that, the answer is the job's id with a minimal
+ * `queued` resource. A first request whose process died between the claim and the enqueue
+ * leaves the key pointing at a job that never existed until the key expires; the window is
+ * one Redis round trip.
+ */
+export async function submitOnce(ctx: AppContext, s: Submission, clientKey: string): Promise<Submitted> {
+  const key = ctx.keys.idempotency(clientKey);
+  const fp = fingerprint(s);
+  assertRedisReady(ctx.redis);
+  // More than one round only when a first request failed and released the key meanwhile.
+  for (let round = 0; round < 3; round++) {
+    const id = randomUUID();
+    const claim = `${fp} ${id}`;
+    const held = (await ctx.redis.eval(CLAIM_LUA, 1, key, claim, ctx.config.IDEMPOTENCY_TTL_SECONDS)) as string | null;
+    if (held === null) {
+      try {
+        return { record: await submitJob(ctx, s, id), replayed: false };
+      } catch (err) {
+        await ctx.redis.eval(RELEASE_LUA, 1, key, claim).catch(() => undefined);
+        throw err;
+      }
+    }
+    const [heldFp, heldId] = held.split(' ');
+    if (heldFp !== fp) {
+      throw new HttpError(409, 'conflict', 'this idempotency key was already used with a different request (other type or data)');
+    }
+    const record = await waitForRecord(ctx, heldId, WAIT_FOR_FIRST_MS);
+    if (record) return { record, replayed: true };
+    if (await ctx.store.wasKnown(heldId)) {
+      throw new HttpError(410, 'expired', 'the job this idempotency key created is past RESULT_TTL_SECONDS');
+    }
+    if ((await ctx.redis.get(key)) === held) {
+      return { record: { ...recordOf(submittedWrite(heldId, s, new Date())), submittedAt: null }, replayed: true };
+    }
+  }
+  throw new HttpError(409, 'conflict', 'concurrent requests with this idempotency key keep failing; retry later');
+}
+
+/** The record of `id`, waiting up to `ms` for it to be written; woken by the notifier, not by polling. */
+async function waitForRecord(ctx: AppContext, id: string, ms: number): Promise<JobRecord | null> {
+  let wake!: () => void;
+  const woken = new Promise<void>((resolve) => (wake = resolve));
+  // Counted as a held request ('poll'): it is one, briefly.
+  const unwatch = ctx.notifier.watch(id, 'poll', () => wake());
+  const timer = setTimeout(wake, ms);
+  try {
+    const now = await ctx.store.read(id);
+    if (now) return now;
+    await woken;
+    return await ctx.store.read(id);
+  } finally {
+    clearTimeout(timer);
+    unwatch();
+  }
+}
+
+/** POST /jobs: with an idempotency key (header or option) at most once per key, otherwise plainly. */
+export async function submitWithKey(ctx: AppContext, s: Submission, header: string | undefined): Promise<Submitted> {
+  const key = idempotencyKeyOf(header, s.options.idempotencyKey);
+  if (key === undefined) return { record: await submitJob(ctx, s), replayed: false };
+  return submitOnce(ctx, s, key);
+}

@@ -1,0 +1,43 @@
+import { maxBatchJobs, toJobResource } from '@async-jobs/shared';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../deps';
+import { submitBatch } from '../jobs/submit-batch';
+import { checkSubmission, type Submission } from '../jobs/validate-submission';
+import { parseOr400, validationFailed, type ProblemDetail } from '../middleware/validate';
+
+/** The envelope only; each item is then checked as a POST /jobs body, so its problems carry its index. */
+const envelope = z.strictObject({ jobs: z.array(z.unknown()).min(1).max(maxBatchJobs) });
+
+/**
+ * POST /jobs/batch: every item is validated before anything is written; one bad item
+ * rejects the batch with every problem of every item in `details`.
+ *
+ * Idempotency keys are refused here, in items and as the `Idempotency-Key` header
+ * (400): a per-item key would make one request partly a replay and partly new, and
+ * a key for the whole batch is not implemented. Retry a batch safely by sending its
+ * jobs one by one with keys, or by reading `GET /jobs` before resending.
+ */
+export const batchRoute = (ctx: AppContext) =>
+  async function submitBatchRoute(req: Request, res: Response) {
+    const { jobs } = parseOr400(envelope, req.body);
+    const problems: ProblemDetail[] = [];
+    if (req.get('idempotency-key') !== undefined) {
+      problems.push({ path: 'Idempotency-Key', message: 'idempotency keys are not supported on POST /jobs/batch' });
+    }
+    const subs: Submission[] = [];
+    for (const [index, item] of jobs.entries()) {
+      const checked = checkSubmission(item, ['jobs', index]);
+      if (!checked.ok) {
+        problems.push(...checked.details.map((d) => ({ ...d, index })));
+      } else if (checked.value.options.idempotencyKey !== undefined) {
+        const path = `jobs.${index}.options.idempotencyKey`;
+        problems.push({ index, path, message: 'idempotency keys are not supported inside a batch' });
+      } else {
+        subs.push(checked.value);
+      }
+    }
+    if (problems.length > 0) throw validationFailed(problems, 'the batch');
+    const records = await submitBatch(ctx, subs);
+    res.status(202).json({ jobs: records.map(toJobResource) });
+  };

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, startApi, type RunningApi } from './api-harness';
+import { createTestContext } from './helpers';
+
+// No worker: jobs stay in the queue, so counting BullMQ's jobs counts what was enqueued.
+const ctx = createTestContext();
+let api: RunningApi;
+
+beforeAll(async () => {
+  api = await startApi(ctx);
+});
+afterAll(async () => {
+  await api.close();
+  await ctx.cleanup();
+});
+
+const post = (body: unknown, headers: Record<string, string> = {}) => call(api.url, 'POST', '/jobs', body, headers);
+
+async function queuedInBullmq(type: string): Promise<number> {
+  const counts = await api.context.queues.get(type)!.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+async function recordCount(): Promise<number> {
+  const prefix = ctx.keys.record('').slice(0, -1);
+  return (await ctx.allKeys()).filter((k) => k.startsWith(prefix)).length;
+}
+
+describe('POST /jobs with an idempotency key', () => {
+  it('replays the first job with 200 and Idempotent-Replayed, enqueuing nothing', async () => {
+    const first = await post({ type: 'echo', data: { order: 42, items: [1, 2] } }, { 'Idempotency-Key': 'order-42' });
+    expect(first.status).toBe(202);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const jobsBefore = await queuedInBullmq('echo');
+    const recordsBefore = await recordCount();
+
+    // Same data with its keys in another order is the same request.
+    const again = await post({ type: 'echo', data: { items: [1, 2], order: 42 } }, { 'Idempotency-Key': 'order-42' });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.headers.get('location')).toBe(`/jobs/${first.body.id}`);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.body.state).toBe('queued');
+    expect(await queuedInBullmq('echo')).toBe(jobsBefore);
+    expect(await recordCount()).toBe(recordsBefore);
+  });
+
+  it('treats options.idempotencyKey like the header', async () => {
+    const first = await post({ type: 'echo', data: { n: 1 }, options: { idempotencyKey: 'opt-1' } });
+    expect(first.status).toBe(202);
+    const viaHeader = await post({ type: 'echo', data: { n: 1 } }, { 'Idempotency-Key': 'opt-1' });
+    expect(viaHeader.status).toBe(200);
+    expect(viaHeader.body.id).toBe(first.body.id);
+    const both = await post({ type: 'echo', data: { n: 1 }, options: { idempotencyKey: 'opt-1' } }, { 'Idempotency-Key': 'opt-1' });
+    expect(both.status).toBe(200);
+    expect(both.body.id).toBe(first.body.id);
+  });
+
+  it('answers 409 when the key is reused with other data or another type', async () => {
+    const first = await post({ type: 'echo', data: { v: 1 } }, { 'Idempotency-Key': 'reused' });
+    expect(first.status).toBe(202);
+    const jobsBefore = await queuedInBullmq('echo');
+    const otherData = await post({ type: 'echo', data: { v: 2 } }, { 'Idempotency-Key': 'reused' });
+    expect(otherData.status).toBe(409);
+    expect(otherData.body.error.code).toBe('conflict');
+    const otherType = await post({ type: 'hash', data: { text: 'x' } }, { 'Idempotency-Key': 'reused' });
+    expect(otherType.status).toBe(409);
+    expect(await queuedInBullmq('echo')).toBe(jobsBefore);
+    expect(await queuedInBullmq('hash')).toBe(0);
+  });
+
+  it('answers 400 when the header and the option disagree, and writes nothing', async () => {
+    const keysBefore = (await ctx.allKeys()).sort();
+    const r = await post({ type: 'echo', data: {}, options: { idempotencyKey: 'a' } }, { 'Idempotency-Key': 'b' });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('validation_failed');
+    expect(r.body.error.details[0].path).toBe('options.idempotencyKey');
+    expect((await ctx.allKeys()).sort()).toEqual(keysBefore);
+  });
+
+  it('creates exactly one job when 20 requests with one key race', async () => {
+    const jobsBefore = await queuedInBullmq('sleep');
+    const recordsBefore = await recordCount();
+    const body = { type: 'sleep', data: { ms: 5 } };
+    const answers = await Promise.all(Array.from({ length: 20 }, () => post(body, { 'Idempotency-Key': 'race' })));
+
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses.filter((s) => s === 202)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(19);
+    const ids = new Set(answers.map((a) => a.body.id));
+    expect(ids.size).toBe(1);
+    expect(await queuedInBullmq('sleep')).toBe(jobsBefore + 1);
+    expect(await recordCount()).toBe(recordsBefore + 1);
+    const [id] = ids;
+    expect((await call(api.url, 'GET', `/jobs/${id}`)).body.state).toBe('queued');
+  });
+
+  it('keys any string safely and keeps keys apart', async () => {
+    const weird = 'spaces and {braces}:*';
+    const a = await post({ type: 'echo', data: { w: 1 } }, { 'Idempotency-Key': weird });
+    const b = await post({ type: 'echo', data: { w: 1 } }, { 'Idempotency-Key': `${weird}2` });
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    expect(a.body.id).not.toBe(b.body.id);
+  });
+});

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobHandler } from '../apps/worker/src/handlers/handler';
+import { call, startApi, type RunningApi } from './api-harness';
+import { createTestContext, watchEvents, type EventWatch } from './helpers';
+import { startWorker, type RunningWorker } from './worker-harness';
+
+const ctx = createTestContext();
+let api: RunningApi;
+let worker: RunningWorker;
+let events: EventWatch;
+
+/** How often each job id has run: `echo` fails on a job's first run when its data asks for it. */
+const runs = new Map<string, number>();
+const flakyEcho: JobHandler = {
+  name: 'echo',
+  run(data: { failFirst?: boolean }, hctx) {
+    const n = (runs.get(hctx.jobId) ?? 0) + 1;
+    runs.set(hctx.jobId, n);
+    if (data.failFirst && n === 1) throw new Error('first run fails');
+    return { run: n };
+  },
+};
+
+beforeAll(async () => {
+  api = await startApi(ctx);
+  worker = await startWorker(ctx, {}, new Map([['echo', flakyEcho]]));
+  events = await watchEvents(ctx);
+});
+afterAll(async () => {
+  await events.close();
+  await worker.close();
+  await api.close();
+  await ctx.cleanup();
+});
+
+/** Submits an echo job that fails on its first (and only) attempt, and waits until it is `failed`. */
+async function failedJob(): Promise<string> {
+  const sub = await call(api.url, 'POST', '/jobs', { type: 'echo', data: { failFirst: true }, options: { attempts: 1 } });
+  expect(sub.status).toBe(202);
+  const end = await call(api.url, 'GET', `/jobs/${sub.body.id}/result?wait=20`);
+  expect(end.body).toMatchObject({ state: 'failed', error: { message: 'first run fails' } });
+  return sub.body.id;
+}
+
+const retry = (id: string) => call(api.url, 'POST', `/jobs/${id}/retry`);
+
+describe('POST /jobs/:id/retry', () => {
+  it('queues a failed job again, and it runs to completion', async () => {
+    const id = await failedJob();
+    const r = await retry(id);
+    expect(r.status).toBe(202);
+    expect(r.body).toMatchObject({ id, state: 'queued', error: null, finishedAt: null, lastError: { message: 'first run fails' } });
+
+    const end = await call(api.url, 'GET', `/jobs/${id}/result?wait=20`);
+    expect(end.status).toBe(200);
+    expect(end.body).toMatchObject({ state: 'completed', result: { run: 2 }, error: null });
+    // A manual retry is one more attempt, on top of the one the job was given.
+    expect(end.body.attempts).toEqual({ made: 2, max: 1 });
+    expect(events.of(id).map((e) => e.event)).toEqual(['submitted', 'active', 'failed', 'retrying', 'active', 'completed']);
+  });
+
+  it('keeps the record readable while the retried job is unfinished (its TTL is removed)', async () => {
+    const id = await failedJob();
+    expect(await ctx.redis.ttl(ctx.keys.record(id))).toBeGreaterThan(0);
+    const r = await retry(id);
+    expect(r.status).toBe(202);
+    await events.next((e) => e.id === id && e.event === 'completed');
+    // Finished again: the record has a TTL again.
+    expect(await ctx.redis.ttl(ctx.keys.record(id))).toBeGreaterThan(0);
+  });
+
+  it('lets exactly one of two concurrent retries through', async () => {
+    const id = await failedJob();
+    const answers = await Promise.all([retry(id), retry(id)]);
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 409]);
+    await events.next((e) => e.id === id && e.event === 'completed');
+    expect(runs.get(id)).toBe(2);
+  });
+
+  it('answers 409 for a job that is not failed', async () => {
+    const sub = await call(api.url, 'POST', '/jobs', { type: 'echo', data: {} });
+    await call(api.url, 'GET', `/jobs/${sub.body.id}/result?wait=20`);
+    const r = await retry(sub.body.id);
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('conflict');
+    expect(r.body.error.message).toMatch(/completed/);
+  });
+
+  it('answers 409 with a reason when the queue no longer holds the job', async () => {
+    const id = await failedJob();
+    await api.context.queues.get('echo')!.remove(id);
+    const r = await retry(id);
+    expect(r.status).toBe(409);
+    expect(r.body.error.message).toMatch(/no longer holds/);
+    expect((await call(api.url, 'GET', `/jobs/${id}`)).body.state).toBe('failed');
+  });
+
+  it('answers 404 for an unknown job and 410 for an expired one', async () => {
+    expect((await retry('no-such-job')).status).toBe(404);
+    const id = await failedJob();
+    await ctx.redis.del(ctx.keys.record(id));
+    const r = await retry(id);
+    expect(r.status).toBe(410);
+    expect(r.body.error.code).toBe('expired');
+  });
+});

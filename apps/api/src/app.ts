@@ -4,6 +4,8 @@ import type { Redis } from 'ioredis';
 import { pinoHttp } from 'pino-http';
 import { ADMIN_PATH, adminRouter } from './admin';
 import { createNotifier } from './notifier';
+import { httpMetrics } from './metrics/http';
+import { createMetrics } from './metrics/registry';
 import type { AppContext } from './deps';
 import { errorHandler, notFoundRoute } from './middleware/error-handler';
 import { guard, routeTable } from './routes';
@@ -35,11 +37,16 @@ export function createApp(deps: AppDeps): App {
   });
   const queues = createQueues(redis, keys, throttle(5000, (err) => logger.warn({ err: err.message }, 'queue connection error')));
   const notifier = createNotifier(subscriber, keys.eventsChannel, logger);
-  const context: AppContext = { config, keys, redis, logger, store, queues, notifier };
+  const metrics = createMetrics({ queues, logger });
+  notifier.onAnyEvent(metrics.onEvent);
+  metrics.trackWaiters(() => notifier.watcherCount('poll'));
+  metrics.trackStreams(() => notifier.watcherCount('stream'));
+  const context: AppContext = { config, keys, redis, logger, store, queues, notifier, metrics };
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(httpMetrics(metrics));
   app.use(
     pinoHttp({
       logger,

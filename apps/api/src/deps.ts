@@ -1,5 +1,6 @@
 import type { Config, JobQueue, Keyspace, Logger, ResultsStore } from '@async-jobs/shared';
 import type { Redis } from 'ioredis';
+import type { Metrics } from './metrics/registry';
 import type { Notifier } from './notifier';
 
 /** What every route may use; built once by createApp from the injected connection. */
@@ -11,4 +12,6 @@ export interface AppContext {
   store: ResultsStore;
   queues: Map<string, JobQueue>;
   notifier: Notifier;
+  /** Prometheus registry of this app instance, and the hooks that feed it. */
+  metrics: Metrics;
 }

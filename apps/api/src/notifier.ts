@@ -80,7 +80,8 @@ export function createNotifier(subscriber: Redis, channel: string, logger: Logge
         broadcast({ kind: 'closing' });
         subscriber.off('message', onMessage);
         subscriber.off('ready', onReady);
-        await subscriber.unsubscribe(channel).catch(() => undefined);
+        // With Redis gone the command would wait for a reconnect forever; the owner drops the connection anyway.
+        if (subscriber.status === 'ready') await subscriber.unsubscribe(channel).catch(() => undefined);
       })();
       return closing;
     },

@@ -2,8 +2,17 @@ import type { RequestHandler } from 'express';
 import type { AppContext } from './deps';
 import { bearerAuth } from './middleware/auth';
 import { jsonBody } from './middleware/json-body';
+import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
+import { jobCancelRoute } from './routes/job-cancel';
+import { jobEventsRoute } from './routes/job-events';
+import { retryRoute } from './routes/job-retry';
 import { jobRoutes } from './routes/jobs';
+import { batchRoute } from './routes/jobs-batch';
+import { listRoute } from './routes/jobs-list';
+import { metricsRoutes } from './routes/metrics';
+import { pageRoutes } from './routes/page';
+import { seedRoutes } from './routes/seed';
 import { typeRoutes } from './routes/types';
 
 export interface RouteDef {
@@ -18,14 +27,36 @@ export interface RouteDef {
 export function routeTable(ctx: AppContext): RouteDef[] {
   const jobs = jobRoutes(ctx);
   const health = healthRoutes(ctx);
+  const seed = seedRoutes(ctx);
   const body = jsonBody(ctx.config.MAX_BODY_BYTES);
   return [
+    // The page and its assets are public (API.md); they hold no data, the token is typed into the page.
+    { method: 'get', path: '/', auth: false, handlers: pageRoutes.index },
+    { method: 'get', path: '/assets/{*file}', auth: false, handlers: pageRoutes.assets },
     { method: 'get', path: '/healthz', auth: false, handlers: [health.health] },
     { method: 'get', path: '/readyz', auth: false, handlers: [health.ready] },
+    // Guarded like the API itself: they describe it, and /metrics shows its traffic.
+    { method: 'get', path: '/metrics', auth: true, handlers: [metricsRoutes(ctx).scrape] },
+    { method: 'get', path: '/openapi.json', auth: true, handlers: [docsRoutes.openapi] },
+    { method: 'get', path: '/docs', auth: true, handlers: docsRoutes.page },
+    { method: 'get', path: '/docs/assets/:file', auth: true, handlers: docsRoutes.asset },
     { method: 'get', path: '/types', auth: true, handlers: [typeRoutes.list] },
     { method: 'post', path: '/jobs', auth: true, handlers: [...body, jobs.submit] },
+    { method: 'get', path: '/jobs', auth: true, handlers: [listRoute(ctx)] },
+    { method: 'post', path: '/jobs/batch', auth: true, handlers: [...body, batchRoute(ctx)] },
+    // No body: the job is retried as it was submitted.
+    { method: 'post', path: '/jobs/:id/retry', auth: true, handlers: [retryRoute(ctx)] },
     { method: 'get', path: '/jobs/:id', auth: true, handlers: [jobs.get] },
     { method: 'get', path: '/jobs/:id/result', auth: true, handlers: [jobs.result] },
+    { method: 'get', path: '/jobs/:id/events', auth: true, handlers: [jobEventsRoute(ctx)] },
+    { method: 'delete', path: '/jobs/:id', auth: true, handlers: [jobCancelRoute(ctx)] },
+    // The article's demo links write to Redis, so API_TOKENS guards them like any other write.
+    // A plain click works when no tokens are set; with tokens, the index page's script turns
+    // the click into a fetch carrying the Bearer token. No JSON body is needed (a bare form POST works).
+    { method: 'get', path: '/prodcons', auth: true, handlers: [seed.prodcons] },
+    { method: 'post', path: '/prodcons', auth: true, handlers: [seed.prodcons] },
+    { method: 'get', path: '/pubsub', auth: true, handlers: [seed.pubsub] },
+    { method: 'post', path: '/pubsub', auth: true, handlers: [seed.pubsub] },
   ];
 }
 

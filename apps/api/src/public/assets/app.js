@@ -1,0 +1,179 @@
+// The index page: the article's two queue links, and a form that submits a job and follows it to its end.
+import { api, renderError, token } from './api.js';
+import { exampleFor } from './examples.js';
+import { watchJob } from './watch.js';
+
+const $ = (id) => document.getElementById(id);
+const form = $('job-form');
+const typeSelect = $('type');
+const formError = $('form-error');
+let types = [];
+
+// --- token -----------------------------------------------------------------
+$('token').value = token.get();
+$('token').addEventListener('change', (e) => {
+  token.set(e.target.value.trim());
+  loadTypes();
+});
+
+// --- the two Redis queues ----------------------------------------------------
+const seedStatus = $('seed-status');
+const seedText = {
+  prodcons: 'Pushed a random digit onto the list: exactly one worker takes it (BLPOP).',
+  pubsub: 'Published a random digit: every subscribed worker gets it.',
+};
+const FLASH_KEY = 'async-jobs.seed-flash';
+
+function showSeed(kind, ok, text) {
+  seedStatus.className = `status ${ok ? 'ok' : 'bad'}`;
+  seedStatus.textContent = text ?? seedText[kind];
+}
+
+// Back from a plain click (303 to /): say what happened.
+const flash = sessionStorage.getItem(FLASH_KEY);
+if (flash) {
+  sessionStorage.removeItem(FLASH_KEY);
+  if (seedText[flash]) showSeed(flash, true);
+}
+
+for (const link of document.querySelectorAll('.seed-link')) {
+  const kind = link.getAttribute('href').slice(1);
+  link.addEventListener('click', async (e) => {
+    // Without a token the link is followed as in the article (GET, 303 back here).
+    // A link cannot carry a bearer token, so with one the click becomes a fetch.
+    if (!token.get()) {
+      sessionStorage.setItem(FLASH_KEY, kind);
+      return;
+    }
+    e.preventDefault();
+    try {
+      await api(link.getAttribute('href'), { method: 'POST' });
+      showSeed(kind, true);
+    } catch (err) {
+      showSeed(kind, false, `${err.code}: ${err.message}`);
+    }
+  });
+}
+
+// --- job types ---------------------------------------------------------------
+async function loadTypes() {
+  formError.hidden = true;
+  try {
+    const { body } = await api('/types');
+    types = body.types;
+  } catch (err) {
+    types = [];
+    renderError(formError, err);
+  }
+  const previous = typeSelect.value;
+  typeSelect.replaceChildren(
+    ...types.map((t) => Object.assign(document.createElement('option'), { value: t.name, textContent: t.name })),
+  );
+  if (types.some((t) => t.name === previous)) typeSelect.value = previous;
+  typeSelect.disabled = $('submit').disabled = types.length === 0;
+  showType();
+}
+
+function showType() {
+  const t = types.find((x) => x.name === typeSelect.value);
+  $('type-description').textContent = t?.description ?? '';
+  $('data').value = t ? JSON.stringify(exampleFor(t), null, 2) : '';
+}
+typeSelect.addEventListener('change', showType);
+
+// --- submit ------------------------------------------------------------------
+function parseJson(field, label) {
+  const text = $(field).value.trim();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw Object.assign(new Error(`${label} is not valid JSON: ${err.message}`), { code: 'invalid_json' });
+  }
+}
+
+form.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  formError.hidden = true;
+  let body;
+  try {
+    body = { type: typeSelect.value, data: parseJson('data', 'Data') ?? {} };
+    const options = parseJson('options', 'Options');
+    if (options !== undefined) body.options = options;
+  } catch (err) {
+    renderError(formError, err);
+    return;
+  }
+  $('submit').disabled = true;
+  try {
+    const { body: job } = await api('/jobs', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    follow(job);
+  } catch (err) {
+    renderError(formError, err);
+  } finally {
+    $('submit').disabled = types.length === 0;
+  }
+});
+
+// --- job cards ---------------------------------------------------------------
+const MAX_CARDS = 20;
+
+function follow(job) {
+  $('no-jobs').hidden = true;
+  const card = $('job-template').content.firstElementChild.cloneNode(true);
+  card.dataset.id = job.id;
+  card.querySelector('.job-type').textContent = job.type;
+  card.querySelector('.job-id').textContent = job.id;
+  const list = $('jobs');
+  list.prepend(card);
+  while (list.children.length > MAX_CARDS) list.lastElementChild.remove();
+  const current = { ...job };
+  const update = (partial) => {
+    Object.assign(current, partial ?? {});
+    renderJob(card, current);
+  };
+  update();
+  watchJob(job.id, update).then(update, (err) => {
+    card.querySelector('.state').textContent = 'error';
+    card.querySelector('.state').className = 'state state-error';
+    const out = card.querySelector('.job-output');
+    out.hidden = false;
+    out.className = 'job-output failed';
+    out.textContent = `${err.code ?? 'error'}: ${err.message}`;
+  });
+}
+
+function renderJob(card, job) {
+  card.dataset.state = job.state;
+  const state = card.querySelector('.state');
+  state.textContent = job.state;
+  state.className = `state state-${job.state}`;
+
+  const bar = card.querySelector('progress');
+  const pct = typeof job.progress === 'number' ? job.progress : null;
+  bar.hidden = !(job.state === 'active' && pct !== null);
+  if (pct !== null) bar.value = pct;
+
+  const meta = [];
+  if (job.attempts) meta.push(`attempt ${job.attempts.made}/${job.attempts.max}`);
+  if (job.submittedAt && job.finishedAt) meta.push(`took ${Date.parse(job.finishedAt) - Date.parse(job.submittedAt)} ms`);
+  if (job.lastError && job.state !== 'failed') meta.push(`last error: ${job.lastError.message}`);
+  card.querySelector('.job-meta').textContent = meta.join(' · ');
+
+  const out = card.querySelector('.job-output');
+  if (job.state === 'completed') {
+    out.hidden = false;
+    out.className = 'job-output';
+    out.textContent = JSON.stringify(job.result, null, 2);
+  } else if (job.state === 'failed' || job.state === 'cancelled') {
+    out.hidden = false;
+    out.className = 'job-output failed';
+    out.textContent = job.error ? `${job.error.name}: ${job.error.message}` : job.state;
+  }
+}
+
+loadTypes();

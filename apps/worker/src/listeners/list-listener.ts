@@ -1,0 +1,88 @@
+import { closeRedis, createRedis } from '@async-jobs/shared';
+import type { ListenerContext } from '../listener';
+import { preview, type SeedListener } from './seed-listener';
+
+export interface ListListenerOptions {
+  /** How long one BLPOP waits, in seconds (default 1); close() waits at most this long when it cannot unblock it. */
+  timeoutSeconds?: number;
+}
+
+/**
+ * The article's producer-consumer side: BLPOP on the seed list, so that each element
+ * is taken by exactly one of the workers that listen (competing consumers).
+ * Runs on its own 'blocking' connection: a BLPOP holds its connection while it waits.
+ */
+export function createListListener(ctx: ListenerContext, opts: ListListenerOptions = {}): SeedListener {
+  const timeout = opts.timeoutSeconds ?? 1;
+  const key = ctx.keys.prodconsList;
+  const log = ctx.logger.child({ listener: 'list' });
+  const redis = createRedis(ctx.config.REDIS_URL, 'blocking', log, 'list-listener');
+  let consumed = 0;
+  let stopping = false;
+  let wakeUp = () => {};
+  let markReady = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  // This connection's id, so close() can end a BLPOP in flight; a reconnect gives a new one.
+  let clientId: number | undefined;
+  redis.on('close', () => (clientId = undefined));
+
+  async function loop() {
+    log.info({ list: key }, 'list listener started');
+    while (!stopping) {
+      try {
+        clientId ??= await redis.client('ID');
+        if (stopping) break;
+        const pending = redis.blpop(key, timeout);
+        markReady();
+        const popped = await pending;
+        if (!popped) continue;
+        consumed++;
+        const elem = popped[1];
+        log.info({ elem: preview(elem) }, `Task get ${preview(elem)}`);
+      } catch (err) {
+        if (stopping) break;
+        log.warn({ err: (err as Error).message }, 'BLPOP failed; trying again');
+        // Back off without spinning, but let close() cut the wait short.
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 1000);
+          wakeUp = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+  const done = loop();
+
+  let closing: Promise<void> | undefined;
+  async function close() {
+    stopping = true;
+    wakeUp();
+    // Never cut the connection under a BLPOP: an element popped on the server whose reply
+    // never arrives would be lost. CLIENT UNBLOCK ... TIMEOUT (from the worker's other
+    // connection) ends the wait as if it had timed out, popping nothing; failing that,
+    // the BLPOP ends by its own timeout. If Redis is gone no reply comes, so stop
+    // waiting a little after the timeout.
+    if (clientId !== undefined && ctx.redis.status === 'ready') {
+      ctx.redis.call('CLIENT', ['UNBLOCK', clientId, 'TIMEOUT']).catch(() => {});
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout * 1000 + 1000)));
+    await Promise.race([done, limit]);
+    clearTimeout(timer);
+    await closeRedis(redis);
+    await done.catch(() => {});
+    markReady();
+    log.info({ consumed }, 'list listener stopped');
+  }
+
+  return {
+    name: 'list',
+    get consumed() {
+      return consumed;
+    },
+    ready,
+    close: () => (closing ??= close()),
+  };
+}

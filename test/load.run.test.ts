@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { closeRedis, createLogger, createRedis } from '@async-jobs/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedListeners } from '../apps/worker/src/listeners/index';
+import { createWorker, type JobWorker } from '../apps/worker/src/worker';
+import { startApi, type RunningApi } from './api-harness';
+import { createTestContext, REDIS_URL } from './helpers';
+
+const ctx = createTestContext();
+const root = new URL('..', import.meta.url).pathname;
+let api: RunningApi;
+let worker: JobWorker;
+const connection = createRedis(REDIS_URL, 'blocking');
+const redis = createRedis(REDIS_URL, 'blocking');
+
+beforeAll(async () => {
+  api = await startApi(ctx);
+  const config = ctx.config();
+  worker = createWorker({ config, connection, redis, logger: createLogger('worker', 'silent'), listeners: seedListeners(config) });
+  await worker.ready();
+});
+
+afterAll(async () => {
+  await api?.close();
+  await worker?.close({ graceMs: 2000 });
+  await Promise.all([closeRedis(connection), closeRedis(redis)]);
+  await ctx.cleanup();
+});
+
+/** `npm run load -- ...` as a user runs it; resolves with its exit code and output. */
+function runLoad(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '--silent', 'load', '--', ...args], { cwd: root, env: ctx.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The table's row for one route, as numbers by column name. */
+function row(stdout: string, label: string): Record<string, number> {
+  const lines = stdout.split('\n');
+  const head = lines.find((l) => l.startsWith('route'))!.trim().split(/\s{2,}/);
+  const cells = lines.find((l) => l.startsWith(label))!.slice(label.length).trim().split(/\s+/).map(Number);
+  return Object.fromEntries(head.slice(1).map((h, i) => [h, cells[i]]));
+}
+
+describe('npm run load', () => {
+  it('loads the three routes, prints a table per route, and finds nothing lost', async () => {
+    const { code, stdout, stderr } = await runLoad(['--url', api.url, '--concurrency', '2', '--reps', '3', '--verify-timeout', '20']);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^route\s+requests\s+req\/s\s+p50 ms\s+p99 ms\s+2xx\/3xx\s+non-2xx\/3xx\s+errors$/m);
+    for (const label of ['GET /prodcons', 'GET /pubsub', 'POST /jobs (echo)']) {
+      const r = row(stdout, label);
+      expect(r, label).toMatchObject({ requests: 6, '2xx/3xx': 6, 'non-2xx/3xx': 0, errors: 0 });
+      expect(r['req/s'], label).toBeGreaterThan(0);
+    }
+    expect(stdout).toMatch(/^jobs: 6 accepted, 6 completed$/m);
+    expect(stdout).toMatch(/list \S+task:prodcons:queue: drained/);
+    expect(stdout).toMatch(/^lost: 0$/m);
+    expect(code).toBe(0);
+    // Checked independently of the script: the list listener took all six elements.
+    expect(await ctx.redis.llen(ctx.keys.prodconsList)).toBe(0);
+  });
+
+  it('exits non-zero when requests fail, e.g. with a wrong token against an API that needs one', async () => {
+    const guarded = await startApi(ctx, { API_TOKENS: 'right' });
+    try {
+      const { code, stdout } = await runLoad(['--url', guarded.url, '-c', '1', '-r', '1', '--token', 'wrong', '--verify-timeout', '5']);
+      expect(row(stdout, 'GET /prodcons')).toMatchObject({ requests: 1, '2xx/3xx': 0, 'non-2xx/3xx': 1 });
+      expect(stdout).toMatch(/^failed requests: 3$/m);
+      expect(code).toBe(1);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('refuses a target that is not on this machine', async () => {
+    const { code, stderr } = await runLoad(['--url', 'http://example.org/']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/loopback/);
+  });
+});

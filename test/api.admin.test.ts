@@ -17,7 +17,7 @@ const start = async (env: Record<string, string>) => {
 const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
 
 describe('Bull Board at /admin/queues', () => {
-  it('answers without credentials on loopback when ADMIN_PASSWORD is empty, listing one queue per type', async () => {
+  it('answers without credentials on loopback when ADMIN_PASSWORD is empty, listing one queue per type and the callbacks queue', async () => {
     const api = await start({});
     const page = await call(api.url, 'GET', '/admin/queues');
     expect(page.status).toBe(200);
@@ -25,7 +25,7 @@ describe('Bull Board at /admin/queues', () => {
     const queues = await call(api.url, 'GET', '/admin/queues/api/queues');
     expect(queues.status).toBe(200);
     const names = queues.body.queues.map((q: { name: string }) => q.name).sort();
-    expect(names).toEqual(['echo', 'hash', 'http.request', 'sleep']);
+    expect(names).toEqual(['callbacks', 'echo', 'hash', 'http.request', 'sleep']);
   });
 
   it('asks for credentials when ADMIN_PASSWORD is set', async () => {

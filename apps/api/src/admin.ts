@@ -1,7 +1,8 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { isLoopbackHost, type Config, type JobQueue } from '@async-jobs/shared';
+import { isLoopbackHost, type Config } from '@async-jobs/shared';
+import type { Queue } from 'bullmq';
 import type { RequestHandler } from 'express';
 import { basicAuth } from './middleware/auth';
 
@@ -12,10 +13,10 @@ export const ADMIN_PATH = '/admin/queues';
  * bound to loopback (local development) or ALLOW_INSECURE says so; main.ts refuses
  * to start otherwise.
  */
-export function adminRouter(config: Config, queues: Map<string, JobQueue>): RequestHandler[] {
+export function adminRouter(config: Config, queues: Queue[]): RequestHandler[] {
   const serverAdapter = new ExpressAdapter().setBasePath(ADMIN_PATH);
   createBullBoard({
-    queues: [...queues.values()].map((q) => new BullMQAdapter(q)),
+    queues: queues.map((q) => new BullMQAdapter(q)),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'async-jobs' } },
   });

@@ -1,4 +1,4 @@
-import { closeQueues, createKeyspace, createQueues, createResultsStore, throttle, type Config, type Logger } from '@async-jobs/shared';
+import { CALLBACK_QUEUE, closeQueues, createKeyspace, createQueues, createResultsStore, throttle, type Config, type Logger } from '@async-jobs/shared';
 import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import { pinoHttp } from 'pino-http';
@@ -35,13 +35,17 @@ export function createApp(deps: AppDeps): App {
     resultTtlSeconds: config.RESULT_TTL_SECONDS,
     tombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
   });
-  const queues = createQueues(redis, keys, throttle(5000, (err) => logger.warn({ err: err.message }, 'queue connection error')));
+  const onQueueError = throttle(5000, (err: Error) => logger.warn({ err: err.message }, 'queue connection error'));
+  const queues = createQueues(redis, keys, onQueueError);
+  // Its own map: it is not a job type (no /types entry, no metrics by type), but operators see it in Bull Board.
+  const callbackQueues = createQueues(redis, keys, onQueueError, [CALLBACK_QUEUE]);
+  const callbackQueue = callbackQueues.get(CALLBACK_QUEUE)!;
   const notifier = createNotifier(subscriber, keys.eventsChannel, logger);
   const metrics = createMetrics({ queues, logger });
   notifier.onAnyEvent(metrics.onEvent);
   metrics.trackWaiters(() => notifier.watcherCount('poll'));
   metrics.trackStreams(() => notifier.watcherCount('stream'));
-  const context: AppContext = { config, keys, redis, logger, store, queues, notifier, metrics };
+  const context: AppContext = { config, keys, redis, logger, store, queues, callbackQueue, notifier, metrics };
 
   const app = express();
   app.disable('x-powered-by');
@@ -61,7 +65,7 @@ export function createApp(deps: AppDeps): App {
     }),
   );
   for (const route of routeTable(context)) app[route.method](route.path, ...guard(context, route));
-  app.use(ADMIN_PATH, ...adminRouter(config, queues));
+  app.use(ADMIN_PATH, ...adminRouter(config, [...queues.values(), callbackQueue]));
   app.use(notFoundRoute);
   app.use(errorHandler(logger));
 
@@ -72,7 +76,7 @@ export function createApp(deps: AppDeps): App {
     /** Ends open long-polls and streams first, so clients hear a clean end, then the queues. */
     close: () =>
       (closing ??= (async () => {
-        const steps = await Promise.allSettled([notifier.close(), closeQueues(queues)]);
+        const steps = await Promise.allSettled([notifier.close(), closeQueues(queues), closeQueues(callbackQueues)]);
         for (const s of steps) if (s.status === 'rejected') logger.error({ err: s.reason }, 'close step failed');
       })()),
   };

@@ -1,4 +1,5 @@
 import type { Config, JobQueue, Keyspace, Logger, ResultsStore } from '@async-jobs/shared';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Metrics } from './metrics/registry';
 import type { Notifier } from './notifier';
@@ -11,6 +12,8 @@ export interface AppContext {
   logger: Logger;
   store: ResultsStore;
   queues: Map<string, JobQueue>;
+  /** Deliveries of completion callbacks (API.md "callbackUrl"). */
+  callbackQueue: Queue;
   notifier: Notifier;
   /** Prometheus registry of this app instance, and the hooks that feed it. */
   metrics: Metrics;

@@ -17,6 +17,8 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Aborted when the worker starts to shut down: a job fetched after that is handed back, not run. */
   draining: AbortSignal;
+  /** Called once a terminal outcome is recorded (completion callbacks); `outcome` names it uniquely per job. */
+  afterOutcome?: (job: Job<JobPayload>, outcome: string) => Promise<void>;
   /** Aborted after a forced shutdown: running attempts are abandoned to stall recovery, and record nothing. */
   shutdown: AbortSignal;
 }
@@ -91,6 +93,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       await settle();
       await store.apply(completedWrite(info, result));
       logger.info({ ...log, durationMs: Date.now() - started }, 'job completed');
+      await deps.afterOutcome?.(job, 'completed');
       return result;
     } catch (thrown) {
       // Once the signal fired, its reason (timeout, cancel) says more than what the handler threw on the way out.
@@ -107,12 +110,14 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       if (err instanceof CancelledError) {
         await write(cancelledWrite(info));
         logger.info(log, 'job cancelled');
+        await deps.afterOutcome?.(job, 'cancelled');
       } else if (!isUnrecoverable(err) && info.attempt < info.max) {
         await write(retryingWrite(info, error, retryIsDelayed(job)));
         logger.warn({ ...log, err: error, durationMs: Date.now() - started }, 'job attempt failed; it will be retried');
       } else {
         await write(failedWrite(info, error));
         logger.warn({ ...log, err: error, durationMs: Date.now() - started }, 'job failed');
+        await deps.afterOutcome?.(job, `failed-${info.attempt}`);
       }
       throw err;
     } finally {

@@ -10,7 +10,13 @@ import { MAX_STALLED_COUNT } from './worker-options';
  * it. This does, from the worker's `failed` event. BullMQ has already counted the
  * failure in `attemptsMade`, which is therefore the attempt that was running.
  */
-export async function recordStalledFailure(job: Job<JobPayload> | undefined, type: string, store: ResultsStore, logger: Logger) {
+export async function recordStalledFailure(
+  job: Job<JobPayload> | undefined,
+  type: string,
+  store: ResultsStore,
+  logger: Logger,
+  afterOutcome?: (job: Job<JobPayload>, outcome: string) => Promise<void>,
+) {
   if (!job?.id || !job.deferredFailure) return;
   const error = errorInfo(
     new StalledError(`job stalled more than the allowed ${MAX_STALLED_COUNT} times: its worker stopped while running it each time`),
@@ -28,4 +34,5 @@ export async function recordStalledFailure(job: Job<JobPayload> | undefined, typ
     logger.error({ jobId: job.id, type, err: (err as Error).message }, 'could not write job record');
   }
   logger.warn({ jobId: job.id, type, err: error }, 'job failed');
+  await afterOutcome?.(job, `failed-${info.attempt}`);
 }

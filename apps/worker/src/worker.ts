@@ -12,6 +12,7 @@ import { handlers as builtInHandlers } from './handlers/index';
 import type { JobHandler } from './handlers/handler';
 import type { Listener, ListenerFactory } from './listener';
 import { createProcessor, type JobProcessor } from './process-job';
+import { createCallbackDispatch } from './callbacks/dispatch';
 import { createControlListener } from './control-listener';
 import { servedTypes } from './served-types';
 import { recordStalledFailure } from './stalled-failure';
@@ -85,6 +86,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   const shutdown = new AbortController();
   const active = new Set<Promise<unknown>>();
 
+  const callbacks = createCallbackDispatch(config, keys, deps.connection, store, logger);
   const workers = new Map<string, Worker<JobPayload>>();
   for (const type of types) {
     const processJob = createProcessor({
@@ -96,6 +98,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
       logger,
       draining: draining.signal,
       shutdown: shutdown.signal,
+      afterOutcome: callbacks.afterOutcome,
     });
     // Declared with three parameters so that BullMQ passes its AbortSignal through.
     const tracked: JobProcessor = function (job, token, signal) {
@@ -111,7 +114,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     // Without a listener, an 'error' event would crash the process; these are Redis or lock troubles.
     worker.on('error', (err) => logger.error({ queue: type, err: err.message }, 'worker error'));
     worker.on('stalled', (jobId) => logger.warn({ queue: type, jobId }, 'job stalled (its worker stopped); it will run again'));
-    worker.on('failed', (job, _err) => void recordStalledFailure(job, type, store, logger));
+    worker.on('failed', (job, _err) => void recordStalledFailure(job, type, store, logger, callbacks.afterOutcome));
     workers.set(type, worker);
   }
 
@@ -122,7 +125,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     for (const start of deps.listeners ?? []) listeners.push(start(listenerCtx));
   } catch (err) {
     // Nothing is returned to close, so close here what was started before the failure.
-    void Promise.allSettled([...listeners.map((l) => l.close()), control.close(), ...[...workers.values()].map((w) => w.close(true))]);
+    void Promise.allSettled([...listeners.map((l) => l.close()), control.close(), callbacks.close(), ...[...workers.values()].map((w) => w.close(true))]);
     throw err;
   }
 
@@ -148,6 +151,8 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     // We waited above; BullMQ's own close() would wait again without a bound (and cannot be
     // escalated once started), so force: it only skips that wait.
     for (const w of all) await step(`worker ${w.name}`, () => w.close(true));
+    // Deliveries in flight are bounded by CALLBACK_TIMEOUT_MS; one cut short is retried by another worker.
+    await step('callbacks', () => callbacks.close());
     // Only now, with BullMQ closed, stop abandoned handlers: BullMQ no longer records their outcome.
     shutdown.abort(new Error('the worker shut down before this attempt finished'));
   }
@@ -155,7 +160,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   return {
     workers,
     async ready() {
-      await Promise.all([...[...workers.values()].map((w) => w.waitUntilReady()), control.ready]);
+      await Promise.all([...[...workers.values()].map((w) => w.waitUntilReady()), control.ready, callbacks.ready()]);
     },
     close(opts = {}) {
       closing ??= closeAll(opts.graceMs ?? config.SHUTDOWN_GRACE_MS);

@@ -38,6 +38,13 @@ const schema = z.object({
   STALLED_INTERVAL_MS: int(500, 600000).default(5000),
   /** Lock lifetime of an active job; a dead worker's job is recovered after at most this plus the stalled interval. */
   LOCK_DURATION_MS: int(1000, 600000).default(10000),
+  /** Signs completion callbacks; a job with a callbackUrl is refused while it is empty. */
+  CALLBACK_SECRET: z.string().default(''),
+  CALLBACK_ALLOWED_HOSTS: list.default([]),
+  CALLBACK_MAX_ATTEMPTS: int(1, 50).default(8),
+  /** First retry delay of a failed delivery; it doubles each time. */
+  CALLBACK_BACKOFF_MS: int(0, 3600000).default(1000),
+  CALLBACK_TIMEOUT_MS: int(100, 120000).default(10000),
   LIST_LISTENER: bool.default(true),
   PUBSUB_LISTENER: bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

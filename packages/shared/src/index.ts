@@ -13,3 +13,5 @@ export * from './queues';
 export * from './bounded-queue';
 export * from './throttle';
 export * from './schemas/index';
+export * from './host-allowlist';
+export * from './callbacks';

@@ -1,9 +1,11 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import type { CallbackInfo } from './callbacks';
 import { JobCancelledError } from './errors';
 import { encodeEvent, type JobEvent } from './events';
 import { isTerminal, recordVersion, type JobState } from './job-state';
 import type { Keyspace } from './keyspace';
 import { REOPEN_LUA } from './lua/reopen';
+import { SET_IF_EXISTS_LUA } from './lua/set-if-exists';
 import { UPSERT_LUA } from './lua/upsert';
 
 export interface ErrorInfo {
@@ -24,6 +26,8 @@ export interface JobRecord {
   result: unknown;
   error: ErrorInfo | null;
   lastError: ErrorInfo | null;
+  /** Present only for jobs submitted with a callbackUrl. */
+  callback?: CallbackInfo;
 }
 
 /**
@@ -51,6 +55,7 @@ export interface ResultsStoreOptions {
 type UpsertRedis = Redis & {
   ajUpsert(...args: (string | number)[]): Promise<number>;
   ajReopen(...args: (string | number)[]): Promise<number>;
+  ajSetIfExists(key: string, field: string, value: string): Promise<number>;
 };
 
 /** A manual retry of a failed job: `attempt` is the attempt that runs next. */
@@ -63,7 +68,7 @@ export interface ReopenWrite {
 /** `reopened`, or why not: the record is not `failed` (or gone), or a newer attempt already wrote to it. */
 export type ReopenOutcome = 'reopened' | 'not_failed' | 'ahead';
 
-const JSON_FIELDS = ['progress', 'result', 'error', 'lastError'] as const;
+const JSON_FIELDS = ['progress', 'result', 'error', 'lastError', 'callback'] as const;
 
 function encodeFields(w: RecordWrite): string[] {
   const out = ['id', w.id, 'type', w.type, 'state', w.state];
@@ -84,7 +89,7 @@ function encodeFields(w: RecordWrite): string[] {
 
 function decode(h: Record<string, string>): JobRecord {
   const json = (k: string) => (h[k] ? JSON.parse(h[k]) : null);
-  return {
+  const record: JobRecord = {
     id: h.id ?? '',
     type: h.type ?? '',
     state: h.state as JobState,
@@ -97,6 +102,8 @@ function decode(h: Record<string, string>): JobRecord {
     error: json('error'),
     lastError: json('lastError'),
   };
+  if (h.callback) record.callback = JSON.parse(h.callback) as CallbackInfo;
+  return record;
 }
 
 export type ResultsStore = ReturnType<typeof createResultsStore>;
@@ -111,6 +118,7 @@ export function createResultsStore(opts: ResultsStoreOptions) {
   const { keys } = opts;
   const redis = opts.redis as UpsertRedis;
   if (typeof redis.ajUpsert !== 'function') redis.defineCommand('ajUpsert', { numberOfKeys: 4, lua: UPSERT_LUA });
+  if (typeof redis.ajSetIfExists !== 'function') redis.defineCommand('ajSetIfExists', { numberOfKeys: 1, lua: SET_IF_EXISTS_LUA });
   if (typeof redis.ajReopen !== 'function') redis.defineCommand('ajReopen', { numberOfKeys: 2, lua: REOPEN_LUA });
   const eventLogMax = opts.eventLogMax ?? 200;
   const eventLogTtl = Math.min(opts.resultTtlSeconds, 3600);
@@ -199,6 +207,14 @@ export function createResultsStore(opts: ResultsStoreOptions) {
     async lastEventSeq(id: string): Promise<string> {
       const last = await redis.xrevrange(keys.eventLog(id), '+', '-', 'COUNT', 1);
       return last[0]?.[0] ?? '0';
+    },
+
+    /**
+     * Updates the callback delivery state of a record that still exists; a terminal
+     * record is otherwise final, and an expired one is not brought back.
+     */
+    async setCallback(id: string, info: CallbackInfo): Promise<void> {
+      await redis.ajSetIfExists(keys.record(id), 'callback', JSON.stringify(info));
     },
 
     /** For an id with no record: did it exist once (its record expired) or never? */

@@ -27,7 +27,12 @@ export function submittedWrite(id: string, s: Submission, at: Date): RecordWrite
     type: s.type,
     state: s.options.delay ? 'delayed' : 'queued',
     attempt: 1,
-    fields: { progress: 0, attempts: { made: 0, max: s.options.attempts }, submittedAt: at.toISOString() },
+    fields: {
+      progress: 0,
+      attempts: { made: 0, max: s.options.attempts },
+      submittedAt: at.toISOString(),
+      ...(s.options.callbackUrl ? { callback: { state: 'pending', attempts: 0, lastStatus: null } as const } : {}),
+    },
     event: { event: 'submitted' },
   };
 }

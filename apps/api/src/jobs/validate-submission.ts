@@ -1,4 +1,4 @@
-import { HttpError, jobTypeNames, jobTypes, submitBodySchema, type SubmitOptions } from '@async-jobs/shared';
+import { callbackRefusal, HttpError, jobTypeNames, type Config, jobTypes, submitBodySchema, type SubmitOptions } from '@async-jobs/shared';
 import { issuesToDetails, validationFailed, type ProblemDetail } from '../middleware/validate';
 
 export interface Submission {
@@ -10,7 +10,7 @@ export interface Submission {
 type Checked = { ok: true; value: Submission } | { ok: false; error: HttpError; details: ProblemDetail[] };
 
 /** Validates one `{ type, data, options }` with the shared schemas, the same ones the worker uses. */
-export function checkSubmission(body: unknown, prefix: (string | number)[] = []): Checked {
+export function checkSubmission(body: unknown, prefix: (string | number)[], config: Config): Checked {
   const envelope = submitBodySchema.safeParse(body);
   if (!envelope.success) {
     const details = issuesToDetails(envelope.error, prefix);
@@ -25,6 +25,11 @@ export function checkSubmission(body: unknown, prefix: (string | number)[] = [])
   const input = def.input.safeParse(data);
   if (!input.success) {
     const details = issuesToDetails(input.error, [...prefix, 'data']);
+    return { ok: false, error: validationFailed(details), details };
+  }
+  const refusal = options.callbackUrl ? callbackRefusal(config, options.callbackUrl) : null;
+  if (refusal) {
+    const details = [{ path: [...prefix, 'options', 'callbackUrl'].join('.'), message: refusal }];
     return { ok: false, error: validationFailed(details), details };
   }
   return { ok: true, value: { type, input: input.data, options } };

@@ -1,4 +1,4 @@
-import { encodeControl, HttpError, isTerminal, toJobResource } from '@async-jobs/shared';
+import { encodeControl, enqueueCallback, HttpError, isTerminal, toJobResource } from '@async-jobs/shared';
 import type { Request, Response } from 'express';
 import type { AppContext } from '../deps';
 import { assertRedisReady } from '../middleware/redis-errors';
@@ -26,6 +26,8 @@ export const jobCancelRoute = (ctx: AppContext) =>
     assertRedisReady(ctx.redis);
     await ctx.redis.set(ctx.keys.cancelFlag(id), '1', 'EX', CANCEL_FLAG_TTL_SECONDS);
     const queue = ctx.queues.get(record.type);
+    // Read before removing: the callback URL travels only in the BullMQ job.
+    const callbackUrl = (await queue?.getJob(id))?.data.callbackUrl;
     const removed = queue ? (await queue.remove(id)) === 1 : true;
     if (removed) {
       await ctx.store.apply({
@@ -39,6 +41,7 @@ export const jobCancelRoute = (ctx: AppContext) =>
       const now = (await ctx.store.read(id)) ?? record;
       // It ended on its own between our read and the removal.
       if (now.state !== 'cancelled') throw conflict(now.state);
+      if (callbackUrl) await enqueueCallback(ctx.callbackQueue, ctx.config, id, callbackUrl, 'cancelled');
       res.status(200).json(toJobResource(now));
       return;
     }

@@ -27,7 +27,7 @@ export const batchRoute = (ctx: AppContext) =>
     }
     const subs: Submission[] = [];
     for (const [index, item] of jobs.entries()) {
-      const checked = checkSubmission(item, ['jobs', index]);
+      const checked = checkSubmission(item, ['jobs', index], ctx.config);
       if (!checked.ok) {
         problems.push(...checked.details.map((d) => ({ ...d, index })));
       } else if (checked.value.options.idempotencyKey !== undefined) {

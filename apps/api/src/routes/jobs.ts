@@ -25,7 +25,7 @@ export async function loadRecord(ctx: AppContext, id: string): Promise<JobRecord
 
 export const jobRoutes = (ctx: AppContext) => ({
   async submit(req: Request, res: Response) {
-    const checked = checkSubmission(req.body);
+    const checked = checkSubmission(req.body, [], ctx.config);
     if (!checked.ok) throw checked.error;
     const { record, replayed } = await submitWithKey(ctx, checked.value, req.get('idempotency-key'));
     const resource = toJobResource(record);

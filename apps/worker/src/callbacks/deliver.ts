@@ -1,0 +1,58 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import {
+  createHostAllowlist,
+  signCallback,
+  toJobResource,
+  type CallbackInfo,
+  type CallbackPayload,
+  type Config,
+  type Logger,
+  type ResultsStore,
+} from '@async-jobs/shared';
+
+/**
+ * Delivers one job's final resource: POST, signed, no redirects followed. A 2xx
+ * ends it; anything else throws so BullMQ retries with its backoff, and the job
+ * resource shows how it is going (`callback`).
+ */
+export function createDeliverer(config: Config, store: ResultsStore, logger: Logger) {
+  const allowlist = createHostAllowlist(config.CALLBACK_ALLOWED_HOSTS);
+  return async function deliver(job: Job<CallbackPayload>): Promise<{ status: number }> {
+    const { id, url } = job.data;
+    const attempt = job.attemptsMade + 1;
+    const last = attempt >= (job.opts.attempts ?? 1);
+    const note = (info: Omit<CallbackInfo, 'attempts'>) => store.setCallback(id, { ...info, attempts: attempt });
+    const record = await store.read(id);
+    if (!record) throw new UnrecoverableError(`job ${id} has no record any more; nothing to deliver`);
+    if (!config.CALLBACK_SECRET || !allowlist.allows(new URL(url))) {
+      await note({ state: 'failed', lastStatus: null });
+      throw new UnrecoverableError(`callback to ${new URL(url).host} is no longer allowed by this server's configuration`);
+    }
+    const { callback: _progress, ...rest } = toJobResource(record);
+    const body = JSON.stringify(rest);
+    let status: number | null = null;
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        redirect: 'manual',
+        signal: AbortSignal.timeout(config.CALLBACK_TIMEOUT_MS),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'async-jobs-callback',
+          signature: signCallback(config.CALLBACK_SECRET, body, Math.floor(Date.now() / 1000)),
+        },
+        body,
+      });
+      status = res.status;
+      await res.body?.cancel();
+    } catch (err) {
+      logger.warn({ jobId: id, attempt, err: (err as Error).message }, 'callback delivery failed');
+    }
+    if (status !== null && status >= 200 && status < 300) {
+      await note({ state: 'delivered', lastStatus: status });
+      return { status };
+    }
+    await note({ state: last ? 'failed' : 'pending', lastStatus: status });
+    throw new Error(status === null ? 'callback receiver did not answer' : `callback receiver answered ${status}`);
+  };
+}

@@ -1,0 +1,2 @@
+// The allowlist is shared with the API, which checks callback URLs with it at submit time.
+export { createHostAllowlist, effectivePort, type HostAllowlist } from '@async-jobs/shared';

@@ -1,0 +1,65 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Config } from './config';
+import { createHostAllowlist } from './host-allowlist';
+import { bullRetention } from './queues';
+
+/** The BullMQ queue that delivers completion callbacks, one job per delivery. */
+export const CALLBACK_QUEUE = 'callbacks';
+
+export interface CallbackInfo {
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatus: number | null;
+}
+
+/** What a delivery job carries; the body is read from the record when it is sent. */
+export interface CallbackPayload {
+  id: string;
+  url: string;
+}
+
+/** One delivery per terminal outcome: a job retried by hand and ending again is delivered again. */
+export const callbackJobId = (id: string, outcome: string) => `cb-${id}-${outcome}`;
+
+/** `Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`, as Stripe does it. */
+export function signCallback(secret: string, body: string, unixSeconds: number): string {
+  const v1 = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
+  return `t=${unixSeconds},v1=${v1}`;
+}
+
+/**
+ * For receivers: true when `header` signs `body` with `secret` and its timestamp is
+ * within `toleranceSeconds` of now (which stops replays of old deliveries).
+ */
+export function verifyCallbackSignature(secret: string, header: string, body: string, toleranceSeconds = 300, now = Date.now()): boolean {
+  const parts = Object.fromEntries(header.split(',').map((p) => p.split('=', 2) as [string, string]));
+  const t = Number(parts.t);
+  if (!Number.isInteger(t) || !parts.v1 || Math.abs(now / 1000 - t) > toleranceSeconds) return false;
+  const expected = Buffer.from(signCallback(secret, body, t).split('v1=')[1], 'hex');
+  const given = Buffer.from(parts.v1, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Why `url` may not be called back under this configuration, or null when it may. */
+export function callbackRefusal(config: Config, url: string): string | null {
+  if (!config.CALLBACK_SECRET) return 'callbacks are not enabled on this server (CALLBACK_SECRET is not set)';
+  if (!createHostAllowlist(config.CALLBACK_ALLOWED_HOSTS).allows(new URL(url))) {
+    return `host ${new URL(url).host} is not in CALLBACK_ALLOWED_HOSTS`;
+  }
+  return null;
+}
+
+/**
+ * Queues the delivery of job `id`'s final resource to `url`. The job id makes a second
+ * enqueue of the same outcome (API and worker racing to record it) a no-op.
+ */
+export async function enqueueCallback(queue: Queue, config: Config, id: string, url: string, outcome: string): Promise<void> {
+  const payload: CallbackPayload = { id, url };
+  await queue.add('deliver', payload, {
+    jobId: callbackJobId(id, outcome),
+    attempts: config.CALLBACK_MAX_ATTEMPTS,
+    backoff: { type: 'exponential', delay: config.CALLBACK_BACKOFF_MS },
+    ...bullRetention,
+  });
+}

@@ -1,0 +1,127 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifyCallbackSignature } from '@async-jobs/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, startApi, type RunningApi } from './api-harness';
+import { createTestContext, waitFor } from './helpers';
+import { startWorker, type RunningWorker } from './worker-harness';
+
+const SECRET = 'whsec_test_secret';
+const ctx = createTestContext();
+let api: RunningApi;
+let worker: RunningWorker;
+let receiver: http.Server;
+let base: string;
+
+interface Delivery {
+  path: string;
+  signature: string;
+  body: string;
+}
+const deliveries: Delivery[] = [];
+/** Per path: how many times to answer 500 before 200 (missing: always 200). */
+const failFirst = new Map<string, number>();
+
+beforeAll(async () => {
+  receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const path = req.url ?? '';
+      deliveries.push({ path, signature: String(req.headers.signature ?? ''), body });
+      const left = failFirst.get(path) ?? 0;
+      failFirst.set(path, left - 1);
+      res.writeHead(left > 0 ? 500 : 200).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const { port } = receiver.address() as AddressInfo;
+  base = `http://127.0.0.1:${port}`;
+  const env = {
+    CALLBACK_SECRET: SECRET,
+    CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${port}`,
+    CALLBACK_BACKOFF_MS: '50',
+    CALLBACK_MAX_ATTEMPTS: '4',
+  };
+  api = await startApi(ctx, env);
+  worker = await startWorker(ctx, env);
+});
+afterAll(async () => {
+  await worker.close();
+  await api.close();
+  await new Promise((r) => receiver.close(r));
+  await ctx.cleanup();
+});
+
+const of = (path: string) => deliveries.filter((d) => d.path === path);
+const submit = (data: unknown, callbackUrl: string, type = 'echo') =>
+  call(api.url, 'POST', '/jobs', { type, data, options: { callbackUrl } });
+
+describe('completion callbacks', () => {
+  it('POSTs the signed final resource, retrying until the receiver accepts', async () => {
+    failFirst.set('/hook/a', 2);
+    const sub = await submit({ order: 42 }, `${base}/hook/a`);
+    expect(sub.status).toBe(202);
+    expect(sub.body.callback).toEqual({ state: 'pending', attempts: 0, lastStatus: null });
+    await waitFor(async () => (await call(api.url, 'GET', `/jobs/${sub.body.id}`)).body.callback?.state === 'delivered');
+    const job = (await call(api.url, 'GET', `/jobs/${sub.body.id}`)).body;
+    expect(job.callback).toEqual({ state: 'delivered', attempts: 3, lastStatus: 200 });
+    const got = of('/hook/a');
+    expect(got).toHaveLength(3);
+    for (const d of got) {
+      expect(verifyCallbackSignature(SECRET, d.signature, d.body)).toBe(true);
+      expect(verifyCallbackSignature('another-secret', d.signature, d.body)).toBe(false);
+      expect(verifyCallbackSignature(SECRET, d.signature, d.body.replace('42', '43'))).toBe(false);
+    }
+    expect(JSON.parse(got[2].body)).toMatchObject({ id: sub.body.id, state: 'completed', result: { order: 42 } });
+  });
+
+  it('gives up after CALLBACK_MAX_ATTEMPTS and says so in the job resource', async () => {
+    failFirst.set('/hook/down', 100);
+    const sub = await submit({}, `${base}/hook/down`);
+    await waitFor(async () => (await call(api.url, 'GET', `/jobs/${sub.body.id}`)).body.callback?.state === 'failed');
+    expect((await call(api.url, 'GET', `/jobs/${sub.body.id}`)).body.callback).toEqual({ state: 'failed', attempts: 4, lastStatus: 500 });
+    expect(of('/hook/down')).toHaveLength(4);
+  });
+
+  it('delivers the outcome of a failed job and of a job cancelled before it ran', async () => {
+    const failing = await call(api.url, 'POST', '/jobs', {
+      type: 'http.request',
+      data: { url: 'http://not-allowed.invalid/' },
+      options: { callbackUrl: `${base}/hook/failed`, attempts: 1 },
+    });
+    await waitFor(() => of('/hook/failed').length === 1);
+    expect(JSON.parse(of('/hook/failed')[0].body)).toMatchObject({ id: failing.body.id, state: 'failed' });
+
+    const delayed = await call(api.url, 'POST', '/jobs', {
+      type: 'echo',
+      data: {},
+      options: { callbackUrl: `${base}/hook/cancelled`, delay: 60000 },
+    });
+    expect((await call(api.url, 'DELETE', `/jobs/${delayed.body.id}`)).status).toBe(200);
+    await waitFor(() => of('/hook/cancelled').length === 1);
+    expect(JSON.parse(of('/hook/cancelled')[0].body)).toMatchObject({ id: delayed.body.id, state: 'cancelled' });
+  });
+
+  it('refuses a callback host outside CALLBACK_ALLOWED_HOSTS with 400, writing nothing', async () => {
+    const before = (await ctx.allKeys()).length;
+    const r = await submit({}, 'http://example.org/hook');
+    expect(r.status).toBe(400);
+    expect(r.body.error.details[0]).toMatchObject({ path: 'options.callbackUrl' });
+    expect(r.body.error.details[0].message).toMatch(/CALLBACK_ALLOWED_HOSTS/);
+    expect((await ctx.allKeys()).length).toBe(before);
+  });
+
+  it('refuses callbacks with 400 when no CALLBACK_SECRET is configured', async () => {
+    const other = createTestContext();
+    const bare = await startApi(other, {});
+    try {
+      const r = await call(bare.url, 'POST', '/jobs', { type: 'echo', data: {}, options: { callbackUrl: `${base}/x` } });
+      expect(r.status).toBe(400);
+      expect(r.body.error.details[0].message).toMatch(/CALLBACK_SECRET/);
+    } finally {
+      await bare.close();
+      await other.cleanup();
+    }
+  });
+});

@@ -33,6 +33,8 @@ async function runToEnd(type: string, data: unknown, options?: unknown) {
   expect(sub.headers.get('location')).toBe(`/jobs/${sub.body.id}`);
   const done = await call(api.url, 'GET', `/jobs/${sub.body.id}/result?wait=20`);
   expect(done.status).toBe(200);
+  // The worker's writes never move the submission time the client was first told.
+  expect(done.body.submittedAt).toBe(sub.body.submittedAt);
   return done.body;
 }
 

@@ -42,8 +42,10 @@ export async function submitBatch(ctx: AppContext, subs: Submission[]): Promise<
     throw failed.reason;
   }
 
-  const at = new Date();
-  const writes = subs.map((s, i) => submittedWrite(ids[i], s, at));
+  // BullMQ's own timestamps, which the worker also records: submittedAt never shifts between writes.
+  const stamps = new Map<string, number>();
+  for (const r of added) if (r.status === 'fulfilled') for (const job of r.value) stamps.set(job.id!, job.timestamp);
+  const writes = subs.map((s, i) => submittedWrite(ids[i], s, new Date(stamps.get(ids[i]) ?? Date.now())));
   const first = reserveOrder(subs.length);
   const entries = subs.map((s, i) => ({ id: ids[i], type: s.type, ms: first.ms, seq: first.seq + i }));
   const horizon = indexHorizonMs(ctx.config.RESULT_TTL_SECONDS);

@@ -16,8 +16,9 @@ export async function submitJob(ctx: AppContext, s: Submission, id: string = ran
   const queue = ctx.queues.get(s.type);
   if (!queue) throw new HttpError(400, 'unknown_type', `no queue for type "${s.type}"`);
   assertRedisReady(ctx.redis);
-  await queue.add(s.type, payloadOf(s), bullOptionsOf(s, id));
-  const at = new Date();
+  const job = await queue.add(s.type, payloadOf(s), bullOptionsOf(s, id));
+  // BullMQ's own timestamp, which the worker also records: submittedAt never shifts between writes.
+  const at = new Date(job.timestamp);
   const write = submittedWrite(id, s, at);
   const horizon = indexHorizonMs(ctx.config.RESULT_TTL_SECONDS);
   await ctx.store.applyMany([write], (pipe) => queueIndexWrites(pipe, ctx.keys, [{ id, type: s.type, ...reserveOrder(1) }], horizon));

@@ -1,24 +1,12 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startApi, type RunningApi } from './api-harness';
-import { createTestContext } from './helpers';
-import { startWorker, type RunningWorker } from './worker-harness';
+import { describe, expect, it } from 'vitest';
+import { call } from './api-harness';
+import { useSystem } from './system-harness';
 
-const ctx = createTestContext();
-let api: RunningApi;
-let worker: RunningWorker;
+const sys = useSystem();
+const { ctx } = sys;
 
-beforeAll(async () => {
-  api = await startApi(ctx);
-  worker = await startWorker(ctx);
-});
-afterAll(async () => {
-  await worker.close();
-  await api.close();
-  await ctx.cleanup();
-});
-
-const batch = (jobs: unknown, headers: Record<string, string> = {}) => call(api.url, 'POST', '/jobs/batch', { jobs }, headers);
+const batch = (jobs: unknown, headers: Record<string, string> = {}) => call(sys.api.url, 'POST', '/jobs/batch', { jobs }, headers);
 
 /** Every key but BullMQ's queue meta (written when a queue is first used, not by a submission). */
 async function keysBesidesMeta(): Promise<string[]> {
@@ -54,7 +42,7 @@ describe('POST /jobs/batch', () => {
     expect(r.body.jobs.every((j: { state: string }) => j.state === 'queued')).toBe(true);
     expect(new Set(r.body.jobs.map((j: { id: string }) => j.id)).size).toBe(3);
 
-    const done = await Promise.all(r.body.jobs.map((j: { id: string }) => call(api.url, 'GET', `/jobs/${j.id}/result?wait=20`)));
+    const done = await Promise.all(r.body.jobs.map((j: { id: string }) => call(sys.api.url, 'GET', `/jobs/${j.id}/result?wait=20`)));
     expect(done.map((d) => d.status)).toEqual([200, 200, 200]);
     expect(done.map((d) => d.body.state)).toEqual(['completed', 'completed', 'completed']);
     expect(done[0].body.result).toEqual({ digest: createHash('sha256').update('abc').digest('hex') });
@@ -73,7 +61,7 @@ describe('POST /jobs/batch', () => {
     expect(max.status).toBe(202);
     expect(max.body.jobs).toHaveLength(1000);
     expect(max.body.jobs[999]).toMatchObject({ state: 'delayed', id: expect.any(String) });
-    expect(await api.context.queues.get('echo')!.getDelayedCount()).toBe(1000);
+    expect(await sys.api.context.queues.get('echo')!.getDelayedCount()).toBe(1000);
   });
 
   it('refuses an empty batch', async () => {

@@ -1,29 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startApi, type RunningApi } from './api-harness';
-import { createTestContext, waitFor } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { call } from './api-harness';
+import { waitFor } from './helpers';
 import { readStream } from './sse-client';
-import { startWorker, type RunningWorker } from './worker-harness';
+import { useSystem } from './system-harness';
 
-const ctx = createTestContext();
-let api: RunningApi;
-let worker: RunningWorker;
+const sys = useSystem();
 
-beforeAll(async () => {
-  api = await startApi(ctx);
-  worker = await startWorker(ctx);
-});
-afterAll(async () => {
-  await worker.close();
-  await api.close();
-  await ctx.cleanup();
-});
-
-const submit = async (data: unknown, type = 'sleep') => (await call(api.url, 'POST', '/jobs', { type, data })).body.id as string;
+const submit = async (data: unknown, type = 'sleep') => (await call(sys.api.url, 'POST', '/jobs', { type, data })).body.id as string;
 
 describe('GET /jobs/:id/events', () => {
   it('sends the current state first, then each change in order, and ends after the terminal event', async () => {
     const id = await submit({ ms: 800 });
-    const { status, contentType, events } = await readStream(`${api.url}/jobs/${id}/events`);
+    const { status, contentType, events } = await readStream(`${sys.api.url}/jobs/${id}/events`);
     expect(status).toBe(200);
     expect(contentType).toMatch(/^text\/event-stream/);
     expect(events[0].event).toBe('state');
@@ -45,24 +33,24 @@ describe('GET /jobs/:id/events', () => {
 
   it('sends a finished job its state and terminal event at once', async () => {
     const id = await submit({ x: 1 }, 'echo');
-    await call(api.url, 'GET', `/jobs/${id}/result?wait=10`);
-    const { events } = await readStream(`${api.url}/jobs/${id}/events`);
+    await call(sys.api.url, 'GET', `/jobs/${id}/result?wait=10`);
+    const { events } = await readStream(`${sys.api.url}/jobs/${id}/events`);
     expect(events.map((e) => e.event)).toEqual(['state', 'completed']);
     expect(events[1].data.result).toEqual({ x: 1 });
   });
 
   it('resumes after Last-Event-ID with exactly the events that came after it', async () => {
     const id = await submit({ ms: 600 });
-    const full = (await readStream(`${api.url}/jobs/${id}/events`)).events;
+    const full = (await readStream(`${sys.api.url}/jobs/${id}/events`)).events;
     const live = full.slice(1); // after the initial snapshot, each event is one the log holds
     expect(live.length).toBeGreaterThanOrEqual(3);
     const cut = live[0];
-    const resumed = (await readStream(`${api.url}/jobs/${id}/events`, { 'last-event-id': cut.id! })).events;
+    const resumed = (await readStream(`${sys.api.url}/jobs/${id}/events`, { 'last-event-id': cut.id! })).events;
     expect(resumed.map((e) => [e.id, e.event])).toEqual(live.slice(1).map((e) => [e.id, e.event]));
   });
 
   it('answers 404 in the error format, not a stream, for an unknown job', async () => {
-    const r = await call(api.url, 'GET', '/jobs/7d1f0a00-0000-4000-8000-00000000abcd/events');
+    const r = await call(sys.api.url, 'GET', '/jobs/7d1f0a00-0000-4000-8000-00000000abcd/events');
     expect(r.status).toBe(404);
     expect(r.body.error.code).toBe('not_found');
   });
@@ -70,11 +58,11 @@ describe('GET /jobs/:id/events', () => {
   it('frees its watcher when the client goes away', async () => {
     const id = await submit({ ms: 10000 });
     const abort = new AbortController();
-    const res = await fetch(`${api.url}/jobs/${id}/events`, { signal: abort.signal });
+    const res = await fetch(`${sys.api.url}/jobs/${id}/events`, { signal: abort.signal });
     const reader = res.body!.getReader();
     await reader.read();
-    expect(api.context.notifier.watcherCount()).toBeGreaterThanOrEqual(1);
+    expect(sys.api.context.notifier.watcherCount()).toBeGreaterThanOrEqual(1);
     abort.abort();
-    await waitFor(() => api.context.notifier.watcherCount() === 0);
+    await waitFor(() => sys.api.context.notifier.watcherCount() === 0);
   });
 });

@@ -1,29 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startApi, type RunningApi } from './api-harness';
+import { describe, expect, it } from 'vitest';
+import { call, startApi } from './api-harness';
 import { createTestContext, waitFor } from './helpers';
-import { startWorker, type RunningWorker } from './worker-harness';
+import { useSystem } from './system-harness';
+import { startWorker } from './worker-harness';
 
-const ctx = createTestContext();
-let api: RunningApi;
-let worker: RunningWorker;
+const sys = useSystem();
 
-beforeAll(async () => {
-  api = await startApi(ctx);
-  worker = await startWorker(ctx);
-});
-afterAll(async () => {
-  await worker.close();
-  await api.close();
-  await ctx.cleanup();
-});
-
-const submit = async (ms: number) => (await call(api.url, 'POST', '/jobs', { type: 'sleep', data: { ms } })).body.id as string;
+const submit = async (ms: number) => (await call(sys.api.url, 'POST', '/jobs', { type: 'sleep', data: { ms } })).body.id as string;
 
 describe('GET /jobs/:id/result?wait=S', () => {
   it('answers 200 as soon as the job completes, well before the wait is over', async () => {
     const id = await submit(300);
     const started = Date.now();
-    const r = await call(api.url, 'GET', `/jobs/${id}/result?wait=25`);
+    const r = await call(sys.api.url, 'GET', `/jobs/${id}/result?wait=25`);
     expect(r.status).toBe(200);
     expect(r.body.result).toEqual({ sleptMs: 300 });
     expect(Date.now() - started).toBeLessThan(20000);
@@ -31,41 +20,41 @@ describe('GET /jobs/:id/result?wait=S', () => {
 
   it('answers 202 with the current state when the wait expires first', async () => {
     const id = await submit(10000);
-    const r = await call(api.url, 'GET', `/jobs/${id}/result?wait=0.5`);
+    const r = await call(sys.api.url, 'GET', `/jobs/${id}/result?wait=0.5`);
     expect(r.status).toBe(202);
     expect(['queued', 'active']).toContain(r.body.state);
-    expect(api.context.notifier.watcherCount()).toBe(0);
+    expect(sys.api.context.notifier.watcherCount()).toBe(0);
   });
 
   it('holds one in-memory watcher per waiting request, all woken by one event', async () => {
     const id = await submit(1000);
-    const polls = Array.from({ length: 50 }, () => call(api.url, 'GET', `/jobs/${id}/result?wait=25`));
-    await waitFor(() => api.context.notifier.watcherCount() >= 50);
+    const polls = Array.from({ length: 50 }, () => call(sys.api.url, 'GET', `/jobs/${id}/result?wait=25`));
+    await waitFor(() => sys.api.context.notifier.watcherCount() >= 50);
     const replies = await Promise.all(polls);
     expect(replies.every((r) => r.status === 200 && r.body.state === 'completed')).toBe(true);
-    expect(api.context.notifier.watcherCount()).toBe(0);
+    expect(sys.api.context.notifier.watcherCount()).toBe(0);
   });
 
   it('frees the waiter of a client that disconnects early', async () => {
     const id = await submit(10000);
     const abort = new AbortController();
-    const pending = fetch(`${api.url}/jobs/${id}/result?wait=25`, { signal: abort.signal }).catch((e: Error) => e);
-    await waitFor(() => api.context.notifier.watcherCount() === 1);
+    const pending = fetch(`${sys.api.url}/jobs/${id}/result?wait=25`, { signal: abort.signal }).catch((e: Error) => e);
+    await waitFor(() => sys.api.context.notifier.watcherCount() === 1);
     const gauge = async () => {
-      const text = (await call(api.url, 'GET', '/metrics')).body as string;
+      const text = (await call(sys.api.url, 'GET', '/metrics')).body as string;
       return Number(/^asyncjobs_longpoll_waiters (\d+)/m.exec(text)?.[1]);
     };
     expect(await gauge()).toBe(1);
     abort.abort();
     expect(await pending).toBeInstanceOf(Error);
     await waitFor(async () => (await gauge()) === 0);
-    expect(api.context.notifier.watcherCount()).toBe(0);
+    expect(sys.api.context.notifier.watcherCount()).toBe(0);
   });
 
   it('rejects a wait outside 0–30 seconds with 400', async () => {
     const id = await submit(1);
     for (const w of ['31', '-1', 'soon']) {
-      const r = await call(api.url, 'GET', `/jobs/${id}/result?wait=${w}`);
+      const r = await call(sys.api.url, 'GET', `/jobs/${id}/result?wait=${w}`);
       expect(r.status).toBe(400);
       expect(r.body.error.code).toBe('validation_failed');
       expect(r.body.error.details[0].path).toBe('wait');

@@ -1,0 +1,28 @@
+import { afterAll, beforeAll } from 'vitest';
+import { startApi, type RunningApi } from './api-harness';
+import { createTestContext, type TestContext } from './helpers';
+import { startWorker, type RunningWorker } from './worker-harness';
+
+export interface System {
+  ctx: TestContext;
+  api: RunningApi;
+  worker: RunningWorker;
+}
+
+/**
+ * An API and a worker in-process for the whole test file, on the file's own
+ * namespace, started before its tests and closed (with the keys) after them.
+ */
+export function useSystem(env: Record<string, string> = {}): System {
+  const sys = { ctx: createTestContext() } as System;
+  beforeAll(async () => {
+    sys.api = await startApi(sys.ctx, env);
+    sys.worker = await startWorker(sys.ctx, env);
+  });
+  afterAll(async () => {
+    await sys.worker?.close();
+    await sys.api?.close();
+    await sys.ctx.cleanup();
+  });
+  return sys;
+}

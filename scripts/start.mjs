@@ -45,7 +45,8 @@ async function startLocalRedis() {
   process.exit(1);
 }
 
-const redis = process.env.REDIS_URL || (await redisAnswers(DEFAULT_PORT)) ? null : await startLocalRedis();
+// A Redis Cluster (REDIS_CLUSTER_NODES) is always the user's own; nothing is started for it.
+const redis = process.env.REDIS_URL || process.env.REDIS_CLUSTER_NODES || (await redisAnswers(DEFAULT_PORT)) ? null : await startLocalRedis();
 
 const tsx = ['--import', 'tsx'];
 const children = [

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { closeRedis, createLogger, createRedis } from '@async-jobs/shared';
 import { createApp, type App } from '../apps/api/src/app';
-import { REDIS_URL, type TestContext } from './helpers';
+import { answerClientErrors } from '../apps/api/src/client-errors';
+import { untilReady, type TestContext } from './helpers';
 
 export interface RunningApi {
   url: string;
@@ -12,15 +13,17 @@ export interface RunningApi {
 
 /** The API in-process on a free port, around its own fail-fast connection. */
 export async function startApi(ctx: TestContext, env: Record<string, string> = {}): Promise<RunningApi> {
-  const config = ctx.config({ REDIS_URL, ...env });
-  const redis = createRedis(config.REDIS_URL, 'command');
-  const subscriber = createRedis(config.REDIS_URL, 'subscriber');
+  const config = ctx.config(env);
+  const redis = createRedis(config, 'command');
+  const subscriber = createRedis(config, 'subscriber');
   const logger = createLogger('api-test', 'silent');
   const { app, context, close } = createApp({ config, redis, subscriber, logger });
   const server = app.listen(0, '127.0.0.1');
+  answerClientErrors(server);
   await once(server, 'listening');
-  if (config.REDIS_URL === REDIS_URL) {
-    await waitReady(redis);
+  // Unless the test points it at a Redis of its own (a dead one), wait until it is up.
+  if (env.REDIS_URL === undefined) {
+    await untilReady(redis);
     await context.notifier.ready();
   }
   const { port } = server.address() as AddressInfo;
@@ -35,11 +38,6 @@ export async function startApi(ctx: TestContext, env: Record<string, string> = {
       await closeRedis(redis);
     },
   };
-}
-
-async function waitReady(redis: { status: string; once(e: string, f: () => void): unknown }) {
-  if (redis.status === 'ready') return;
-  await new Promise<void>((resolve) => redis.once('ready', resolve));
 }
 
 export interface Reply {

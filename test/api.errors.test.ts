@@ -1,16 +1,16 @@
-import { Redis } from 'ioredis';
+import type { RedisClient } from '@async-jobs/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startApi, type RunningApi } from './api-harness';
-import { createTestContext, REDIS_URL } from './helpers';
+import { createTestContext, testRedis } from './helpers';
 
 const ctx = createTestContext();
 let api: RunningApi;
-let sub: Redis;
+let sub: RedisClient;
 const events: string[] = [];
 
 beforeAll(async () => {
   api = await startApi(ctx, { MAX_BODY_BYTES: '2048' });
-  sub = new Redis(REDIS_URL);
+  sub = testRedis();
   sub.on('message', (_c, m) => events.push(m));
   await sub.subscribe(ctx.keys.eventsChannel);
 });

@@ -3,12 +3,24 @@ import { Redis } from 'ioredis';
 /** Fails the run at once, with a clear message, when the Redis the tests need is not there. */
 export default async function setup() {
   const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  await check(url, 'PING', (r) => r === 'PONG', `tests need Redis at ${url} (set TEST_REDIS_URL)`);
+  // `npm run test:cluster`: the cluster must be formed, not just its nodes up.
+  const seeds = process.env.TEST_REDIS_CLUSTER_NODES;
+  if (seeds) {
+    const first = `redis://${seeds.split(',')[0]}`;
+    await check(first, 'CLUSTER INFO', (r) => /cluster_state:ok/.test(String(r)), `tests need a Redis Cluster at ${seeds} (start one with scripts/cluster-up.sh)`);
+  }
+}
+
+async function check(url: string, command: string, ok: (reply: unknown) => boolean, need: string) {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   try {
     await redis.connect();
-    await redis.ping();
+    const [name, ...args] = command.split(' ');
+    const reply = await redis.call(name, ...args);
+    if (!ok(reply)) throw new Error(`${command} answered ${String(reply).split('\n')[0].trim()}`);
   } catch (err) {
-    throw new Error(`tests need Redis at ${url} (set TEST_REDIS_URL): ${(err as Error).message}`);
+    throw new Error(`${need}: ${(err as Error).message}`);
   } finally {
     redis.disconnect();
   }

@@ -1,9 +1,46 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { bullRetention, createKeyspace, loadConfig, parseEvent, type Config, type JobEvent, type Keyspace } from '@async-jobs/shared';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import {
+  bullRetention,
+  createKeyspace,
+  execRouted,
+  isCluster,
+  loadConfig,
+  parseClusterSeeds,
+  parseEvent,
+  type Config,
+  type JobEvent,
+  type Keyspace,
+  type RedisClient,
+} from '@async-jobs/shared';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/**
+ * Seed nodes of a Redis Cluster, set by `npm run test:cluster`: the suite then runs
+ * against the cluster, and processes get them as REDIS_CLUSTER_NODES.
+ */
+export const CLUSTER_NODES = process.env.TEST_REDIS_CLUSTER_NODES ?? '';
+export const onCluster = CLUSTER_NODES !== '';
+
+/**
+ * A plain connection to the Redis the suite runs on: one Redis, or the Cluster under
+ * `npm run test:cluster`. Tests open connections only through this (or createRedis with
+ * ctx.config()), so that every file runs unchanged against both.
+ */
+export function testRedis(options: RedisOptions = {}): RedisClient {
+  if (!onCluster) return new Redis(REDIS_URL, options);
+  return new Cluster(parseClusterSeeds(CLUSTER_NODES.split(',')).nodes, { redisOptions: options });
+}
+
+/** Resolves once `redis` is connected (on a Cluster: once it knows its nodes). */
+export async function untilReady(redis: RedisClient): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    redis.once('ready', resolve);
+    redis.once('end', () => reject(new Error('redis connection ended before it was ready')));
+  });
+}
 
 export interface TestContext {
   namespace: string;
@@ -12,8 +49,8 @@ export interface TestContext {
   config(env?: Record<string, string>): Config;
   /** Env for child processes (worker/API started with tsx). */
   env(extra?: Record<string, string>): Record<string, string>;
-  /** A plain connection for assertions; closed by cleanup(). */
-  redis: Redis;
+  /** A plain connection for assertions (a Cluster under test:cluster); closed by cleanup(). */
+  redis: RedisClient;
   /** Every key of this namespace (ours and BullMQ's). */
   allKeys(): Promise<string[]>;
   cleanup(): Promise<void>;
@@ -23,29 +60,41 @@ export interface TestContext {
 export function createTestContext(): TestContext {
   const namespace = `t${randomBytes(4).toString('hex')}`;
   const keys = createKeyspace(namespace);
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  const baseEnv = { REDIS_URL, KEY_NAMESPACE: namespace, LOG_LEVEL: 'silent' };
-  const scan = async (pattern: string) => {
+  const redis = testRedis({ maxRetriesPerRequest: 1 });
+  const baseEnv = { REDIS_URL, REDIS_CLUSTER_NODES: CLUSTER_NODES, KEY_NAMESPACE: namespace, LOG_LEVEL: 'silent' };
+  // A test that names its own REDIS_URL (a dead port, say) means that one Redis, not the cluster.
+  const withBase = (extra: Record<string, string>) =>
+    'REDIS_URL' in extra && !('REDIS_CLUSTER_NODES' in extra) ? { ...baseEnv, REDIS_CLUSTER_NODES: '', ...extra } : { ...baseEnv, ...extra };
+  // On a Cluster every master holds a part of the keys, so each is scanned.
+  const scanNode = async (node: Redis, pattern: string) => {
     const out: string[] = [];
     let cursor = '0';
     do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
       cursor = next;
       out.push(...batch);
     } while (cursor !== '0');
     return out;
+  };
+  const scan = async (pattern: string) => {
+    await untilReady(redis);
+    const nodes = isCluster(redis) ? redis.nodes('master') : [redis];
+    return (await Promise.all(nodes.map((n) => scanNode(n, pattern)))).flat();
   };
   const allKeys = async () => [...(await scan(`${namespace}:*`)), ...(await scan(`{${namespace}:*`))];
   return {
     namespace,
     keys,
     redis,
-    config: (env = {}) => loadConfig({ ...baseEnv, ...env }),
-    env: (extra = {}) => ({ ...process.env, ...baseEnv, ...extra }) as Record<string, string>,
+    config: (env = {}) => loadConfig(withBase(env)),
+    env: (extra = {}) => ({ ...process.env, ...withBase(extra) }) as Record<string, string>,
     allKeys,
     async cleanup() {
       const found = await allKeys();
-      for (let i = 0; i < found.length; i += 500) await redis.del(...found.slice(i, i + 500));
+      // One DEL per key: a multi-key DEL must stay within one slot on a Cluster.
+      for (let i = 0; i < found.length; i += 1000) {
+        await execRouted(redis, found.slice(i, i + 1000).map((key) => ({ key, queue: (pipe) => void pipe.del(key) })));
+      }
       await redis.quit();
     },
   };
@@ -107,7 +156,7 @@ export interface EventWatch {
 
 /** Subscribes to the events channel; resolves once the subscription is active. */
 export async function watchEvents(ctx: TestContext): Promise<EventWatch> {
-  const sub = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const sub = testRedis({ maxRetriesPerRequest: null });
   const events: JobEvent[] = [];
   sub.on('message', (_channel: string, raw: string) => {
     const e = parseEvent(raw);

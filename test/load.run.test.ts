@@ -4,14 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedListeners } from '../apps/worker/src/listeners/index';
 import { createWorker, type JobWorker } from '../apps/worker/src/worker';
 import { startApi, type RunningApi } from './api-harness';
-import { createTestContext, REDIS_URL } from './helpers';
+import { createTestContext } from './helpers';
 
 const ctx = createTestContext();
 const root = new URL('..', import.meta.url).pathname;
 let api: RunningApi;
 let worker: JobWorker;
-const connection = createRedis(REDIS_URL, 'blocking');
-const redis = createRedis(REDIS_URL, 'blocking');
+const connection = createRedis(ctx.config(), 'blocking');
+const redis = createRedis(ctx.config(), 'blocking');
 
 beforeAll(async () => {
   api = await startApi(ctx);

@@ -1,8 +1,7 @@
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi as TestApi } from './api-harness';
-import { createTestContext, REDIS_URL } from './helpers';
+import { createTestContext, testRedis } from './helpers';
 
 const ctx = createTestContext();
 const TOKEN = 'seed-routes-token';
@@ -65,7 +64,7 @@ describe('GET and POST /prodcons', () => {
 
 describe('GET and POST /pubsub', () => {
   it('publishes one digit 0-9 that a subscriber receives, and redirects to / with 303', async () => {
-    const sub = new Redis(REDIS_URL);
+    const sub = testRedis();
     try {
       await sub.subscribe(ctx.keys.pubsubChannel);
       const got = once(sub, 'message');

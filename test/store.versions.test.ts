@@ -1,15 +1,14 @@
-import { createResultsStore, parseEvent, type JobEvent } from '@async-jobs/shared';
-import { Redis } from 'ioredis';
+import { createResultsStore, parseEvent, type JobEvent, type RedisClient } from '@async-jobs/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, REDIS_URL, waitFor } from './helpers';
+import { createTestContext, testRedis, waitFor } from './helpers';
 
 const ctx = createTestContext();
 const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600, tombstoneTtlSeconds: 3600 });
-let sub: Redis;
+let sub: RedisClient;
 const events: JobEvent[] = [];
 
 beforeAll(async () => {
-  sub = new Redis(REDIS_URL);
+  sub = testRedis();
   sub.on('message', (_c, m) => {
     const e = parseEvent(m);
     if (e) events.push(e);

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { once } from 'node:events';
 import { closeRedis, createLogger, createRedis } from '@async-jobs/shared';
 import type { Browser, Page } from 'playwright-core';
@@ -6,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorker, type JobWorker } from '../apps/worker/src/worker';
 import { startApi, type RunningApi } from './api-harness';
 import { artifact, launchChromium } from './browser';
-import { createTestContext, REDIS_URL } from './helpers';
+import { createTestContext, testRedis } from './helpers';
 
 const ctx = createTestContext();
 const TOKEN = 'browser-test-token';
@@ -14,8 +13,8 @@ let api: RunningApi;
 let guarded: RunningApi;
 let worker: JobWorker;
 let browser: Browser;
-const connection = createRedis(REDIS_URL, 'blocking');
-const redis = createRedis(REDIS_URL, 'blocking');
+const connection = createRedis(ctx.config(), 'blocking');
+const redis = createRedis(ctx.config(), 'blocking');
 
 beforeAll(async () => {
   [api, guarded] = await Promise.all([startApi(ctx), startApi(ctx, { API_TOKENS: TOKEN })]);
@@ -145,7 +144,7 @@ describe('the index page', () => {
 describe('the index page with API_TOKENS set', () => {
   it('asks for a token, then submits with it and sends the queue clicks with it', async () => {
     const page = await openPage(guarded);
-    const sub = new Redis(REDIS_URL);
+    const sub = testRedis();
     try {
       // Without a token, /types answers 401 and the page says so.
       await page.locator('#form-error', { hasText: 'unauthorized' }).waitFor();

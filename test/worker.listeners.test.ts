@@ -3,10 +3,10 @@ import { closeRedis, createLogger, createRedis } from '@async-jobs/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ListenerContext } from '../apps/worker/src/listener';
 import { createListListener, createPubsubListener, seedListeners } from '../apps/worker/src/listeners/index';
-import { createTestContext, REDIS_URL, waitFor } from './helpers';
+import { createTestContext, waitFor } from './helpers';
 
 const ctx = createTestContext();
-const redis = createRedis(REDIS_URL, 'blocking');
+const redis = createRedis(ctx.config(), 'blocking');
 
 afterAll(async () => {
   await closeRedis(redis);

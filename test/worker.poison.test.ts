@@ -3,7 +3,7 @@ import { handlers as builtIn } from '../apps/worker/src/handlers/index';
 import type { JobHandler } from '../apps/worker/src/handlers/handler';
 import { createWorker } from '../apps/worker/src/worker';
 import { createLogger, createRedis, closeRedis, ConfigError } from '@async-jobs/shared';
-import { createTestContext, enqueue, REDIS_URL, watchEvents, type EventWatch } from './helpers';
+import { createTestContext, enqueue, watchEvents, type EventWatch } from './helpers';
 import { startWorker, type RunningWorker } from './worker-harness';
 
 const ctx = createTestContext();
@@ -110,7 +110,7 @@ describe('input that bypassed the API', () => {
 
 describe('startup', () => {
   it('refuses an unknown name in WORKER_TYPES, naming it', async () => {
-    const connection = createRedis(REDIS_URL, 'blocking');
+    const connection = createRedis(ctx.config(), 'blocking');
     try {
       const make = () =>
         createWorker({

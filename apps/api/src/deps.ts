@@ -1,6 +1,5 @@
-import type { Config, JobQueue, Keyspace, Logger, ResultsStore } from '@async-jobs/shared';
+import type { Config, JobQueue, Keyspace, Logger, RedisClient, ResultsStore } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Metrics } from './metrics/registry';
 import type { Notifier } from './notifier';
 
@@ -8,7 +7,7 @@ import type { Notifier } from './notifier';
 export interface AppContext {
   config: Config;
   keys: Keyspace;
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   store: ResultsStore;
   queues: Map<string, JobQueue>;

@@ -1,5 +1,4 @@
-import { parseEvent, type JobEvent, type Logger } from '@async-jobs/shared';
-import type { Redis } from 'ioredis';
+import { parseEvent, type JobEvent, type Logger, type RedisClient } from '@async-jobs/shared';
 
 /** What a watcher hears: an event of its job, a reconnect (re-read, events may be lost), or shutdown. */
 export type Notice = { kind: 'event'; event: JobEvent } | { kind: 'resync' } | { kind: 'closing' };
@@ -23,7 +22,7 @@ export interface Notifier {
  * long-poll and event stream; thousands of waiters cost no extra connection and
  * no Redis reads until their job changes.
  */
-export function createNotifier(subscriber: Redis, channel: string, logger: Logger): Notifier {
+export function createNotifier(subscriber: RedisClient, channel: string, logger: Logger): Notifier {
   const watchers = new Map<string, Set<Watcher>>();
   const anyListeners: ((e: JobEvent) => void)[] = [];
   const counts: Record<WatchKind, number> = { poll: 0, stream: 0 };

@@ -14,7 +14,7 @@ export interface ControlListener {
  */
 export function createControlListener(config: Config, keys: Keyspace, workers: Map<string, Worker>, logger: Logger): ControlListener {
   const log = logger.child({ listener: 'control' });
-  const redis = createRedis(config.REDIS_URL, 'subscriber', log, 'worker-control');
+  const redis = createRedis(config, 'subscriber', log, 'worker-control');
   redis.on('message', (channel: string, raw: string) => {
     if (channel !== keys.controlChannel) return;
     const msg = parseControl(raw);

@@ -1,5 +1,4 @@
-import type { Config, Keyspace, Logger } from '@async-jobs/shared';
-import type { Redis } from 'ioredis';
+import type { Config, Keyspace, Logger, RedisClient } from '@async-jobs/shared';
 
 /**
  * Extension point for the seed listeners (the BLPOP list listener and the pub/sub
@@ -16,7 +15,7 @@ export interface ListenerContext {
   keys: Keyspace;
   logger: Logger;
   /** The worker's command/blocking connection for the results store; open your own for BLPOP or SUBSCRIBE. */
-  redis: Redis;
+  redis: RedisClient;
 }
 
 export type ListenerFactory = (ctx: ListenerContext) => Listener;

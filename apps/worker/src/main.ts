@@ -1,4 +1,4 @@
-import { closeRedis, ConfigError, createLogger, createRedis, loadConfig, redactUrl, type Config } from '@async-jobs/shared';
+import { closeRedis, ConfigError, createLogger, createRedis, describeRedis, loadConfig, type Config } from '@async-jobs/shared';
 import { handlers } from './handlers/index';
 import { seedListeners } from './listeners/index';
 import { servedTypes } from './served-types';
@@ -27,8 +27,8 @@ process.on('uncaughtException', (err) => {
   logger.error({ err: err.message }, 'uncaught exception');
 });
 
-const connection = createRedis(config.REDIS_URL, 'blocking', logger, 'worker-bullmq');
-const redis = createRedis(config.REDIS_URL, 'blocking', logger, 'worker-store');
+const connection = createRedis(config, 'blocking', logger, 'worker-bullmq');
+const redis = createRedis(config, 'blocking', logger, 'worker-store');
 // The seed article's list (BLPOP) and pub/sub listeners; LIST_LISTENER / PUBSUB_LISTENER turn them off.
 const worker = createWorker({ config, connection, redis, logger, handlers, listeners: seedListeners(config) });
 
@@ -42,6 +42,6 @@ onShutdownSignal(logger, async (signal) => {
 
 await worker.ready();
 logger.info(
-  { types, concurrency: config.WORKER_CONCURRENCY, redis: redactUrl(config.REDIS_URL), namespace: config.KEY_NAMESPACE || undefined },
+  { types, concurrency: config.WORKER_CONCURRENCY, redis: describeRedis(config), namespace: config.KEY_NAMESPACE || undefined },
   'worker ready',
 );

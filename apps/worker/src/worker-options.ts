@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import type { WorkerOptions } from 'bullmq';
-import { bullRetention, type Config, type Keyspace } from '@async-jobs/shared';
-import type { Redis } from 'ioredis';
+import { bullRetention, type Config, type Keyspace, type RedisClient } from '@async-jobs/shared';
 
 /**
  * How many times a job may be recovered after its worker stopped renewing its lock
@@ -14,7 +13,7 @@ import type { Redis } from 'ioredis';
  */
 export const MAX_STALLED_COUNT = 2;
 
-export function workerOptions(config: Config, keys: Keyspace, connection: Redis): WorkerOptions {
+export function workerOptions(config: Config, keys: Keyspace, connection: RedisClient): WorkerOptions {
   return {
     connection,
     prefix: keys.bullPrefix,

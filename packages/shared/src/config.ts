@@ -13,6 +13,15 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 /** Every environment variable the processes read, with its default. */
 const schema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  /**
+   * Redis Cluster seed nodes, `host:port,host:port,...` (a few are enough; the rest are
+   * discovered). An entry may be a URL instead (`rediss://user:pass@host:port`) to give
+   * credentials and TLS, which then apply to every node. When set, it wins over REDIS_URL,
+   * which is then not used at all. Empty (the default) means one Redis at REDIS_URL.
+   */
+  REDIS_CLUSTER_NODES: list.pipe(
+    z.array(z.string().regex(/^(rediss?:\/\/([^@/]*@)?)?[^:/@\s]+:\d{1,5}\/?$/, 'each entry must be host:port or redis[s]://[user:pass@]host:port')),
+  ).default([]),
   /** Empty in production; tests set it so that parallel files never share a key or channel. */
   KEY_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only').default(''),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -21,6 +30,15 @@ const schema = z.object({
   ADMIN_USERNAME: z.string().min(1).default('admin'),
   ADMIN_PASSWORD: z.string().default(''),
   ALLOW_INSECURE: bool.default(false),
+  /**
+   * Origins whose pages may call the API from a browser (CORS), e.g. `https://app.example.org`;
+   * `*` allows any origin. Empty (the default): no cross-origin access.
+   */
+  CORS_ORIGINS: list
+    .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'each entry must be * or an origin such as https://app.example.org (no path)')))
+    .default([]),
+  /** Requests per minute per token (per client IP without one); 0 (the default) means no limit. Counted per API process. */
+  RATE_LIMIT_PER_MINUTE: int(0, 1000000).default(0),
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   /** Job types this worker serves; empty means all registered types. */
   WORKER_TYPES: list.default([]),
@@ -33,6 +51,8 @@ const schema = z.object({
   MAX_RESULT_BYTES: int(1, 100 * 1024 * 1024).default(1048576),
   HTTP_ALLOWED_HOSTS: list.default([]),
   HTTP_MAX_RESPONSE_BYTES: int(1, 100 * 1024 * 1024).default(1048576),
+  /** Longest one http.request call may take, from connecting to the last body byte; a job's `timeout` may cut it shorter. */
+  HTTP_TIMEOUT_MS: int(100, 600000).default(30000),
   SHUTDOWN_GRACE_MS: int(0, 600000).default(10000),
   /** How often workers look for jobs whose worker died; BullMQ's default is 30 s. */
   STALLED_INTERVAL_MS: int(500, 600000).default(5000),

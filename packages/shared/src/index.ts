@@ -15,3 +15,5 @@ export * from './throttle';
 export * from './schemas/index';
 export * from './host-allowlist';
 export * from './callbacks';
+export * from './key-slot';
+export * from './slot-routing';

@@ -4,6 +4,29 @@ import { createHash } from 'node:crypto';
  * Every Redis key and channel name, in one place. With an empty namespace the names
  * are the documented ones (`jobs:events`, `task:prodcons:queue`, ...); a namespace
  * prefixes all of them so that test files never see each other.
+ *
+ * On a Redis Cluster every multi-key command, script and pipeline must stay in one
+ * slot (pipelines: on one node, see slot-routing.ts), hence the `{hash tags}`:
+ * - a job's record, tombstone, event log and cancel flag share the tag `{id}`: the
+ *   upsert and reopen scripts touch them together, and jobs spread over all masters;
+ * - BullMQ's keys share `{<ns>aj}` (BullMQ runs multi-key scripts within a queue and
+ *   requires its prefix to be tagged); the tag is common to all queues, so all of
+ *   BullMQ sits in one slot, on one master. A tag per queue would spread it, but would
+ *   rename every queue key of a running system; one master carries it well (see
+ *   docs/scaling-out.md);
+ * - the idempotency key, the two list indexes and the seed list are single keys, only
+ *   ever used by single-key commands (or a one-key script), so their slot is their own.
+ *
+ * Channels use classic PUBLISH/SUBSCRIBE, not sharded pub/sub (SPUBLISH, Redis 7): a
+ * cluster relays a classic message to every node, so one subscriber connection per
+ * API process (to any node) hears every job's events, and `redis-cli SUBSCRIBE
+ * jobs:events` works on any node as API.md promises. Sharded pub/sub would pin the one
+ * events channel to one slot, and the upsert script, which publishes atomically with
+ * the record write in the job's own slot, could not SPUBLISH to it from another node
+ * (Redis refuses a script's "non local key"). The relay costs cluster-bus traffic per
+ * event, fine for a few dozen masters.
+ * A job's events stay in order (its script always runs on the same node); events of
+ * different jobs, or messages sent to different nodes, may interleave differently.
  */
 export interface Keyspace {
   /** BullMQ prefix; hash-tagged so each queue's keys share a cluster slot. */

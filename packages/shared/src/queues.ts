@@ -1,8 +1,8 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { jobTypeNames } from './jobs/index';
 import type { JobPayload } from './jobs/options';
 import type { Keyspace } from './keyspace';
+import type { RedisClient } from './redis';
 
 /**
  * BullMQ keeps finished jobs only briefly and in bounded numbers, so Redis does not
@@ -17,7 +17,7 @@ export type JobQueue = Queue<JobPayload, unknown, string>;
 
 /** One BullMQ queue per job type, sharing one connection; the caller closes the queues, then the connection. */
 export function createQueues(
-  connection: Redis,
+  connection: RedisClient,
   keys: Keyspace,
   onError: (err: Error) => void,
   types: readonly string[] = jobTypeNames,

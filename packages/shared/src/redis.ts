@@ -1,5 +1,19 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Config } from './config';
 import { throttle } from './throttle';
+
+/**
+ * A connection to one Redis or to a Redis Cluster. Both take the same commands; what
+ * differs is that, on a Cluster, every multi-key command, script and pipeline must
+ * stay within one node (see slot-routing.ts), and keyless commands go to any node.
+ */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Where Redis is: one node's URL, or the configuration, whose REDIS_CLUSTER_NODES
+ * (when set) wins over REDIS_URL.
+ */
+export type RedisTarget = string | Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>;
 
 /**
  * - `command`: the API's connection. Fails fast (no offline queue, one retry) so a
@@ -23,21 +37,68 @@ const roleOptions: Record<RedisRole, RedisOptions> = {
 /** Reconnect forever, backing off to at most 2 s, so a restarted Redis is picked up quickly. */
 const retryStrategy = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000);
 
-/** Opens a connection for one role. Whoever calls this closes the connection. */
-export function createRedis(url: string, role: RedisRole, logger?: RedisLogger, name?: string): Redis {
-  const redis = new Redis(url, {
-    ...roleOptions[role],
-    retryStrategy,
-    connectionName: name ? `async-jobs:${name}` : undefined,
-    lazyConnect: false,
-  });
+/**
+ * Opens a connection for one role: a Cluster when the target names cluster nodes,
+ * else one Redis. Whoever calls this closes the connection.
+ */
+export function createRedis(url: string, role: RedisRole, logger?: RedisLogger, name?: string): Redis;
+export function createRedis(target: RedisTarget, role: RedisRole, logger?: RedisLogger, name?: string): RedisClient;
+export function createRedis(target: RedisTarget, role: RedisRole, logger?: RedisLogger, name?: string): RedisClient {
+  const options: RedisOptions = { ...roleOptions[role], connectionName: name ? `async-jobs:${name}` : undefined };
+  const seeds = typeof target === 'string' ? [] : target.REDIS_CLUSTER_NODES;
+  const redis: RedisClient =
+    seeds.length > 0
+      ? createCluster(seeds, options)
+      : new Redis(typeof target === 'string' ? target : target.REDIS_URL, { ...options, retryStrategy, lazyConnect: false });
   // ioredis emits an error for every failed reconnect; one line per 5 s is enough to see it.
   redis.on('error', throttle(5000, (err: Error) => logger?.warn({ role, err: err.message }, 'redis connection error')));
   return redis;
 }
 
+/**
+ * The role's options go to every node connection (`redisOptions`; BullMQ reads
+ * `maxRetriesPerRequest: null` there for its blocking connections). The offline queue
+ * is also the Cluster's own switch: off, a command fails at once while the cluster is
+ * not ready, as a single Redis does for the API. Nodes are not reconnected one by
+ * one; the Cluster reconnects as a whole (clusterRetryStrategy) and follows MOVED.
+ */
+function createCluster(seeds: readonly string[], options: RedisOptions): Cluster {
+  const { nodes, auth } = parseClusterSeeds(seeds);
+  const clusterOptions: ClusterOptions = {
+    redisOptions: { ...options, ...auth },
+    enableOfflineQueue: options.enableOfflineQueue,
+    clusterRetryStrategy: retryStrategy,
+    lazyConnect: false,
+  };
+  return new Cluster(nodes, clusterOptions);
+}
+
+/**
+ * REDIS_CLUSTER_NODES entries as ioredis wants them. Credentials and TLS, when an
+ * entry is a URL, apply to every node (ioredis opens nodes it discovers with the
+ * same options); the first entry that has them gives them.
+ */
+export function parseClusterSeeds(seeds: readonly string[]): { nodes: { host: string; port: number }[]; auth: RedisOptions } {
+  const auth: RedisOptions = {};
+  const nodes = seeds.map((seed) => {
+    const url = new URL(/^rediss?:\/\//.test(seed) ? seed : `redis://${seed}`);
+    if (url.username && auth.username === undefined) auth.username = decodeURIComponent(url.username);
+    if (url.password && auth.password === undefined) auth.password = decodeURIComponent(url.password);
+    if (url.protocol === 'rediss:') auth.tls ??= {};
+    return { host: url.hostname, port: Number(url.port) };
+  });
+  return { nodes, auth };
+}
+
+/** Where the configuration points, for logs: the redacted URL, or the cluster's seed nodes. */
+export function describeRedis(config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>): string {
+  if (config.REDIS_CLUSTER_NODES.length === 0) return redactUrl(config.REDIS_URL);
+  const nodes = config.REDIS_CLUSTER_NODES.map((n) => (/^rediss?:\/\//.test(n) ? redactUrl(n) : n));
+  return `cluster ${nodes.join(',')}`;
+}
+
 /** Closes a connection politely, or drops it when Redis is not there to answer. */
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;
   if (redis.status !== 'ready') {
     redis.disconnect();

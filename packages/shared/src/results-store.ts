@@ -1,4 +1,3 @@
-import type { ChainableCommander, Redis } from 'ioredis';
 import type { CallbackInfo } from './callbacks';
 import { JobCancelledError } from './errors';
 import { encodeEvent, type JobEvent } from './events';
@@ -7,6 +6,8 @@ import type { Keyspace } from './keyspace';
 import { REOPEN_LUA } from './lua/reopen';
 import { SET_IF_EXISTS_LUA } from './lua/set-if-exists';
 import { UPSERT_LUA } from './lua/upsert';
+import type { RedisClient } from './redis';
+import { execRouted, type RoutedCommand } from './slot-routing';
 
 export interface ErrorInfo {
   name: string;
@@ -44,7 +45,7 @@ export interface RecordWrite {
 }
 
 export interface ResultsStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keyspace;
   resultTtlSeconds: number;
   tombstoneTtlSeconds: number;
@@ -52,7 +53,7 @@ export interface ResultsStoreOptions {
   eventLogMax?: number;
 }
 
-type UpsertRedis = Redis & {
+type UpsertRedis = RedisClient & {
   ajUpsert(...args: (string | number)[]): Promise<number>;
   ajReopen(...args: (string | number)[]): Promise<number>;
   ajSetIfExists(key: string, field: string, value: string): Promise<number>;
@@ -121,7 +122,9 @@ export function createResultsStore(opts: ResultsStoreOptions) {
   if (typeof redis.ajSetIfExists !== 'function') redis.defineCommand('ajSetIfExists', { numberOfKeys: 1, lua: SET_IF_EXISTS_LUA });
   if (typeof redis.ajReopen !== 'function') redis.defineCommand('ajReopen', { numberOfKeys: 2, lua: REOPEN_LUA });
   const eventLogMax = opts.eventLogMax ?? 200;
-  const eventLogTtl = Math.min(opts.resultTtlSeconds, 3600);
+  // Once terminal, the log only serves SSE clients resuming a dropped stream (they retry within
+  // seconds); later ones get the final state from the record. Kept 5 minutes, not for RESULT_TTL.
+  const eventLogTtl = Math.min(opts.resultTtlSeconds, 300);
 
   function args(w: RecordWrite): (string | number)[] {
     const terminal = isTerminal(w.state);
@@ -154,16 +157,25 @@ export function createResultsStore(opts: ResultsStoreOptions) {
     },
 
     /**
-     * Applies many writes in one round trip. `extra` may queue more commands on the same
-     * pipeline (e.g. index entries written with the records); their replies are not returned.
+     * Applies many writes in one round trip (on a Cluster, one per node, in parallel; see
+     * slot-routing.ts). `extra` commands go with them (e.g. index entries written with the
+     * records); their replies are not returned.
      */
-    async applyMany(writes: RecordWrite[], extra?: (pipe: ChainableCommander) => void): Promise<boolean[]> {
-      const pipe = redis.pipeline();
-      for (const w of writes) (pipe as unknown as UpsertRedis).ajUpsert(...args(w));
-      extra?.(pipe);
-      const res = (await pipe.exec()) ?? [];
+    async applyMany(writes: RecordWrite[], extra: readonly RoutedCommand[] = []): Promise<boolean[]> {
+      const upserts = writes.map(
+        (w): RoutedCommand => ({ key: keys.record(w.id), queue: (pipe) => void (pipe as unknown as UpsertRedis).ajUpsert(...args(w)) }),
+      );
+      const res = await execRouted(redis, [...upserts, ...extra]);
       for (const [err] of res) if (err) throw err;
       return res.slice(0, writes.length).map(([, v]) => v === 1);
+    },
+
+    /**
+     * The upserts of `writes` as commands, for a caller that sends them in a transaction of
+     * its own with other writes (the API's submit: BullMQ job and record in one MULTI).
+     */
+    upsertCommands(writes: readonly RecordWrite[]): RoutedCommand[] {
+      return writes.map((w) => ({ key: keys.record(w.id), queue: (pipe) => void (pipe as unknown as UpsertRedis).ajUpsert(...args(w)) }));
     },
 
     /**
@@ -183,12 +195,13 @@ export function createResultsStore(opts: ResultsStoreOptions) {
       return h.state ? decode(h) : null;
     },
 
-    /** Many records in one round trip, in the order of `ids`; null where there is none. */
+    /** Many records in one round trip (one per node on a Cluster), in the order of `ids`; null where there is none. */
     async readMany(ids: readonly string[]): Promise<(JobRecord | null)[]> {
       if (ids.length === 0) return [];
-      const pipe = redis.pipeline();
-      for (const id of ids) pipe.hgetall(keys.record(id));
-      const res = (await pipe.exec()) ?? [];
+      const res = await execRouted(
+        redis,
+        ids.map((id): RoutedCommand => ({ key: keys.record(id), queue: (pipe) => void pipe.hgetall(keys.record(id)) })),
+      );
       return res.map(([err, h]) => {
         if (err) throw err;
         const hash = h as Record<string, string>;

@@ -1,5 +1,4 @@
-import type { Keyspace } from '@async-jobs/shared';
-import type { ChainableCommander } from 'ioredis';
+import type { Keyspace, RoutedCommand } from '@async-jobs/shared';
 
 /*
  * The index behind GET /jobs: two sorted sets (every job, and the jobs of one type)
@@ -57,8 +56,12 @@ export function memberId(member: string): string | null {
   return MEMBER.exec(member)?.[3] ?? null;
 }
 
-/** Queues the index writes for `entries` (and a trim past the horizon) on a pipeline. */
-export function queueIndexWrites(pipe: ChainableCommander, keys: Keyspace, entries: IndexEntry[], horizonMs: number): void {
+/**
+ * The index writes for `entries` (and a trim past the horizon), to send with the records
+ * (store.applyMany). Each index is one key, so on a Cluster each lives in a slot of its
+ * own, apart from the records: these are single-key commands, routed by their key.
+ */
+export function indexWrites(keys: Keyspace, entries: IndexEntry[], horizonMs: number): RoutedCommand[] {
   const all: string[] = [];
   const byType = new Map<string, string[]>();
   for (const e of entries) {
@@ -68,14 +71,13 @@ export function queueIndexWrites(pipe: ChainableCommander, keys: Keyspace, entri
     if (!list) byType.set(e.type, (list = []));
     list.push('0', m);
   }
-  if (all.length === 0) return;
+  if (all.length === 0) return [];
   const cutoff = `(${String(Date.now() - horizonMs).padStart(13, '0')}`;
-  pipe.zadd(keys.jobIndex, ...all);
-  pipe.zremrangebylex(keys.jobIndex, '-', cutoff);
-  for (const [type, members] of byType) {
-    pipe.zadd(keys.typeIndex(type), ...members);
-    pipe.zremrangebylex(keys.typeIndex(type), '-', cutoff);
-  }
+  const writes = (key: string, members: string[]): RoutedCommand[] => [
+    { key, queue: (pipe) => void pipe.zadd(key, ...members) },
+    { key, queue: (pipe) => void pipe.zremrangebylex(key, '-', cutoff) },
+  ];
+  return [writes(keys.jobIndex, all), ...[...byType].map(([type, members]) => writes(keys.typeIndex(type), members))].flat();
 }
 
 /** Cursors are members, base64url-encoded so that clients treat them as opaque. */

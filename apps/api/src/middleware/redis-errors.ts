@@ -1,7 +1,6 @@
-import { unavailable } from '@async-jobs/shared';
-import type { Redis } from 'ioredis';
+import { unavailable, type RedisClient } from '@async-jobs/shared';
 
-const REDIS_DOWN = /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Command timed out|Reached the max retries|max retries per request|Connection timeout|Socket closed/i;
+const REDIS_DOWN = /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Command timed out|Reached the max retries|max retries per request|Connection timeout|Socket closed|Cluster isn't ready|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes is available/i;
 
 /** True for the errors ioredis and BullMQ raise when Redis is down or unreachable. */
 export function isRedisUnavailable(err: unknown): boolean {
@@ -10,6 +9,6 @@ export function isRedisUnavailable(err: unknown): boolean {
 }
 
 /** Refuses at once, before writing anything, when the connection is not up. */
-export function assertRedisReady(redis: Redis): void {
+export function assertRedisReady(redis: RedisClient): void {
   if (redis.status !== 'ready') throw unavailable();
 }

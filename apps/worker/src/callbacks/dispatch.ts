@@ -7,9 +7,9 @@ import {
   type JobPayload,
   type Keyspace,
   type Logger,
+  type RedisClient,
   type ResultsStore,
 } from '@async-jobs/shared';
-import type { Redis } from 'ioredis';
 import { workerOptions } from '../worker-options';
 import { createDeliverer } from './deliver';
 
@@ -21,7 +21,7 @@ export interface CallbackDispatch {
 }
 
 /** The callbacks queue and its delivery worker, run by every worker process. */
-export function createCallbackDispatch(config: Config, keys: Keyspace, connection: Redis, store: ResultsStore, logger: Logger): CallbackDispatch {
+export function createCallbackDispatch(config: Config, keys: Keyspace, connection: RedisClient, store: ResultsStore, logger: Logger): CallbackDispatch {
   const log = logger.child({ queue: CALLBACK_QUEUE });
   const queue = new Queue<CallbackPayload>(CALLBACK_QUEUE, { connection, prefix: keys.bullPrefix });
   queue.on('error', (err) => log.warn({ err: err.message }, 'callbacks queue error'));

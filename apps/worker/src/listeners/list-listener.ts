@@ -1,4 +1,5 @@
-import { closeRedis, createRedis } from '@async-jobs/shared';
+import { closeRedis, createRedis, nodeForKey } from '@async-jobs/shared';
+import type { Redis } from 'ioredis';
 import type { ListenerContext } from '../listener';
 import { preview, type SeedListener } from './seed-listener';
 
@@ -16,21 +17,26 @@ export function createListListener(ctx: ListenerContext, opts: ListListenerOptio
   const timeout = opts.timeoutSeconds ?? 1;
   const key = ctx.keys.prodconsList;
   const log = ctx.logger.child({ listener: 'list' });
-  const redis = createRedis(ctx.config.REDIS_URL, 'blocking', log, 'list-listener');
+  const redis = createRedis(ctx.config, 'blocking', log, 'list-listener');
   let consumed = 0;
   let stopping = false;
   let wakeUp = () => {};
   let markReady = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
-  // This connection's id, so close() can end a BLPOP in flight; a reconnect gives a new one.
+  // This connection's id on the server that holds the list (on a Redis Cluster, the
+  // key's master), so close() can end a BLPOP in flight; a reconnect gives a new one.
   let clientId: number | undefined;
-  redis.on('close', () => (clientId = undefined));
+  let idServer: Redis | undefined;
+  redis.on('close', () => (idServer = clientId = undefined));
 
   async function loop() {
     log.info({ list: key }, 'list listener started');
     while (!stopping) {
       try {
-        clientId ??= await redis.client('ID');
+        // A Cluster knows the key's node once it has the slot map: any command on the key waits for that.
+        if (!nodeForKey(redis, key)) await redis.exists(key);
+        const server = nodeForKey(redis, key) ?? undefined;
+        if (server !== idServer) [clientId, idServer] = [await server?.client('ID'), server];
         if (stopping) break;
         const pending = redis.blpop(key, timeout);
         markReady();
@@ -64,8 +70,11 @@ export function createListListener(ctx: ListenerContext, opts: ListListenerOptio
     // connection) ends the wait as if it had timed out, popping nothing; failing that,
     // the BLPOP ends by its own timeout. If Redis is gone no reply comes, so stop
     // waiting a little after the timeout.
-    if (clientId !== undefined && ctx.redis.status === 'ready') {
-      ctx.redis.call('CLIENT', ['UNBLOCK', clientId, 'TIMEOUT']).catch(() => {});
+    // ('wait': a Cluster's node connection that has not been used yet; it connects on this command.)
+    const unblocker = nodeForKey(ctx.redis, key);
+    const usable = unblocker?.status === 'ready' || unblocker?.status === 'wait';
+    if (clientId !== undefined && idServer && usable && sameServer(unblocker, idServer)) {
+      unblocker.call('CLIENT', ['UNBLOCK', clientId, 'TIMEOUT']).catch(() => {});
     }
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout * 1000 + 1000)));
@@ -85,4 +94,9 @@ export function createListListener(ctx: ListenerContext, opts: ListListenerOptio
     ready,
     close: () => (closing ??= close()),
   };
+}
+
+/** Ids are per server: an id from one node means another client on any other. */
+function sameServer(a: Redis, b: Redis): boolean {
+  return a.options.host === b.options.host && a.options.port === b.options.port;
 }

@@ -11,7 +11,7 @@ import { preview, type SeedListener } from './seed-listener';
 export function createPubsubListener(ctx: ListenerContext): SeedListener {
   const channel = ctx.keys.pubsubChannel;
   const log = ctx.logger.child({ listener: 'pubsub' });
-  const redis = createRedis(ctx.config.REDIS_URL, 'subscriber', log, 'pubsub-listener');
+  const redis = createRedis(ctx.config, 'subscriber', log, 'pubsub-listener');
   let consumed = 0;
 
   redis.on('message', (from: string, message: string) => {

@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+# One image for both processes: the API by default, a worker with
+#   docker run … async-jobs node --import tsx apps/worker/src/main.ts
+# TypeScript runs through tsx (a runtime dependency); there is no build step.
+
+ARG NODE_VERSION=20
+
+# Production dependencies only, from the lockfile. The workspace manifests come
+# first so that this layer is rebuilt only when dependencies change.
+FROM node:${NODE_VERSION}-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY packages/shared/package.json packages/shared/
+COPY apps/api/package.json apps/api/
+COPY apps/worker/package.json apps/worker/
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# node_modules holds the workspace links (@async-jobs/* -> packages/, apps/), which
+# resolve once the sources are copied next to it.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY packages/shared/ packages/shared/
+COPY apps/api/ apps/api/
+COPY apps/worker/ apps/worker/
+# The image's unprivileged user; the app writes nothing under /app (tsx caches in /tmp).
+USER node
+# Reachable from outside the container; the API then refuses to start without
+# API_TOKENS and ADMIN_PASSWORD (or ALLOW_INSECURE=true), see the README.
+ENV HOST=0.0.0.0 PORT=3000
+EXPOSE 3000
+# node directly, not through npm, which does not pass SIGTERM on: the processes shut
+# down gracefully on it. (`docker run --init`, or compose's `init: true`, reaps zombies.)
+CMD ["node", "--import", "tsx", "apps/api/src/main.ts"]

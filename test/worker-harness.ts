@@ -10,7 +10,7 @@ import {
 } from '@async-jobs/shared';
 import type { JobHandler } from '../apps/worker/src/handlers/handler';
 import { createWorker, type JobWorker } from '../apps/worker/src/worker';
-import { REDIS_URL, waitFor, type TestContext } from './helpers';
+import { waitFor, type TestContext } from './helpers';
 
 export interface RunningWorker {
   worker: JobWorker;
@@ -27,8 +27,8 @@ export async function startWorker(
   handlers?: ReadonlyMap<string, JobHandler>,
 ): Promise<RunningWorker> {
   const config = ctx.config(env);
-  const connection = createRedis(REDIS_URL, 'blocking');
-  const redis = createRedis(REDIS_URL, 'blocking');
+  const connection = createRedis(config, 'blocking');
+  const redis = createRedis(config, 'blocking');
   const logger = createLogger('worker-test', env.LOG_LEVEL ?? 'silent');
   const worker = createWorker({ config, connection, redis, logger, handlers });
   await worker.ready();
@@ -63,9 +63,12 @@ export interface WorkerProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** `apps/worker/src/main.ts` as a child process, as `npm run start:worker` runs it. */
-export function spawnWorker(ctx: TestContext, env: Record<string, string> = {}): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], {
+/**
+ * `apps/worker/src/main.ts` as a child process, as `npm run start:worker` runs it;
+ * `script` (relative to the repo root) runs another entry point, e.g. a fault-injecting worker.
+ */
+export function spawnWorker(ctx: TestContext, env: Record<string, string> = {}, script = 'apps/worker/src/main.ts'): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: new URL('..', import.meta.url).pathname,
     env: ctx.env({ LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,17 +5,36 @@ import { isRedisUnavailable } from './redis-errors';
 /** Body-parser failures, by their `type`, as the contract's errors. */
 const parserErrors: Record<string, () => HttpError> = {
   'entity.parse.failed': () => new HttpError(400, 'invalid_json', 'the body is not valid JSON'),
+  // json-body.ts verifies one thing only: that the bytes are UTF-8.
+  'entity.verify.failed': () => new HttpError(400, 'invalid_json', 'the body is not valid UTF-8, so not valid JSON'),
   'entity.too.large': () => new HttpError(413, 'payload_too_large', 'the body is larger than the configured limit'),
   'encoding.unsupported': () => new HttpError(415, 'unsupported_media_type', 'unsupported content encoding'),
   'charset.unsupported': () => new HttpError(415, 'unsupported_media_type', 'unsupported charset; send UTF-8 JSON'),
 };
+
+/**
+ * Other client errors that Express's router and body parser raise with a 4xx
+ * `status`: a path that is not valid percent-encoding (`/jobs/%ff`), a compressed
+ * body that does not inflate. They used to fall through as 500s.
+ */
+function otherClientError(err: unknown): HttpError | null {
+  const status = (err as { status?: unknown })?.status;
+  if (typeof status !== 'number' || status < 400 || status > 499) return null;
+  if (err instanceof URIError) {
+    return new HttpError(400, 'validation_failed', 'the URL is not valid percent-encoding', [{ path: '(url)', message: 'not valid percent-encoding' }]);
+  }
+  if (status === 404 || status === 403) return new HttpError(404, 'not_found', 'no such route');
+  if (status === 413) return parserErrors['entity.too.large']();
+  if (status === 415) return new HttpError(415, 'unsupported_media_type', 'unsupported content encoding');
+  return new HttpError(400, 'invalid_json', 'the body could not be read (a Content-Encoding that does not decode?)');
+}
 
 function toHttpError(err: unknown): HttpError | null {
   if (err instanceof HttpError) return err;
   const type = (err as { type?: unknown })?.type;
   if (typeof type === 'string' && parserErrors[type]) return parserErrors[type]();
   if (isRedisUnavailable(err)) return unavailable();
-  return null;
+  return otherClientError(err);
 }
 
 export function sendError(res: Parameters<RequestHandler>[1], e: HttpError): void {

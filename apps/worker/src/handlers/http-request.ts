@@ -1,7 +1,9 @@
 import type { jobDefinitions } from '@async-jobs/shared';
 import type { z } from 'zod';
-import { createHostAllowlist } from '../http/allowlist';
-import { HttpStatusError, InvalidRequestError } from '../http/errors';
+import type { Agent } from 'undici';
+import { guardedAgent, type LookupFn } from '../http/address-guard';
+import { createHostAllowlist, type HostAllowlist } from '../http/allowlist';
+import { HttpStatusError, HttpTimeoutError, InvalidRequestError } from '../http/errors';
 import { decodeBody, readBodyCapped } from '../http/read-body';
 import { sendFollowingRedirects } from '../http/send';
 import type { JobHandler } from './handler';
@@ -25,21 +27,52 @@ function encodeBody(data: HttpRequestInput): { body?: string; headers: Record<st
   return { body: JSON.stringify(data.body), headers };
 }
 
-export const httpRequest: JobHandler<HttpRequestInput, HttpRequestResult> = {
-  name: 'http.request',
-  async run(data, ctx) {
-    const { body, headers } = encodeBody(data);
-    const allowlist = createHostAllowlist(ctx.config.HTTP_ALLOWED_HOSTS);
-    const res = await sendFollowingRedirects({ url: new URL(data.url), method: data.method, headers, body }, allowlist, ctx.signal);
-    if (res.status >= 500) {
-      await res.body?.cancel().catch(() => {});
-      throw new HttpStatusError(res.status, `${new URL(res.url).host} answered ${res.status} ${res.statusText}`.trim());
+/**
+ * The http.request handler. `resolve` replaces the system DNS lookup (tests give it a
+ * fake one); every connection's addresses go through the guard of address-guard.ts.
+ */
+export function createHttpRequestHandler(opts: { resolve?: LookupFn } = {}): JobHandler<HttpRequestInput, HttpRequestResult> {
+  // One connection pool per allowlist (in practice, per process), not one per job.
+  const agents = new Map<string, { allowlist: HostAllowlist; agent: Agent }>();
+  const forConfig = (entries: readonly string[]) => {
+    const key = entries.join(',');
+    let found = agents.get(key);
+    if (!found) {
+      const allowlist = createHostAllowlist(entries);
+      agents.set(key, (found = { allowlist, agent: guardedAgent(allowlist, opts.resolve) }));
     }
-    const raw = await readBodyCapped(res, ctx.config.HTTP_MAX_RESPONSE_BYTES);
-    return {
-      status: res.status,
-      headers: Object.fromEntries(res.headers),
-      body: decodeBody(raw, res.headers.get('content-type')),
-    };
-  },
-};
+    return found;
+  };
+
+  return {
+    name: 'http.request',
+    async run(data, ctx) {
+      const { body, headers } = encodeBody(data);
+      const { allowlist, agent } = forConfig(ctx.config.HTTP_ALLOWED_HOSTS);
+      // The whole call, redirects and body included, is capped, whether or not the job has a timeout.
+      const cap = AbortSignal.timeout(ctx.config.HTTP_TIMEOUT_MS);
+      const signal = AbortSignal.any([ctx.signal, cap]);
+      try {
+        const res = await sendFollowingRedirects({ url: new URL(data.url), method: data.method, headers, body }, allowlist, signal, agent);
+        if (res.status >= 500) {
+          await res.body?.cancel().catch(() => {});
+          throw new HttpStatusError(res.status, `${new URL(res.url).host} answered ${res.status} ${res.statusText}`.trim());
+        }
+        const raw = await readBodyCapped(res, ctx.config.HTTP_MAX_RESPONSE_BYTES);
+        return {
+          status: res.status,
+          headers: Object.fromEntries(res.headers),
+          body: decodeBody(raw, res.headers.get('content-type')),
+        };
+      } catch (err) {
+        // The job's own signal (its timeout, a cancel) says more; otherwise the cap fired.
+        if (!ctx.signal.aborted && cap.aborted) {
+          throw new HttpTimeoutError(`${new URL(data.url).host} gave no complete answer within HTTP_TIMEOUT_MS (${ctx.config.HTTP_TIMEOUT_MS} ms)`);
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+export const httpRequest = createHttpRequestHandler();

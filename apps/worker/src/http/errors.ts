@@ -30,3 +30,8 @@ export class HttpStatusError extends Error {
 export class NetworkError extends Error {
   override name = 'NetworkError';
 }
+
+/** No complete answer within HTTP_TIMEOUT_MS: retryable, the server may be quicker next time. */
+export class HttpTimeoutError extends Error {
+  override name = 'HttpTimeoutError';
+}

@@ -1,3 +1,5 @@
+import { fetch, type Dispatcher, type Response } from 'undici';
+import { AddressNotAllowedError } from './address-guard';
 import { effectivePort, type HostAllowlist } from './allowlist';
 import { HostNotAllowedError, NetworkError, TooManyRedirectsError } from './errors';
 
@@ -16,7 +18,9 @@ const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
 const hostLabel = (url: URL) => `${url.hostname}:${effectivePort(url)}`;
 
-function describeNetworkError(err: unknown, url: URL): NetworkError {
+function describeNetworkError(err: unknown, url: URL): NetworkError | HostNotAllowedError {
+  // The guarded connector refused every address the name resolved to (address-guard.ts): not retried.
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof AddressNotAllowedError) return new HostNotAllowedError(e.message);
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const message = cause?.message ?? (err as Error).message;
   const why = cause?.code && !message.includes(cause.code) ? `${cause.code}: ${message}` : message;
@@ -26,16 +30,18 @@ function describeNetworkError(err: unknown, url: URL): NetworkError {
 /**
  * Sends the request, following at most MAX_REDIRECTS redirects by hand so that
  * every hop is checked against the allowlist before anything is sent to it.
+ * `dispatcher` (address-guard.ts) checks the addresses each connection uses.
  * Returns the first non-redirect response; its body is unread.
  */
-export async function sendFollowingRedirects(req: OutgoingRequest, allowlist: HostAllowlist, signal: AbortSignal): Promise<Response> {
+export async function sendFollowingRedirects(req: OutgoingRequest, allowlist: HostAllowlist, signal: AbortSignal, dispatcher: Dispatcher): Promise<Response> {
   let { url, method, body } = req;
   const headers = { ...req.headers };
+  if (!/^https?:$/.test(url.protocol)) throw new HostNotAllowedError(`only http and https URLs may be called, not ${url.protocol}`);
   if (!allowlist.allows(url)) throw new HostNotAllowedError(`host ${hostLabel(url)} is not in HTTP_ALLOWED_HOSTS`);
   for (let hop = 0; ; hop++) {
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, body, redirect: 'manual', signal });
+      res = await fetch(url, { method, headers, body, redirect: 'manual', signal, dispatcher });
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       throw describeNetworkError(err, url);

@@ -16,7 +16,9 @@ export const errorBodySchema = z.strictObject({
     code: z.string().meta({
       description:
         'Stable machine-readable code: invalid_json, validation_failed, unknown_type, unauthorized, not_found, ' +
-        'expired, conflict, payload_too_large, unsupported_media_type, rate_limited, unavailable, internal.',
+        'expired, conflict, payload_too_large, unsupported_media_type, rate_limited, unavailable, internal; ' +
+        'forbidden (a CORS preflight from an origin not in CORS_ORIGINS), and bad_request, headers_too_large (431), ' +
+        'request_timeout (408) for requests that are not valid HTTP.',
       examples: ['validation_failed'],
     }),
     message: z.string().meta({ description: 'A human sentence; not for parsing.' }),

@@ -1,0 +1,47 @@
+import type { SseEvent } from '../sse-client';
+
+export interface Followed {
+  status: number;
+  events: SseEvent[];
+  /** How the stream stopped: the server ended it, or the connection broke. */
+  end: 'ended' | 'broken';
+}
+
+/**
+ * Reads an event stream as it arrives, so that events received before a broken
+ * connection are kept (sse-client.ts's readStream waits for the whole body).
+ */
+export async function followStream(url: string, headers: Record<string, string> = {}): Promise<Followed> {
+  const events: SseEvent[] = [];
+  let status = 0;
+  let buffer = '';
+  const take = () => {
+    let cut: number;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      if (!block.trim() || block.startsWith(':')) continue;
+      const e: SseEvent = { event: 'message', data: '' };
+      for (const line of block.split('\n')) {
+        const i = line.indexOf(': ');
+        const [k, v] = i >= 0 ? [line.slice(0, i), line.slice(i + 2)] : [line, ''];
+        if (k === 'id') e.id = v;
+        else if (k === 'event') e.event = v;
+        else if (k === 'data') e.data = JSON.parse(v);
+      }
+      events.push(e);
+    }
+  };
+  try {
+    const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers } });
+    status = res.status;
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      take();
+    }
+    return { status, events, end: 'ended' };
+  } catch {
+    return { status, events, end: 'broken' };
+  }
+}

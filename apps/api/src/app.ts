@@ -1,21 +1,22 @@
-import { CALLBACK_QUEUE, closeQueues, createKeyspace, createQueues, createResultsStore, throttle, type Config, type Logger } from '@async-jobs/shared';
+import { CALLBACK_QUEUE, closeQueues, createKeyspace, createQueues, createResultsStore, throttle, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
 import express, { type Express } from 'express';
-import type { Redis } from 'ioredis';
-import { pinoHttp } from 'pino-http';
 import { ADMIN_PATH, adminRouter } from './admin';
 import { createNotifier } from './notifier';
 import { httpMetrics } from './metrics/http';
 import { createMetrics } from './metrics/registry';
 import type { AppContext } from './deps';
+import { cors } from './middleware/cors';
+import { accessLog } from './middleware/access-log';
 import { errorHandler, notFoundRoute } from './middleware/error-handler';
+import { rateLimitPerMinute } from './middleware/rate-limit';
 import { guard, routeTable } from './routes';
 
 export interface AppDeps {
   config: Config;
   /** A 'command' role connection: fails fast when Redis is down. The caller closes it. */
-  redis: Redis;
+  redis: RedisClient;
   /** A 'subscriber' role connection for the notifier. The caller closes it. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   logger: Logger;
 }
 
@@ -51,19 +52,11 @@ export function createApp(deps: AppDeps): App {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(httpMetrics(metrics));
-  app.use(
-    pinoHttp({
-      logger,
-      quietReqLogger: true,
-      autoLogging: { ignore: (req) => req.url === '/healthz' },
-      // Method, path and status are enough; headers may carry credentials.
-      serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
-        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
-        err: (err: Error) => ({ message: err.message }),
-      },
-    }),
-  );
+  app.use(accessLog(logger, (req) => req.url === '/healthz'));
+  // Before the routes: preflights carry no token, and a throttled request should cost nothing.
+  app.use(cors(config.CORS_ORIGINS));
+  const limiter = rateLimitPerMinute(config.RATE_LIMIT_PER_MINUTE, config.API_TOKENS);
+  if (limiter) app.use(limiter);
   for (const route of routeTable(context)) app[route.method](route.path, ...guard(context, route));
   app.use(ADMIN_PATH, ...adminRouter(config, [...queues.values(), callbackQueue]));
   app.use(notFoundRoute);

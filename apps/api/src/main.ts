@@ -5,12 +5,13 @@ import {
   ConfigError,
   createLogger,
   createRedis,
+  describeRedis,
   insecureReason,
   loadConfig,
-  redactUrl,
   type Config,
 } from '@async-jobs/shared';
 import { createApp } from './app';
+import { answerClientErrors } from './client-errors';
 
 function load(): Config {
   try {
@@ -32,13 +33,14 @@ if (insecure) {
   process.exit(2);
 }
 
-const redis = createRedis(config.REDIS_URL, 'command', logger, 'api');
-const subscriber = createRedis(config.REDIS_URL, 'subscriber', logger, 'api-events');
+const redis = createRedis(config, 'command', logger, 'api');
+const subscriber = createRedis(config, 'subscriber', logger, 'api-events');
 const { app, context, close } = createApp({ config, redis, subscriber, logger });
 const server = app.listen(config.PORT, config.HOST);
+answerClientErrors(server);
 await once(server, 'listening');
 const { port } = server.address() as AddressInfo;
-logger.info({ host: config.HOST, port, redis: redactUrl(config.REDIS_URL) }, 'api listening');
+logger.info({ host: config.HOST, port, redis: describeRedis(config) }, 'api listening');
 
 let stopping: Promise<void> | undefined;
 async function shutdown(signal: string) {

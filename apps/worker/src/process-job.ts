@@ -21,6 +21,12 @@ export interface ProcessorDeps {
   afterOutcome?: (job: Job<JobPayload>, outcome: string) => Promise<void>;
   /** Aborted after a forced shutdown: running attempts are abandoned to stall recovery, and record nothing. */
   shutdown: AbortSignal;
+  /**
+   * True when the store writes on BullMQ's own connection to one Redis: the `completed`
+   * write is then sent and not awaited, and BullMQ's completion follows it on the same
+   * socket, so Redis applies it first and the two share one round trip.
+   */
+  pipelineOutcome?: boolean;
 }
 
 export type JobProcessor = (job: Job<JobPayload>, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>;
@@ -91,7 +97,12 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       const raw = await Promise.race([Promise.resolve().then(() => handler.run(input, context.ctx)), whenAborted(timing.signal)]);
       const result = checkResult(raw, config.MAX_RESULT_BYTES);
       await settle();
-      await store.apply(completedWrite(info, result));
+      const written = store.apply(completedWrite(info, result));
+      // Commands on one connection run in order, so the record is terminal before BullMQ marks
+      // the job done; an error reply to this script alone (not a lost connection: those are
+      // resent) would leave the record active, hence the log line.
+      if (deps.pipelineOutcome) written.catch((err: Error) => logger.error({ ...log, err: err.message }, 'could not write job record'));
+      else await written;
       logger.info({ ...log, durationMs: Date.now() - started }, 'job completed');
       await deps.afterOutcome?.(job, 'completed');
       return result;

@@ -2,12 +2,13 @@ import { Worker } from 'bullmq';
 import {
   createKeyspace,
   createResultsStore,
+  isCluster,
   jobTypes,
   type Config,
   type JobPayload,
   type Logger,
+  type RedisClient,
 } from '@async-jobs/shared';
-import type { Redis } from 'ioredis';
 import { handlers as builtInHandlers } from './handlers/index';
 import type { JobHandler } from './handlers/handler';
 import type { Listener, ListenerFactory } from './listener';
@@ -23,9 +24,12 @@ export type { Listener, ListenerFactory } from './listener';
 export interface WorkerDeps {
   config: Config;
   /** Given to BullMQ (which duplicates it for its blocking reads); role `blocking`. Not closed here. */
-  connection: Redis;
-  /** For the results store; role `blocking`, so writes wait for Redis rather than fail. Not closed here. */
-  redis: Redis;
+  connection: RedisClient;
+  /**
+   * For the listeners, and for the results store on a Redis Cluster (on one Redis the store
+   * uses `connection`); role `blocking`, so writes wait for Redis rather than fail. Not closed here.
+   */
+  redis: RedisClient;
   logger: Logger;
   /** Default: the built-in handlers. */
   handlers?: ReadonlyMap<string, JobHandler>;
@@ -76,8 +80,11 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   const handlers = deps.handlers ?? builtInHandlers;
   const types = servedTypes(config, handlers);
   const keys = createKeyspace(config.KEY_NAMESPACE);
+  // On one Redis the store shares BullMQ's connection, so that a job's outcome write and
+  // BullMQ's completion of it go out back to back and are applied in that order.
+  const pipelineOutcome = !isCluster(deps.connection);
   const store = createResultsStore({
-    redis: deps.redis,
+    redis: pipelineOutcome ? deps.connection : deps.redis,
     keys,
     resultTtlSeconds: config.RESULT_TTL_SECONDS,
     tombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
@@ -99,6 +106,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
       draining: draining.signal,
       shutdown: shutdown.signal,
       afterOutcome: callbacks.afterOutcome,
+      pipelineOutcome,
     });
     // Declared with three parameters so that BullMQ passes its AbortSignal through.
     const tracked: JobProcessor = function (job, token, signal) {

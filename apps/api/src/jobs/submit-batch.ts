@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { HttpError, type JobRecord } from '@async-jobs/shared';
+import { HttpError, isCluster, type JobRecord } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { assertRedisReady } from '../middleware/redis-errors';
 import { bullOptionsOf, payloadOf, recordOf, submittedWrite } from './job-build';
-import { indexHorizonMs, queueIndexWrites, reserveOrder } from './job-index';
+import { indexHorizonMs, indexWrites, reserveOrder } from './job-index';
+import { submitAtomically } from './submit-atomic';
 import type { Submission } from './validate-submission';
 
 /**
  * Submits already-validated jobs with a fixed number of round trips whatever their
  * count: one `addBulk` per job type (each atomic in BullMQ), then every record and
- * index entry in one pipeline. As for one job, enqueue comes first so that Redis
- * being down leaves no record behind. Records come back in input order.
+ * index entry in one pipeline (one per node, in parallel, on a Redis Cluster). As for
+ * one job, enqueue comes first so that Redis being down leaves no record behind.
+ * Records come back in input order.
  */
 export async function submitBatch(ctx: AppContext, subs: Submission[]): Promise<JobRecord[]> {
   const ids = subs.map(() => randomUUID());
@@ -22,6 +24,8 @@ export async function submitBatch(ctx: AppContext, subs: Submission[]): Promise<
     list.push(i);
   }
   assertRedisReady(ctx.redis);
+  // One Redis: everything in one transaction. A Cluster: the steps below.
+  if (!isCluster(ctx.redis)) return submitAtomically(ctx, subs, ids);
 
   const groups = [...byType];
   const added = await Promise.allSettled(
@@ -49,7 +53,7 @@ export async function submitBatch(ctx: AppContext, subs: Submission[]): Promise<
   const first = reserveOrder(subs.length);
   const entries = subs.map((s, i) => ({ id: ids[i], type: s.type, ms: first.ms, seq: first.seq + i }));
   const horizon = indexHorizonMs(ctx.config.RESULT_TTL_SECONDS);
-  await ctx.store.applyMany(writes, (pipe) => queueIndexWrites(pipe, ctx.keys, entries, horizon));
+  await ctx.store.applyMany(writes, indexWrites(ctx.keys, entries, horizon));
   for (const [type, idx] of groups) ctx.metrics.jobSubmitted(type, idx.length);
   return writes.map(recordOf);
 }

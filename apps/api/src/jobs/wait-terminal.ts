@@ -5,10 +5,10 @@ import type { AppContext } from '../deps';
 /**
  * Holds until job `id` is terminal, `ms` pass, the client goes away or the API shuts
  * down; then returns the record as it is. Woken by the notifier, never by polling:
- * Redis is read once on entry (to close the race with an event sent just before we
- * started watching) and once when something happened.
+ * Redis is read once on entry with `load` (after the watch is in place, so no event can
+ * slip in between; it throws for a job that does not exist) and once when something happened.
  */
-export async function waitForTerminal(ctx: AppContext, id: string, ms: number, req: Request): Promise<JobRecord | null> {
+export async function waitForTerminal(ctx: AppContext, id: string, ms: number, req: Request, load: () => Promise<JobRecord>): Promise<JobRecord> {
   let wake!: () => void;
   const woken = new Promise<void>((resolve) => (wake = resolve));
   const unwatch = ctx.notifier.watch(id, 'poll', (n) => {
@@ -18,10 +18,10 @@ export async function waitForTerminal(ctx: AppContext, id: string, ms: number, r
   const onClose = () => wake();
   req.once('close', onClose);
   try {
-    const now = await ctx.store.read(id);
-    if (!now || isTerminal(now.state)) return now;
+    const now = await load();
+    if (isTerminal(now.state)) return now;
     await woken;
-    return await ctx.store.read(id);
+    return (await ctx.store.read(id)) ?? now;
   } finally {
     clearTimeout(timer);
     req.off('close', onClose);

@@ -45,11 +45,10 @@ export const jobRoutes = (ctx: AppContext) => ({
   async result(req: Request, res: Response) {
     const { wait } = parseOr400(resultQuery, req.query);
     const id = String(req.params.id);
-    let record = await loadRecord(ctx, id);
-    if (!isTerminal(record.state) && wait) {
-      record = (await waitForTerminal(ctx, id, wait * 1000, req)) ?? record;
-      if (req.destroyed) return;
-    }
+    const load = () => loadRecord(ctx, id);
+    // One read either way: with ?wait it happens once the watch is in place.
+    const record = wait ? await waitForTerminal(ctx, id, wait * 1000, req, load) : await load();
+    if (wait && req.destroyed) return;
     if (!isTerminal(record.state)) res.status(202).setHeader('Retry-After', '1');
     res.json(toJobResource(record));
   },

@@ -18,7 +18,11 @@ if ARGV[2] == '1' then
   redis.call('DEL', KEYS[4])
 end
 if ARGV[7] ~= '' then
+  local fresh = redis.call('EXISTS', KEYS[3]) == 0
   local seq = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'e', ARGV[7])
+  -- Redis 7 allocates 4 KB for a new stream node and shrinks it only once the node is full;
+  -- a job's log holds a few events, so it is re-created at its real size (about 5x smaller).
+  if fresh then redis.call('RESTORE', KEYS[3], 0, redis.call('DUMP', KEYS[3]), 'REPLACE') end
   if ARGV[2] == '1' then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
   redis.call('PUBLISH', ARGV[6], '{"seq":"' .. seq .. '",' .. string.sub(ARGV[7], 2))
 end

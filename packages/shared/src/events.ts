@@ -17,8 +17,14 @@ export interface JobEvent {
   error?: { name: string; message: string };
 }
 
-export function encodeEvent(e: JobEvent): string {
-  return JSON.stringify(e);
+/**
+ * An event as the results store records it: without the id, which the job's log key
+ * already says; the store's script adds `seq` and, on the published copy, the id.
+ * `event` comes first, for people reading `redis-cli SUBSCRIBE jobs:events`.
+ */
+export function encodeEvent(e: Omit<JobEvent, 'id' | 'seq'>): string {
+  const { event, ...rest } = e;
+  return JSON.stringify({ event, ...rest });
 }
 
 /** Returns null for anything that is not one of our events, so a stray publish cannot crash a subscriber. */

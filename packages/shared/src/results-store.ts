@@ -109,6 +109,7 @@ function decode(h: Record<string, string>): JobRecord {
 
 export type ResultsStore = ReturnType<typeof createResultsStore>;
 
+
 /**
  * The job records in Redis: one hash per job, read in one round trip. Writes go
  * through one Lua script that drops stale writes, sets the TTLs of a terminal
@@ -128,9 +129,7 @@ export function createResultsStore(opts: ResultsStoreOptions) {
 
   function args(w: RecordWrite): (string | number)[] {
     const terminal = isTerminal(w.state);
-    const event = w.event
-      ? encodeEvent({ ...w.event, id: w.id, type: w.type, state: w.state, at: new Date().toISOString() } as JobEvent)
-      : '';
+    const event = w.event ? encodeEvent({ ...w.event, type: w.type, state: w.state, at: new Date().toISOString() }) : '';
     return [
       keys.record(w.id),
       keys.tombstone(w.id),
@@ -184,9 +183,9 @@ export function createResultsStore(opts: ResultsStoreOptions) {
      * writes (attempt + 1 phases) go through and the failed one's are stale.
      */
     async reopen(w: ReopenWrite): Promise<ReopenOutcome> {
-      const event = encodeEvent({ event: 'retrying', id: w.id, type: w.type, state: 'queued', at: new Date().toISOString(), attempt: w.attempt });
+      const event = encodeEvent({ event: 'retrying', type: w.type, state: 'queued', at: new Date().toISOString(), attempt: w.attempt });
       const version = recordVersion(w.attempt, 'queued');
-      const r = await redis.ajReopen(keys.record(w.id), keys.eventLog(w.id), version, keys.eventsChannel, event, eventLogMax);
+      const r = await redis.ajReopen(keys.record(w.id), keys.eventLog(w.id), version, keys.eventsChannel, event, eventLogMax, w.id);
       return r === 1 ? 'reopened' : r === -1 ? 'ahead' : 'not_failed';
     },
 
@@ -209,17 +208,18 @@ export function createResultsStore(opts: ResultsStoreOptions) {
       });
     },
 
-    /** Events of job `id` recorded after `afterSeq` (exclusive; '0' for all), oldest first. */
+    /** Events of job `id` recorded after position `afterSeq` (exclusive; '0' for all), oldest first. */
     async eventsSince(id: string, afterSeq: string): Promise<JobEvent[]> {
-      const start = afterSeq === '0' ? '-' : `(${afterSeq}`;
-      const entries = await redis.xrange(keys.eventLog(id), start, '+');
-      return entries.map(([seq, fields]) => ({ ...(JSON.parse(fields[1]) as JobEvent), seq }));
+      const after = Number(afterSeq);
+      const entries = await redis.lrange(keys.eventLog(id), 0, -1);
+      return entries
+        .map((raw) => ({ ...(JSON.parse(raw) as Omit<JobEvent, 'id'>), id }) as JobEvent)
+        .filter((e) => Number(e.seq) > after);
     },
 
     /** Position of the newest recorded event of job `id`, or '0' when there is none. */
     async lastEventSeq(id: string): Promise<string> {
-      const last = await redis.xrevrange(keys.eventLog(id), '+', '-', 'COUNT', 1);
-      return last[0]?.[0] ?? '0';
+      return (await redis.hget(keys.record(id), 'seq')) ?? '0';
     },
 
     /**

@@ -5,14 +5,10 @@ import type { Notice } from '../notifier';
 import { loadRecord } from './jobs';
 
 const HEARTBEAT_MS = 15000;
-const STREAM_ID = /^\d+-\d+$/;
+/** Event ids are a job's own event positions, 1, 2, 3… */
+const EVENT_ID = /^\d{1,15}$/;
 
-/** Stream ids are "ms-seq"; compare them as number pairs. */
-function after(a: string, b: string): boolean {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am !== bm ? am > bm : as > bs;
-}
+const after = (a: string, b: string) => Number(a) > Number(b);
 
 function sseName(e: JobEvent): string {
   if (isTerminal(e.state)) return e.state;
@@ -29,7 +25,7 @@ export const jobEventsRoute = (ctx: AppContext) =>
     const id = String(req.params.id);
     const initial = await loadRecord(ctx, id);
     const resume = req.get('last-event-id');
-    let lastSent = resume && STREAM_ID.test(resume) ? resume : null;
+    let lastSent = resume && EVENT_ID.test(resume) ? resume : null;
 
     let buffer: JobEvent[] | null = [];
     let catchingUp = false;
@@ -80,7 +76,7 @@ export const jobEventsRoute = (ctx: AppContext) =>
           // The log may have expired before the record: the record alone says how it ended.
           const record = await ctx.store.read(id);
           if (record && isTerminal(record.state)) {
-            write(lastSent ?? '0-0', record.state, toJobResource(record));
+            write(lastSent ?? '0', record.state, toJobResource(record));
             finish();
           }
         }
@@ -103,9 +99,9 @@ export const jobEventsRoute = (ctx: AppContext) =>
       if (!lastSent) {
         const seq = await ctx.store.lastEventSeq(id);
         const now = (await ctx.store.read(id)) ?? initial;
-        write(seq === '0' ? '0-0' : seq, 'state', toJobResource(now));
+        write(seq, 'state', toJobResource(now));
         if (isTerminal(now.state)) {
-          write(seq === '0' ? '0-0' : seq, now.state, toJobResource(now));
+          write(seq, now.state, toJobResource(now));
           return finish();
         }
       }

@@ -7,7 +7,7 @@
  */
 export const REOPEN_LUA = `
 -- KEYS: record, event log
--- ARGV: version, channel, event json, event log max length
+-- ARGV: version, channel, event json without id, event log max length, id
 local cur = redis.call('HMGET', KEYS[1], 'v', 'state')
 if cur[2] ~= 'failed' then return 0 end
 if tonumber(cur[1]) >= tonumber(ARGV[1]) then return -1 end
@@ -16,8 +16,11 @@ redis.call('HSET', KEYS[1], 'v', ARGV[1], 'state', 'queued')
 redis.call('HDEL', KEYS[1], 'error', 'finishedAt')
 -- Live again: the record and its event log must outlive the next run, as for any job not finished.
 redis.call('PERSIST', KEYS[1])
-local seq = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'e', ARGV[3])
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local body = string.sub(ARGV[3], 2)
+redis.call('RPUSH', KEYS[2], '{"seq":"' .. seq .. '",' .. body)
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
 redis.call('PERSIST', KEYS[2])
-redis.call('PUBLISH', ARGV[2], '{"seq":"' .. seq .. '",' .. string.sub(ARGV[3], 2))
+redis.call('PUBLISH', ARGV[2], '{"seq":"' .. seq .. '","id":' .. cjson.encode(ARGV[5]) .. ',' .. body)
 return 1
 `;

@@ -1,7 +1,7 @@
 /** Conditional upsert of a job record; see results-store.ts for why. */
 export const UPSERT_LUA = `
 -- KEYS: record, tombstone, event log, cancel flag
--- ARGV: version, terminal (0/1), result ttl, tombstone ttl, event log ttl, channel, event json ('' for none), event log max length, field, value, ...
+-- ARGV: version, terminal (0/1), result ttl, tombstone ttl, event log ttl, channel, event json without id ('' for none), event log max length, field, value, ...
 -- A terminal record is never changed again; otherwise a lower version is a stale write.
 -- While a cancel is requested, no attempt may start or report (2); the terminal write clears the flag.
 local cur = redis.call('HMGET', KEYS[1], 'v', 'state')
@@ -18,13 +18,14 @@ if ARGV[2] == '1' then
   redis.call('DEL', KEYS[4])
 end
 if ARGV[7] ~= '' then
-  local fresh = redis.call('EXISTS', KEYS[3]) == 0
-  local seq = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'e', ARGV[7])
-  -- Redis 7 allocates 4 KB for a new stream node and shrinks it only once the node is full;
-  -- a job's log holds a few events, so it is re-created at its real size (about 5x smaller).
-  if fresh then redis.call('RESTORE', KEYS[3], 0, redis.call('DUMP', KEYS[3]), 'REPLACE') end
+  -- The job's event log is a short list (a new stream would take 4 KB); positions count per job.
+  local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+  local body = string.sub(ARGV[7], 2)
+  redis.call('RPUSH', KEYS[3], '{"seq":"' .. seq .. '",' .. body)
+  redis.call('LTRIM', KEYS[3], -tonumber(ARGV[8]), -1)
   if ARGV[2] == '1' then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
-  redis.call('PUBLISH', ARGV[6], '{"seq":"' .. seq .. '",' .. string.sub(ARGV[7], 2))
+  -- ARGV[9], ARGV[10] are 'id', <id> (encodeFields puts them first); the log leaves the id out.
+  redis.call('PUBLISH', ARGV[6], '{"seq":"' .. seq .. '","id":' .. cjson.encode(ARGV[10]) .. ',' .. body)
 end
 return 1
 `;

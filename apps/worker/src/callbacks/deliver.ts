@@ -1,4 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq';
+import { fetch } from 'undici';
 import {
   createHostAllowlist,
   signCallback,
@@ -9,6 +10,7 @@ import {
   type Logger,
   type ResultsStore,
 } from '@async-jobs/shared';
+import { guardedAgent } from '../http/address-guard';
 
 /**
  * Delivers one job's final resource: POST, signed, no redirects followed. A 2xx
@@ -17,7 +19,9 @@ import {
  */
 export function createDeliverer(config: Config, store: ResultsStore, logger: Logger) {
   const allowlist = createHostAllowlist(config.CALLBACK_ALLOWED_HOSTS);
-  return async function deliver(job: Job<CallbackPayload>): Promise<{ status: number }> {
+  // The same address rule as http.request: a listed name cannot be pointed at a private address.
+  const dispatcher = guardedAgent(allowlist, undefined, 'CALLBACK_ALLOWED_HOSTS');
+  async function deliver(job: Job<CallbackPayload>): Promise<{ status: number }> {
     const { id, url } = job.data;
     const attempt = job.attemptsMade + 1;
     const last = attempt >= (job.opts.attempts ?? 1);
@@ -35,6 +39,7 @@ export function createDeliverer(config: Config, store: ResultsStore, logger: Log
       const res = await fetch(url, {
         method: 'POST',
         redirect: 'manual',
+        dispatcher,
         signal: AbortSignal.timeout(config.CALLBACK_TIMEOUT_MS),
         headers: {
           'content-type': 'application/json',
@@ -54,5 +59,6 @@ export function createDeliverer(config: Config, store: ResultsStore, logger: Log
     }
     await note({ state: last ? 'failed' : 'pending', lastStatus: status });
     throw new Error(status === null ? 'callback receiver did not answer' : `callback receiver answered ${status}`);
-  };
+  }
+  return { deliver, close: () => dispatcher.close() };
 }

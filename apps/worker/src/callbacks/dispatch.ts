@@ -25,7 +25,8 @@ export function createCallbackDispatch(config: Config, keys: Keyspace, connectio
   const log = logger.child({ queue: CALLBACK_QUEUE });
   const queue = new Queue<CallbackPayload>(CALLBACK_QUEUE, { connection, prefix: keys.bullPrefix });
   queue.on('error', (err) => log.warn({ err: err.message }, 'callbacks queue error'));
-  const worker = new Worker<CallbackPayload>(CALLBACK_QUEUE, createDeliverer(config, store, log), workerOptions(config, keys, connection));
+  const deliverer = createDeliverer(config, store, log);
+  const worker = new Worker<CallbackPayload>(CALLBACK_QUEUE, deliverer.deliver, workerOptions(config, keys, connection));
   worker.on('error', (err) => log.error({ err: err.message }, 'callbacks worker error'));
   let closing: Promise<void> | undefined;
   return {
@@ -42,6 +43,7 @@ export function createCallbackDispatch(config: Config, keys: Keyspace, connectio
     close: () =>
       (closing ??= (async () => {
         await Promise.allSettled([worker.close(), queue.close()]);
+        await deliverer.close();
       })()),
   };
 }

@@ -73,14 +73,14 @@ export function addressAllowed(allowlist: HostAllowlist, protocol: string, hostn
 }
 
 /** A DNS lookup for net/tls.connect that only returns addresses the rule allows, or fails with AddressNotAllowedError. */
-function guardedLookup(allowlist: HostAllowlist, protocol: string, port: number, resolve: LookupFn) {
+function guardedLookup(allowlist: HostAllowlist, protocol: string, port: number, resolve: LookupFn, listName: string) {
   return (hostname: string, options: LookupOptions, callback: (...args: unknown[]) => void) => {
     resolve(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err);
       const ok = addresses.filter((a) => addressAllowed(allowlist, protocol, hostname, port, a.address));
       if (ok.length === 0) {
         const seen = addresses.map((a) => a.address).join(', ');
-        return callback(new AddressNotAllowedError(`${hostname} resolves to ${seen}: not a public address, and not in HTTP_ALLOWED_HOSTS`));
+        return callback(new AddressNotAllowedError(`${hostname} resolves to ${seen}: not a public address, and not in ${listName}`));
       }
       if (options.all) callback(null, ok);
       else callback(null, ok[0].address, ok[0].family);
@@ -92,11 +92,11 @@ function guardedLookup(allowlist: HostAllowlist, protocol: string, port: number,
  * An undici dispatcher whose every new connection resolves its host through the
  * guarded lookup. `resolve` is for tests (a fake DNS); the default is the system resolver.
  */
-export function guardedAgent(allowlist: HostAllowlist, resolve: LookupFn = defaultLookup): Agent {
+export function guardedAgent(allowlist: HostAllowlist, resolve: LookupFn = defaultLookup, listName = 'HTTP_ALLOWED_HOSTS'): Agent {
   return new Agent({
     connect(opts, callback) {
       const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
-      const lookup = guardedLookup(allowlist, opts.protocol, port, resolve) as never;
+      const lookup = guardedLookup(allowlist, opts.protocol, port, resolve, listName) as never;
       buildConnector({ lookup })(opts, callback);
     },
   });

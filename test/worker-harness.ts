@@ -64,13 +64,13 @@ export interface WorkerProcess {
 }
 
 /**
- * `apps/worker/src/main.ts` as a child process, as `npm run start:worker` runs it;
- * `script` (relative to the repo root) runs another entry point, e.g. a fault-injecting worker.
+ * One of our entry points (`script`, relative to the repo root) as a child process run
+ * through tsx, as the npm scripts run it, with its JSON log lines collected.
  */
-export function spawnWorker(ctx: TestContext, env: Record<string, string> = {}, script = 'apps/worker/src/main.ts'): WorkerProcess {
+export function spawnProcess(script: string, env: Record<string, string>, label = script): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: new URL('..', import.meta.url).pathname,
-    env: ctx.env({ LOG_LEVEL: 'info', ...env }),
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];
@@ -91,7 +91,7 @@ export function spawnWorker(ctx: TestContext, env: Record<string, string> = {}, 
     lines,
     line: (match, timeoutMs = 15000) =>
       waitFor(() => lines.find(match), timeoutMs).catch((err: Error) => {
-        throw new Error(`${err.message}; worker stdout: ${JSON.stringify(lines)}; stderr: ${stderr}`);
+        throw new Error(`${err.message}; ${label} stdout: ${JSON.stringify(lines.slice(-50))}; stderr: ${stderr}`);
       }),
     exited,
     stderr: () => stderr,
@@ -99,4 +99,12 @@ export function spawnWorker(ctx: TestContext, env: Record<string, string> = {}, 
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
   };
+}
+
+/**
+ * `apps/worker/src/main.ts` as a child process, as `npm run start:worker` runs it;
+ * `script` (relative to the repo root) runs another entry point, e.g. a fault-injecting worker.
+ */
+export function spawnWorker(ctx: TestContext, env: Record<string, string> = {}, script = 'apps/worker/src/main.ts'): WorkerProcess {
+  return spawnProcess(script, ctx.env({ LOG_LEVEL: 'info', ...env }), 'worker');
 }

@@ -1,4 +1,4 @@
-import type { SseEvent } from '../sse-client';
+import { parseBlock, type SseEvent } from '../sse-client';
 
 export interface Followed {
   status: number;
@@ -20,16 +20,8 @@ export async function followStream(url: string, headers: Record<string, string> 
     while ((cut = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 2);
-      if (!block.trim() || block.startsWith(':')) continue;
-      const e: SseEvent = { event: 'message', data: '' };
-      for (const line of block.split('\n')) {
-        const i = line.indexOf(': ');
-        const [k, v] = i >= 0 ? [line.slice(0, i), line.slice(i + 2)] : [line, ''];
-        if (k === 'id') e.id = v;
-        else if (k === 'event') e.event = v;
-        else if (k === 'data') e.data = JSON.parse(v);
-      }
-      events.push(e);
+      const e = parseBlock(block);
+      if (e) events.push(e);
     }
   };
   try {

@@ -49,15 +49,15 @@ const pointOf = (id: string) => id.split('.')[0];
 /**
  * Wraps the results store's upsert script on a connection, before the store defines it
  * there; both connections get it, since which one the store writes on is createWorker's
- * choice. ARGV layout (results-store.ts): 4 keys, 8 scalars, then field/value pairs from 'id'.
+ * choice. ARGV layout (results-store.ts): 4 keys, 9 scalars (the job id last), then field/value pairs from 'type'.
  */
 function shimUpsert(conn: typeof redis) {
   const c = conn as unknown as Scripted;
   c.defineCommand('ajUpsert', { numberOfKeys: 4, lua: UPSERT_LUA });
   const upsert = c.ajUpsert.bind(conn);
   c.ajUpsert = (...args) => {
-    const id = String(args[13]);
-    const state = String(args[17]);
+    const id = String(args[12]);
+    const state = String(args[16]);
     const point = pointOf(id);
     if (point === 'before' && state === 'active' && firstCrash(id)) die(point, id);
     if (point === 'afterrun' && state === 'completed' && firstCrash(id)) die(point, id);

@@ -18,11 +18,11 @@ export interface JobEvent {
 }
 
 /**
- * An event as the results store records it: without the id, which the job's log key
- * already says; the store's script adds `seq` and, on the published copy, the id.
- * `event` comes first, for people reading `redis-cli SUBSCRIBE jobs:events`.
+ * An event as the results store records it: without the id and type, which the job's
+ * log key and record already say; the store's script adds `seq` and, on the published
+ * copy, the id and type. `event` comes first, for people reading `redis-cli SUBSCRIBE jobs:events`.
  */
-export function encodeEvent(e: Omit<JobEvent, 'id' | 'seq'>): string {
+export function encodeEvent(e: Omit<JobEvent, 'id' | 'type' | 'seq'>): string {
   const { event, ...rest } = e;
   return JSON.stringify({ event, ...rest });
 }

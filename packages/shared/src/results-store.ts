@@ -72,7 +72,8 @@ export type ReopenOutcome = 'reopened' | 'not_failed' | 'ahead';
 const JSON_FIELDS = ['progress', 'result', 'error', 'lastError', 'callback'] as const;
 
 function encodeFields(w: RecordWrite): string[] {
-  const out = ['id', w.id, 'type', w.type, 'state', w.state];
+  // No id field: the key says it (a terminal record is kept for a day; every byte counts).
+  const out = ['type', w.type, 'state', w.state];
   const f = w.fields ?? {};
   for (const [k, v] of Object.entries(f)) {
     if (v === undefined) continue;
@@ -88,10 +89,10 @@ function encodeFields(w: RecordWrite): string[] {
   return out;
 }
 
-function decode(h: Record<string, string>): JobRecord {
+function decode(h: Record<string, string>, id: string): JobRecord {
   const json = (k: string) => (h[k] ? JSON.parse(h[k]) : null);
   const record: JobRecord = {
-    id: h.id ?? '',
+    id,
     type: h.type ?? '',
     state: h.state as JobState,
     progress: json('progress') ?? 0,
@@ -129,7 +130,7 @@ export function createResultsStore(opts: ResultsStoreOptions) {
 
   function args(w: RecordWrite): (string | number)[] {
     const terminal = isTerminal(w.state);
-    const event = w.event ? encodeEvent({ ...w.event, type: w.type, state: w.state, at: new Date().toISOString() }) : '';
+    const event = w.event ? encodeEvent({ ...w.event, state: w.state, at: new Date().toISOString() }) : '';
     return [
       keys.record(w.id),
       keys.tombstone(w.id),
@@ -143,6 +144,7 @@ export function createResultsStore(opts: ResultsStoreOptions) {
       keys.eventsChannel,
       event,
       eventLogMax,
+      w.id,
       ...encodeFields(w),
     ];
   }
@@ -183,15 +185,15 @@ export function createResultsStore(opts: ResultsStoreOptions) {
      * writes (attempt + 1 phases) go through and the failed one's are stale.
      */
     async reopen(w: ReopenWrite): Promise<ReopenOutcome> {
-      const event = encodeEvent({ event: 'retrying', type: w.type, state: 'queued', at: new Date().toISOString(), attempt: w.attempt });
+      const event = encodeEvent({ event: 'retrying', state: 'queued', at: new Date().toISOString(), attempt: w.attempt });
       const version = recordVersion(w.attempt, 'queued');
-      const r = await redis.ajReopen(keys.record(w.id), keys.eventLog(w.id), version, keys.eventsChannel, event, eventLogMax, w.id);
+      const r = await redis.ajReopen(keys.record(w.id), keys.eventLog(w.id), version, keys.eventsChannel, event, eventLogMax, w.id, w.type);
       return r === 1 ? 'reopened' : r === -1 ? 'ahead' : 'not_failed';
     },
 
     async read(id: string): Promise<JobRecord | null> {
       const h = await redis.hgetall(keys.record(id));
-      return h.state ? decode(h) : null;
+      return h.state ? decode(h, id) : null;
     },
 
     /** Many records in one round trip (one per node on a Cluster), in the order of `ids`; null where there is none. */
@@ -201,19 +203,21 @@ export function createResultsStore(opts: ResultsStoreOptions) {
         redis,
         ids.map((id): RoutedCommand => ({ key: keys.record(id), queue: (pipe) => void pipe.hgetall(keys.record(id)) })),
       );
-      return res.map(([err, h]) => {
+      return res.map(([err, h], i) => {
         if (err) throw err;
         const hash = h as Record<string, string>;
-        return hash.state ? decode(hash) : null;
+        return hash.state ? decode(hash, ids[i]) : null;
       });
     },
 
     /** Events of job `id` recorded after position `afterSeq` (exclusive; '0' for all), oldest first. */
     async eventsSince(id: string, afterSeq: string): Promise<JobEvent[]> {
       const after = Number(afterSeq);
-      const entries = await redis.lrange(keys.eventLog(id), 0, -1);
-      return entries
-        .map((raw) => ({ ...(JSON.parse(raw) as Omit<JobEvent, 'id'>), id }) as JobEvent)
+      // One round trip (same slot): the log's entries leave out the id and type, the record has the type.
+      const [[e1, type], [e2, entries]] = (await redis.pipeline().hget(keys.record(id), 'type').lrange(keys.eventLog(id), 0, -1).exec())!;
+      if (e1 || e2) throw e1 ?? e2;
+      return (entries as string[])
+        .map((raw) => ({ ...(JSON.parse(raw) as Omit<JobEvent, 'id' | 'type'>), id, type: (type as string | null) ?? '' }))
         .filter((e) => Number(e.seq) > after);
     },
 

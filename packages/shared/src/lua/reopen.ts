@@ -7,7 +7,7 @@
  */
 export const REOPEN_LUA = `
 -- KEYS: record, event log
--- ARGV: version, channel, event json without id, event log max length, id
+-- ARGV: version, channel, event json without id and type, event log max length, id, type
 local cur = redis.call('HMGET', KEYS[1], 'v', 'state')
 if cur[2] ~= 'failed' then return 0 end
 if tonumber(cur[1]) >= tonumber(ARGV[1]) then return -1 end
@@ -21,6 +21,6 @@ local body = string.sub(ARGV[3], 2)
 redis.call('RPUSH', KEYS[2], '{"seq":"' .. seq .. '",' .. body)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
 redis.call('PERSIST', KEYS[2])
-redis.call('PUBLISH', ARGV[2], '{"seq":"' .. seq .. '","id":' .. cjson.encode(ARGV[5]) .. ',' .. body)
+redis.call('PUBLISH', ARGV[2], '{"seq":"' .. seq .. '","id":' .. cjson.encode(ARGV[5]) .. ',"type":' .. cjson.encode(ARGV[6]) .. ',' .. body)
 return 1
 `;

@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startApi, type RunningApi } from './api-harness';
-import { createTestContext } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { call } from './api-harness';
+import { useApi } from './system-harness';
 
 // No worker: jobs stay in the queue, so counting BullMQ's jobs counts what was enqueued.
-const ctx = createTestContext();
-let api: RunningApi;
+const sys = useApi();
+const { ctx } = sys;
 
-beforeAll(async () => {
-  api = await startApi(ctx);
-});
-afterAll(async () => {
-  await api.close();
-  await ctx.cleanup();
-});
-
-const post = (body: unknown, headers: Record<string, string> = {}) => call(api.url, 'POST', '/jobs', body, headers);
+const post = (body: unknown, headers: Record<string, string> = {}) => call(sys.api.url, 'POST', '/jobs', body, headers);
 
 async function queuedInBullmq(type: string): Promise<number> {
-  const counts = await api.context.queues.get(type)!.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
+  const counts = await sys.api.context.queues.get(type)!.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
@@ -92,7 +84,7 @@ describe('POST /jobs with an idempotency key', () => {
     expect(await queuedInBullmq('sleep')).toBe(jobsBefore + 1);
     expect(await recordCount()).toBe(recordsBefore + 1);
     const [id] = ids;
-    expect((await call(api.url, 'GET', `/jobs/${id}`)).body.state).toBe('queued');
+    expect((await call(sys.api.url, 'GET', `/jobs/${id}`)).body.state).toBe('queued');
   });
 
   it('keys any string safely and keeps keys apart', async () => {

@@ -1,21 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startApi, type RunningApi } from './api-harness';
-import { createTestContext } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { call } from './api-harness';
+import { useApi } from './system-harness';
 
-const ctx = createTestContext();
-let api: RunningApi;
-
-beforeAll(async () => {
-  api = await startApi(ctx);
-});
-afterAll(async () => {
-  await api.close();
-  await ctx.cleanup();
-});
+const sys = useApi();
 
 describe('security headers (helmet) on the HTML pages', () => {
   it.each(['/', '/assets/app.js', '/docs', '/docs/assets/init.js'])('sends a same-origin CSP and the usual hardening headers on %s', async (path) => {
-    const r = await call(api.url, 'GET', path);
+    const r = await call(sys.api.url, 'GET', path);
     expect(r.status).toBe(200);
     const csp = r.headers.get('content-security-policy') ?? '';
     expect(csp).toMatch(/default-src 'self'/);
@@ -32,7 +23,7 @@ describe('security headers (helmet) on the HTML pages', () => {
 
   it('loads only same-origin scripts on the pages that carry the CSP', async () => {
     for (const path of ['/', '/docs']) {
-      const html = (await call(api.url, 'GET', path)).body as string;
+      const html = (await call(sys.api.url, 'GET', path)).body as string;
       const srcs = [...html.matchAll(/<script[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1]);
       expect(srcs.length, path).toBeGreaterThan(0);
       for (const src of srcs) expect(src, path).not.toMatch(/^(https?:)?\/\//);
@@ -42,7 +33,7 @@ describe('security headers (helmet) on the HTML pages', () => {
   });
 
   it('leaves Bull Board without that CSP, since it needs its inline scripts, and it still serves', async () => {
-    const r = await call(api.url, 'GET', '/admin/queues');
+    const r = await call(sys.api.url, 'GET', '/admin/queues');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-security-policy')).toBeNull();
   });

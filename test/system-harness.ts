@@ -26,3 +26,16 @@ export function useSystem(env: Record<string, string> = {}): System {
   });
   return sys;
 }
+
+/** The API alone, in-process, for the whole test file (no worker: jobs stay queued). */
+export function useApi(env: Record<string, string> = {}): { ctx: TestContext; api: RunningApi } {
+  const sys = { ctx: createTestContext() } as { ctx: TestContext; api: RunningApi };
+  beforeAll(async () => {
+    sys.api = await startApi(sys.ctx, env);
+  });
+  afterAll(async () => {
+    await sys.api?.close();
+    await sys.ctx.cleanup();
+  });
+  return sys;
+}

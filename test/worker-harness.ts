@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import {
@@ -107,4 +108,23 @@ export function spawnProcess(script: string, env: Record<string, string>, label 
  */
 export function spawnWorker(ctx: TestContext, env: Record<string, string> = {}, script = 'apps/worker/src/main.ts'): WorkerProcess {
   return spawnProcess(script, ctx.env({ LOG_LEVEL: 'info', ...env }), 'worker');
+}
+
+/**
+ * Worker processes that live for one test: `spawn(env)` starts one, and each is
+ * SIGKILLed (and waited for) after the test, whatever it left running.
+ */
+export function useWorkerProcesses(ctx: TestContext): (env?: Record<string, string>) => WorkerProcess {
+  const children: WorkerProcess[] = [];
+  afterEach(async () => {
+    for (const c of children.splice(0)) {
+      c.kill('SIGKILL');
+      await c.exited;
+    }
+  });
+  return (env = {}) => {
+    const w = spawnWorker(ctx, env);
+    children.push(w);
+    return w;
+  };
 }

@@ -1,30 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResultsStore } from '@async-jobs/shared';
 import { createTestContext, enqueue, watchEvents, type EventWatch } from './helpers';
-import { spawnWorker, startWorker, type WorkerProcess } from './worker-harness';
+import { startWorker, useWorkerProcesses } from './worker-harness';
 
 const ctx = createTestContext();
 const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600, tombstoneTtlSeconds: 600 });
 let watch: EventWatch;
-const children: WorkerProcess[] = [];
+const spawnTracked = useWorkerProcesses(ctx);
 /** Small lock and stall-check times so that recovery takes seconds, not the defaults' tens of seconds. */
 const fast = { STALLED_INTERVAL_MS: '1000', LOCK_DURATION_MS: '2000', WORKER_TYPES: 'sleep' };
 
-function start() {
-  const w = spawnWorker(ctx, fast);
-  children.push(w);
-  return w;
-}
+const start = () => spawnTracked(fast);
 
 beforeAll(async () => {
   watch = await watchEvents(ctx);
-});
-
-afterEach(async () => {
-  for (const c of children.splice(0)) {
-    c.kill('SIGKILL');
-    await c.exited;
-  }
 });
 
 afterAll(async () => {

@@ -1,28 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResultsStore } from '@async-jobs/shared';
 import { createTestContext, enqueue, watchEvents, type EventWatch } from './helpers';
-import { spawnWorker, type WorkerProcess } from './worker-harness';
+import { useWorkerProcesses } from './worker-harness';
 
 const ctx = createTestContext();
 const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600, tombstoneTtlSeconds: 600 });
 let watch: EventWatch;
-const children: WorkerProcess[] = [];
+const spawnTracked = useWorkerProcesses(ctx);
 
-function start(env: Record<string, string> = {}) {
-  const w = spawnWorker(ctx, env);
-  children.push(w);
-  return w;
-}
+const start = (env: Record<string, string> = {}) => spawnTracked(env);
 
 beforeAll(async () => {
   watch = await watchEvents(ctx);
-});
-
-afterEach(async () => {
-  for (const c of children.splice(0)) {
-    c.kill('SIGKILL');
-    await c.exited;
-  }
 });
 
 afterAll(async () => {

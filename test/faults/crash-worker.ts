@@ -46,23 +46,39 @@ function firstCrash(id: string): boolean {
 }
 const pointOf = (id: string) => id.split('.')[0];
 
+/** The job id and state of each write in one call of the upsert script (layout: lua/upsert.ts, after numkeys and the keys). */
+function writesOf(args: unknown[]): { id: string; state: string }[] {
+  const out = [];
+  let o = 1 + Number(args[0]);
+  while (o < args.length) {
+    const n = Number(args[o]);
+    // After n: version, mode, 3 ttls, channel, event, log max, id, then 'type', <type>, 'state', <state>.
+    out.push({ id: String(args[o + 9]), state: String(args[o + 13]) });
+    o += 1 + n;
+  }
+  return out;
+}
+
 /**
  * Wraps the results store's upsert script on a connection, before the store defines it
  * there; both connections get it, since which one the store writes on is createWorker's
- * choice. ARGV layout (results-store.ts): 4 keys, 9 scalars (the job id last), then field/value pairs from 'type'.
+ * choice. One call may carry a job's deferred `active` together with its outcome.
  */
 function shimUpsert(conn: typeof redis) {
   const c = conn as unknown as Scripted;
-  c.defineCommand('ajUpsert', { numberOfKeys: 4, lua: UPSERT_LUA });
+  c.defineCommand('ajUpsert', { lua: UPSERT_LUA });
   const upsert = c.ajUpsert.bind(conn);
   c.ajUpsert = (...args) => {
-    const id = String(args[12]);
-    const state = String(args[16]);
-    const point = pointOf(id);
-    if (point === 'before' && state === 'active' && firstCrash(id)) die(point, id);
-    if (point === 'afterrun' && state === 'completed' && firstCrash(id)) die(point, id);
+    const writes = writesOf(args);
+    for (const { id, state } of writes) {
+      const point = pointOf(id);
+      if (point === 'before' && state === 'active' && firstCrash(id)) die(point, id);
+      if (point === 'afterrun' && state === 'completed' && firstCrash(id)) die(point, id);
+    }
     const sent = upsert(...args);
-    if (point === 'during' && state === 'active') void sent.then(() => firstCrash(id) && setTimeout(() => die(point, id), 150));
+    for (const { id, state } of writes) {
+      if (pointOf(id) === 'during' && state === 'active') void sent.then(() => firstCrash(id) && setTimeout(() => die('during', id), 150));
+    }
     return sent;
   };
 }

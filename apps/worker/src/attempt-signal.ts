@@ -2,6 +2,8 @@ import { CancelledError, TimeoutError } from './errors';
 
 export interface AttemptSignal {
   signal: AbortSignal;
+  /** Aborts the attempt for a reason found elsewhere (a refused record write); the first reason wins. */
+  abort(reason: Error): void;
   /** Clears the timer; call when the attempt ends. */
   dispose(): void;
 }
@@ -25,6 +27,7 @@ export function attemptSignal(timeoutMs: number | undefined, bullSignal: AbortSi
   else shutdown.addEventListener('abort', onShutdown, { once: true });
   return {
     signal: controller.signal,
+    abort,
     dispose() {
       clearTimeout(timer);
       bullSignal?.removeEventListener('abort', onCancel);

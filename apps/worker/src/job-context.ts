@@ -13,6 +13,8 @@ export interface ContextDeps {
   store: ResultsStore;
   config: Config;
   logger: Logger;
+  /** Sends the attempt's deferred `active` write, so that a progress event never precedes it. */
+  beforeWrite?: () => void;
 }
 
 function checkProgress(p: unknown): string | null {
@@ -57,6 +59,7 @@ export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(
       }
       // Once the attempt is over (timed out, cancelled) its progress is no longer news.
       if (d.signal.aborted) return Promise.resolve();
+      d.beforeWrite?.();
       return track(
         Promise.all([
           d.job.updateProgress(p),

@@ -3,6 +3,7 @@ import { JobCancelledError, type Config, type JobPayload, type JobTypeDefinition
 import { attemptSignal, whenAborted, type AttemptSignal } from './attempt-signal';
 import { asError, CancelledError, errorInfo, InvalidInputError } from './errors';
 import type { JobHandler } from './handlers/handler';
+import { deferWrite, type DeferredWrite } from './deferred-write';
 import { createJobContext } from './job-context';
 import { checkResult } from './job-result';
 import { activeWrite, cancelledWrite, completedWrite, failedWrite, retryingWrite, type AttemptInfo } from './record-writes';
@@ -52,17 +53,24 @@ function retryIsDelayed(job: Job): boolean {
 }
 
 /**
- * BullMQ's processor for one queue: validate, record `active`, run the handler
- * under the attempt's signal, check the result, record the outcome, and rethrow
- * failures so that BullMQ applies its own retry and backoff.
+ * BullMQ's processor for one queue: validate, record `active` (deferred, see
+ * deferred-write.ts), run the handler under the attempt's signal, check the result,
+ * record the outcome, and rethrow failures so that BullMQ applies its own retry and backoff.
  */
 export function createProcessor(deps: ProcessorDeps): JobProcessor {
   const { type, handler, store, config, logger } = deps;
 
+  // The outcome, with the attempt's `active` write ahead of it in the same call when that has
+  // not gone out yet (see deferred-write.ts): marked as belonging to a finished attempt, so a
+  // pending cancel leaves the decision to the outcome that follows it.
+  const outcome = (started: DeferredWrite | undefined, w: RecordWrite) => {
+    const first = started?.take();
+    return first ? store.applySteps([{ ...first, attemptFinished: true }, w]) : store.apply(w);
+  };
   // Outcome writes must not hide the job's own error: a failed write is logged.
-  const write = async (w: RecordWrite) => {
+  const write = async (started: DeferredWrite | undefined, w: RecordWrite) => {
     try {
-      await store.apply(w);
+      await outcome(started, w);
     } catch (err) {
       logger.error({ jobId: w.id, type, state: w.state, err: (err as Error).message }, 'could not write job record');
     }
@@ -84,26 +92,30 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       submittedAt: new Date(job.timestamp).toISOString(),
     };
     const log = { jobId: info.id, type, attempt: info.attempt };
-    const started = Date.now();
+    const startMs = Date.now();
     let timing: AttemptSignal | undefined;
+    let started: DeferredWrite | undefined;
     let settle = async () => {};
     try {
       const input = validate(deps.definition, job.data);
-      await store.apply(activeWrite(info, new Date(job.processedOn ?? started).toISOString()));
+      const attempt = (timing = attemptSignal(job.data.timeout, bullSignal, deps.shutdown));
+      // Refused because a cancel is pending: the attempt stops as if it had never started.
+      started = deferWrite(store, activeWrite(info, new Date(job.processedOn ?? startMs).toISOString()), (err) =>
+        attempt.abort(err instanceof JobCancelledError ? new CancelledError('cancelled by request') : asError(err)),
+      );
       logger.debug(log, 'job started');
-      timing = attemptSignal(job.data.timeout, bullSignal, deps.shutdown);
-      const context = createJobContext({ job, type, attempt: info.attempt, signal: timing.signal, store, config, logger });
+      const context = createJobContext({ job, type, attempt: info.attempt, signal: attempt.signal, store, config, logger, beforeWrite: started.flush });
       settle = context.settle;
-      const raw = await Promise.race([Promise.resolve().then(() => handler.run(input, context.ctx)), whenAborted(timing.signal)]);
+      const raw = await Promise.race([Promise.resolve().then(() => handler.run(input, context.ctx)), whenAborted(attempt.signal)]);
       const result = checkResult(raw, config.MAX_RESULT_BYTES);
       await settle();
-      const written = store.apply(completedWrite(info, result));
+      const written = outcome(started, completedWrite(info, result));
       // Commands on one connection run in order, so the record is terminal before BullMQ marks
       // the job done; an error reply to this script alone (not a lost connection: those are
-      // resent) would leave the record active, hence the log line.
+      // resent) would leave the record behind, hence the log line.
       if (deps.pipelineOutcome) written.catch((err: Error) => logger.error({ ...log, err: err.message }, 'could not write job record'));
       else await written;
-      logger.info({ ...log, durationMs: Date.now() - started }, 'job completed');
+      logger.info({ ...log, durationMs: Date.now() - startMs }, 'job completed');
       await deps.afterOutcome?.(job, 'completed');
       return result;
     } catch (thrown) {
@@ -114,20 +126,21 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
           : asError(timing?.signal.aborted ? timing.signal.reason : thrown);
       await settle();
       if (deps.shutdown.aborted) {
+        started?.take();
         logger.warn(log, 'job attempt abandoned by a forced shutdown; another worker will pick it up');
         throw err;
       }
       const error = errorInfo(err);
       if (err instanceof CancelledError) {
-        await write(cancelledWrite(info));
+        await write(started, cancelledWrite(info));
         logger.info(log, 'job cancelled');
         await deps.afterOutcome?.(job, 'cancelled');
       } else if (!isUnrecoverable(err) && info.attempt < info.max) {
-        await write(retryingWrite(info, error, retryIsDelayed(job)));
-        logger.warn({ ...log, err: error, durationMs: Date.now() - started }, 'job attempt failed; it will be retried');
+        await write(started, retryingWrite(info, error, retryIsDelayed(job)));
+        logger.warn({ ...log, err: error, durationMs: Date.now() - startMs }, 'job attempt failed; it will be retried');
       } else {
-        await write(failedWrite(info, error));
-        logger.warn({ ...log, err: error, durationMs: Date.now() - started }, 'job failed');
+        await write(started, failedWrite(info, error));
+        logger.warn({ ...log, err: error, durationMs: Date.now() - startMs }, 'job failed');
         await deps.afterOutcome?.(job, `failed-${info.attempt}`);
       }
       throw err;

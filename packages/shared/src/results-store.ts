@@ -42,6 +42,11 @@ export interface RecordWrite {
   attempt: number;
   fields?: Partial<Omit<JobRecord, 'id' | 'type' | 'state'>>;
   event?: Omit<JobEvent, 'id' | 'type' | 'state' | 'at'> | null;
+  /**
+   * A non-terminal write of an attempt that has already ended, sent just before that
+   * attempt's outcome: a pending cancel does not refuse it (the outcome settles the job).
+   */
+  attemptFinished?: boolean;
 }
 
 export interface ResultsStoreOptions {
@@ -54,7 +59,7 @@ export interface ResultsStoreOptions {
 }
 
 type UpsertRedis = RedisClient & {
-  ajUpsert(...args: (string | number)[]): Promise<number>;
+  ajUpsert(...args: (string | number)[]): Promise<number[]>;
   ajReopen(...args: (string | number)[]): Promise<number>;
   ajSetIfExists(key: string, field: string, value: string): Promise<number>;
 };
@@ -120,7 +125,7 @@ export type ResultsStore = ReturnType<typeof createResultsStore>;
 export function createResultsStore(opts: ResultsStoreOptions) {
   const { keys } = opts;
   const redis = opts.redis as UpsertRedis;
-  if (typeof redis.ajUpsert !== 'function') redis.defineCommand('ajUpsert', { numberOfKeys: 4, lua: UPSERT_LUA });
+  if (typeof redis.ajUpsert !== 'function') redis.defineCommand('ajUpsert', { lua: UPSERT_LUA });
   if (typeof redis.ajSetIfExists !== 'function') redis.defineCommand('ajSetIfExists', { numberOfKeys: 1, lua: SET_IF_EXISTS_LUA });
   if (typeof redis.ajReopen !== 'function') redis.defineCommand('ajReopen', { numberOfKeys: 2, lua: REOPEN_LUA });
   const eventLogMax = opts.eventLogMax ?? 200;
@@ -128,16 +133,14 @@ export function createResultsStore(opts: ResultsStoreOptions) {
   // seconds); later ones get the final state from the record. Kept 5 minutes, not for RESULT_TTL.
   const eventLogTtl = Math.min(opts.resultTtlSeconds, 300);
 
-  function args(w: RecordWrite): (string | number)[] {
+  /** KEYS and ARGV of one write, as lua/upsert.ts reads them. */
+  function parts(w: RecordWrite): { keys: string[]; argv: (string | number)[] } {
     const terminal = isTerminal(w.state);
     const event = w.event ? encodeEvent({ ...w.event, state: w.state, at: new Date().toISOString() }) : '';
-    return [
-      keys.record(w.id),
-      keys.tombstone(w.id),
-      keys.eventLog(w.id),
-      keys.cancelFlag(w.id),
+    const argv: (string | number)[] = [
+      0,
       recordVersion(w.attempt, w.state),
-      terminal ? 1 : 0,
+      terminal ? 'T' : w.attemptFinished ? 'F' : 'C',
       opts.resultTtlSeconds,
       opts.tombstoneTtlSeconds,
       eventLogTtl,
@@ -147,14 +150,37 @@ export function createResultsStore(opts: ResultsStoreOptions) {
       w.id,
       ...encodeFields(w),
     ];
+    argv[0] = argv.length - 1;
+    return { keys: [keys.record(w.id), keys.tombstone(w.id), keys.eventLog(w.id), keys.cancelFlag(w.id)], argv };
+  }
+
+  /** The script's arguments for writes to one job, applied in order. */
+  function args(ws: readonly RecordWrite[]): (string | number)[] {
+    if (ws.length === 1) {
+      const p = parts(ws[0]);
+      return [4, ...p.keys, ...p.argv];
+    }
+    const all = ws.map(parts);
+    return [4 * ws.length, ...all.flatMap((p) => p.keys), ...all.flatMap((p) => p.argv)];
   }
 
   return {
     /** Applies one write; false when it was stale (the record is already further on). */
     async apply(w: RecordWrite): Promise<boolean> {
-      const r = await redis.ajUpsert(...args(w));
+      const [r] = await redis.ajUpsert(...args([w]));
       if (r === 2) throw new JobCancelledError(w.id);
       return r === 1;
+    },
+
+    /**
+     * Consecutive writes to one job (e.g. a deferred `active` and the outcome of the same
+     * attempt) in one script call: one round trip, each write applied and published in order.
+     */
+    async applySteps(ws: readonly RecordWrite[]): Promise<boolean[]> {
+      if (ws.some((w) => w.id !== ws[0].id)) throw new Error('applySteps: every write must be to the same job');
+      const rs = await redis.ajUpsert(...args(ws));
+      if (rs.includes(2)) throw new JobCancelledError(ws[0].id);
+      return rs.map((r) => r === 1);
     },
 
     /**
@@ -164,11 +190,11 @@ export function createResultsStore(opts: ResultsStoreOptions) {
      */
     async applyMany(writes: RecordWrite[], extra: readonly RoutedCommand[] = []): Promise<boolean[]> {
       const upserts = writes.map(
-        (w): RoutedCommand => ({ key: keys.record(w.id), queue: (pipe) => void (pipe as unknown as UpsertRedis).ajUpsert(...args(w)) }),
+        (w): RoutedCommand => ({ key: keys.record(w.id), queue: (pipe) => void (pipe as unknown as UpsertRedis).ajUpsert(...args([w])) }),
       );
       const res = await execRouted(redis, [...upserts, ...extra]);
       for (const [err] of res) if (err) throw err;
-      return res.slice(0, writes.length).map(([, v]) => v === 1);
+      return res.slice(0, writes.length).map(([, v]) => (v as number[])[0] === 1);
     },
 
     /**
@@ -176,7 +202,7 @@ export function createResultsStore(opts: ResultsStoreOptions) {
      * its own with other writes (the API's submit: BullMQ job and record in one MULTI).
      */
     upsertCommands(writes: readonly RecordWrite[]): RoutedCommand[] {
-      return writes.map((w) => ({ key: keys.record(w.id), queue: (pipe) => void (pipe as unknown as UpsertRedis).ajUpsert(...args(w)) }));
+      return writes.map((w) => ({ key: keys.record(w.id), queue: (pipe) => void (pipe as unknown as UpsertRedis).ajUpsert(...args([w])) }));
     },
 
     /**

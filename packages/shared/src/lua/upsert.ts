@@ -1,32 +1,47 @@
-/** Conditional upsert of a job record; see results-store.ts for why. */
+/** Conditional upserts of job records, one or more in order; see results-store.ts for why. */
 export const UPSERT_LUA = `
--- KEYS: record, tombstone, event log, cancel flag
--- ARGV: version, terminal (0/1), result ttl, tombstone ttl, event log ttl, channel, event json without id and type ('' for none),
---       event log max length, job id, then field, value, ... (the first pair is 'type', <type>)
--- A terminal record is never changed again; otherwise a lower version is a stale write.
--- While a cancel is requested, no attempt may start or report (2); the terminal write clears the flag.
-local cur = redis.call('HMGET', KEYS[1], 'v', 'state')
-if cur[1] then
-  local s = cur[2]
-  if s == 'completed' or s == 'failed' or s == 'cancelled' then return 0 end
-  if tonumber(ARGV[1]) < tonumber(cur[1]) then return 0 end
+-- For write i: KEYS[4i-3 .. 4i] = record, tombstone, event log, cancel flag.
+-- ARGV is the writes one after another, each as: n (how many values follow), then
+--   version, mode, result ttl, tombstone ttl, event log ttl, channel, event json without id and type ('' for none),
+--   event log max length, job id, then field, value, ... (the first pair is 'type', <type>)
+-- mode: 'T' terminal; 'C' non-terminal, refused (2) while a cancel is requested, so no attempt may start
+-- or report then; 'F' non-terminal of an attempt that has already finished, so a pending cancel is left
+-- to the terminal write that follows it in the same call.
+-- A terminal record is never changed again; otherwise a lower version is a stale write (0).
+-- Several writes in one call are the steps of one job, applied in order: one round trip, one event each.
+local function upsert(rec, tomb, log, flag, o)
+  local cur = redis.call('HMGET', rec, 'v', 'state')
+  if cur[1] then
+    local s = cur[2]
+    if s == 'completed' or s == 'failed' or s == 'cancelled' then return 0 end
+    if tonumber(ARGV[o + 1]) < tonumber(cur[1]) then return 0 end
+  end
+  local terminal = ARGV[o + 2] == 'T'
+  if ARGV[o + 2] == 'C' and redis.call('EXISTS', flag) == 1 then return 2 end
+  redis.call('HSET', rec, 'v', ARGV[o + 1], unpack(ARGV, o + 10, o + tonumber(ARGV[o])))
+  if terminal then
+    redis.call('EXPIRE', rec, ARGV[o + 3])
+    redis.call('SET', tomb, '1', 'EX', tonumber(ARGV[o + 3]) + tonumber(ARGV[o + 4]))
+    redis.call('DEL', flag)
+  end
+  local event = ARGV[o + 7]
+  if event ~= '' then
+    -- The job's event log is a short list (a new stream would take 4 KB); positions count per job.
+    local seq = redis.call('HINCRBY', rec, 'seq', 1)
+    local body = string.sub(event, 2)
+    redis.call('RPUSH', log, '{"seq":"' .. seq .. '",' .. body)
+    redis.call('LTRIM', log, -tonumber(ARGV[o + 8]), -1)
+    if terminal then redis.call('EXPIRE', log, ARGV[o + 5]) end
+    -- The log leaves out the id and type (its key and the record say them); subscribers get both.
+    redis.call('PUBLISH', ARGV[o + 6], '{"seq":"' .. seq .. '","id":' .. cjson.encode(ARGV[o + 9]) .. ',"type":' .. cjson.encode(ARGV[o + 11]) .. ',' .. body)
+  end
+  return 1
 end
-if ARGV[2] ~= '1' and redis.call('EXISTS', KEYS[4]) == 1 then return 2 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], unpack(ARGV, 10))
-if ARGV[2] == '1' then
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-  redis.call('SET', KEYS[2], '1', 'EX', tonumber(ARGV[3]) + tonumber(ARGV[4]))
-  redis.call('DEL', KEYS[4])
+local out = {}
+local o = 1
+for i = 1, #KEYS / 4 do
+  out[i] = upsert(KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1], KEYS[4 * i], o)
+  o = o + 1 + tonumber(ARGV[o])
 end
-if ARGV[7] ~= '' then
-  -- The job's event log is a short list (a new stream would take 4 KB); positions count per job.
-  local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-  local body = string.sub(ARGV[7], 2)
-  redis.call('RPUSH', KEYS[3], '{"seq":"' .. seq .. '",' .. body)
-  redis.call('LTRIM', KEYS[3], -tonumber(ARGV[8]), -1)
-  if ARGV[2] == '1' then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
-  -- The log leaves out the id and type (its key and the record say them); subscribers get both.
-  redis.call('PUBLISH', ARGV[6], '{"seq":"' .. seq .. '","id":' .. cjson.encode(ARGV[9]) .. ',"type":' .. cjson.encode(ARGV[11]) .. ',' .. body)
-end
-return 1
+return out
 `;

@@ -1,4 +1,4 @@
-import { createResultsStore, parseEvent, type JobEvent, type RedisClient } from '@async-jobs/shared';
+import { createResultsStore, JobCancelledError, parseEvent, peekEvent, type JobEvent, type RedisClient } from '@async-jobs/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, testRedis, waitFor } from './helpers';
 
@@ -6,10 +6,12 @@ const ctx = createTestContext();
 const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600, tombstoneTtlSeconds: 3600 });
 let sub: RedisClient;
 const events: JobEvent[] = [];
+const published: string[] = [];
 
 beforeAll(async () => {
   sub = testRedis();
   sub.on('message', (_c, m) => {
+    published.push(m);
     const e = parseEvent(m);
     if (e) events.push(e);
   });
@@ -95,5 +97,53 @@ describe('results store', () => {
       error: null,
       lastError: null,
     });
+  });
+
+  it('refuses to start an attempt while a cancel is pending, and writes nothing', async () => {
+    const id = 'cancel-pending-1';
+    await store.apply({ ...base, id, state: 'queued', attempt: 1, event: { event: 'submitted' } });
+    await ctx.redis.set(ctx.keys.cancelFlag(id), '1');
+    await expect(store.apply({ ...base, id, state: 'active', attempt: 1, event: { event: 'active', attempt: 1 } })).rejects.toBeInstanceOf(JobCancelledError);
+    expect((await store.read(id))?.state).toBe('queued');
+    expect((await store.eventsSince(id, '0')).map((e) => e.event)).toEqual(['submitted']);
+  });
+
+  it("applies an attempt's deferred active and its outcome in one call, in order, even with a cancel pending", async () => {
+    const id = 'steps-1';
+    await store.apply({ ...base, id, state: 'queued', attempt: 1, event: { event: 'submitted' } });
+    // The attempt already finished: a cancel that arrived meanwhile loses to the outcome.
+    await ctx.redis.set(ctx.keys.cancelFlag(id), '1');
+    const applied = await store.applySteps([
+      { ...base, id, state: 'active', attempt: 1, attemptFinished: true, fields: { startedAt: 's1' }, event: { event: 'active', attempt: 1 } },
+      { ...base, id, state: 'completed', attempt: 1, fields: { result: { ok: 1 } }, event: { event: 'completed', attempt: 1 } },
+    ]);
+    expect(applied).toEqual([true, true]);
+    const r = await store.read(id);
+    expect(r).toMatchObject({ state: 'completed', startedAt: 's1', result: { ok: 1 } });
+    expect(await ctx.redis.exists(ctx.keys.cancelFlag(id))).toBe(0);
+    expect((await store.eventsSince(id, '0')).map((e) => [e.seq, e.event])).toEqual([
+      ['1', 'submitted'],
+      ['2', 'active'],
+      ['3', 'completed'],
+    ]);
+    await waitFor(() => events.filter((e) => e.id === id).length === 3);
+    expect(events.filter((e) => e.id === id).map((e) => e.event)).toEqual(['submitted', 'active', 'completed']);
+    await expect(store.applySteps([{ ...base, id, state: 'active', attempt: 2 }, { ...base, id: 'other', state: 'completed', attempt: 2 }])).rejects.toThrow(
+      /same job/,
+    );
+  });
+
+  it('lets a subscriber read the id, type and name off the start of every published event', async () => {
+    expect(published.length).toBeGreaterThan(5);
+    for (const raw of published) {
+      const full = parseEvent(raw)!;
+      expect(peekEvent(raw), raw).toEqual({ id: full.id, type: full.type, event: full.event });
+    }
+    // Not the store's shape, or an id JSON had to escape: the subscriber parses it whole instead.
+    expect(peekEvent('{"event":"completed","id":"x","type":"echo"}')).toBeNull();
+    const escaped = '{"seq":"1","id":"a\\"b","type":"echo","event":"completed","state":"completed","at":"t"}';
+    expect(peekEvent(escaped)).toBeNull();
+    expect(parseEvent(escaped)?.id).toBe('a"b');
+    expect(peekEvent('{"seq":"1","id":"x","type":"echo","event":"exploded"}')).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-import { parseEvent, type JobEvent, type Logger, type RedisClient } from '@async-jobs/shared';
+import { parseEvent, peekEvent, type EventHead, type JobEvent, type Logger, type RedisClient } from '@async-jobs/shared';
 
 /** What a watcher hears: an event of its job, a reconnect (re-read, events may be lost), or shutdown. */
 export type Notice = { kind: 'event'; event: JobEvent } | { kind: 'resync' } | { kind: 'closing' };
@@ -10,7 +10,7 @@ export interface Notifier {
   /** Calls `watcher` for every notice about job `id` until the returned function is called. */
   watch(id: string, kind: WatchKind, watcher: Watcher): () => void;
   /** Called with every event of every job (metrics). */
-  onAnyEvent(listener: (e: JobEvent) => void): void;
+  onAnyEvent(listener: (e: EventHead) => void): void;
   /** Resolves once the subscription is in place. */
   ready(): Promise<void>;
   watcherCount(kind?: WatchKind): number;
@@ -24,7 +24,7 @@ export interface Notifier {
  */
 export function createNotifier(subscriber: RedisClient, channel: string, logger: Logger): Notifier {
   const watchers = new Map<string, Set<Watcher>>();
-  const anyListeners: ((e: JobEvent) => void)[] = [];
+  const anyListeners: ((e: EventHead) => void)[] = [];
   const counts: Record<WatchKind, number> = { poll: 0, stream: 0 };
 
   const broadcast = (notice: Notice) => {
@@ -33,11 +33,16 @@ export function createNotifier(subscriber: RedisClient, channel: string, logger:
 
   const onMessage = (ch: string, raw: string) => {
     if (ch !== channel) return;
-    const event = parseEvent(raw);
-    if (!event) return;
-    for (const l of anyListeners) l(event);
-    const set = watchers.get(event.id);
-    if (set) for (const w of [...set]) w({ kind: 'event', event });
+    // Parsed whole only when someone watches the job.
+    const peeked = peekEvent(raw);
+    const parsed = peeked ? null : parseEvent(raw);
+    const head = peeked ?? parsed;
+    if (!head) return;
+    for (const l of anyListeners) l(head);
+    const set = watchers.get(head.id);
+    if (!set) return;
+    const event = parsed ?? parseEvent(raw);
+    if (event) for (const w of [...set]) w({ kind: 'event', event });
   };
   // After a reconnect ioredis re-subscribes by itself, but what was published meanwhile is lost.
   let connectedOnce = false;

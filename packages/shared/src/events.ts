@@ -40,6 +40,23 @@ export function parseEvent(raw: string): JobEvent | null {
   }
 }
 
+export type EventHead = Pick<JobEvent, 'id' | 'type' | 'event'>;
+
+/** The start of every event the store's scripts publish: seq, id, type, then the event's name. */
+const HEAD = /^\{"seq":"\d+","id":"([^"\\]*)","type":"([^"\\]*)","event":"([a-z]+)"/;
+
+/**
+ * The id, type and name of a published event, read off its start without parsing the
+ * rest: an API process hears every job's events, and most have nobody waiting on them.
+ * Null when the text is not in the store's shape (a hand-made publish, an escaped id);
+ * parseEvent then decides.
+ */
+export function peekEvent(raw: string): EventHead | null {
+  const m = HEAD.exec(raw);
+  if (!m || !eventNames.includes(m[3] as JobEventName)) return null;
+  return { id: m[1], type: m[2], event: m[3] as JobEventName };
+}
+
 /** A request to every worker, on the control channel. */
 export interface ControlMessage {
   action: 'cancel';

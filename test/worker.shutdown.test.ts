@@ -38,6 +38,17 @@ describe('worker shutdown on a signal', () => {
     expect(msgs.indexOf('job completed')).toBeLessThan(msgs.indexOf('worker stopped'));
   });
 
+  it('runs more jobs at once than Node warns about for listeners, and SIGTERM lets them all finish', async () => {
+    const w = start({ WORKER_TYPES: 'sleep', WORKER_CONCURRENCY: '15' });
+    await w.line((l) => l.msg === 'worker ready');
+    const ids = await Promise.all(Array.from({ length: 15 }, () => enqueue(ctx, 'sleep', { ms: 1500 })));
+    for (const id of ids) await watch.next((e) => e.id === id && e.event === 'active');
+    w.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    for (const id of ids) expect((await store.read(id))?.state).toBe('completed');
+    expect(w.stderr()).not.toMatch(/MaxListenersExceeded/);
+  });
+
   it('takes no new job once it is shutting down', async () => {
     const w = start({ WORKER_TYPES: 'sleep,echo' });
     await w.line((l) => l.msg === 'worker ready');

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
 import {
   createKeyspace,
@@ -91,6 +92,9 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   });
   const draining = new AbortController();
   const shutdown = new AbortController();
+  // Every running attempt listens to it (attempt-signal.ts): more than Node's default of 10
+  // is normal at WORKER_CONCURRENCY above 10, not a leak, so no warning for it.
+  setMaxListeners(0, shutdown.signal);
   const active = new Set<Promise<unknown>>();
 
   const callbacks = createCallbackDispatch(config, keys, deps.connection, store, logger);

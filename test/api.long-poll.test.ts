@@ -51,6 +51,33 @@ describe('GET /jobs/:id/result?wait=S', () => {
     expect(sys.api.context.notifier.watcherCount()).toBe(0);
   });
 
+  it('answers with what GET /jobs/:id says, from the terminal event when the record is small, else by reading it', async () => {
+    const store = sys.api.context.store;
+    const read = store.read;
+    const reads = new Map<string, number>();
+    store.read = (id: string) => {
+      reads.set(id, (reads.get(id) ?? 0) + 1);
+      return read(id);
+    };
+    try {
+      for (const [data, readsWhenDone] of [
+        [{ small: true }, 1],
+        [{ big: 'x'.repeat(6000) }, 2],
+      ] as const) {
+        // Delayed, so the long-poll is waiting when the job completes.
+        const id = (await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data, options: { delay: 400 } })).body.id as string;
+        const r = await call(sys.api.url, 'GET', `/jobs/${id}/result?wait=25`);
+        expect(r.status).toBe(200);
+        expect(r.body.result).toEqual(data);
+        // The entry read, plus a read after the event only when the event could not carry the record.
+        expect(reads.get(id)).toBe(readsWhenDone);
+        expect(r.body).toEqual((await call(sys.api.url, 'GET', `/jobs/${id}`)).body);
+      }
+    } finally {
+      store.read = read;
+    }
+  });
+
   it('rejects a wait outside 0–30 seconds with 400', async () => {
     const id = await submit(1);
     for (const w of ['31', '-1', 'soon']) {

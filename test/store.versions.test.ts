@@ -128,6 +128,10 @@ describe('results store', () => {
     ]);
     await waitFor(() => events.filter((e) => e.id === id).length === 3);
     expect(events.filter((e) => e.id === id).map((e) => e.event)).toEqual(['submitted', 'active', 'completed']);
+    // Only the terminal event carries the final record, and it reads as the stored one.
+    const [submitted, active, completed] = events.filter((e) => e.id === id);
+    expect([submitted.record, active.record]).toEqual([undefined, undefined]);
+    expect(store.fromEvent(completed)).toEqual(await store.read(id));
     await expect(store.applySteps([{ ...base, id, state: 'active', attempt: 2 }, { ...base, id: 'other', state: 'completed', attempt: 2 }])).rejects.toThrow(
       /same job/,
     );

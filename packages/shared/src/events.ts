@@ -15,6 +15,11 @@ export interface JobEvent {
   progress?: unknown;
   attempt?: number;
   error?: { name: string; message: string };
+  /**
+   * On a published terminal event only: the job's final record as stored (hash fields),
+   * when small (lua/upsert.ts), so a subscriber holding a request for it need not read it.
+   */
+  record?: Record<string, string>;
 }
 
 /**

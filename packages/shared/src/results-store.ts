@@ -41,7 +41,7 @@ export interface RecordWrite {
   state: JobState;
   attempt: number;
   fields?: Partial<Omit<JobRecord, 'id' | 'type' | 'state'>>;
-  event?: Omit<JobEvent, 'id' | 'type' | 'state' | 'at'> | null;
+  event?: Omit<JobEvent, 'id' | 'type' | 'state' | 'at' | 'record'> | null;
   /**
    * A non-terminal write of an attempt that has already ended, sent just before that
    * attempt's outcome: a pending cancel does not refuse it (the outcome settles the job).
@@ -215,6 +215,11 @@ export function createResultsStore(opts: ResultsStoreOptions) {
       const version = recordVersion(w.attempt, 'queued');
       const r = await redis.ajReopen(keys.record(w.id), keys.eventLog(w.id), version, keys.eventsChannel, event, eventLogMax, w.id, w.type);
       return r === 1 ? 'reopened' : r === -1 ? 'ahead' : 'not_failed';
+    },
+
+    /** The record a terminal event carried (JobEvent.record), or null when it carried none. */
+    fromEvent(e: Pick<JobEvent, 'id' | 'record'>): JobRecord | null {
+      return e.record?.state ? decode(e.record, e.id) : null;
     },
 
     async read(id: string): Promise<JobRecord | null> {

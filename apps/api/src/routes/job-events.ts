@@ -60,7 +60,7 @@ export const jobEventsRoute = (ctx: AppContext) =>
         return write(e.seq, sseName(e), data);
       }
       lastSent = e.seq;
-      const record = await ctx.store.read(id);
+      const record = ctx.store.fromEvent(e) ?? (await ctx.store.read(id));
       write(e.seq, sseName(e), record ? toJobResource(record) : e);
       finish();
     }

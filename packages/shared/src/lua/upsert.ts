@@ -1,3 +1,6 @@
+/** A terminal event carries the final record's fields when they take at most this many bytes as JSON. */
+export const SNAPSHOT_MAX_BYTES = 4096;
+
 /** Conditional upserts of job records, one or more in order; see results-store.ts for why. */
 export const UPSERT_LUA = `
 -- For write i: KEYS[4i-3 .. 4i] = record, tombstone, event log, cancel flag.
@@ -33,7 +36,17 @@ local function upsert(rec, tomb, log, flag, o)
     redis.call('LTRIM', log, -tonumber(ARGV[o + 8]), -1)
     if terminal then redis.call('EXPIRE', log, ARGV[o + 5]) end
     -- The log leaves out the id and type (its key and the record say them); subscribers get both.
-    redis.call('PUBLISH', ARGV[o + 6], '{"seq":"' .. seq .. '","id":' .. cjson.encode(ARGV[o + 9]) .. ',"type":' .. cjson.encode(ARGV[o + 11]) .. ',' .. body)
+    local head = '{"seq":"' .. seq .. '","id":' .. cjson.encode(ARGV[o + 9]) .. ',"type":' .. cjson.encode(ARGV[o + 11]) .. ','
+    if terminal then
+      -- The final record rides along when small, so an API holding a long-poll or a stream
+      -- for this job answers from the message instead of reading the record back.
+      local h = redis.call('HGETALL', rec)
+      local t = {}
+      for j = 1, #h, 2 do t[h[j]] = h[j + 1] end
+      local snap = cjson.encode(t)
+      if #snap <= ${SNAPSHOT_MAX_BYTES} then body = string.sub(body, 1, -2) .. ',"record":' .. snap .. '}' end
+    end
+    redis.call('PUBLISH', ARGV[o + 6], head .. body)
   end
   return 1
 end

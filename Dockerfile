@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for both processes: the API by default, a worker with
-#   docker run … async-jobs node --import tsx apps/worker/src/main.ts
-# TypeScript runs through tsx (a runtime dependency); there is no build step.
+#   docker run … async-jobs node apps/worker/dist/main.js
+# Both run as JavaScript bundles (scripts/bundle.mjs), made in the build stage: TypeScript
+# compiled at run time through tsx cost the API about 45 MB of RSS.
 
 ARG NODE_VERSION=20
 
@@ -15,6 +16,15 @@ COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
+# esbuild is a production dependency (`npm start` bundles too), so deps has it.
+FROM deps AS build
+COPY package.json tsconfig.json ./
+COPY scripts/bundle.mjs scripts/
+COPY packages/shared/ packages/shared/
+COPY apps/api/ apps/api/
+COPY apps/worker/ apps/worker/
+RUN node scripts/bundle.mjs
+
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
@@ -25,7 +35,9 @@ COPY package.json tsconfig.json ./
 COPY packages/shared/ packages/shared/
 COPY apps/api/ apps/api/
 COPY apps/worker/ apps/worker/
-# The image's unprivileged user; the app writes nothing under /app (tsx caches in /tmp).
+COPY --from=build /app/apps/api/dist/ apps/api/dist/
+COPY --from=build /app/apps/worker/dist/ apps/worker/dist/
+# The image's unprivileged user; the app writes nothing under /app.
 USER node
 # Reachable from outside the container; the API then refuses to start without
 # API_TOKENS and ADMIN_PASSWORD (or ALLOW_INSECURE=true), see the README.
@@ -33,4 +45,4 @@ ENV HOST=0.0.0.0 PORT=3000
 EXPOSE 3000
 # node directly, not through npm, which does not pass SIGTERM on: the processes shut
 # down gracefully on it. (`docker run --init`, or compose's `init: true`, reaps zombies.)
-CMD ["node", "--import", "tsx", "apps/api/src/main.ts"]
+CMD ["node", "apps/api/dist/main.js"]

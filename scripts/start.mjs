@@ -1,10 +1,12 @@
 // `npm start`: the API and one worker, against REDIS_URL. When REDIS_URL is unset and
 // nothing answers on 127.0.0.1:6379, a local redis-server is started for them, with its
-// data under .data/, and stopped again when they stop.
+// data under .data/, and stopped again when they stop. Both run as the JavaScript bundles
+// scripts/bundle.mjs writes, rebuilt first so that they are never older than the sources.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { bundle, BUNDLES } from './bundle.mjs';
 
 const DEFAULT_PORT = 6379;
 
@@ -45,13 +47,15 @@ async function startLocalRedis() {
   process.exit(1);
 }
 
+// Before Redis: a bundling error then leaves no redis-server behind.
+await bundle();
+
 // A Redis Cluster (REDIS_CLUSTER_NODES) is always the user's own; nothing is started for it.
 const redis = process.env.REDIS_URL || process.env.REDIS_CLUSTER_NODES || (await redisAnswers(DEFAULT_PORT)) ? null : await startLocalRedis();
 
-const tsx = ['--import', 'tsx'];
 const children = [
-  spawn(process.execPath, [...tsx, 'apps/api/src/main.ts'], { stdio: 'inherit' }),
-  spawn(process.execPath, [...tsx, 'apps/worker/src/main.ts'], { stdio: 'inherit' }),
+  spawn(process.execPath, [BUNDLES.api], { stdio: 'inherit' }),
+  spawn(process.execPath, [BUNDLES.worker], { stdio: 'inherit' }),
 ];
 
 let exitCode = 0;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { startReady, type Child } from './child';
 import { keepAlive, request } from './http';
 import { freePort } from './free-port';
@@ -12,13 +13,25 @@ export interface Env {
 /** Our namespace in the bench's Redis; the baselines use other prefixes. */
 export const NAMESPACE = 'bench';
 
-const node = (profileDir: string | undefined, script: string) => [
-  process.execPath,
-  ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
-  '--import',
-  'tsx',
-  script,
-];
+/** What `npm start` and the image run: the bundles of scripts/bundle.mjs, not TypeScript through tsx. */
+const API = 'apps/api/dist/main.js';
+const WORKER = 'apps/worker/dist/main.js';
+let bundled = false;
+
+/** Rebuilt once per bench run, so that a stale bundle is never what gets measured. */
+function bundleOnce(): void {
+  if (bundled) return;
+  execFileSync(process.execPath, ['scripts/bundle.mjs'], { stdio: 'inherit' });
+  bundled = true;
+}
+
+const nodeArgs = (profileDir: string | undefined) => [process.execPath, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
+const ours = (profileDir: string | undefined, bundle: string) => {
+  bundleOnce();
+  return [...nodeArgs(profileDir), bundle];
+};
+/** The baselines are bench scripts, not deployed code: they still run through tsx. */
+const node = (profileDir: string | undefined, script: string) => [...nodeArgs(profileDir), '--import', 'tsx', script];
 
 /**
  * A clean environment: the shell's own variables only, so that an API_TOKENS, LOG_LEVEL or
@@ -50,7 +63,7 @@ export async function startOurApi(e: Env, name = 'api'): Promise<RunningApi> {
     }
   };
   const child = await startReady(
-    { name, argv: node(e.profileDir, 'apps/api/src/main.ts'), env: ourEnv(e, { PORT: String(port), HOST: '127.0.0.1' }), logDir: e.logDir },
+    { name, argv: ours(e.profileDir, API), env: ourEnv(e, { PORT: String(port), HOST: '127.0.0.1' }), logDir: e.logDir },
     (c) => c.waitFor('answer on /readyz', ready),
   );
   return { ...child, url };
@@ -60,7 +73,7 @@ export async function startOurApi(e: Env, name = 'api'): Promise<RunningApi> {
 export async function startOurWorker(e: Env, concurrency: number, name = `worker-c${concurrency}`): Promise<Child> {
   // 'worker ready' is logged at info: the bench needs that level to see it.
   return startReady(
-    { name, argv: node(e.profileDir, 'apps/worker/src/main.ts'), env: ourEnv(e, { WORKER_CONCURRENCY: String(concurrency), LOG_LEVEL: 'info' }), logDir: e.logDir },
+    { name, argv: ours(e.profileDir, WORKER), env: ourEnv(e, { WORKER_CONCURRENCY: String(concurrency), LOG_LEVEL: 'info' }), logDir: e.logDir },
     (c) => c.waitForOutput('"worker ready"'),
   );
 }

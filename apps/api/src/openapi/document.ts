@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { appManifest as pkg } from '../app-root';
 import { errorResponses } from './responses';
 import { jobPaths } from './paths-jobs';
 import { servicePaths } from './paths-service';
 import { componentSchemas } from './schemas';
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 let built: object | undefined;
 

@@ -1,12 +1,12 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
+import { appPath } from '../app-root';
 import { openApiDocument } from '../openapi/document';
 
-const uiDir = fileURLToPath(new URL('../docs-ui', import.meta.url));
-const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const uiDir = appPath('src', 'docs-ui');
+const swaggerDir = dirname(createRequire(appPath('package.json')).resolve('swagger-ui-dist/package.json'));
 
 /** Files the page loads, and where each lives; nothing else of the package is served. */
 const assets: Record<string, string> = {

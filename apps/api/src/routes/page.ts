@@ -1,8 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
+import { appPath } from '../app-root';
 
-const publicDir = fileURLToPath(new URL('../public', import.meta.url));
+const publicDir = appPath('src', 'public');
 
 /**
  * Security headers for the index page and its assets only: Bull Board at

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { closeRedis, createLogger, createRedis } from '@async-jobs/shared';
 import { createApp, type App } from '../apps/api/src/app';
 import { answerClientErrors } from '../apps/api/src/client-errors';
+import { listen } from '../apps/api/src/http-server';
 import { untilReady, type TestContext } from './helpers';
 
 export interface RunningApi {
@@ -18,7 +19,7 @@ export async function startApi(ctx: TestContext, env: Record<string, string> = {
   const subscriber = createRedis(config, 'subscriber');
   const logger = createLogger('api-test', 'silent');
   const { app, context, close } = createApp({ config, redis, subscriber, logger });
-  const server = app.listen(0, '127.0.0.1');
+  const server = listen(app, 0, '127.0.0.1');
   answerClientErrors(server);
   await once(server, 'listening');
   // Unless the test points it at a Redis of its own (a dead one), wait until it is up.

@@ -12,6 +12,7 @@ import {
 } from '@async-jobs/shared';
 import { createApp } from './app';
 import { answerClientErrors } from './client-errors';
+import { listen } from './http-server';
 
 function load(): Config {
   try {
@@ -36,7 +37,7 @@ if (insecure) {
 const redis = createRedis(config, 'command', logger, 'api');
 const subscriber = createRedis(config, 'subscriber', logger, 'api-events');
 const { app, context, close } = createApp({ config, redis, subscriber, logger });
-const server = app.listen(config.PORT, config.HOST);
+const server = listen(app, config.PORT, config.HOST);
 answerClientErrors(server);
 await once(server, 'listening');
 const { port } = server.address() as AddressInfo;

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { bundle, BUNDLES } from './bundle.mjs';
+import { bundle, BUNDLES, NODE_FLAGS } from './bundle.mjs';
 
 const DEFAULT_PORT = 6379;
 
@@ -54,8 +54,8 @@ await bundle();
 const redis = process.env.REDIS_URL || process.env.REDIS_CLUSTER_NODES || (await redisAnswers(DEFAULT_PORT)) ? null : await startLocalRedis();
 
 const children = [
-  spawn(process.execPath, [BUNDLES.api], { stdio: 'inherit' }),
-  spawn(process.execPath, [BUNDLES.worker], { stdio: 'inherit' }),
+  spawn(process.execPath, [...NODE_FLAGS.api, BUNDLES.api], { stdio: 'inherit' }),
+  spawn(process.execPath, [...NODE_FLAGS.worker, BUNDLES.worker], { stdio: 'inherit' }),
 ];
 
 let exitCode = 0;

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { BUNDLES, NODE_FLAGS } from '../../scripts/bundle.mjs';
 import { startReady, type Child } from './child';
 import { keepAlive, request } from './http';
 import { freePort } from './free-port';
@@ -14,8 +15,8 @@ export interface Env {
 export const NAMESPACE = 'bench';
 
 /** What `npm start` and the image run: the bundles of scripts/bundle.mjs, not TypeScript through tsx. */
-const API = 'apps/api/dist/main.js';
-const WORKER = 'apps/worker/dist/main.js';
+const API = [...NODE_FLAGS.api, BUNDLES.api];
+const WORKER = [...NODE_FLAGS.worker, BUNDLES.worker];
 let bundled = false;
 
 /** Rebuilt once per bench run, so that a stale bundle is never what gets measured. */
@@ -26,9 +27,9 @@ function bundleOnce(): void {
 }
 
 const nodeArgs = (profileDir: string | undefined) => [process.execPath, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
-const ours = (profileDir: string | undefined, bundle: string) => {
+const ours = (profileDir: string | undefined, bundle: string[]) => {
   bundleOnce();
-  return [...nodeArgs(profileDir), bundle];
+  return [...nodeArgs(profileDir), ...bundle];
 };
 /** The baselines are bench scripts, not deployed code: they still run through tsx. */
 const node = (profileDir: string | undefined, script: string) => [...nodeArgs(profileDir), '--import', 'tsx', script];

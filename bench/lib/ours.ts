@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { BUNDLES, NODE_FLAGS } from '../../scripts/bundle.mjs';
+import { bundle, BUNDLES, NODE_FLAGS } from '../../scripts/bundle.mjs';
 import { startReady, type Child } from './child';
 import { keepAlive, request } from './http';
 import { freePort } from './free-port';
@@ -17,19 +16,15 @@ export const NAMESPACE = 'bench';
 /** What `npm start` and the image run: the bundles of scripts/bundle.mjs, not TypeScript through tsx. */
 const API = [...NODE_FLAGS.api, BUNDLES.api];
 const WORKER = [...NODE_FLAGS.worker, BUNDLES.worker];
-let bundled = false;
+let bundled: Promise<void> | undefined;
 
-/** Rebuilt once per bench run, so that a stale bundle is never what gets measured. */
-function bundleOnce(): void {
-  if (bundled) return;
-  execFileSync(process.execPath, ['scripts/bundle.mjs'], { stdio: 'inherit' });
-  bundled = true;
-}
+/** Built once per bench run, so that a stale bundle is never what gets measured. */
+const bundleOnce = () => (bundled ??= bundle());
 
 const nodeArgs = (profileDir: string | undefined) => [process.execPath, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
-const ours = (profileDir: string | undefined, bundle: string[]) => {
-  bundleOnce();
-  return [...nodeArgs(profileDir), ...bundle];
+const ours = async (profileDir: string | undefined, script: string[]) => {
+  await bundleOnce();
+  return [...nodeArgs(profileDir), ...script];
 };
 /** The baselines are bench scripts, not deployed code: they still run through tsx. */
 const node = (profileDir: string | undefined, script: string) => [...nodeArgs(profileDir), '--import', 'tsx', script];
@@ -64,7 +59,7 @@ export async function startOurApi(e: Env, name = 'api'): Promise<RunningApi> {
     }
   };
   const child = await startReady(
-    { name, argv: ours(e.profileDir, API), env: ourEnv(e, { PORT: String(port), HOST: '127.0.0.1' }), logDir: e.logDir },
+    { name, argv: await ours(e.profileDir, API), env: ourEnv(e, { PORT: String(port), HOST: '127.0.0.1' }), logDir: e.logDir },
     (c) => c.waitFor('answer on /readyz', ready),
   );
   return { ...child, url };
@@ -74,7 +69,7 @@ export async function startOurApi(e: Env, name = 'api'): Promise<RunningApi> {
 export async function startOurWorker(e: Env, concurrency: number, name = `worker-c${concurrency}`): Promise<Child> {
   // 'worker ready' is logged at info: the bench needs that level to see it.
   return startReady(
-    { name, argv: ours(e.profileDir, WORKER), env: ourEnv(e, { WORKER_CONCURRENCY: String(concurrency), LOG_LEVEL: 'info' }), logDir: e.logDir },
+    { name, argv: await ours(e.profileDir, WORKER), env: ourEnv(e, { WORKER_CONCURRENCY: String(concurrency), LOG_LEVEL: 'info' }), logDir: e.logDir },
     (c) => c.waitForOutput('"worker ready"'),
   );
 }

@@ -11,16 +11,18 @@ const NAME = '@async-jobs/api';
  * as TypeScript in src/ (tests, tsx) and bundled into dist/main.js, where `import.meta.url`
  * is the bundle's, so a path relative to the source file would silently point elsewhere.
  */
-function findAppRoot(): string {
+function findApp(): { root: string; manifest: { name: string; version: string } } {
   const start = dirname(fileURLToPath(import.meta.url));
   for (let dir = start; ; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === NAME) return dir;
+    const file = join(dir, 'package.json');
+    const manifest = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { name: string; version: string }) : null;
+    if (manifest?.name === NAME) return { root: dir, manifest };
     if (dirname(dir) === dir) throw new Error(`no package.json of ${NAME} above ${start}`);
   }
 }
 
-export const appRoot = findAppRoot();
+const app = findApp();
+const appRoot = app.root;
 /** The app's package.json, for its version. */
-export const appManifest = JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as { name: string; version: string };
+export const appManifest = app.manifest;
 export const appPath = (...parts: string[]) => join(appRoot, ...parts);

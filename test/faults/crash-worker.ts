@@ -46,10 +46,10 @@ function firstCrash(id: string): boolean {
 }
 const pointOf = (id: string) => id.split('.')[0];
 
-/** The job id and state of each write in one call of the upsert script (layout: lua/upsert.ts, after numkeys and the keys). */
+/** The job id and state of each write in one call of the upsert script (layout: lua/upsert.ts, after its 4 keys). */
 function writesOf(args: unknown[]): { id: string; state: string }[] {
   const out = [];
-  let o = 1 + Number(args[0]);
+  let o = 4;
   while (o < args.length) {
     const n = Number(args[o]);
     // After n: version, mode, 3 ttls, channel, event, log max, id, then 'type', <type>, 'state', <state>.
@@ -66,7 +66,7 @@ function writesOf(args: unknown[]): { id: string; state: string }[] {
  */
 function shimUpsert(conn: typeof redis) {
   const c = conn as unknown as Scripted;
-  c.defineCommand('ajUpsert', { lua: UPSERT_LUA });
+  c.defineCommand('ajUpsert', { numberOfKeys: 4, lua: UPSERT_LUA });
   const upsert = c.ajUpsert.bind(conn);
   c.ajUpsert = (...args) => {
     const writes = writesOf(args);

@@ -125,7 +125,7 @@ export type ResultsStore = ReturnType<typeof createResultsStore>;
 export function createResultsStore(opts: ResultsStoreOptions) {
   const { keys } = opts;
   const redis = opts.redis as UpsertRedis;
-  if (typeof redis.ajUpsert !== 'function') redis.defineCommand('ajUpsert', { lua: UPSERT_LUA });
+  if (typeof redis.ajUpsert !== 'function') redis.defineCommand('ajUpsert', { numberOfKeys: 4, lua: UPSERT_LUA });
   if (typeof redis.ajSetIfExists !== 'function') redis.defineCommand('ajSetIfExists', { numberOfKeys: 1, lua: SET_IF_EXISTS_LUA });
   if (typeof redis.ajReopen !== 'function') redis.defineCommand('ajReopen', { numberOfKeys: 2, lua: REOPEN_LUA });
   const eventLogMax = opts.eventLogMax ?? 200;
@@ -133,12 +133,11 @@ export function createResultsStore(opts: ResultsStoreOptions) {
   // seconds); later ones get the final state from the record. Kept 5 minutes, not for RESULT_TTL.
   const eventLogTtl = Math.min(opts.resultTtlSeconds, 300);
 
-  /** KEYS and ARGV of one write, as lua/upsert.ts reads them. */
-  function parts(w: RecordWrite): { keys: string[]; argv: (string | number)[] } {
+  /** One write's values, as lua/upsert.ts reads them after its keys: their count first. */
+  function argv(w: RecordWrite): (string | number)[] {
     const terminal = isTerminal(w.state);
     const event = w.event ? encodeEvent({ ...w.event, state: w.state, at: new Date().toISOString() }) : '';
-    const argv: (string | number)[] = [
-      0,
+    const values = [
       recordVersion(w.attempt, w.state),
       terminal ? 'T' : w.attemptFinished ? 'F' : 'C',
       opts.resultTtlSeconds,
@@ -150,18 +149,13 @@ export function createResultsStore(opts: ResultsStoreOptions) {
       w.id,
       ...encodeFields(w),
     ];
-    argv[0] = argv.length - 1;
-    return { keys: [keys.record(w.id), keys.tombstone(w.id), keys.eventLog(w.id), keys.cancelFlag(w.id)], argv };
+    return [values.length, ...values];
   }
 
-  /** The script's arguments for writes to one job, applied in order. */
+  /** The script's arguments for writes to one job (`ws[0].id`), applied in order. */
   function args(ws: readonly RecordWrite[]): (string | number)[] {
-    if (ws.length === 1) {
-      const p = parts(ws[0]);
-      return [4, ...p.keys, ...p.argv];
-    }
-    const all = ws.map(parts);
-    return [4 * ws.length, ...all.flatMap((p) => p.keys), ...all.flatMap((p) => p.argv)];
+    const id = ws[0].id;
+    return [keys.record(id), keys.tombstone(id), keys.eventLog(id), keys.cancelFlag(id), ...ws.flatMap(argv)];
   }
 
   return {

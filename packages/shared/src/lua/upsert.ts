@@ -3,16 +3,17 @@ export const SNAPSHOT_MAX_BYTES = 4096;
 
 /** Conditional upserts of job records, one or more in order; see results-store.ts for why. */
 export const UPSERT_LUA = `
--- For write i: KEYS[4i-3 .. 4i] = record, tombstone, event log, cancel flag.
--- ARGV is the writes one after another, each as: n (how many values follow), then
+-- KEYS: record, tombstone, event log, cancel flag (of one job).
+-- ARGV is one or more writes to that job, one after another, each as: n (how many values follow), then
 --   version, mode, result ttl, tombstone ttl, event log ttl, channel, event json without id and type ('' for none),
 --   event log max length, job id, then field, value, ... (the first pair is 'type', <type>)
 -- mode: 'T' terminal; 'C' non-terminal, refused (2) while a cancel is requested, so no attempt may start
 -- or report then; 'F' non-terminal of an attempt that has already finished, so a pending cancel is left
 -- to the terminal write that follows it in the same call.
 -- A terminal record is never changed again; otherwise a lower version is a stale write (0).
--- Several writes in one call are the steps of one job, applied in order: one round trip, one event each.
-local function upsert(rec, tomb, log, flag, o)
+-- Several writes in one call are steps of the job, applied in order: one round trip, one event each.
+local rec, tomb, log, flag = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local function upsert(o)
   local cur = redis.call('HMGET', rec, 'v', 'state')
   if cur[1] then
     local s = cur[2]
@@ -52,8 +53,8 @@ local function upsert(rec, tomb, log, flag, o)
 end
 local out = {}
 local o = 1
-for i = 1, #KEYS / 4 do
-  out[i] = upsert(KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1], KEYS[4 * i], o)
+while o <= #ARGV do
+  out[#out + 1] = upsert(o)
   o = o + 1 + tonumber(ARGV[o])
 end
 return out

@@ -64,9 +64,12 @@ describe('GET /jobs/:id/result?wait=S', () => {
         [{ small: true }, 1],
         [{ big: 'x'.repeat(6000) }, 2],
       ] as const) {
-        // Delayed, so the long-poll is waiting when the job completes.
-        const id = (await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data, options: { delay: 400 } })).body.id as string;
-        const r = await call(sys.api.url, 'GET', `/jobs/${id}/result?wait=25`);
+        // Held back until the long-poll has read the record and waits; then let it run.
+        const id = (await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data, options: { delay: 60000 } })).body.id as string;
+        const reply = call(sys.api.url, 'GET', `/jobs/${id}/result?wait=25`);
+        await waitFor(() => reads.get(id) === 1 && sys.api.context.notifier.watcherCount('poll') === 1);
+        await (await sys.api.context.queues.get('echo')!.getJob(id))!.promote();
+        const r = await reply;
         expect(r.status).toBe(200);
         expect(r.body.result).toEqual(data);
         // The entry read, plus a read after the event only when the event could not carry the record.

@@ -168,7 +168,11 @@ export async function watchEvents(ctx: TestContext): Promise<EventWatch> {
     events,
     of: (id) => events.filter((e) => e.id === id),
     next,
-    terminal: (id, timeoutMs) => next((e) => e.id === id && ['completed', 'failed', 'cancelled'].includes(e.event), timeoutMs),
+    terminal: (id, timeoutMs) =>
+      next((e) => e.id === id && ['completed', 'failed', 'cancelled'].includes(e.event), timeoutMs).catch((err: Error) => {
+        const seen = events.filter((e) => e.id === id).map((e) => e.event);
+        throw new Error(`no terminal event for ${id} (${err.message}); saw ${JSON.stringify(seen)}`);
+      }),
     async close() {
       await sub.quit().catch(() => sub.disconnect());
     },

@@ -63,6 +63,9 @@ describe('a rolling restart: every worker gets SIGTERM in turn while jobs run', 
     await submitter;
 
     await waitFor(async () => (await store.readMany(ids)).every((r) => r?.state === 'completed'), 60000, 200);
+    // The record is written before its event reaches our subscriber; under Redis Cluster the
+    // event crosses the cluster bus first, so wait for each one rather than read too early.
+    await Promise.all(ids.map((id) => watch.terminal(id, 10000)));
     for (const id of ids) {
       expect(watch.of(id).filter((e) => ['completed', 'failed', 'cancelled'].includes(e.event)).map((e) => e.event), id).toEqual(['completed']);
     }

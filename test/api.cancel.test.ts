@@ -39,6 +39,7 @@ describe('DELETE /jobs/:id', () => {
       expect((await finalState(probe)).state).toBe('completed');
       for (const id of [queued, delayed]) {
         expect((await call(api.url, 'GET', `/jobs/${id}`)).body.state).toBe('cancelled');
+        await watch.terminal(id);
         expect(watch.of(id).map((e) => e.event)).toEqual(['submitted', 'cancelled']);
       }
     } finally {

@@ -15,15 +15,17 @@ function routeLabel(req: Request): string {
 /** Times every request from arrival to the end of its response (or to a dropped connection). */
 export function httpMetrics(metrics: Metrics): RequestHandler {
   return (req, res, next) => {
-    const stop = metrics.httpDuration.startTimer();
-    let done = false;
+    const started = performance.now();
+    // on/off rather than once: once() wraps each listener in a bound function and a state
+    // object, which every held long-poll would keep for its whole wait.
     const record = () => {
-      if (done) return;
-      done = true;
-      stop({ method: req.method, route: routeLabel(req), status: String(res.statusCode) });
+      res.off('finish', record);
+      res.off('close', record);
+      const seconds = (performance.now() - started) / 1000;
+      metrics.httpDuration.observe({ method: req.method, route: routeLabel(req), status: String(res.statusCode) }, seconds);
     };
-    res.once('finish', record);
-    res.once('close', record);
+    res.on('finish', record);
+    res.on('close', record);
     next();
   };
 }

@@ -63,7 +63,7 @@ describe('a rolling restart: every worker gets SIGTERM in turn while jobs run', 
     await submitter;
 
     await waitFor(async () => (await store.readMany(ids)).every((r) => r?.state === 'completed'), 60000, 200);
-    // The record is written before its event reaches our subscriber; under Redis Cluster the
+    // The record is readable before its event reaches our subscriber; under Redis Cluster the
     // event crosses the cluster bus first, so wait for each one rather than read too early.
     await Promise.all(ids.map((id) => watch.terminal(id, 10000)));
     for (const id of ids) {

@@ -35,8 +35,36 @@ describe('results store', () => {
     expect(r?.state).toBe('completed');
     expect(r?.result).toEqual({ a: 1 });
     expect(r?.submittedAt).toBeNull();
-    await waitFor(() => events.filter((e) => e.id === id).length === 2);
-    expect(events.filter((e) => e.id === id).map((e) => e.event)).toEqual(['active', 'completed']);
+    // The worker's first write found neither record nor events: the log starts with a
+    // "submitted" of its own, dated as that write; the late one adds nothing.
+    await waitFor(() => events.filter((e) => e.id === id).length === 3);
+    const seen = events.filter((e) => e.id === id);
+    expect(seen.map((e) => e.event)).toEqual(['submitted', 'active', 'completed']);
+    expect(seen[0]).toMatchObject({ seq: '1', state: 'queued', at: seen[1].at, type: 'echo' });
+    expect((await store.eventsSince(id, '0')).map((e) => [e.seq, e.event])).toEqual([
+      ['1', 'submitted'],
+      ['2', 'active'],
+      ['3', 'completed'],
+    ]);
+  });
+
+  it('starts no second log: a record deleted mid-run, a later attempt, and the API\'s own write get no extra "submitted"', async () => {
+    // Deleted while it ran: the log is still there, so the outcome is the next entry.
+    const deleted = 'gone-mid-run';
+    await store.apply({ ...base, id: deleted, state: 'queued', attempt: 1, event: { event: 'submitted' } });
+    await store.apply({ ...base, id: deleted, state: 'active', attempt: 1, event: { event: 'active' } });
+    await ctx.redis.del(ctx.keys.record(deleted));
+    await store.apply({ ...base, id: deleted, state: 'completed', attempt: 1, event: { event: 'completed' } });
+    expect((await store.eventsSince(deleted, '0')).map((e) => e.event)).toEqual(['submitted', 'active', 'completed']);
+    // A record and log both gone before attempt 2 (past their TTL): nothing made up for attempt 1.
+    const later = 'second-attempt';
+    await store.apply({ ...base, id: later, state: 'active', attempt: 2, event: { event: 'active', attempt: 2 } });
+    expect((await store.eventsSince(later, '0')).map((e) => e.event)).toEqual(['active']);
+    // The API's write is itself the "submitted" one.
+    const normal = 'normal-submit';
+    await store.apply({ ...base, id: normal, state: 'queued', attempt: 1, event: { event: 'submitted' } });
+    await store.apply({ ...base, id: normal, state: 'active', attempt: 1, event: { event: 'active' } });
+    expect((await store.eventsSince(normal, '0')).map((e) => e.event)).toEqual(['submitted', 'active']);
   });
 
   it('drops a progress write that arrives after the terminal state', async () => {

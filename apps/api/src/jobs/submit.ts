@@ -12,7 +12,8 @@ import type { Submission } from './validate-submission';
  * with the submits that arrive at the same moment (submit-coalesce.ts).
  * On a Cluster, where no transaction spans both: enqueues first, then writes the "queued" record (and the list index, in the same
  * round trip). If the worker is faster than this write, the store drops the stale
- * write, so the record never goes back. Nothing is written when Redis is down: the
+ * write, so the record never goes back (the worker's first write then logs the
+ * job's `submitted` event itself; see lua/upsert.ts). Nothing is written when Redis is down: the
  * enqueue fails before any record exists. `id` is preset by an idempotent submit.
  */
 export async function submitJob(ctx: AppContext, s: Submission, id: string = randomUUID()): Promise<JobRecord> {

@@ -26,6 +26,19 @@ describe('GET /jobs/:id/result?wait=S', () => {
     expect(sys.api.context.notifier.watcherCount()).toBe(0);
   });
 
+  it('answers as GET /jobs/:id would when the record is deleted while the request is held', async () => {
+    // Delayed, so that no worker writes the record back meanwhile.
+    const sub = await call(sys.api.url, 'POST', '/jobs', { type: 'sleep', data: { ms: 1 }, options: { delay: 60000 } });
+    const id = sub.body.id as string;
+    const held = call(sys.api.url, 'GET', `/jobs/${id}/result?wait=1`);
+    await waitFor(() => sys.api.context.notifier.watcherCount() >= 1);
+    await sys.ctx.redis.del(sys.ctx.keys.record(id));
+    const r = await held;
+    expect(r.status).toBe(404);
+    expect(r.body.error.code).toBe('not_found');
+    expect((await call(sys.api.url, 'GET', `/jobs/${id}`)).status).toBe(404);
+  });
+
   it('holds one in-memory watcher per waiting request, all woken by one event', async () => {
     const id = await submit(1000);
     const polls = Array.from({ length: 50 }, () => call(sys.api.url, 'GET', `/jobs/${id}/result?wait=25`));

@@ -24,8 +24,9 @@ export async function waitForTerminal(ctx: AppContext, id: string, ms: number, r
     const now = await load();
     if (isTerminal(now.state)) return now;
     await woken;
-    // A terminal event carries the final record when it is small; otherwise read it.
-    return final ?? (await ctx.store.read(id)) ?? now;
+    // A terminal event carries the final record when it is small; otherwise read it again
+    // (`now` is not kept for the wait: a record gone meanwhile answers as load() says).
+    return final ?? (await load());
   } finally {
     clearTimeout(timer);
     req.off('close', wake);

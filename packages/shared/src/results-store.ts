@@ -158,24 +158,31 @@ export function createResultsStore(opts: ResultsStoreOptions) {
     return [keys.record(id), keys.tombstone(id), keys.eventLog(id), keys.cancelFlag(id), ...ws.flatMap(argv)];
   }
 
+  /**
+   * Consecutive writes to one job (e.g. a deferred `active` and the outcome of the same
+   * attempt) in one script call: one round trip, each write applied and published in order.
+   */
+  async function applySteps(ws: readonly RecordWrite[]): Promise<boolean[]> {
+    if (ws.some((w) => w.id !== ws[0].id)) throw new Error('applySteps: every write must be to the same job');
+    const rs = await redis.ajUpsert(...args(ws));
+    if (rs.includes(2)) throw new JobCancelledError(ws[0].id);
+    return rs.map((r) => r === 1);
+  }
+
+  /** One write's upsert as a command, for a pipeline or transaction of the caller's. */
+  const upsertCommand = (w: RecordWrite): RoutedCommand => ({
+    key: keys.record(w.id),
+    queue: (pipe) => void (pipe as unknown as UpsertRedis).ajUpsert(...args([w])),
+  });
+
   return {
     /** Applies one write; false when it was stale (the record is already further on). */
     async apply(w: RecordWrite): Promise<boolean> {
-      const [r] = await redis.ajUpsert(...args([w]));
-      if (r === 2) throw new JobCancelledError(w.id);
-      return r === 1;
+      const [applied] = await applySteps([w]);
+      return applied;
     },
 
-    /**
-     * Consecutive writes to one job (e.g. a deferred `active` and the outcome of the same
-     * attempt) in one script call: one round trip, each write applied and published in order.
-     */
-    async applySteps(ws: readonly RecordWrite[]): Promise<boolean[]> {
-      if (ws.some((w) => w.id !== ws[0].id)) throw new Error('applySteps: every write must be to the same job');
-      const rs = await redis.ajUpsert(...args(ws));
-      if (rs.includes(2)) throw new JobCancelledError(ws[0].id);
-      return rs.map((r) => r === 1);
-    },
+    applySteps,
 
     /**
      * Applies many writes in one round trip (on a Cluster, one per node, in parallel; see
@@ -183,10 +190,7 @@ export function createResultsStore(opts: ResultsStoreOptions) {
      * records); their replies are not returned.
      */
     async applyMany(writes: RecordWrite[], extra: readonly RoutedCommand[] = []): Promise<boolean[]> {
-      const upserts = writes.map(
-        (w): RoutedCommand => ({ key: keys.record(w.id), queue: (pipe) => void (pipe as unknown as UpsertRedis).ajUpsert(...args([w])) }),
-      );
-      const res = await execRouted(redis, [...upserts, ...extra]);
+      const res = await execRouted(redis, [...writes.map(upsertCommand), ...extra]);
       for (const [err] of res) if (err) throw err;
       return res.slice(0, writes.length).map(([, v]) => (v as number[])[0] === 1);
     },
@@ -196,7 +200,7 @@ export function createResultsStore(opts: ResultsStoreOptions) {
      * its own with other writes (the API's submit: BullMQ job and record in one MULTI).
      */
     upsertCommands(writes: readonly RecordWrite[]): RoutedCommand[] {
-      return writes.map((w) => ({ key: keys.record(w.id), queue: (pipe) => void (pipe as unknown as UpsertRedis).ajUpsert(...args([w])) }));
+      return writes.map(upsertCommand);
     },
 
     /**

@@ -48,10 +48,12 @@ local function upsert(o)
   -- neither record nor events: its "submitted" write has not landed (on a Cluster the API
   -- writes it after the enqueue, and it is then stale) or never will (a job added to BullMQ
   -- directly). The log still starts with "submitted", dated as this write.
-  local v = tonumber(ARGV[o + 1])
-  if not cur[1] and v > 11 and v < 20 and event ~= '' and redis.call('EXISTS', log) == 0 then
+  if not cur[1] and event ~= '' then
+    local v = tonumber(ARGV[o + 1])
     local at = string.match(event, '"at":"[^"]*"')
-    if at then emit(o, '{"event":"submitted","state":"queued",' .. at .. '}', false) end
+    if v > 11 and v < 20 and at and redis.call('EXISTS', log) == 0 then
+      emit(o, '{"event":"submitted","state":"queued",' .. at .. '}', false)
+    end
   end
   redis.call('HSET', rec, 'v', ARGV[o + 1], unpack(ARGV, o + 10, o + tonumber(ARGV[o])))
   if terminal then

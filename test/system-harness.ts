@@ -9,24 +9,6 @@ export interface System {
   worker: RunningWorker;
 }
 
-/**
- * An API and a worker in-process for the whole test file, on the file's own
- * namespace, started before its tests and closed (with the keys) after them.
- */
-export function useSystem(env: Record<string, string> = {}): System {
-  const sys = { ctx: createTestContext() } as System;
-  beforeAll(async () => {
-    sys.api = await startApi(sys.ctx, env);
-    sys.worker = await startWorker(sys.ctx, env);
-  });
-  afterAll(async () => {
-    await sys.worker?.close();
-    await sys.api?.close();
-    await sys.ctx.cleanup();
-  });
-  return sys;
-}
-
 /** The API alone, in-process, for the whole test file (no worker: jobs stay queued). */
 export function useApi(env: Record<string, string> = {}): { ctx: TestContext; api: RunningApi } {
   const sys = { ctx: createTestContext() } as { ctx: TestContext; api: RunningApi };
@@ -36,6 +18,22 @@ export function useApi(env: Record<string, string> = {}): { ctx: TestContext; ap
   afterAll(async () => {
     await sys.api?.close();
     await sys.ctx.cleanup();
+  });
+  return sys;
+}
+
+/**
+ * An API and a worker in-process for the whole test file, on the file's own
+ * namespace, started before its tests and closed (with the keys) after them.
+ */
+export function useSystem(env: Record<string, string> = {}): System {
+  const sys = useApi(env) as System;
+  beforeAll(async () => {
+    sys.worker = await startWorker(sys.ctx, env);
+  });
+  // Registered after useApi's: vitest runs after-hooks in reverse, so the worker closes first.
+  afterAll(async () => {
+    await sys.worker?.close();
   });
   return sys;
 }

@@ -6,9 +6,7 @@ import { useWorkerProcesses } from './worker-harness';
 const ctx = createTestContext();
 const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600, tombstoneTtlSeconds: 600 });
 let watch: EventWatch;
-const spawnTracked = useWorkerProcesses(ctx);
-
-const start = (env: Record<string, string> = {}) => spawnTracked(env);
+const start = useWorkerProcesses(ctx);
 
 beforeAll(async () => {
   watch = await watchEvents(ctx);

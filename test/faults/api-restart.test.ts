@@ -70,13 +70,16 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('the API stopped with %s while cl
     figures.accepted += pollIds.length + streamIds.length;
 
     const polls = pollIds.map(longPoll);
-    const streams = streamIds.map((id) => followStream(`http://127.0.0.1:${port}/jobs/${id}/events`));
+    // A stream counts as held once it is watched, which is before its first event is written:
+    // wait for that event too, or a SIGTERM in between ends the stream with nothing to show.
+    const begun = new Set<string>();
+    const streams = streamIds.map((id) => followStream(`http://127.0.0.1:${port}/jobs/${id}/events`, {}, () => begun.add(id)));
     let last = { polls: 0, streams: 0 };
     await waitFor(async () => {
       last = await held();
-      return last.polls >= 5 && last.streams >= 5;
+      return last.polls >= 5 && last.streams >= 5 && begun.size >= 5;
     }, 10000, 50).catch((err: Error) => {
-      throw new Error(`${err.message}: held ${JSON.stringify(last)}; api log: ${JSON.stringify(api!.lines.slice(-10))}`);
+      throw new Error(`${err.message}: held ${JSON.stringify(last)}, ${begun.size} streams begun; api log: ${JSON.stringify(api!.lines.slice(-10))}`);
     });
 
     const old = api!;

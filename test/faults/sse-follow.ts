@@ -9,9 +9,10 @@ export interface Followed {
 
 /**
  * Reads an event stream as it arrives, so that events received before a broken
- * connection are kept (sse-client.ts's readStream waits for the whole body).
+ * connection are kept (sse-client.ts's readStream waits for the whole body); `onEvent`
+ * hears each one as it comes.
  */
-export async function followStream(url: string, headers: Record<string, string> = {}): Promise<Followed> {
+export async function followStream(url: string, headers: Record<string, string> = {}, onEvent?: (e: SseEvent) => void): Promise<Followed> {
   const events: SseEvent[] = [];
   let status = 0;
   let buffer = '';
@@ -21,7 +22,10 @@ export async function followStream(url: string, headers: Record<string, string> 
       const block = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 2);
       const e = parseBlock(block);
-      if (e) events.push(e);
+      if (e) {
+        events.push(e);
+        onEvent?.(e);
+      }
     }
   };
   try {

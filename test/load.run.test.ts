@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedListeners } from '../apps/worker/src/listeners/index';
 import { createWorker, type JobWorker } from '../apps/worker/src/worker';
 import { startApi, type RunningApi } from './api-harness';
+import { freePort } from './faults/redis-server';
 import { createTestContext } from './helpers';
 
 const ctx = createTestContext();
@@ -76,6 +77,14 @@ describe('npm run load', () => {
     } finally {
       await guarded.close();
     }
+  });
+
+  it('says "connection refused" where nothing listens, exits 1, and claims no result', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const { code, stdout, stderr } = await runLoad(['--url', url, '-c', '1', '-r', '1', '--verify-timeout', '2']);
+    expect(stderr).toContain(`connection refused at ${url}`);
+    expect(stdout).not.toMatch(/lost:/);
+    expect(code).toBe(1);
   });
 
   it('refuses a target that is not on this machine', async () => {

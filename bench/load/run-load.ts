@@ -44,6 +44,12 @@ export async function runLoad(args: LoadArgs, print: (line: string) => void): Pr
   print(formatTable(routes));
   print('');
 
+  // The API went away during the run: there is nothing to verify, and "lost: 0" would be a claim.
+  if (routes.every((r) => r.requests === 0)) {
+    print(`no request was answered by ${args.url.origin}: nothing was measured`);
+    return { routes, lostJobs: [], listLeft: null, exitCode: 1 };
+  }
+
   const jobRoute = routes[2];
   const untraced = (jobRoute.byStatus['202'] ?? 0) - jobs.size;
   print(`verifying: ${jobs.size} accepted jobs, the list and the channel (up to ${args.verifyTimeoutS} s)`);

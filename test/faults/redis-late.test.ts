@@ -35,7 +35,7 @@ describe('Redis not there when the processes start', () => {
     const refused = await call(api.url, 'POST', '/jobs', { type: 'echo', data: { early: true } });
     expect(refused.status).toBe(503);
     // The worker says why it waits, and waits: it neither exits nor claims to be ready.
-    await worker.line((l) => l.msg === 'redis connection error');
+    await worker.line((l) => /ECONNREFUSED/.test(String(l.err)));
     expect(worker.child.exitCode).toBeNull();
     expect(worker.lines.some((l) => l.msg === 'worker ready')).toBe(false);
 

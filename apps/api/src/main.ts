@@ -8,6 +8,7 @@ import {
   describeRedis,
   insecureReason,
   loadConfig,
+  onShutdownSignal,
   type Config,
 } from '@async-jobs/shared';
 import { createApp } from './app';
@@ -43,8 +44,7 @@ await once(server, 'listening');
 const { port } = server.address() as AddressInfo;
 logger.info({ host: config.HOST, port, redis: describeRedis(config) }, 'api listening');
 
-let stopping: Promise<void> | undefined;
-async function shutdown(signal: string) {
+onShutdownSignal(logger, config.SHUTDOWN_GRACE_MS, async (signal) => {
   logger.info({ signal }, 'api shutting down');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
@@ -56,15 +56,4 @@ async function shutdown(signal: string) {
   await close();
   await Promise.allSettled([closeRedis(subscriber), closeRedis(redis)]);
   logger.info('api stopped');
-}
-for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(sig, () => {
-    stopping ??= shutdown(sig).then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+});

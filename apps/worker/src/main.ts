@@ -1,8 +1,16 @@
-import { closeRedis, ConfigError, createLogger, createRedis, describeRedis, loadConfig, type Config } from '@async-jobs/shared';
+import {
+  closeRedis,
+  ConfigError,
+  createLogger,
+  createRedis,
+  describeRedis,
+  loadConfig,
+  onShutdownSignal,
+  type Config,
+} from '@async-jobs/shared';
 import { handlers } from './handlers/index';
 import { seedListeners } from './listeners/index';
 import { servedTypes } from './served-types';
-import { onShutdownSignal } from './shutdown-signals';
 import { createWorker } from './worker';
 
 function configOrExit(): { config: Config; types: string[] } {
@@ -32,12 +40,12 @@ const redis = createRedis(config, 'blocking', logger, 'worker-store');
 // The seed article's list (BLPOP) and pub/sub listeners; LIST_LISTENER / PUBSUB_LISTENER turn them off.
 const worker = createWorker({ config, connection, redis, logger, handlers, listeners: seedListeners(config) });
 
-onShutdownSignal(logger, async (signal) => {
+// Bounded: with Redis gone, closing would otherwise wait for it forever.
+onShutdownSignal(logger, config.SHUTDOWN_GRACE_MS, async (signal) => {
   logger.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'worker shutting down');
   await worker.close();
   await Promise.allSettled([closeRedis(connection), closeRedis(redis)]);
   logger.info('worker stopped');
-  process.exit(0);
 });
 
 await worker.ready();

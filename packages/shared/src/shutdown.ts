@@ -1,0 +1,50 @@
+import type { Logger } from './logger';
+
+/**
+ * How long, after SHUTDOWN_GRACE_MS, closing may still take (BullMQ's workers, queues,
+ * Redis connections: well under a second when Redis answers) before it is abandoned.
+ */
+export const CLOSE_ALLOWANCE_MS = 2000;
+
+/** A signal, or `launcher gone` when the process that started this one (scripts/start.mjs) has ended. */
+export type ShutdownReason = NodeJS.Signals | 'launcher gone';
+
+/**
+ * Runs `shutdown` once, on the first SIGTERM or SIGINT, or when the IPC channel to the
+ * launcher that started this process closes (the launcher died without passing a signal
+ * on). Later signals are logged and ignored: Ctrl-C in a terminal reaches a launcher and
+ * its children alike, and the launcher passes it on again.
+ *
+ * The process then exits 0 once `shutdown` resolves, 1 if it throws, and 1 at the latest
+ * `graceMs` + CLOSE_ALLOWANCE_MS after the signal, whatever `shutdown` still waits on
+ * (a Redis that is gone never answers a QUIT).
+ */
+export function onShutdownSignal(logger: Logger, graceMs: number, shutdown: (reason: ShutdownReason) => Promise<void>): void {
+  let started = false;
+  const handle = (reason: ShutdownReason) => {
+    if (started) {
+      logger.info({ signal: reason }, 'already shutting down');
+      return;
+    }
+    started = true;
+    const deadlineMs = graceMs + CLOSE_ALLOWANCE_MS;
+    setTimeout(() => {
+      logger.error({ deadlineMs }, 'shutdown did not finish within SHUTDOWN_GRACE_MS + 2 s; exiting without it');
+      process.exit(1);
+    }, deadlineMs);
+    shutdown(reason).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handle);
+  process.on('SIGINT', handle);
+  if (process.channel) {
+    // The channel must not keep the process alive by itself; it only tells that the launcher is gone.
+    process.channel.unref();
+    process.once('disconnect', () => handle('launcher gone'));
+  }
+}

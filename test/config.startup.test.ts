@@ -1,6 +1,15 @@
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { insecureReason, loadConfig } from '@async-jobs/shared';
 import { describe, expect, it } from 'vitest';
+
+/** One of our entry points run to its end through tsx, as the npm scripts run it. */
+function runMain(script: string, env: Record<string, string>) {
+  return spawnSync(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20000 });
+}
+
+/** A line of a Node stack trace: what a person should not have to read to learn that a port is taken. */
+const STACK_LINE = /^\s+at /m;
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -60,5 +69,30 @@ describe('starting on a public address', () => {
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/PORT/);
+  });
+});
+
+describe('starting where the environment does not fit', () => {
+  it('makes the API exit 1 naming the port that is taken and how to choose another, without a stack trace', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const r = runMain('apps/api/src/main.ts', { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'silent' });
+      expect(r.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+      expect(r.stderr).toMatch(/choose another port with PORT, e\.g\. PORT=\d+/);
+      expect(r.stdout + r.stderr).not.toMatch(STACK_LINE);
+      expect(r.status).toBe(1);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  });
+
+  it.each(['apps/api/src/main.ts', 'apps/worker/src/main.ts'])('makes %s exit 2 naming a REDIS_URL that cannot be parsed, without echoing it', (script) => {
+    const r = runMain(script, { REDIS_URL: 'redis://:hunter2@127.0.0.1:sixthree', REDIS_CLUSTER_NODES: '', PORT: '0' });
+    expect(r.stderr).toMatch(/REDIS_URL: is not a valid URL/);
+    expect(r.stdout + r.stderr).not.toMatch(STACK_LINE);
+    expect(r.stdout + r.stderr).not.toContain('hunter2');
+    expect(r.status).toBe(2);
   });
 });

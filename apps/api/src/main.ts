@@ -14,6 +14,7 @@ import {
 import { createApp } from './app';
 import { answerClientErrors } from './client-errors';
 import { listen } from './http-server';
+import { listenFailure } from './listen-failure';
 
 function load(): Config {
   try {
@@ -40,7 +41,13 @@ const subscriber = createRedis(config, 'subscriber', logger, 'api-events');
 const { app, context, close } = createApp({ config, redis, subscriber, logger });
 const server = listen(app, config.PORT, config.HOST);
 answerClientErrors(server);
-await once(server, 'listening');
+try {
+  await once(server, 'listening');
+} catch (err) {
+  // A port in use is the user's to fix, in plain words, not a stack trace.
+  process.stderr.write(`${listenFailure(err as NodeJS.ErrnoException, config)}\n`);
+  process.exit(1);
+}
 const { port } = server.address() as AddressInfo;
 logger.info({ host: config.HOST, port, redis: describeRedis(config) }, 'api listening');
 

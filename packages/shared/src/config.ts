@@ -10,9 +10,26 @@ const list = z
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** Parses as ioredis parses a URL: WHATWG, then credentials percent-decoded. */
+function isParsableUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    decodeURIComponent(u.username);
+    decodeURIComponent(u.password);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Every environment variable the processes read, with its default. */
 const schema = z.object({
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://', abort: true })
+    // ioredis would throw a bare "Invalid URL" from inside the process's start-up; the value is not echoed (it may hold a password).
+    .refine(isParsableUrl, 'is not a valid URL; expected redis://[user:password@]host[:port][/db], with special characters in the password percent-encoded')
+    .default('redis://127.0.0.1:6379'),
   /**
    * Redis Cluster seed nodes, `host:port,host:port,...` (a few are enough; the rest are
    * discovered). An entry may be a URL instead (`rediss://user:pass@host:port`) to give

@@ -2,6 +2,9 @@
 // nothing answers on 127.0.0.1:6379, a local redis-server is started for them, with its
 // data under .data/, and stopped again when they stop. Both run as the JavaScript bundles
 // scripts/bundle.mjs writes, rebuilt first so that they are never older than the sources.
+// SIGTERM or SIGINT (npm passes them on: the script is `exec`ed) stops them all; the API
+// and the worker also stop by themselves when this process dies, as their IPC channel
+// to it closes. Once both are up, one plain line says where to point a browser.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
@@ -34,7 +37,9 @@ async function startLocalRedis() {
   }
   mkdirSync('.data', { recursive: true });
   const args = ['--bind', '127.0.0.1', '--port', String(DEFAULT_PORT), '--dir', '.data', '--appendonly', 'yes', '--save', ''];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  // Its own process group, so that Ctrl-C in the terminal does not stop Redis under the
+  // API and worker while they close; it is stopped after them.
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
   for (let i = 0; i < 50; i++) {
     if (await redisAnswers(DEFAULT_PORT)) {
       console.log(JSON.stringify({ name: 'start', msg: 'started a local redis-server', port: DEFAULT_PORT, dir: '.data' }));
@@ -53,10 +58,11 @@ await bundle();
 // A Redis Cluster (REDIS_CLUSTER_NODES) is always the user's own; nothing is started for it.
 const redis = process.env.REDIS_URL || process.env.REDIS_CLUSTER_NODES || (await redisAnswers(DEFAULT_PORT)) ? null : await startLocalRedis();
 
-const children = [
-  spawn(process.execPath, [...NODE_FLAGS.api, BUNDLES.api], { stdio: 'inherit' }),
-  spawn(process.execPath, [...NODE_FLAGS.worker, BUNDLES.worker], { stdio: 'inherit' }),
-];
+// The IPC channel: they report readiness on it, and its end tells them that this process is gone.
+const stdio = ['inherit', 'inherit', 'inherit', 'ipc'];
+const api = spawn(process.execPath, [...NODE_FLAGS.api, BUNDLES.api], { stdio });
+const worker = spawn(process.execPath, [...NODE_FLAGS.worker, BUNDLES.worker], { stdio });
+const children = [api, worker];
 
 let exitCode = 0;
 let stopping = false;
@@ -66,6 +72,23 @@ function stop(signal = 'SIGTERM') {
   for (const c of children) if (c.exitCode === null) c.kill(signal);
 }
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => stop(sig));
+
+/** A URL a browser on this machine can open, also when the API listens on every address. */
+function baseUrl(host, port) {
+  const local = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
+}
+const apiUp = new Promise((resolve) => api.on('message', (m) => m?.event === 'api listening' && resolve(m)));
+const workerUp = new Promise((resolve) => worker.on('message', (m) => m?.event === 'worker ready' && resolve(m)));
+Promise.all([apiUp, workerUp]).then(([{ host, port }]) => {
+  if (stopping) return;
+  const url = baseUrl(host, port);
+  // For a person, among the JSON log lines: where to go, and how to stop.
+  const what = redis ? 'the API, the worker and the redis-server started for them' : 'the API and the worker';
+  console.log(
+    `async-jobs is up: the API at ${url}, the index page at ${url}/, Bull Board at ${url}/admin/queues, the API docs at ${url}/docs. Ctrl-C stops ${what}.`,
+  );
+});
 
 await Promise.all(
   children.map(

@@ -9,6 +9,7 @@ import {
   insecureReason,
   loadConfig,
   onShutdownSignal,
+  tellLauncher,
   type Config,
 } from '@async-jobs/shared';
 import { createApp } from './app';
@@ -50,6 +51,7 @@ try {
 }
 const { port } = server.address() as AddressInfo;
 logger.info({ host: config.HOST, port, redis: describeRedis(config) }, 'api listening');
+tellLauncher({ event: 'api listening', host: config.HOST, port });
 
 onShutdownSignal(logger, config.SHUTDOWN_GRACE_MS, async (signal) => {
   logger.info({ signal }, 'api shutting down');

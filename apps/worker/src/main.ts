@@ -6,6 +6,7 @@ import {
   describeRedis,
   loadConfig,
   onShutdownSignal,
+  tellLauncher,
   type Config,
 } from '@async-jobs/shared';
 import { handlers } from './handlers/index';
@@ -53,3 +54,4 @@ logger.info(
   { types, concurrency: config.WORKER_CONCURRENCY, redis: describeRedis(config), namespace: config.KEY_NAMESPACE || undefined },
   'worker ready',
 );
+tellLauncher({ event: 'worker ready' });

@@ -7,6 +7,7 @@ export * from './jobs/index';
 export * from './jobs/options';
 export * from './keyspace';
 export * from './logger';
+export * from './launcher';
 export * from './shutdown';
 export * from './redis';
 export * from './results-store';

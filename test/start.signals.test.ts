@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { freePort } from './faults/redis-server';
+import { createTestContext, waitFor } from './helpers';
+import { commandLine, descendants, running } from './process-tree';
+
+const ctx = createTestContext();
+const root = new URL('..', import.meta.url).pathname;
+/** Every pid a test started or saw below it, SIGKILLed after the test if still there. */
+const started: number[] = [];
+
+afterEach(() => {
+  for (const pid of started.splice(0)) {
+    if (running(pid)) process.kill(pid, 'SIGKILL');
+  }
+});
+
+afterAll(async () => {
+  await ctx.cleanup();
+});
+
+interface NpmRun {
+  npm: ChildProcess;
+  /** Every stdout line so far, JSON log lines and plain ones. */
+  lines: string[];
+  line(match: (l: string) => boolean): Promise<string>;
+  exited: Promise<unknown>;
+}
+
+/** `npm <args>` as a person types it, on its own PORT and key namespace. */
+function npmRun(args: string[], port: number): NpmRun {
+  const npm = spawn('npm', args, {
+    cwd: root,
+    env: ctx.env({ PORT: String(port), LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '2000' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(npm.pid!);
+  const lines: string[] = [];
+  let stderr = '';
+  createInterface({ input: npm.stdout! }).on('line', (l) => lines.push(l));
+  npm.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise((resolve) => npm.once('exit', resolve));
+  return {
+    npm,
+    lines,
+    exited,
+    line: (match) =>
+      waitFor(() => lines.find(match), 60000).catch((err: Error) => {
+        throw new Error(`${err.message}; npm ${args.join(' ')} stdout: ${lines.slice(-30).join('\n')}; stderr: ${stderr}`);
+      }),
+  };
+}
+
+function portCloses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+}
+
+const json = (l: string) => {
+  try {
+    return JSON.parse(l) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Signals only the npm process, as a process manager or `kill <pid>` does, then waits for
+ * every process below it (seen while it ran) to be gone and the port to be closed.
+ */
+async function stopsEverything(p: NpmRun, signal: NodeJS.Signals, port: number, atLeast: number): Promise<void> {
+  const below = descendants(p.npm.pid!);
+  started.push(...below);
+  expect(below.length).toBeGreaterThanOrEqual(atLeast);
+  process.kill(p.npm.pid!, signal);
+  await p.exited;
+  await waitFor(() => below.every((pid) => !running(pid)), 20000, 50).catch(() => {
+    throw new Error(`still running after ${signal} to npm: ${below.filter(running).join(', ')}`);
+  });
+  expect(await portCloses(port)).toBe(true);
+}
+
+const upLine = (l: string) => l.startsWith('async-jobs is up');
+
+describe('npm start', () => {
+  it('ends its start-up with one plain line saying where everything is, and SIGTERM to npm alone stops all it started', async () => {
+    const port = await freePort();
+    const p = npmRun(['start'], port);
+    const line = await p.line(upLine);
+    const url = `http://127.0.0.1:${port}`;
+    for (const where of [`${url},`, `${url}/,`, `${url}/admin/queues,`, `${url}/docs.`]) expect(line).toContain(` ${where}`);
+    for (const path of ['/', '/admin/queues', '/docs', '/healthz']) {
+      expect((await fetch(url + path)).status, path).toBe(200);
+    }
+    // It comes once both processes said they were ready, and it is the only line that is not JSON.
+    const before = p.lines.slice(0, p.lines.indexOf(line)).map(json);
+    expect(before.map((l) => l?.msg)).toEqual(expect.arrayContaining(['api listening', 'worker ready']));
+    expect(p.lines.filter((l) => !l.startsWith('{') && !l.startsWith('> ') && l.trim() !== '')).toEqual([line]);
+
+    // The launcher, the API and the worker.
+    await stopsEverything(p, 'SIGTERM', port, 3);
+  }, 60000);
+
+  it('stops all it started on SIGINT to npm alone', async () => {
+    const port = await freePort();
+    const p = npmRun(['start'], port);
+    await p.line(upLine);
+    await stopsEverything(p, 'SIGINT', port, 3);
+  }, 60000);
+
+  it('has the API and the worker stop by themselves when its launcher is killed outright', async () => {
+    const port = await freePort();
+    const p = npmRun(['start'], port);
+    await p.line(upLine);
+    const below = descendants(p.npm.pid!);
+    started.push(...below);
+    const launcher = below.find((pid) => commandLine(pid).includes('scripts/start.mjs'))!;
+    const others = descendants(launcher);
+    expect(others.map(commandLine)).toEqual([expect.stringContaining('apps/api/dist/main.js'), expect.stringContaining('apps/worker/dist/main.js')]);
+    process.kill(launcher, 'SIGKILL');
+    await waitFor(() => others.every((pid) => !running(pid)), 20000, 50);
+    expect(await portCloses(port)).toBe(true);
+    await p.exited;
+  }, 60000);
+});
+
+describe('npm run start:api and start:worker', () => {
+  it('stop the API on SIGTERM to npm alone', async () => {
+    const port = await freePort();
+    const p = npmRun(['run', 'start:api'], port);
+    await p.line((l) => json(l)?.msg === 'api listening');
+    await stopsEverything(p, 'SIGTERM', port, 1);
+  }, 60000);
+
+  it('stop the worker on SIGTERM to npm alone', async () => {
+    const port = await freePort();
+    const p = npmRun(['run', 'start:worker'], port);
+    await p.line((l) => json(l)?.msg === 'worker ready');
+    await stopsEverything(p, 'SIGTERM', port, 1);
+  }, 60000);
+});

@@ -43,7 +43,7 @@ USER node
 # API_TOKENS and ADMIN_PASSWORD (or ALLOW_INSECURE=true), see the README.
 ENV HOST=0.0.0.0 PORT=3000
 EXPOSE 3000
-# node directly, not through npm, which does not pass SIGTERM on: the processes shut
-# down gracefully on it. (`docker run --init`, or compose's `init: true`, reaps zombies.)
+# node directly, not through npm, which exits on SIGTERM without waiting for its
+# child: the processes shut down gracefully on it. (`docker run --init`, or compose's `init: true`, reaps zombies.)
 # The young-generation cap: see NODE_FLAGS in scripts/bundle.mjs.
 CMD ["node", "--max-semi-space-size=4", "apps/api/dist/main.js"]

@@ -28,6 +28,26 @@ describe('Bull Board at /admin/queues', () => {
     expect(names).toEqual(['callbacks', 'echo', 'hash', 'http.request', 'sleep']);
   });
 
+  it('links its fonts from here, not from another host, and serves those files only', async () => {
+    const api = await start({});
+    const html = (await call(api.url, 'GET', '/admin/queues')).body as string;
+    expect(html).not.toMatch(/<link[^>]*href="https?:/);
+    const links = [...html.matchAll(/<link href="(fonts\/[^"]+)"/g)].map((m) => m[1]);
+    expect(links).toEqual(expect.arrayContaining(['fonts/ibm-plex-sans/400.css', 'fonts/ibm-plex-sans/600.css', 'fonts/ibm-plex-mono/500.css']));
+    for (const link of links) {
+      const css = await fetch(`${api.url}/admin/queues/${link}`);
+      expect(css.status, link).toBe(200);
+      expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+      const file = /url\(\.\/(files\/[^)]+\.woff2)\)/.exec(await css.text())![1];
+      const font = await fetch(`${api.url}/admin/queues/${link.replace(/[^/]+$/, '')}${file}`);
+      expect(font.status, file).toBe(200);
+      await font.arrayBuffer();
+    }
+    for (const other of ['fonts/ibm-plex-sans/package.json', 'fonts/ibm-plex-sans/..%2fpackage.json', 'fonts/ibm-plex-sans/files/..%2f..%2fpackage.json', 'fonts/roboto/400.css']) {
+      expect((await fetch(`${api.url}/admin/queues/${other}`)).status, other).toBe(404);
+    }
+  });
+
   it('asks for credentials when ADMIN_PASSWORD is set', async () => {
     const api = await start({ ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 's3cret' });
     const anon = await call(api.url, 'GET', '/admin/queues');

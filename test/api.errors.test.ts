@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import type { RedisClient } from '@async-jobs/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startApi, type RunningApi } from './api-harness';
@@ -22,6 +24,19 @@ afterAll(async () => {
 });
 
 const post = (body: unknown, headers?: Record<string, string>) => call(api.url, 'POST', '/jobs', body, headers);
+
+/** A POST of exactly these header lines and no body bytes, on a raw socket (fetch and node:http add framing of their own). */
+async function rawPost(path: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  const { port } = new URL(api.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  await once(socket, 'connect');
+  const lines = Object.entries({ host: `127.0.0.1:${port}`, connection: 'close', ...headers }).map(([k, v]) => `${k}: ${v}`);
+  socket.end(`POST ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n${headers['transfer-encoding'] ? '0\r\n\r\n' : ''}`);
+  let text = '';
+  for await (const chunk of socket) text += chunk;
+  const [head, body] = text.split('\r\n\r\n');
+  return { status: Number(head.split(' ')[1]), body: JSON.parse(body) };
+}
 
 describe('rejected submissions', () => {
   it('returns 400 invalid_json when the body is not JSON', async () => {
@@ -58,10 +73,24 @@ describe('rejected submissions', () => {
     expect(r.body.error.details[0].knownTypes).toEqual(['echo', 'sleep', 'hash', 'http.request']);
   });
 
-  it('returns 413 payload_too_large over MAX_BODY_BYTES', async () => {
+  it('returns 413 payload_too_large over MAX_BODY_BYTES, stating the limit in bytes', async () => {
     const r = await post({ type: 'echo', data: { blob: 'x'.repeat(4096) } });
     expect(r.status).toBe(413);
     expect(r.body.error.code).toBe('payload_too_large');
+    expect(r.body.error.message).toContain('2048 bytes');
+  });
+
+  it('says the body is empty, not 415, for a JSON POST without a body', async () => {
+    // Content-Length: 0, no length at all, and a chunked body of no chunks: all say the same.
+    const framings: Record<string, string>[] = [{ 'content-length': '0' }, {}, { 'transfer-encoding': 'chunked' }];
+    for (const framing of framings) {
+      for (const path of ['/jobs', '/jobs/batch']) {
+        const r = await rawPost(path, { 'content-type': 'application/json', ...framing });
+        expect(r.status, `${path} ${JSON.stringify(framing)}`).toBe(400);
+        expect(r.body.error.code).toBe('invalid_json');
+        expect(r.body.error.message).toMatch(/^the body is empty/);
+      }
+    }
   });
 
   it('returns 415 unsupported_media_type for a body that is not JSON', async () => {

@@ -167,6 +167,18 @@ describe('GET /openapi.json', () => {
   });
 });
 
+describe('the seed routes in the document', () => {
+  it('describe the JSON that /prodcons and /pubsub send to a client that asks for it', async () => {
+    const accept = { accept: 'application/json' };
+    const pushed = await call(api.url, 'POST', '/prodcons', undefined, accept);
+    const published = await call(api.url, 'POST', '/pubsub', undefined, accept);
+    expect([pushed.status, published.status]).toEqual([200, 200]);
+    expect(compile('SeedPushed')(pushed.body), JSON.stringify(pushed.body)).toBe(true);
+    expect(compile('SeedPublished')(published.body), JSON.stringify(published.body)).toBe(true);
+    expect(doc.paths['/prodcons'].post.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/SeedPushed' });
+  });
+});
+
 describe('GET /docs', () => {
   it('serves Swagger UI from this server only, pointed at /openapi.json', async () => {
     const r = await call(api.url, 'GET', '/docs');

@@ -85,6 +85,45 @@ describe('GET and POST /pubsub', () => {
   });
 });
 
+describe('asked for JSON, as the index page asks', () => {
+  const asJson = { method: 'POST', headers: { accept: 'application/json' } };
+
+  it('answers POST /prodcons with 200 and what it pushed, where, and the list\'s length', async () => {
+    await ctx.redis.del(ctx.keys.prodconsList);
+    const res = await send(api, '/prodcons', asJson);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('vary')).toMatch(/Accept/);
+    const body = (await res.json()) as { pushed: number };
+    expect(body).toEqual({ pushed: expect.any(Number), list: ctx.keys.prodconsList, length: 1 });
+    expect(await list()).toEqual([String(body.pushed)]);
+  });
+
+  it('answers POST /pubsub with 200 and what it published, on which channel, to how many', async () => {
+    const sub = testRedis();
+    try {
+      await sub.subscribe(ctx.keys.pubsubChannel);
+      const got = once(sub, 'message');
+      const res = await send(api, '/pubsub', asJson);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { published: number; receivers: number };
+      expect(body).toEqual({ published: expect.any(Number), channel: ctx.keys.pubsubChannel, receivers: expect.any(Number) });
+      // This test's subscriber, and any seed listener of a worker running on the same namespace.
+      expect(body.receivers).toBeGreaterThanOrEqual(1);
+      expect((await got)[1]).toBe(String(body.published));
+    } finally {
+      sub.disconnect();
+    }
+  });
+
+  it('still redirects a browser\'s link and curl\'s */* with 303', async () => {
+    for (const accept of ['text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', '*/*']) {
+      const res = await send(api, '/prodcons', { headers: { accept } });
+      expect(res.status, accept).toBe(303);
+      expect(res.headers.get('location')).toBe('/');
+    }
+  });
+});
+
 describe('with API_TOKENS set', () => {
   it('refuses /prodcons and /pubsub without a token (401) and pushes nothing', async () => {
     await ctx.redis.del(ctx.keys.prodconsList);

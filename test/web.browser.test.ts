@@ -110,19 +110,59 @@ describe('the index page', () => {
     }
   });
 
-  it('follows /prodcons and lands back on / with one more element on the list', async () => {
+  it('sends /prodcons and /pubsub in place: the job list and its live stream stay, and the page says what it sent', async () => {
     const page = await openPage(api);
+    const sub = testRedis();
     try {
+      await page.waitForSelector('#type option[value="sleep"]', { state: 'attached' });
+      await submit(page, 'sleep', { ms: 1500 });
+      const card = page.locator('.job').first();
+      await card.waitFor();
+      // Gone if the page were loaded anew.
+      await page.evaluate('window.beforeClick = true');
+
       const before = await ctx.redis.llen(ctx.keys.prodconsList);
-      await Promise.all([page.waitForURL(`${api.url}/`, { waitUntil: 'load' }), page.click('#prodcons-link')]);
-      // The click went through /prodcons (303) and back.
-      expect(page.url()).toBe(`${api.url}/`);
+      await page.click('#prodcons-link');
+      const status = page.locator('#seed-status.ok', { hasText: 'exactly one worker' });
+      await status.waitFor();
       expect(await ctx.redis.llen(ctx.keys.prodconsList)).toBe(before + 1);
-      expect(await ctx.redis.lindex(ctx.keys.prodconsList, 0)).toMatch(/^[0-9]$/);
-      await page.locator('#seed-status', { hasText: 'exactly one worker' }).waitFor();
+      const pushed = await ctx.redis.lindex(ctx.keys.prodconsList, 0);
+      expect(await status.innerText()).toContain(`LPUSH ${ctx.keys.prodconsList} ${pushed}:`);
+
+      await sub.subscribe(ctx.keys.pubsubChannel);
+      const published = once(sub, 'message');
+      await page.click('#pubsub-link');
+      const [, message] = await published;
+      const said = page.locator('#seed-status.ok', { hasText: 'every subscribed worker' });
+      await said.waitFor();
+      expect(await said.innerText()).toContain(`PUBLISH ${ctx.keys.pubsubChannel} ${message}:`);
+
+      expect(page.url()).toBe(`${api.url}/`);
+      expect(await page.evaluate('window.beforeClick')).toBe(true);
+      // The job followed before the clicks is still followed to its end.
+      await card.locator('.state', { hasText: 'completed' }).waitFor({ timeout: 15000 });
+      expect(JSON.parse(await card.locator('.job-output').innerText())).toEqual({ sleptMs: 1500 });
       await page.screenshot({ path: artifact('web-after-prodcons.png'), fullPage: true });
+      expect(problemsOf(page)).toEqual([]);
     } finally {
+      sub.disconnect();
       await page.close();
+    }
+  });
+
+  it('keeps the links working without JavaScript: through /prodcons (303) and back to /', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${api.url}/`);
+      const before = await ctx.redis.llen(ctx.keys.prodconsList);
+      const hops: string[] = [];
+      page.on('response', (r) => hops.push(`${r.status()} ${new URL(r.url()).pathname}`));
+      await Promise.all([page.waitForURL(`${api.url}/`, { waitUntil: 'load' }), page.click('#prodcons-link')]);
+      expect(hops.slice(0, 2)).toEqual(['303 /prodcons', '200 /']);
+      expect(await ctx.redis.llen(ctx.keys.prodconsList)).toBe(before + 1);
+    } finally {
+      await context.close();
     }
   });
 
@@ -159,7 +199,7 @@ describe('the index page with API_TOKENS set', () => {
       await card.locator('.state', { hasText: 'completed' }).waitFor({ timeout: 15000 });
       expect(JSON.parse(await card.locator('.job-output').innerText())).toEqual({ with: 'token' });
 
-      // A link cannot carry the token, so the page sends the click itself.
+      // A link cannot carry the token; the page's fetch does.
       await sub.subscribe(ctx.keys.pubsubChannel);
       const published = once(sub, 'message');
       await page.click('#pubsub-link');

@@ -3,7 +3,8 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { isLoopbackHost, type Config } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
-import type { RequestHandler } from 'express';
+import type { Express, RequestHandler } from 'express';
+import { fontFiles, renderWithLocalFonts } from './admin-fonts';
 import { basicAuth } from './middleware/auth';
 
 export const ADMIN_PATH = '/admin/queues';
@@ -20,8 +21,11 @@ export function adminRouter(config: Config, queues: Queue[]): RequestHandler[] {
     serverAdapter,
     options: { uiConfig: { boardTitle: 'async-jobs' } },
   });
-  const router = serverAdapter.getRouter() as RequestHandler;
-  if (config.ADMIN_PASSWORD) return [basicAuth(config.ADMIN_USERNAME, config.ADMIN_PASSWORD), router];
-  if (isLoopbackHost(config.HOST) || config.ALLOW_INSECURE) return [router];
+  const board = serverAdapter.getRouter() as Express;
+  // No page of ours may ask another host for anything: its fonts come from here.
+  renderWithLocalFonts(board);
+  const router: RequestHandler[] = [fontFiles, board];
+  if (config.ADMIN_PASSWORD) return [basicAuth(config.ADMIN_USERNAME, config.ADMIN_PASSWORD), ...router];
+  if (isLoopbackHost(config.HOST) || config.ALLOW_INSECURE) return router;
   return [basicAuth(config.ADMIN_USERNAME, '\0never')];
 }

@@ -9,7 +9,8 @@ import { cors } from './middleware/cors';
 import { accessLog } from './middleware/access-log';
 import { errorHandler, notFoundRoute } from './middleware/error-handler';
 import { rateLimitPerMinute } from './middleware/rate-limit';
-import { guard, routeTable } from './routes';
+import { methodNotAllowed } from './middleware/method-not-allowed';
+import { guard, routeTable, routesByPath } from './routes';
 
 export interface AppDeps {
   config: Config;
@@ -57,7 +58,12 @@ export function createApp(deps: AppDeps): App {
   app.use(cors(config.CORS_ORIGINS));
   const limiter = rateLimitPerMinute(config.RATE_LIMIT_PER_MINUTE, config.API_TOKENS);
   if (limiter) app.use(limiter);
-  for (const route of routeTable(context)) app[route.method](route.path, ...guard(context, route));
+  for (const [path, routes] of routesByPath(routeTable(context))) {
+    const route = app.route(path);
+    for (const r of routes) route[r.method](...guard(context, r));
+    // Last for its path: any other method on a path we serve is 405, not "no such route" (nor "no such job" for GET /jobs/batch).
+    route.all(methodNotAllowed(routes.map((r) => r.method)));
+  }
   app.use(ADMIN_PATH, ...adminRouter(config, [...queues.values(), callbackQueue]));
   app.use(notFoundRoute);
   app.use(errorHandler(logger));

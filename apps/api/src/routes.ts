@@ -60,6 +60,17 @@ export function routeTable(ctx: AppContext): RouteDef[] {
   ];
 }
 
+/**
+ * The table's routes by path, paths in the order they first appear: Express tries them
+ * in that order, so a literal path (`/jobs/batch`) must come before a pattern that would
+ * also match it (`/jobs/:id`). Each path's methods are its `Allow` header.
+ */
+export function routesByPath(table: readonly RouteDef[]): Map<string, RouteDef[]> {
+  const byPath = new Map<string, RouteDef[]>();
+  for (const route of table) byPath.set(route.path, [...(byPath.get(route.path) ?? []), route]);
+  return byPath;
+}
+
 export function guard(ctx: AppContext, route: RouteDef): RequestHandler[] {
   return route.auth ? [bearerAuth(ctx.config.API_TOKENS), ...route.handlers] : route.handlers;
 }

@@ -1,4 +1,4 @@
-import { callbackRefusal, HttpError, jobTypeNames, type Config, jobTypes, submitBodySchema, type SubmitOptions } from '@async-jobs/shared';
+import { callbackRefusal, HttpError, jobTypeNames, type Config, jobTypes, plainErrors, submitBodySchema, type SubmitOptions } from '@async-jobs/shared';
 import { issuesToDetails, validationFailed, type ProblemDetail } from '../middleware/validate';
 
 export interface Submission {
@@ -11,7 +11,7 @@ type Checked = { ok: true; value: Submission } | { ok: false; error: HttpError; 
 
 /** Validates one `{ type, data, options }` with the shared schemas, the same ones the worker uses. */
 export function checkSubmission(body: unknown, prefix: (string | number)[], config: Config): Checked {
-  const envelope = submitBodySchema.safeParse(body);
+  const envelope = submitBodySchema.safeParse(body, { error: plainErrors(prefix) });
   if (!envelope.success) {
     const details = issuesToDetails(envelope.error, prefix);
     return { ok: false, error: validationFailed(details), details };
@@ -22,7 +22,7 @@ export function checkSubmission(body: unknown, prefix: (string | number)[], conf
     const details = [{ path: [...prefix, 'type'].join('.'), message: `unknown job type "${type}"`, knownTypes: jobTypeNames }];
     return { ok: false, error: new HttpError(400, 'unknown_type', `unknown job type "${type}"`, details), details };
   }
-  const input = def.input.safeParse(data);
+  const input = def.input.safeParse(data, { error: plainErrors([...prefix, 'data']) });
   if (!input.success) {
     const details = issuesToDetails(input.error, [...prefix, 'data']);
     return { ok: false, error: validationFailed(details), details };

@@ -1,13 +1,19 @@
 import { HttpError, unavailable, type Logger } from '@async-jobs/shared';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { EMPTY_BODY, emptyBody } from './json-body';
 import { isRedisUnavailable } from './redis-errors';
 
+/** 413, naming the limit so that a client knows how far to cut (body-parser's error carries it). */
+const tooLarge = (limit: unknown) =>
+  new HttpError(413, 'payload_too_large', typeof limit === 'number' ? `the body is larger than the limit of ${limit} bytes (MAX_BODY_BYTES)` : 'the body is larger than the limit (MAX_BODY_BYTES)');
+
 /** Body-parser failures, by their `type`, as the contract's errors. */
-const parserErrors: Record<string, () => HttpError> = {
+const parserErrors: Record<string, (err: { limit?: unknown }) => HttpError> = {
   'entity.parse.failed': () => new HttpError(400, 'invalid_json', 'the body is not valid JSON'),
-  // json-body.ts verifies one thing only: that the bytes are UTF-8.
+  // json-body.ts verifies two things only: that there are bytes, and that they are UTF-8.
+  [EMPTY_BODY]: emptyBody,
   'entity.verify.failed': () => new HttpError(400, 'invalid_json', 'the body is not valid UTF-8, so not valid JSON'),
-  'entity.too.large': () => new HttpError(413, 'payload_too_large', 'the body is larger than the configured limit'),
+  'entity.too.large': (err) => tooLarge(err.limit),
   'encoding.unsupported': () => new HttpError(415, 'unsupported_media_type', 'unsupported content encoding'),
   'charset.unsupported': () => new HttpError(415, 'unsupported_media_type', 'unsupported charset; send UTF-8 JSON'),
 };
@@ -24,7 +30,7 @@ function otherClientError(err: unknown): HttpError | null {
     return new HttpError(400, 'validation_failed', 'the URL is not valid percent-encoding', [{ path: '(url)', message: 'not valid percent-encoding' }]);
   }
   if (status === 404 || status === 403) return new HttpError(404, 'not_found', 'no such route');
-  if (status === 413) return parserErrors['entity.too.large']();
+  if (status === 413) return tooLarge((err as { limit?: unknown }).limit);
   if (status === 415) return new HttpError(415, 'unsupported_media_type', 'unsupported content encoding');
   return new HttpError(400, 'invalid_json', 'the body could not be read (a Content-Encoding that does not decode?)');
 }
@@ -32,7 +38,7 @@ function otherClientError(err: unknown): HttpError | null {
 function toHttpError(err: unknown): HttpError | null {
   if (err instanceof HttpError) return err;
   const type = (err as { type?: unknown })?.type;
-  if (typeof type === 'string' && parserErrors[type]) return parserErrors[type]();
+  if (typeof type === 'string' && Object.hasOwn(parserErrors, type)) return parserErrors[type](err as { limit?: unknown });
   if (isRedisUnavailable(err)) return unavailable();
   return otherClientError(err);
 }

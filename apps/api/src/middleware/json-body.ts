@@ -1,19 +1,35 @@
 import { isUtf8 } from 'node:buffer';
 import { HttpError } from '@async-jobs/shared';
-import express, { type RequestHandler } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 import { checkJsonShape } from './json-shape';
+
+/** 400 for a request that sends no body where one is needed (Express would read it as `{}`, or as not JSON at all). */
+export const emptyBody = () => new HttpError(400, 'invalid_json', 'the body is empty; send a JSON object with Content-Type: application/json');
+
+/** What body-parser's `verify` throws for zero bytes (a chunked body can be empty too); error-handler.ts maps its `type`. */
+export const EMPTY_BODY = 'entity.empty';
+
+/** No Content-Length (or 0) and no Transfer-Encoding: nothing follows the headers. */
+const sendsNothing = (req: Request) =>
+  req.headers['transfer-encoding'] === undefined && (req.headers['content-length'] === undefined || Number(req.headers['content-length']) === 0);
 
 /** JSON bodies only: any other content type is 415 before a byte is parsed; see json-shape.ts for what else is refused. */
 export function jsonBody(limit: number): RequestHandler[] {
   const requireJson: RequestHandler = (req, _res, next) => {
+    // Checked before the type: `req.is` knows no type for a request without a body, which read as a puzzling 415.
+    if (sendsNothing(req)) {
+      next(emptyBody());
+      return;
+    }
     if (!req.is('application/json')) {
       next(new HttpError(415, 'unsupported_media_type', 'send the body as application/json'));
       return;
     }
     next();
   };
-  // JSON text is UTF-8 (RFC 8259); the parser would otherwise turn invalid bytes into U+FFFD and accept them.
+  // JSON text is UTF-8 (RFC 8259), and never empty; the parser would otherwise turn invalid bytes into U+FFFD and accept them.
   const utf8Only = (_req: unknown, _res: unknown, buf: Buffer) => {
+    if (buf.length === 0) throw Object.assign(new Error('the body is empty'), { type: EMPTY_BODY });
     if (!isUtf8(buf)) throw new Error('the body is not valid UTF-8');
   };
   return [requireJson, express.json({ limit, strict: true, type: 'application/json', verify: utf8Only }), checkJsonShape];

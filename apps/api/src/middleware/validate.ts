@@ -1,4 +1,4 @@
-import { HttpError } from '@async-jobs/shared';
+import { HttpError, plainErrors } from '@async-jobs/shared';
 import type { z } from 'zod';
 
 export interface ProblemDetail {
@@ -7,7 +7,7 @@ export interface ProblemDetail {
   index?: number;
 }
 
-/** zod issues as `details`, each with its JSON path (e.g. `data.ms`). */
+/** zod issues as `details`, each with its JSON path (e.g. `data.ms`); parse with `plainErrors(prefix)` for messages a person can act on. */
 export function issuesToDetails(error: z.ZodError, prefix: (string | number)[] = []): ProblemDetail[] {
   return error.issues.map((i) => ({
     path: [...prefix, ...i.path].map(String).join('.') || '(root)',
@@ -15,13 +15,16 @@ export function issuesToDetails(error: z.ZodError, prefix: (string | number)[] =
   }));
 }
 
+/** 400 validation_failed; its message carries the first problem, so that a client that prints only the message still says what to fix. */
 export function validationFailed(details: ProblemDetail[], what = 'the request'): HttpError {
-  return new HttpError(400, 'validation_failed', `${what} does not match the schema`, details);
+  const more = details.length > 1 ? ` (and ${details.length - 1} more in details)` : '';
+  const first = details[0] ? `: ${details[0].message}${more}` : '';
+  return new HttpError(400, 'validation_failed', `${what} does not match the schema${first}`, details);
 }
 
 /** Parses or throws 400 validation_failed. */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, prefix: (string | number)[] = []): z.infer<S> {
-  const r = schema.safeParse(value);
+  const r = schema.safeParse(value, { error: plainErrors(prefix) });
   if (!r.success) throw validationFailed(issuesToDetails(r.error, prefix));
   return r.data;
 }

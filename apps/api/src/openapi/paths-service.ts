@@ -8,12 +8,17 @@ const backHome = {
   headers: { Location: { schema: { type: 'string', const: '/' } } },
 };
 
-/** One random digit onto the seed article's Redis list or channel, then 303 to `/`. */
-const seedOperation = (id: string, what: string) => ({
+/** One random digit onto the seed article's Redis list or channel, then 303 to `/`, or what was sent as JSON. */
+const seedOperation = (id: string, what: string, sent: string) => ({
   operationId: id,
   tags: ['demo'],
   summary: what,
-  responses: { '303': backHome, ...errors('Unauthorized', 'Unavailable') },
+  description: 'A link, a form or any client that does not ask for JSON is sent back to `/` (303). With `Accept: application/json` (as the index page asks) the answer is 200 with what was sent.',
+  responses: {
+    '200': { description: 'Sent; asked for with `Accept: application/json`.', content: jsonContent(ref(sent)) },
+    '303': backHome,
+    ...errors('Unauthorized', 'Unavailable'),
+  },
 });
 
 /** Everything but the job routes: types, probes, metrics, documents, pages. */
@@ -84,12 +89,12 @@ export const servicePaths = {
     },
   },
   '/prodcons': {
-    get: seedOperation('prodconsGet', 'LPUSH a random digit onto `task:prodcons:queue`'),
-    post: seedOperation('prodconsPost', 'LPUSH a random digit onto `task:prodcons:queue`'),
+    get: seedOperation('prodconsGet', 'LPUSH a random digit onto `task:prodcons:queue`', 'SeedPushed'),
+    post: seedOperation('prodconsPost', 'LPUSH a random digit onto `task:prodcons:queue`', 'SeedPushed'),
   },
   '/pubsub': {
-    get: seedOperation('pubsubGet', 'PUBLISH a random digit on `task:pubsub:channel`'),
-    post: seedOperation('pubsubPost', 'PUBLISH a random digit on `task:pubsub:channel`'),
+    get: seedOperation('pubsubGet', 'PUBLISH a random digit on `task:pubsub:channel`', 'SeedPublished'),
+    post: seedOperation('pubsubPost', 'PUBLISH a random digit on `task:pubsub:channel`', 'SeedPublished'),
   },
   '/admin/queues': {
     get: {

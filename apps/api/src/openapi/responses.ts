@@ -7,7 +7,8 @@ export const retryAfter = { 'Retry-After': { description: 'Seconds to wait befor
 export const errorResponses = {
   BadRequest: {
     description:
-      '`invalid_json`, `validation_failed` (`details` lists each problem with its JSON path) or `unknown_type` (`details` lists the known types).',
+      '`invalid_json` (also for an empty body), `validation_failed` (`details` lists each problem with its JSON path and a ' +
+      'message naming the field and what it takes; `message` repeats the first) or `unknown_type` (`details` lists the known types).',
     content: json(ref('Error')),
   },
   Unauthorized: {
@@ -21,7 +22,7 @@ export const errorResponses = {
     content: json(ref('Error')),
   },
   Conflict: { description: "`conflict`: the action does not fit the job's state.", content: json(ref('Error')) },
-  PayloadTooLarge: { description: '`payload_too_large`: body over MAX_BODY_BYTES.', content: json(ref('Error')) },
+  PayloadTooLarge: { description: '`payload_too_large`: body over MAX_BODY_BYTES; the message states the limit in bytes.', content: json(ref('Error')) },
   UnsupportedMediaType: { description: '`unsupported_media_type`: the body is not JSON.', content: json(ref('Error')) },
   RateLimited: { description: '`rate_limited`: over a configured request rate.', headers: retryAfter, content: json(ref('Error')) },
   Unavailable: {

@@ -86,6 +86,15 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
   add(typeListSchema, { id: 'TypeList' });
   add(z.strictObject({ status: z.literal('ok') }), { id: 'Health' });
   add(z.strictObject({ status: z.literal('ready') }), { id: 'Ready' });
+  const digit = z.number().int().min(0).max(9);
+  add(z.strictObject({ pushed: digit, list: z.string(), length: z.number().int().min(0) }), {
+    id: 'SeedPushed',
+    description: 'The digit LPUSHed, the list (its key), and the list\'s length right after.',
+  });
+  add(z.strictObject({ published: digit, channel: z.string(), receivers: z.number().int().min(0) }), {
+    id: 'SeedPublished',
+    description: 'The digit PUBLISHed, the channel, and how many subscribers received it.',
+  });
 
   const out = z.toJSONSchema(registry, { io: 'input', unrepresentable: 'any', uri: (id) => ref(id).$ref }) as {
     schemas: Record<string, Record<string, unknown>>;

@@ -4,26 +4,34 @@ import type { AppContext } from '../deps';
 import { assertRedisReady } from '../middleware/redis-errors';
 
 /**
- * The two Redis queues of the seed article, kept as they were: a click pushes or
- * publishes one random digit and the browser is sent back to the index page.
- * 303 (not 302) so that a POST from a form comes back as a GET.
+ * What a click answers: a plain link or form (a browser asks for HTML, curl for
+ * anything) is sent back to the index page, as in the article; 303 (not 302) so that
+ * a POST comes back as a GET. A script that asks for JSON gets what was sent, and its
+ * page stays as it is.
  */
+function answer(req: Request, res: Response, sent: object): void {
+  res.vary('Accept');
+  if (req.accepts(['html', 'json']) === 'json') res.json(sent);
+  else res.redirect(303, '/');
+}
+
+/** The two Redis queues of the seed article: a click pushes or publishes one random digit. */
 export const seedRoutes = (ctx: AppContext) => ({
   /** Producer-consumer: one element on the list, taken by exactly one listener (BLPOP). */
-  async prodcons(_req: Request, res: Response) {
+  async prodcons(req: Request, res: Response) {
     assertRedisReady(ctx.redis);
     const elem = randomInt(10);
     const length = await ctx.redis.lpush(ctx.keys.prodconsList, elem);
     ctx.logger.info({ list: ctx.keys.prodconsList, elem, length }, `lpush ${ctx.keys.prodconsList} -- ${elem}`);
-    res.redirect(303, '/');
+    answer(req, res, { pushed: elem, list: ctx.keys.prodconsList, length });
   },
 
   /** Publish-subscribe: one message, seen by every listener subscribed right now (and lost if none is). */
-  async pubsub(_req: Request, res: Response) {
+  async pubsub(req: Request, res: Response) {
     assertRedisReady(ctx.redis);
     const elem = randomInt(10);
     const receivers = await ctx.redis.publish(ctx.keys.pubsubChannel, String(elem));
     ctx.logger.info({ channel: ctx.keys.pubsubChannel, elem, receivers }, `publish ${ctx.keys.pubsubChannel} -- ${elem}`);
-    res.redirect(303, '/');
+    answer(req, res, { published: elem, channel: ctx.keys.pubsubChannel, receivers });
   },
 });

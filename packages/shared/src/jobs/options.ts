@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { acceptedWords } from '../schemas/plain-errors';
+import { jobTypeNames } from './index';
 
 const DAY_MS = 86400000;
 
@@ -23,7 +25,11 @@ export const submitOptionsSchema = z.strictObject({
 export type SubmitOptions = z.infer<typeof submitOptionsSchema>;
 
 export const submitBodySchema = z.strictObject({
-  type: z.string().min(1).max(200),
+  type: z
+    .string()
+    .min(1)
+    .max(200)
+    .register(acceptedWords, { accepts: `the name of a job type (${jobTypeNames.join(', ')}; GET /types describes them)` }),
   data: z.unknown(),
   options: submitOptionsSchema.default({ attempts: 3, backoff: { type: 'exponential', delay: 1000 } }),
 });

@@ -17,6 +17,7 @@ export const errorBodySchema = z.strictObject({
       description:
         'Stable machine-readable code: invalid_json, validation_failed, unknown_type, unauthorized, not_found, ' +
         'expired, conflict, payload_too_large, unsupported_media_type, rate_limited, unavailable, internal; ' +
+        'method_not_allowed (405, with an `Allow` header, for a path served with other methods); ' +
         'forbidden (a CORS preflight from an origin not in CORS_ORIGINS), and bad_request, headers_too_large (431), ' +
         'request_timeout (408) for requests that are not valid HTTP.',
       examples: ['validation_failed'],

@@ -64,7 +64,9 @@ export function renderError(container, err) {
     for (const d of err.details) {
       const li = document.createElement('li');
       const where = d.index !== undefined ? `#${d.index} ` : '';
-      li.textContent = d.path ? `${where}${d.path}: ${d.message}` : JSON.stringify(d);
+      // Schema messages name their field already ("data.ms must be …"); others get the path in front.
+      const named = d.path && d.message?.startsWith(d.path);
+      li.textContent = d.path ? `${where}${named ? d.message : `${d.path}: ${d.message}`}` : JSON.stringify(d);
       if (d.knownTypes) li.textContent += ` (known: ${d.knownTypes.join(', ')})`;
       list.append(li);
     }

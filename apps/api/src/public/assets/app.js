@@ -17,40 +17,33 @@ $('token').addEventListener('change', (e) => {
 });
 
 // --- the two Redis queues ----------------------------------------------------
+// A click is a fetch that asks for JSON, so the page stays: the job list and its live
+// streams go on, and the line below says what was sent. Without JavaScript the links
+// still work as in the article (GET, 303 back here).
 const seedStatus = $('seed-status');
-const seedText = {
-  prodcons: 'Pushed a random digit onto the list: exactly one worker takes it (BLPOP).',
-  pubsub: 'Published a random digit: every subscribed worker gets it.',
+const sentText = {
+  prodcons: (r) => `LPUSH ${r.list} ${r.pushed}: exactly one worker takes it (BLPOP); ${r.length} on the list right after.`,
+  pubsub: (r) =>
+    `PUBLISH ${r.channel} ${r.published}: every subscribed worker gets it; ${r.receivers} ${r.receivers === 1 ? 'subscriber' : 'subscribers'} received it` +
+    (r.receivers === 0 ? ', so it is gone.' : '.'),
 };
-const FLASH_KEY = 'async-jobs.seed-flash';
 
-function showSeed(kind, ok, text) {
+function showSeed(ok, text) {
   seedStatus.className = `status ${ok ? 'ok' : 'bad'}`;
-  seedStatus.textContent = text ?? seedText[kind];
-}
-
-// Back from a plain click (303 to /): say what happened.
-const flash = sessionStorage.getItem(FLASH_KEY);
-if (flash) {
-  sessionStorage.removeItem(FLASH_KEY);
-  if (seedText[flash]) showSeed(flash, true);
+  seedStatus.textContent = text;
 }
 
 for (const link of document.querySelectorAll('.seed-link')) {
   const kind = link.getAttribute('href').slice(1);
   link.addEventListener('click', async (e) => {
-    // Without a token the link is followed as in the article (GET, 303 back here).
-    // A link cannot carry a bearer token, so with one the click becomes a fetch.
-    if (!token.get()) {
-      sessionStorage.setItem(FLASH_KEY, kind);
-      return;
-    }
+    // A click meant for a new tab or window is the browser's to follow.
+    if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
     e.preventDefault();
     try {
-      await api(link.getAttribute('href'), { method: 'POST' });
-      showSeed(kind, true);
+      const { body } = await api(link.getAttribute('href'), { method: 'POST', headers: { Accept: 'application/json' } });
+      showSeed(true, sentText[kind](body));
     } catch (err) {
-      showSeed(kind, false, `${err.code}: ${err.message}`);
+      showSeed(false, `${err.code}: ${err.message}`);
     }
   });
 }

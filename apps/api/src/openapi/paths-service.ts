@@ -1,5 +1,5 @@
 import { errors, jsonContent } from './responses';
-import { ref } from './schemas';
+import { ref } from './refs';
 
 const open: never[] = [];
 const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
@@ -8,12 +8,12 @@ const backHome = {
   headers: { Location: { schema: { type: 'string', const: '/' } } },
 };
 
-/** One random digit onto the seed article's Redis list or channel, then 303 to `/`. */
+/** One random digit onto the plain Redis list or channel of the index page, then 303 to `/`. */
 const seedOperation = (id: string, what: string) => ({
   operationId: id,
   tags: ['demo'],
   summary: what,
-  responses: { '303': backHome, ...errors('Unauthorized', 'Unavailable') },
+  responses: { '303': backHome, ...errors('Unauthorized', 'RateLimited', 'Unavailable') },
 });
 
 /** Everything but the job routes: types, probes, metrics, documents, pages. */
@@ -23,7 +23,7 @@ export const servicePaths = {
       operationId: 'listTypes',
       tags: ['jobs'],
       summary: 'The registered job types and the JSON Schema of their `data`',
-      responses: { '200': { description: 'Every type.', content: jsonContent(ref('TypeList')) }, ...errors('Unauthorized') },
+      responses: { '200': { description: 'Every type.', content: jsonContent(ref('TypeList')) }, ...errors('Unauthorized', 'RateLimited') },
     },
   },
   '/healthz': {
@@ -51,7 +51,7 @@ export const servicePaths = {
       summary: 'Prometheus metrics of this API instance',
       responses: {
         '200': { description: 'Prometheus text format 0.0.4.', content: { 'text/plain': { schema: { type: 'string' } } } },
-        ...errors('Unauthorized'),
+        ...errors('Unauthorized', 'RateLimited'),
       },
     },
   },
@@ -62,7 +62,7 @@ export const servicePaths = {
       summary: 'This document',
       responses: {
         '200': { description: 'OpenAPI 3.1.', content: jsonContent({ type: 'object' }) },
-        ...errors('Unauthorized'),
+        ...errors('Unauthorized', 'RateLimited'),
       },
     },
   },
@@ -71,7 +71,7 @@ export const servicePaths = {
       operationId: 'docs',
       tags: ['operations'],
       summary: 'This document, rendered (Swagger UI)',
-      responses: { '200': html('The reference page.'), ...errors('Unauthorized') },
+      responses: { '200': html('The reference page.'), ...errors('Unauthorized', 'RateLimited') },
     },
   },
   '/': {
@@ -80,7 +80,7 @@ export const servicePaths = {
       tags: ['demo'],
       summary: 'The index page: demo links, Bull Board, a form to submit a job and watch it',
       security: open,
-      responses: { '200': html('The page.') },
+      responses: { '200': html('The page.'), ...errors('RateLimited') },
     },
   },
   '/prodcons': {
@@ -105,6 +105,7 @@ export const servicePaths = {
           headers: { 'WWW-Authenticate': { schema: { type: 'string' } } },
           content: jsonContent(ref('Error')),
         },
+        ...errors('RateLimited'),
       },
     },
   },

@@ -15,7 +15,7 @@ export const jobResourceSchema = z.strictObject({
     .union([z.number().min(0).max(100), z.record(z.string(), z.unknown())])
     .meta({ description: 'A number 0-100, or an object the handler reported.' }),
   attempts: z.strictObject({ made: z.number().int().min(0), max: z.number().int().min(1) }),
-  submittedAt: timestamp,
+  submittedAt: z.iso.datetime().meta({ description: 'When the job was accepted.' }),
   startedAt: timestamp,
   finishedAt: timestamp,
   result: z.unknown().meta({ description: "The handler's result once `completed`; null before." }),
@@ -32,11 +32,12 @@ export const jobResourceSchema = z.strictObject({
   links: z.strictObject({ self: z.string(), result: z.string(), events: z.string() }),
 });
 
-/** `GET /jobs`: newest first; `nextCursor` is null on the last page. */
-export const jobListSchema = z.strictObject({
-  jobs: z.array(jobResourceSchema),
-  nextCursor: z.string().nullable(),
-});
+/** `GET /jobs`: newest first; `nextCursor` is null on the last page. For any job schema (the plain one, or the document's per-type union). */
+export function jobListOf<T extends z.ZodType>(job: T) {
+  return z.strictObject({ jobs: z.array(job), nextCursor: z.string().nullable() });
+}
+
+export const jobListSchema = jobListOf(jobResourceSchema);
 
 // Fails to compile when the resource gains or loses a field this schema does not describe
 // (`callback` is optional and may not be in the record type yet).

@@ -6,7 +6,7 @@ export const errorInfoSchema = z.strictObject({ name: z.string(), message: z.str
 
 const timestamp = z.iso.datetime().nullable();
 
-/** The job resource of API.md, as GET /jobs/:id and every other job answer send it. */
+/** The job resource of docs/http-api.md, as GET /jobs/:id and every other job answer send it. */
 export const jobResourceSchema = z.strictObject({
   id: z.string().meta({ description: 'Opaque id.' }),
   type: z.string().meta({ description: 'The job type, one of GET /types.' }),

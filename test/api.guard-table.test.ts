@@ -17,7 +17,7 @@ afterAll(async () => {
 
 /** A concrete path for a route pattern of the table. */
 const concrete = (pattern: string) => pattern.replace('{*file}', 'app.js').replace(':file', 'init.js').replace(':id', 'no-such-job');
-/** The only routes open without a token (API.md): probes, and the index page with its assets, which hold no data. */
+/** The only routes open without a token (docs/http-api.md): probes, and the index page with its assets, which hold no data. */
 const PUBLIC = ['GET /', 'GET /assets/{*file}', 'GET /healthz', 'GET /readyz'];
 
 describe('API_TOKENS over the whole route table (routes.ts)', () => {

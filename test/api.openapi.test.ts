@@ -2,6 +2,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultsInWords } from '../apps/api/src/openapi/defaults-in-words';
 import { routeTable } from '../apps/api/src/routes';
 import { call, startApi, type RunningApi } from './api-harness';
 import { createTestContext } from './helpers';
@@ -26,7 +27,7 @@ afterAll(async () => {
   await ctx.cleanup();
 });
 
-/** API.md's route table, method and path. */
+/** The routes of docs/http-api.md, method and path. */
 const contractRoutes = [
   'post /jobs',
   'post /jobs/batch',
@@ -109,7 +110,9 @@ describe('GET /openapi.json', () => {
     for (const t of types) {
       const variant = doc.components.schemas[mapping[t.name].split('/').pop()!];
       const data = doc.components.schemas[variant.properties.data.$ref.split('/').pop()];
-      const { $schema: _, ...input } = t.input as Record<string, unknown>;
+      const { $schema: _, ...input } = structuredClone(t.input) as Record<string, unknown>;
+      // The same schema, but for the defaults, which the document states in words (see defaults-in-words.ts).
+      defaultsInWords(input);
       expect(data, t.name).toEqual(input);
     }
   });
@@ -138,6 +141,15 @@ describe('GET /openapi.json', () => {
     }
     expect(verdicts.filter((v) => v.api).length).toBe(3);
     for (const v of verdicts) expect(v.schema, JSON.stringify(v.body)).toBe(v.api);
+  });
+
+  it('declares the answers of POST /jobs, an expired idempotent replay (410) included', () => {
+    const responses = doc.paths['/jobs'].post.responses;
+    expect(Object.keys(responses).sort()).toEqual(['200', '202', '400', '401', '409', '410', '413', '415', '429', '503']);
+  });
+
+  it('says where the API is: relative to the document it serves', () => {
+    expect(doc.servers).toEqual([{ url: '/', description: expect.any(String) }]);
   });
 
   it('gives POST /jobs examples that the API accepts', async () => {

@@ -28,7 +28,7 @@ function specOf(i: number): Spec {
   return { type: 'sleep', data: { ms: SLEEP_MS } };
 }
 
-/** What each job must have produced: API.md's built-in types, computed here independently. */
+/** What each job must have produced: docs/http-api.md's built-in types, computed here independently. */
 function expectedResult(s: Spec): unknown {
   if (s.type === 'echo') return s.data;
   if (s.type === 'sleep') return { sleptMs: s.data.ms };

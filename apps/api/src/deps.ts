@@ -11,7 +11,7 @@ export interface AppContext {
   logger: Logger;
   store: ResultsStore;
   queues: Map<string, JobQueue>;
-  /** Deliveries of completion callbacks (API.md "callbackUrl"). */
+  /** Deliveries of completion callbacks (docs/http-api.md, "Completion callbacks"). */
   callbackQueue: Queue;
   notifier: Notifier;
   /** Prometheus registry of this app instance, and the hooks that feed it. */

@@ -30,7 +30,7 @@ export function routeTable(ctx: AppContext): RouteDef[] {
   const seed = seedRoutes(ctx);
   const body = jsonBody(ctx.config.MAX_BODY_BYTES);
   return [
-    // The page and its assets are public (API.md); they hold no data, the token is typed into the page.
+    // The page and its assets are public (docs/http-api.md); they hold no data, the token is typed into the page.
     { method: 'get', path: '/', auth: false, handlers: pageRoutes.index },
     { method: 'get', path: '/assets/{*file}', auth: false, handlers: pageRoutes.assets },
     { method: 'get', path: '/healthz', auth: false, handlers: [health.health] },

@@ -1,4 +1,4 @@
-/** An error that maps to one HTTP answer of the contract in API.md. */
+/** An error that maps to one HTTP answer of the contract in docs/http-api.md. */
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(

@@ -1,6 +1,6 @@
 import type { JobRecord } from './results-store';
 
-/** The job resource of API.md: the record plus links. */
+/** The job resource of docs/http-api.md: the record plus links. */
 export function toJobResource(r: JobRecord) {
   const self = `/jobs/${encodeURIComponent(r.id)}`;
   return {

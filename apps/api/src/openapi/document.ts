@@ -7,7 +7,7 @@ import { componentSchemas } from './schemas';
 let built: object | undefined;
 
 /**
- * The OpenAPI 3.1 document of every route in API.md. Built on first use and kept:
+ * The OpenAPI 3.1 document of every route (docs/http-api.md says the same in prose). Built on first use and kept:
  * nothing in it changes while the process runs.
  */
 export function openApiDocument(): object {
@@ -21,12 +21,14 @@ export function openApiDocument(): object {
         'Bodies are JSON; times are ISO 8601 in UTC; ids are opaque. Every 4xx/5xx answer has the `Error` body; a rejected ' +
         'request changes nothing.',
     },
+    // Relative: the document is served by the API it describes, wherever that runs.
+    servers: [{ url: '/', description: 'The API that serves this document.' }],
     // Bearer applies only when API_TOKENS is set; the open routes say `security: []`.
     security: [{ bearerAuth: [] }],
     tags: [
       { name: 'jobs', description: 'Submit, read, wait for, follow, cancel and retry jobs.' },
       { name: 'operations', description: 'Probes, metrics and this document.' },
-      { name: 'demo', description: 'The index page and the seed article\'s two Redis queues.' },
+      { name: 'demo', description: 'The index page and the two plain Redis queues (a list, a pub/sub channel) it links to.' },
       { name: 'admin', description: 'Operator pages.' },
     ],
     paths: { ...jobPaths, ...servicePaths },

@@ -1,6 +1,7 @@
 import { listJobsQuerySchema, maxBatchJobs, resultQuerySchema } from '@async-jobs/shared';
 import { errors, jobResponse, jsonContent, retryAfter } from './responses';
-import { queryParameters, ref } from './schemas';
+import { ref } from './refs';
+import { queryParameters } from './schemas';
 
 const idParam = { name: 'id', in: 'path', required: true, description: 'The job id.', schema: { type: 'string' } };
 const location = { Location: { description: 'The job resource, `/jobs/{id}`.', schema: { type: 'string' } } };
@@ -15,7 +16,7 @@ const submitExamples = {
   httpRequest: { summary: 'http.request', value: { type: 'http.request', data: { url: 'http://127.0.0.1:8080/ping' } } },
 };
 
-/** The job routes of API.md. */
+/** The job routes. */
 export const jobPaths = {
   '/jobs': {
     post: {
@@ -42,7 +43,14 @@ export const jobPaths = {
           'Idempotent-Replayed': { schema: { type: 'string', const: 'true' } },
         }),
         ...bodyErrors,
-        ...errors('Conflict'),
+        '409': {
+          description: '`conflict`: this idempotency key was used with another type or other data (or concurrent requests with it keep failing).',
+          content: jsonContent(ref('Error')),
+        },
+        '410': {
+          description: "`expired`: a repeat of an idempotency key whose first job's record is past RESULT_TTL_SECONDS.",
+          content: jsonContent(ref('Error')),
+        },
       },
     },
     get: {
@@ -115,10 +123,10 @@ export const jobPaths = {
       tags: ['jobs'],
       summary: 'Follow a job as Server-Sent Events',
       description:
-        'Events `state`, `progress`, `completed`, `failed`, `cancelled`, each with an `id:` and JSON `data:`. ' +
-        'The first event is `state` with the current `JobResource`; the changes after it carry a `JobEvent`; the ' +
-        'terminal event (`completed`, `failed` or `cancelled`) carries the final `JobResource`, and the stream ends. ' +
-        'A `: heartbeat` comment keeps idle connections open.',
+        'Events `state`, `progress`, `completed`, `failed`, `cancelled`, each with an `id:` and JSON `data:` ' +
+        '(`SseJobStream` lists them with their data). The first event is `state` with the current `JobResource`; the ' +
+        'changes after it carry a `JobEvent`; the terminal event (`completed`, `failed` or `cancelled`) carries the final ' +
+        '`JobResource`, and the stream ends. A `: heartbeat` comment keeps idle connections open.',
       parameters: [
         {
           name: 'Last-Event-ID',
@@ -131,7 +139,7 @@ export const jobPaths = {
       responses: {
         '200': {
           description: 'An event stream.',
-          content: { 'text/event-stream': { schema: { type: 'string', description: 'Server-Sent Events; `data:` is a `JobResource` or a `JobEvent`.' } } },
+          content: { 'text/event-stream': { schema: ref('SseJobStream') } },
         },
         ...readErrors,
       },

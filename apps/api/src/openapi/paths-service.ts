@@ -1,5 +1,5 @@
 import { errors, jsonContent } from './responses';
-import { ref } from './schemas';
+import { ref } from './refs';
 
 const open: never[] = [];
 const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
@@ -17,7 +17,7 @@ const seedOperation = (id: string, what: string, sent: string) => ({
   responses: {
     '200': { description: 'Sent; asked for with `Accept: application/json`.', content: jsonContent(ref(sent)) },
     '303': backHome,
-    ...errors('Unauthorized', 'Unavailable'),
+    ...errors('Unauthorized', 'RateLimited', 'Unavailable'),
   },
 });
 
@@ -28,7 +28,7 @@ export const servicePaths = {
       operationId: 'listTypes',
       tags: ['jobs'],
       summary: 'The registered job types and the JSON Schema of their `data`',
-      responses: { '200': { description: 'Every type.', content: jsonContent(ref('TypeList')) }, ...errors('Unauthorized') },
+      responses: { '200': { description: 'Every type.', content: jsonContent(ref('TypeList')) }, ...errors('Unauthorized', 'RateLimited') },
     },
   },
   '/healthz': {
@@ -56,7 +56,7 @@ export const servicePaths = {
       summary: 'Prometheus metrics of this API instance',
       responses: {
         '200': { description: 'Prometheus text format 0.0.4.', content: { 'text/plain': { schema: { type: 'string' } } } },
-        ...errors('Unauthorized'),
+        ...errors('Unauthorized', 'RateLimited'),
       },
     },
   },
@@ -67,7 +67,7 @@ export const servicePaths = {
       summary: 'This document',
       responses: {
         '200': { description: 'OpenAPI 3.1.', content: jsonContent({ type: 'object' }) },
-        ...errors('Unauthorized'),
+        ...errors('Unauthorized', 'RateLimited'),
       },
     },
   },
@@ -76,7 +76,7 @@ export const servicePaths = {
       operationId: 'docs',
       tags: ['operations'],
       summary: 'This document, rendered (Swagger UI)',
-      responses: { '200': html('The reference page.'), ...errors('Unauthorized') },
+      responses: { '200': html('The reference page.'), ...errors('Unauthorized', 'RateLimited') },
     },
   },
   '/': {
@@ -85,7 +85,7 @@ export const servicePaths = {
       tags: ['demo'],
       summary: 'The index page: demo links, Bull Board, a form to submit a job and watch it',
       security: open,
-      responses: { '200': html('The page.') },
+      responses: { '200': html('The page.'), ...errors('RateLimited') },
     },
   },
   '/prodcons': {
@@ -110,6 +110,7 @@ export const servicePaths = {
           headers: { 'WWW-Authenticate': { schema: { type: 'string' } } },
           content: jsonContent(ref('Error')),
         },
+        ...errors('RateLimited'),
       },
     },
   },

@@ -1,9 +1,9 @@
-import { ref } from './schemas';
+import { ref } from './refs';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 export const retryAfter = { 'Retry-After': { description: 'Seconds to wait before asking again.', schema: { type: 'integer' } } };
 
-/** The error answers of API.md, each with the common error body; operations refer to them by name. */
+/** The error answers of the API, each with the common error body; operations refer to them by name. */
 export const errorResponses = {
   BadRequest: {
     description:
@@ -24,7 +24,7 @@ export const errorResponses = {
   Conflict: { description: "`conflict`: the action does not fit the job's state.", content: json(ref('Error')) },
   PayloadTooLarge: { description: '`payload_too_large`: body over MAX_BODY_BYTES; the message states the limit in bytes.', content: json(ref('Error')) },
   UnsupportedMediaType: { description: '`unsupported_media_type`: the body is not JSON.', content: json(ref('Error')) },
-  RateLimited: { description: '`rate_limited`: over a configured request rate.', headers: retryAfter, content: json(ref('Error')) },
+  RateLimited: { description: '`rate_limited`: over RATE_LIMIT_PER_MINUTE.', headers: retryAfter, content: json(ref('Error')) },
   Unavailable: {
     description: '`unavailable`: Redis cannot be reached; nothing was written.',
     headers: retryAfter,

@@ -3,16 +3,17 @@ import {
   batchResponseOf,
   errorBodySchema,
   errorInfoSchema,
-  eventNames,
-  jobListSchema,
-  jobResourceSchema,
-  jobStates,
+  jobListOf,
   pascalTypeName,
   problemDetailSchema,
   submitOptionsSchema,
   submitRequestVariants,
 } from '@async-jobs/shared';
 import { z } from 'zod';
+import { defaultsInWords } from './defaults-in-words';
+import { jobResourceVariants } from './job-resources';
+import { ref } from './refs';
+import { jobEventSchema, streamComponents } from './stream-events';
 
 /** Metadata a component may carry into the document besides its name. */
 interface ComponentMeta {
@@ -20,21 +21,6 @@ interface ComponentMeta {
   description?: string;
   discriminator?: { propertyName: string; mapping: Record<string, string> };
 }
-
-export const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
-
-/** One line of GET /jobs/:id/events: the `data:` of each event, as published on jobs:events. */
-const jobEventSchema = z.looseObject({
-  event: z.enum(eventNames),
-  id: z.string(),
-  type: z.string(),
-  state: z.enum(jobStates),
-  at: z.iso.datetime(),
-  seq: z.string().optional(),
-  progress: z.unknown().optional(),
-  attempt: z.number().int().optional(),
-  error: errorInfoSchema.optional(),
-});
 
 const typeListSchema = z.strictObject({
   types: z.array(
@@ -61,11 +47,11 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
     return schema;
   };
 
-  add(submitOptionsSchema, { id: 'SubmitOptions', description: 'All optional; see API.md "Submit options".' });
+  add(submitOptionsSchema, { id: 'SubmitOptions', description: 'All optional: the API fills in `attempts` and `backoff`; no `delay`, `priority` or `timeout` unless given.' });
   const mapping: Record<string, string> = {};
   const variants = submitRequestVariants().map(({ type, description, schema }) => {
     const name = pascalTypeName(type);
-    // The data schema exactly as GET /types serves it, under a name of its own.
+    // The data schema as GET /types serves it (but see defaults-in-words.ts), under a name of its own.
     add(schema.shape.data, { id: `${name}Data` });
     mapping[type] = ref(`Submit${name}Job`).$ref;
     return add(schema, { id: `Submit${name}Job`, description: `\`${type}\`: ${description}` });
@@ -76,9 +62,15 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
     discriminator: { propertyName: 'type', mapping },
   });
   add(batchBodyOf(submitJob), { id: 'BatchRequest', description: 'Validated whole: one invalid item rejects the batch.' });
-  add(jobResourceSchema, { id: 'JobResource' });
-  add(batchResponseOf(jobResourceSchema), { id: 'BatchResponse', description: 'The jobs, in the order of the request.' });
-  add(jobListSchema, { id: 'JobList' });
+
+  const resources = jobResourceVariants(add);
+  const job = add(z.discriminatedUnion('type', resources.variants as [z.ZodObject, ...z.ZodObject[]]), {
+    id: 'JobResource',
+    description: 'A job, whatever its type; `type` says which, and with it the shape of `result`.',
+    discriminator: { propertyName: 'type', mapping: resources.mapping },
+  });
+  add(batchResponseOf(job), { id: 'BatchResponse', description: 'The jobs, in the order of the request.' });
+  add(jobListOf(job), { id: 'JobList' });
   add(errorInfoSchema, { id: 'ErrorInfo' });
   add(problemDetailSchema, { id: 'ProblemDetail' });
   add(errorBodySchema, { id: 'Error', description: 'The body of every 4xx/5xx answer.' });
@@ -104,7 +96,9 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
     delete s.$schema;
     delete s.$id;
     Object.assign(s, extras.get(id));
+    defaultsInWords(s);
   }
+  return { ...out.schemas, ...streamComponents };
   return out.schemas;
 }
 

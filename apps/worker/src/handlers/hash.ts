@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { JobHandler } from './handler';
 
 type HashInput = z.output<typeof jobDefinitions.hash.input>;
+type HashResult = z.output<typeof jobDefinitions.hash.result>;
 
 /**
  * Rounds run in chunks of about this many milliseconds, then the handler yields to
@@ -14,7 +15,7 @@ const PROGRESS_EVERY_MS = 250;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export const hash: JobHandler<HashInput, { digest: string }> = {
+export const hash: JobHandler<HashInput, HashResult> = {
   name: 'hash',
   async run({ text, algorithm, rounds }, ctx) {
     // Round 1 hashes the UTF-8 text; each further round hashes the previous raw digest.

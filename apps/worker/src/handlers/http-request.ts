@@ -9,12 +9,7 @@ import { sendFollowingRedirects } from '../http/send';
 import type { JobHandler } from './handler';
 
 type HttpRequestInput = z.output<typeof jobDefinitions.httpRequest.input>;
-
-export interface HttpRequestResult {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
+export type HttpRequestResult = z.output<typeof jobDefinitions.httpRequest.result>;
 
 /** A string body is sent as is; anything else as JSON, with a JSON content type unless one was given. */
 function encodeBody(data: HttpRequestInput): { body?: string; headers: Record<string, string> } {

@@ -4,11 +4,12 @@ import type { z } from 'zod';
 import type { JobHandler } from './handler';
 
 type SleepInput = z.output<typeof jobDefinitions.sleep.input>;
+type SleepResult = z.output<typeof jobDefinitions.sleep.result>;
 
 /** Report every 10% of the sleep or every 250 ms, whichever is rarer, so short sleeps do not flood the store. */
 const MIN_TICK_MS = 250;
 
-export const sleep: JobHandler<SleepInput, { sleptMs: number }> = {
+export const sleep: JobHandler<SleepInput, SleepResult> = {
   name: 'sleep',
   async run({ ms }, ctx) {
     const tick = Math.max(ms / 10, MIN_TICK_MS);

@@ -9,4 +9,7 @@ export const hash = {
     algorithm: z.enum(['sha256', 'sha512', 'md5']).default('sha256'),
     rounds: z.number().int().min(1).max(1000000).default(1),
   }),
+  result: z.strictObject({
+    digest: z.string().regex(/^[0-9a-f]+$/).meta({ description: 'The last round\'s digest, lowercase hex.' }),
+  }),
 } satisfies JobTypeDefinition;

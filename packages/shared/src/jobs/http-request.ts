@@ -11,4 +11,9 @@ export const httpRequest = {
     /** A string is sent as is; anything else is sent as JSON. */
     body: z.unknown().optional(),
   }),
+  result: z.strictObject({
+    status: z.number().int().min(100).max(499).meta({ description: 'The answer\'s status; a 5xx fails the attempt instead.' }),
+    headers: z.record(z.string(), z.string()).meta({ description: 'The answer\'s headers, names in lower case.' }),
+    body: z.unknown().meta({ description: 'The parsed JSON when the answer says it is JSON and it parses; otherwise the text (empty for no body).' }),
+  }),
 } satisfies JobTypeDefinition;

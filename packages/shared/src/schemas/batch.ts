@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { submitBodySchema } from '../jobs/options';
 
-/** API.md: at most 1000 jobs per batch. */
+/** docs/http-api.md: at most 1000 jobs per batch. */
 export const maxBatchJobs = 1000;
 
 /** `{ jobs: [item...] }` with the batch bounds, for any item schema (the API's envelope, or the document's per-type union). */

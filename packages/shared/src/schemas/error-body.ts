@@ -8,7 +8,7 @@ export const problemDetailSchema = z.looseObject({
 });
 
 /**
- * The body of every 4xx/5xx answer (API.md "Errors"). `code` is a string rather than
+ * The body of every 4xx/5xx answer (docs/http-api.md "Errors"). `code` is a string rather than
  * an enum so that a client generated from the document keeps working when a code is added.
  */
 export const errorBodySchema = z.strictObject({

@@ -6,7 +6,7 @@ export const errorInfoSchema = z.strictObject({ name: z.string(), message: z.str
 
 const timestamp = z.iso.datetime().nullable();
 
-/** The job resource of API.md, as GET /jobs/:id and every other job answer send it. */
+/** The job resource of docs/http-api.md, as GET /jobs/:id and every other job answer send it. */
 export const jobResourceSchema = z.strictObject({
   id: z.string().meta({ description: 'Opaque id.' }),
   type: z.string().meta({ description: 'The job type, one of GET /types.' }),
@@ -15,7 +15,7 @@ export const jobResourceSchema = z.strictObject({
     .union([z.number().min(0).max(100), z.record(z.string(), z.unknown())])
     .meta({ description: 'A number 0-100, or an object the handler reported.' }),
   attempts: z.strictObject({ made: z.number().int().min(0), max: z.number().int().min(1) }),
-  submittedAt: timestamp,
+  submittedAt: z.iso.datetime().meta({ description: 'When the job was accepted.' }),
   startedAt: timestamp,
   finishedAt: timestamp,
   result: z.unknown().meta({ description: "The handler's result once `completed`; null before." }),
@@ -32,11 +32,12 @@ export const jobResourceSchema = z.strictObject({
   links: z.strictObject({ self: z.string(), result: z.string(), events: z.string() }),
 });
 
-/** `GET /jobs`: newest first; `nextCursor` is null on the last page. */
-export const jobListSchema = z.strictObject({
-  jobs: z.array(jobResourceSchema),
-  nextCursor: z.string().nullable(),
-});
+/** `GET /jobs`: newest first; `nextCursor` is null on the last page. For any job schema (the plain one, or the document's per-type union). */
+export function jobListOf<T extends z.ZodType>(job: T) {
+  return z.strictObject({ jobs: z.array(job), nextCursor: z.string().nullable() });
+}
+
+export const jobListSchema = jobListOf(jobResourceSchema);
 
 // Fails to compile when the resource gains or loses a field this schema does not describe
 // (`callback` is optional and may not be in the record type yet).

@@ -1,4 +1,4 @@
-// Talks to the job API: the bearer token (kept per tab in sessionStorage) and the error format of API.md.
+// Talks to the job API: the bearer token (kept per tab in sessionStorage) and the error format of docs/http-api.md.
 
 const TOKEN_KEY = 'async-jobs.token';
 

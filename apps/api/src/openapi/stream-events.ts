@@ -1,0 +1,69 @@
+import { errorInfoSchema, eventNames, jobStates } from '@async-jobs/shared';
+import { z } from 'zod';
+import { ref } from './refs';
+
+/** A lifecycle change: the `data:` of most stream events, and each message on the `jobs:events` channel. */
+export const jobEventSchema = z.looseObject({
+  event: z.enum(eventNames),
+  id: z.string().meta({ description: 'The job id.' }),
+  type: z.string(),
+  state: z.enum(jobStates).meta({ description: 'The job state after this change.' }),
+  at: z.iso.datetime(),
+  seq: z.string().optional().meta({ description: "Position in the job's event log (on `jobs:events`; a stream sends it as the event's `id:`)." }),
+  progress: z.unknown().optional(),
+  attempt: z.number().int().optional(),
+  error: errorInfoSchema.optional(),
+});
+
+/**
+ * One Server-Sent Event of GET /jobs/:id/events. The SSE fields are text, so `data` is a
+ * string whose JSON is described by `contentSchema` (JSON Schema 2020-12), the way OpenAPI
+ * 3.2 describes event streams.
+ */
+function sseEvent(event: string, description: string, data: object) {
+  return {
+    type: 'object',
+    description,
+    properties: {
+      id: { type: 'string', description: "The event's place in the job's event log; send the last one back as `Last-Event-ID` to resume." },
+      event: { type: 'string', const: event },
+      data: { type: 'string', contentMediaType: 'application/json', contentSchema: data },
+    },
+    required: ['id', 'event', 'data'],
+  };
+}
+
+const terminal = (state: string) =>
+  sseEvent(state, `The job ended \`${state}\`: the final job resource. The stream ends after it.`, ref('JobResource'));
+
+/** The named components of the event stream, as JSON Schema; merged into the document's schemas. */
+export const streamComponents = {
+  SseStateEvent: sseEvent(
+    'state',
+    'The first event is the current job resource; a later `state` event is a change of state (a `JobEvent`).',
+    { oneOf: [ref('JobResource'), ref('JobEvent')] },
+  ),
+  SseProgressEvent: sseEvent('progress', 'The handler reported progress (`JobEvent` with `progress`).', ref('JobEvent')),
+  SseCompletedEvent: terminal('completed'),
+  SseFailedEvent: terminal('failed'),
+  SseCancelledEvent: terminal('cancelled'),
+  SseJobStream: {
+    type: 'array',
+    description:
+      'The whole stream as the sequence of its events (OpenAPI 3.1 has no schema for one item of a stream). ' +
+      'Lines starting with `:` are heartbeats; ignore them.',
+    items: {
+      oneOf: ['SseStateEvent', 'SseProgressEvent', 'SseCompletedEvent', 'SseFailedEvent', 'SseCancelledEvent'].map(ref),
+      discriminator: {
+        propertyName: 'event',
+        mapping: {
+          state: ref('SseStateEvent').$ref,
+          progress: ref('SseProgressEvent').$ref,
+          completed: ref('SseCompletedEvent').$ref,
+          failed: ref('SseFailedEvent').$ref,
+          cancelled: ref('SseCancelledEvent').$ref,
+        },
+      },
+    },
+  },
+};

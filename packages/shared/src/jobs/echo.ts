@@ -5,4 +5,4 @@ export const echo = {
   name: 'echo',
   description: 'Returns its input unchanged; for trying the system out.',
   input: z.record(z.string(), z.unknown()),
-} satisfies JobTypeDefinition;
+} as const satisfies JobTypeDefinition;

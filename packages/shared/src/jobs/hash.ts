@@ -9,4 +9,4 @@ export const hash = {
     algorithm: z.enum(['sha256', 'sha512', 'md5']).default('sha256'),
     rounds: z.number().int().min(1).max(1000000).default(1),
   }),
-} satisfies JobTypeDefinition;
+} as const satisfies JobTypeDefinition;

@@ -11,4 +11,4 @@ export const httpRequest = {
     /** A string is sent as is; anything else is sent as JSON. */
     body: z.unknown().optional(),
   }),
-} satisfies JobTypeDefinition;
+} as const satisfies JobTypeDefinition;

@@ -5,4 +5,4 @@ export const sleep = {
   name: 'sleep',
   description: 'Waits the given number of milliseconds, reporting progress; stands in for slow I/O.',
   input: z.strictObject({ ms: z.number().int().min(0).max(600000) }),
-} satisfies JobTypeDefinition;
+} as const satisfies JobTypeDefinition;

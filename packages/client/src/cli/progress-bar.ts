@@ -4,7 +4,7 @@ const WIDTH = 30;
  * One line for a terminal, redrawn in place: `[#########.....................]  30%  active`.
  * Progress a handler reported as an object is shown as its JSON, cut to fit.
  */
-export function progressLine(state: string, progress: unknown, columns = 80): string {
+export function progressLine(state: string, progress: unknown, columns?: number): string {
   let line: string;
   if (typeof progress === 'number') {
     const pct = Math.max(0, Math.min(100, progress));
@@ -15,5 +15,6 @@ export function progressLine(state: string, progress: unknown, columns = 80): st
     line = `${state}${shown}`;
   }
   // Longer than the terminal is wide, the line would wrap and \r could not redraw it.
-  return `\r\x1b[2K${line.slice(0, Math.max(10, columns - 1))}`;
+  // A terminal that does not say its width (0, or none) is taken to be 80 wide.
+  return `\r\x1b[2K${line.slice(0, Math.max(10, (columns || 80) - 1))}`;
 }

@@ -2,3 +2,5 @@
 export declare const BUNDLES: { api: string; worker: string };
 export declare const NODE_FLAGS: { api: string[]; worker: string[] };
 export declare function bundle(): Promise<void>;
+export declare const CLIENT_BUNDLES: { lib: string; cli: string };
+export declare function bundleClient(): Promise<void>;

@@ -1,5 +1,6 @@
 // Bundles apps/api and apps/worker into one JavaScript file each (apps/<app>/dist/main.js),
-// which is what runs: `npm start`, `start:api`/`start:worker`, the bench and the image.
+// which is what runs: `npm start`, `start:api`/`start:worker`, the bench and the image;
+// and the client package (packages/client/dist/), its library and its CLI.
 // Compiling TypeScript at run time through tsx cost the API about 45 MB of RSS at idle;
 // a bundle costs only esbuild's few hundred milliseconds, once, before start.
 // Plain JavaScript, so that it runs before anything is built. `node scripts/bundle.mjs`.
@@ -53,4 +54,47 @@ function bundleAll() {
   );
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await bundle();
+/** The client package's two builds: the library (any platform with fetch) and its CLI (Node). */
+export const CLIENT_BUNDLES = { lib: 'packages/client/dist/index.js', cli: 'packages/client/dist/cli.js' };
+
+/**
+ * Bundles packages/client into dist/: the library for Node and browsers, and the
+ * `async-jobs` CLI. Each is one self-contained file: the client takes its types from the
+ * shared schemas with type-only imports, and a runtime import of anything outside its own
+ * sources (zod, the shared package, a Node module in the library) fails this build.
+ */
+export async function bundleClient() {
+  try {
+    await Promise.all([
+      clientBuild('packages/client/src/index.ts', CLIENT_BUNDLES.lib, { platform: 'neutral', target: 'es2022' }),
+      clientBuild('packages/client/src/cli/main.ts', CLIENT_BUNDLES.cli, { platform: 'node', target: 'node20' }),
+    ]);
+  } finally {
+    await stop();
+  }
+}
+
+async function clientBuild(entry, outfile, settings) {
+  const { metafile } = await build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    ...settings,
+    // Node's own modules resolve for the CLI; nothing else may come from outside.
+    external: settings.platform === 'node' ? ['node:*'] : [],
+    metafile: true,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+  const foreign = Object.keys(metafile.inputs).filter((f) => !f.startsWith('packages/client/src/'));
+  if (foreign.length > 0) {
+    throw new Error(`${outfile} must not load ${foreign.join(', ')} at run time (import types with \`import type\`)`);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await bundle();
+  await bundleClient();
+}

@@ -6,4 +6,4 @@ export const echo = {
   description: 'Returns its input unchanged; for trying the system out.',
   input: z.record(z.string(), z.unknown()),
   result: z.record(z.string(), z.unknown()).meta({ description: 'The `data` it was given.' }),
-} satisfies JobTypeDefinition;
+} as const satisfies JobTypeDefinition;

@@ -12,4 +12,4 @@ export const hash = {
   result: z.strictObject({
     digest: z.string().regex(/^[0-9a-f]+$/).meta({ description: 'The last round\'s digest, lowercase hex.' }),
   }),
-} satisfies JobTypeDefinition;
+} as const satisfies JobTypeDefinition;

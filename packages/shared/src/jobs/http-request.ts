@@ -16,4 +16,4 @@ export const httpRequest = {
     headers: z.record(z.string(), z.string()).meta({ description: 'The answer\'s headers, names in lower case.' }),
     body: z.unknown().meta({ description: 'The parsed JSON when the answer says it is JSON and it parses; otherwise the text (empty for no body).' }),
   }),
-} satisfies JobTypeDefinition;
+} as const satisfies JobTypeDefinition;

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { echo } from './echo';
 import { hash } from './hash';
 import { httpRequest } from './http-request';
@@ -15,3 +16,16 @@ export const jobTypeNames = [...jobTypes.keys()];
 
 /** The definitions by name, typed, for code that needs one type's input type (the worker's handlers). */
 export const jobDefinitions = { echo, sleep, hash, httpRequest } as const;
+
+type Definition = (typeof jobDefinitions)[keyof typeof jobDefinitions];
+
+/**
+ * Each type's `data` as a client sends it (fields with defaults optional), by type name;
+ * the typed client checks `submit(type, data)` against it.
+ */
+export type JobInputs = { [D in Definition as D['name']]: z.input<D['input']> };
+
+// A definition whose name is typed `string` (written without `as const`) would make every
+// name a known type and every `data` valid for clients: refuse to compile instead.
+const literalNames: string extends keyof JobInputs ? never : true = true;
+void literalNames;

@@ -6,4 +6,4 @@ export const sleep = {
   description: 'Waits the given number of milliseconds, reporting progress; stands in for slow I/O.',
   input: z.strictObject({ ms: z.number().int().min(0).max(600000) }),
   result: z.strictObject({ sleptMs: z.number().int().min(0) }),
-} satisfies JobTypeDefinition;
+} as const satisfies JobTypeDefinition;

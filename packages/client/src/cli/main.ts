@@ -1,0 +1,45 @@
+// The `async-jobs` command: the typed client on the command line. `async-jobs --help`.
+import { text } from 'node:stream/consumers';
+import { createClient } from '../client';
+import { readInvocation, usage, UsageError } from './args';
+import { runCommand } from './commands';
+import { exitCodes } from './exit-codes';
+import { describeError, processOutput } from './output';
+
+const usageError = (err: UsageError) => `async-jobs: ${err.message}\nRun 'async-jobs --help' for usage.\n`;
+
+async function main(argv: string[]): Promise<number> {
+  const o = processOutput();
+  let inv;
+  try {
+    inv = readInvocation(argv, process.env);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    o.err(usageError(err));
+    return exitCodes.usage;
+  }
+  if (inv.command === 'help') {
+    o.out(usage);
+    return exitCodes.ok;
+  }
+  const interrupt = new AbortController();
+  process.once('SIGINT', () => interrupt.abort());
+  try {
+    const client = createClient({ baseUrl: inv.url, token: inv.token });
+    return await runCommand(inv, { client, o, signal: interrupt.signal, readStdin: () => text(process.stdin) });
+  } catch (err) {
+    // Ctrl-C: leave the line a progress bar may have been drawing on, and exit as shells expect.
+    if (interrupt.signal.aborted) {
+      if (o.tty) o.out('\n');
+      return 130;
+    }
+    o.err(err instanceof UsageError ? usageError(err) : describeError(err));
+    return err instanceof UsageError ? exitCodes.usage : exitCodes.apiError;
+  }
+}
+
+// exitCode rather than exit(): stdout is flushed before the process ends, even into a pipe.
+process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(describeError(err));
+  return exitCodes.apiError;
+});

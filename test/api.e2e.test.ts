@@ -43,6 +43,8 @@ describe('submit, then read the result', () => {
     const job = await runToEnd('echo', { a: 1, nested: { b: [1, 2] } });
     expect(job).toMatchObject({ state: 'completed', result: { a: 1, nested: { b: [1, 2] } }, error: null });
     expect(job.attempts).toEqual({ made: 1, max: 3 });
+    // It never reported progress; finished, it reads 100.
+    expect(job.progress).toBe(100);
     expect(Date.parse(job.finishedAt)).toBeGreaterThanOrEqual(Date.parse(job.startedAt));
   });
 

@@ -110,6 +110,8 @@ function decode(h: Record<string, string>, id: string): JobRecord {
     lastError: json('lastError'),
   };
   if (h.callback) record.callback = JSON.parse(h.callback) as CallbackInfo;
+  // A finished job is all done, whether or not its handler ever said so; an object it reported stays.
+  if (record.state === 'completed' && (typeof record.progress !== 'object' || record.progress === null)) record.progress = 100;
   return record;
 }
 

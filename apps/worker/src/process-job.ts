@@ -1,5 +1,5 @@
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
-import { asyncJobsOf, type Config, type JobTypeDefinition, type Logger } from '@async-jobs/shared';
+import { type Config, type JobTypeDefinition, type Logger } from '@async-jobs/shared';
 import { attemptSignal, whenAborted, type AttemptSignal } from './attempt-signal';
 import { asError, CancelledError, errorInfo, InvalidInputError } from './errors';
 import type { JobHandler } from './handlers/handler';
@@ -31,6 +31,17 @@ function validate(definition: JobTypeDefinition | undefined, data: unknown): unk
   throw new InvalidInputError(`invalid data for ${definition.name}: ${problems.join('; ')}`);
 }
 
+/**
+ * The per-attempt timeout in `opts.asyncJobs`. A job from another producer may carry one
+ * the API would have refused; running it would time out at once and retry for nothing.
+ */
+function timeoutOf(job: Job): number | undefined {
+  const raw = (job.opts as { asyncJobs?: { timeoutMs?: unknown } }).asyncJobs?.timeoutMs;
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw <= 0) throw new InvalidInputError('timeout must be a positive integer (ms)');
+  return raw;
+}
+
 const isUnrecoverable = (err: Error) => err instanceof UnrecoverableError || err.name === 'UnrecoverableError';
 
 /**
@@ -59,7 +70,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     try {
       if (deps.cancelRequested(id)) throw new CancelledError('cancelled by request');
       const input = validate(deps.definition, job.data);
-      timing = attemptSignal(asyncJobsOf(job.opts).timeoutMs, bullSignal, deps.shutdown);
+      timing = attemptSignal(timeoutOf(job), bullSignal, deps.shutdown);
       const context = createJobContext({ job, type, attempt, signal: timing.signal, config, logger });
       settle = context.settle;
       const raw = await Promise.race([Promise.resolve().then(() => handler.run(input, context.ctx)), whenAborted(timing.signal)]);

@@ -67,6 +67,22 @@ const clip = (s: string) => (s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)
 
 export const CANCELLED_ERROR = 'CancelledError';
 export const REMOVED_ERROR = 'RemovedError';
+export const STALLED_ERROR = 'StalledError';
+
+/**
+ * BullMQ's reason for a job that stalled more than `maxStalledCount` times: the worker that
+ * next takes it fails it unrun with an UnrecoverableError of that message (a BullMQ that
+ * fails it in the stall check itself stores no stack). Neither name says what happened.
+ */
+const STALLED_REASON = 'job stalled more than allowable limit';
+
+/** The error BullMQ stored, named as clients know it. */
+function reasonOf(h: Record<string, string>): ErrorInfo | null {
+  if (!h.failedReason) return null;
+  let name = errorName(h.stacktrace);
+  if (h.failedReason === STALLED_REASON && (name === 'UnrecoverableError' || name === 'Error')) name = STALLED_ERROR;
+  return { name, message: clip(h.failedReason) };
+}
 
 function callbackOf(t: Tombstone): CallbackInfo | undefined {
   return t.cb ? (JSON.parse(t.cb) as CallbackInfo) : undefined;
@@ -80,7 +96,7 @@ function callbackOf(t: Tombstone): CallbackInfo | undefined {
 export function viewOfJob(id: string, type: string, bullState: JobState, h: Record<string, string>, t: Tombstone): JobRecord {
   const opts = (jsonOrText(h.opts) ?? {}) as { attempts?: number };
   const finished = Number(h.atm ?? h.attemptsMade ?? 0);
-  const reason = h.failedReason ? { name: errorName(h.stacktrace), message: clip(h.failedReason) } : null;
+  const reason = reasonOf(h);
   const state: JobState = bullState === 'failed' && reason?.name === CANCELLED_ERROR ? 'cancelled' : bullState;
   let progress = jsonOrText(h.progress) ?? 0;
   if (state === 'completed' && (typeof progress !== 'object' || progress === null)) progress = 100;

@@ -5,6 +5,8 @@
 // a bundle costs only esbuild's few hundred milliseconds, once, before start.
 // Plain JavaScript, so that it runs before anything is built. `node scripts/bundle.mjs`.
 import { build, stop } from 'esbuild';
+import { copyFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -20,9 +22,17 @@ export const BUNDLES = { api: 'apps/api/dist/main.js', worker: 'apps/worker/dist
  */
 export const NODE_FLAGS = { api: ['--max-semi-space-size=4'], worker: [] };
 
+/** The Lua scripts are read at run time beside the code that loads them (packages/shared/src/lua/scripts.ts). */
+const LUA_DIR = 'packages/shared/src/lua';
+
 export async function bundle() {
   try {
     await bundleAll();
+    for (const outfile of Object.values(BUNDLES)) {
+      for (const f of readdirSync(join(root, LUA_DIR)).filter((n) => n.endsWith('.lua'))) {
+        copyFileSync(join(root, LUA_DIR, f), join(root, dirname(outfile), f));
+      }
+    }
   } finally {
     // esbuild's service process would otherwise live as long as ours: all of `npm start`.
     await stop();

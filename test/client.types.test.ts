@@ -14,7 +14,7 @@ describe('client types', () => {
     expectTypeOf<JobData<'sleep'>>().toEqualTypeOf<{ ms: number }>();
     expectTypeOf<JobData<'hash'>>().toEqualTypeOf<{ text: string; algorithm?: 'sha256' | 'sha512' | 'md5'; rounds?: number }>();
     expectTypeOf<JobData<'not-a-known-type'>>().toBeUnknown();
-    expectTypeOf<Job['state']>().toEqualTypeOf<'queued' | 'delayed' | 'active' | 'completed' | 'failed' | 'cancelled'>();
+    expectTypeOf<Job['state']>().toEqualTypeOf<'queued' | 'delayed' | 'waiting-children' | 'active' | 'completed' | 'failed' | 'cancelled'>();
     const narrow = (e: JobEvent) => {
       if (e.event === 'completed') expectTypeOf(e.data).toEqualTypeOf<Job>();
       else if (e.event === 'progress') expectTypeOf(e.data.progress).toEqualTypeOf<Job['progress'] | undefined>();

@@ -1,9 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
+import { createRelay } from '../apps/api/src/events/relay';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import {
-  bullRetention,
+  CALLBACK_QUEUE,
+  createLogger,
   createKeyspace,
+  createResultsStore,
+  jobTypeNames,
+  retention,
   execRouted,
   isCluster,
   loadConfig,
@@ -112,7 +117,7 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10000,
 }
 
 export interface EnqueueOptions {
-  /** Per-attempt timeout in ms (travels in the job data, as the API sends it). */
+  /** Per-attempt timeout in ms (travels in `opts.asyncJobs`, as the API sends it). */
   timeout?: number;
   attempts?: number;
   backoff?: { type: 'fixed' | 'exponential'; delay: number };
@@ -121,22 +126,21 @@ export interface EnqueueOptions {
 }
 
 /**
- * Adds a job straight to its BullMQ queue, the way the API does, minus the API's
- * validation and its "queued" record. Returns the job id.
+ * Adds a job straight to its BullMQ queue, as any BullMQ producer would (data as it is,
+ * our extras in `opts.asyncJobs`), without the API's validation and tombstone. Returns the job id.
  */
 export async function enqueue(ctx: TestContext, type: string, input: unknown, opts: EnqueueOptions = {}): Promise<string> {
   const queue = new Queue(type, { connection: ctx.redis, prefix: ctx.keys.bullPrefix });
   try {
     const id = opts.jobId ?? randomUUID();
-    const data: { input: unknown; timeout?: number } = { input };
-    if (opts.timeout !== undefined) data.timeout = opts.timeout;
-    await queue.add(type, data, {
+    await queue.add(type, input, {
       jobId: id,
       attempts: opts.attempts ?? 1,
       backoff: opts.backoff,
       delay: opts.delay,
-      ...bullRetention,
-    });
+      ...retention(86400),
+      ...(opts.timeout !== undefined ? { asyncJobs: { timeoutMs: opts.timeout } } : {}),
+    } as JobsOptions);
     return id;
   } finally {
     await queue.close();
@@ -154,9 +158,24 @@ export interface EventWatch {
   close(): Promise<void>;
 }
 
-/** Subscribes to the events channel; resolves once the subscription is active. */
-export async function watchEvents(ctx: TestContext): Promise<EventWatch> {
+/**
+ * Subscribes to the events channel; resolves once the subscription is active. The API
+ * relays BullMQ's events there; for tests that run no API, a relay of the test's own runs
+ * meanwhile (one holds the lease at a time, so an API's relay and this one never double).
+ * `types`: queues to relay besides the built-in ones (test handlers).
+ */
+export async function watchEvents(ctx: TestContext, types: readonly string[] = []): Promise<EventWatch> {
   const sub = testRedis({ maxRetriesPerRequest: null });
+  const command = testRedis({ maxRetriesPerRequest: 1 });
+  const blocking = testRedis({ maxRetriesPerRequest: null });
+  const config = ctx.config();
+  const callbackQueue = new Queue(CALLBACK_QUEUE, { connection: command, prefix: ctx.keys.bullPrefix });
+  const allTypes = [...new Set([...jobTypeNames, ...types])];
+  const store = createResultsStore({ redis: command, keys: ctx.keys, resultTtlSeconds: config.RESULT_TTL_SECONDS, types: allTypes });
+  const logger = createLogger('test-relay', 'silent');
+  await untilReady(command);
+  const relay = createRelay({ config, keys: ctx.keys, redis: command, blocking, store, callbackQueue, types: allTypes, logger });
+  await relay.ready();
   const events: JobEvent[] = [];
   sub.on('message', (_channel: string, raw: string) => {
     const e = parseEvent(raw);
@@ -174,7 +193,10 @@ export async function watchEvents(ctx: TestContext): Promise<EventWatch> {
         throw new Error(`no terminal event for ${id} (${err.message}); saw ${JSON.stringify(seen)}`);
       }),
     async close() {
-      await sub.quit().catch(() => sub.disconnect());
+      await relay.close();
+      await callbackQueue.close();
+      blocking.disconnect();
+      for (const c of [sub, command]) await c.quit().catch(() => c.disconnect());
     },
   };
 }

@@ -50,7 +50,7 @@ describe('key slots', () => {
 
   it.runIf(onCluster)('match CLUSTER KEYSLOT for our own key names', async () => {
     if (!isCluster(ctx.redis)) throw new Error('not on a cluster');
-    const names = [ctx.keys.record('a1'), ctx.keys.jobIndex, ctx.keys.typeIndex('echo'), ctx.keys.idempotency('k'), `${ctx.keys.bullPrefix}:echo:wait`, 'é{ü}x'];
+    const names = [ctx.keys.tombstone('echo', 'a1'), ctx.keys.events('echo'), ctx.keys.jobIndex, ctx.keys.typeIndex('echo'), ctx.keys.idempotency('k'), `${ctx.keys.bullPrefix}:echo:wait`, 'é{ü}x'];
     const node = ctx.redis.nodes('master')[0];
     for (const n of names) expect(keySlot(n)).toBe(Number(await node.call('CLUSTER', 'KEYSLOT', n)));
   });

@@ -6,6 +6,7 @@ import {
   createLogger,
   createRedis,
   createResultsStore,
+  jobTypeNames,
   type JobRecord,
   type ResultsStore,
 } from '@async-jobs/shared';
@@ -37,7 +38,7 @@ export async function startWorker(
     redis,
     keys: ctx.keys,
     resultTtlSeconds: config.RESULT_TTL_SECONDS,
-    tombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
+    types: [...new Set([...jobTypeNames, ...(handlers?.keys() ?? [])])],
   });
   return {
     worker,

@@ -95,7 +95,7 @@ describe('http.request', () => {
     expect(record.result).toMatchObject({ status: 200, body: { yes: 3 } });
     expect(record.lastError?.message).toMatch(/500/);
     const retrying = watch.of(id).filter((e) => e.event === 'retrying');
-    expect(retrying.map((e) => e.attempt)).toEqual([2, 3]);
+    expect(retrying).toHaveLength(2);
     expect(retrying[0].error?.name).toBe('HttpStatusError');
   });
 

@@ -14,7 +14,7 @@ export const echoData = (n: number) => ({ bench: true, n });
 export function ourSubmitter(redis: Redis) {
   const config = loadConfig({ KEY_NAMESPACE: NAMESPACE });
   const keys = createKeyspace(NAMESPACE);
-  const store = createResultsStore({ redis, keys, resultTtlSeconds: config.RESULT_TTL_SECONDS, tombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS });
+  const store = createResultsStore({ redis, keys, resultTtlSeconds: config.RESULT_TTL_SECONDS});
   const queues = createQueues(redis, keys, () => {}, ['echo']);
   // Only what submitBatch uses; it writes records, index entries and enqueues like the API.
   const ctx = { config, keys, redis, store, queues, metrics: { jobSubmitted() {} } } as unknown as AppContext;

@@ -1,22 +1,20 @@
 /**
  * A worker process for fault tests: the real createWorker, configured from the
- * environment like apps/worker/src/main.ts, with a fault-injection shim on its Redis
- * connections. A job whose id starts with a kill point's name is SIGKILLed at that
- * point the first time any worker meets it (a marker file in CRASH_MARKERS, created
- * atomically, says "already crashed once"), so the re-run on another worker proceeds:
+ * environment like apps/worker/src/main.ts, with fault injection around its handlers
+ * and BullMQ's completion script. A job whose id starts with a kill point's name is
+ * SIGKILLed at that point the first time any worker meets it (a marker file in
+ * CRASH_MARKERS, created atomically, says "already crashed once"), so the re-run on
+ * another worker proceeds:
  *
- * - `before.`       fetched and locked by BullMQ, nothing recorded yet
- * - `during.`       `active` recorded, 150 ms into the handler
- * - `afterrun.`     the handler returned; its outcome not yet sent to Redis
- * - `afterrecord.`  `completed` recorded; BullMQ not yet told the job finished
- *
- * The kills before a write happen synchronously, in the call that would send it, so
- * the shim never changes the order in which commands reach Redis.
+ * - `before.`    fetched, locked and marked active by BullMQ; the handler not started
+ * - `during.`    150 ms into the handler
+ * - `afterrun.`  the handler returned; BullMQ not yet told the job finished
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeRedis, createLogger, createRedis, loadConfig } from '@async-jobs/shared';
-import { UPSERT_LUA } from '../../packages/shared/src/lua/upsert';
+import { handlers } from '../../apps/worker/src/handlers/index';
+import type { JobHandler } from '../../apps/worker/src/handlers/handler';
 import { createWorker } from '../../apps/worker/src/worker';
 
 const config = loadConfig();
@@ -46,46 +44,23 @@ function firstCrash(id: string): boolean {
 }
 const pointOf = (id: string) => id.split('.')[0];
 
-/** The job id and state of each write in one call of the upsert script (layout: lua/upsert.ts, after its 4 keys). */
-function writesOf(args: unknown[]): { id: string; state: string }[] {
-  const out = [];
-  let o = 4;
-  while (o < args.length) {
-    const n = Number(args[o]);
-    // After n: version, mode, 3 ttls, channel, event, log max, id, then 'type', <type>, 'state', <state>.
-    out.push({ id: String(args[o + 9]), state: String(args[o + 13]) });
-    o += 1 + n;
-  }
-  return out;
-}
+/** The built-in handlers, each dying at `before.` and `during.` points of the jobs it runs. */
+const crashing = new Map<string, JobHandler>(
+  [...handlers].map(([type, h]) => [
+    type,
+    {
+      name: h.name,
+      run(data, ctx) {
+        const point = pointOf(ctx.jobId);
+        if (point === 'before' && firstCrash(ctx.jobId)) die(point, ctx.jobId);
+        if (point === 'during' && firstCrash(ctx.jobId)) setTimeout(() => die(point, ctx.jobId), 150);
+        return h.run(data, ctx);
+      },
+    },
+  ]),
+);
 
-/**
- * Wraps the results store's upsert script on a connection, before the store defines it
- * there; both connections get it, since which one the store writes on is createWorker's
- * choice. One call may carry a job's deferred `active` together with its outcome.
- */
-function shimUpsert(conn: typeof redis) {
-  const c = conn as unknown as Scripted;
-  c.defineCommand('ajUpsert', { numberOfKeys: 4, lua: UPSERT_LUA });
-  const upsert = c.ajUpsert.bind(conn);
-  c.ajUpsert = (...args) => {
-    const writes = writesOf(args);
-    for (const { id, state } of writes) {
-      const point = pointOf(id);
-      if (point === 'before' && state === 'active' && firstCrash(id)) die(point, id);
-      if (point === 'afterrun' && state === 'completed' && firstCrash(id)) die(point, id);
-    }
-    const sent = upsert(...args);
-    for (const { id, state } of writes) {
-      if (pointOf(id) === 'during' && state === 'active') void sent.then(() => firstCrash(id) && setTimeout(() => die('during', id), 150));
-    }
-    return sent;
-  };
-}
-shimUpsert(connection);
-shimUpsert(redis);
-
-const worker = createWorker({ config, connection, redis, logger });
+const worker = createWorker({ config, connection, redis, logger, handlers: crashing });
 process.on('SIGTERM', async () => {
   await worker.close();
   await Promise.allSettled([closeRedis(connection), closeRedis(redis)]);
@@ -94,18 +69,14 @@ process.on('SIGTERM', async () => {
 await worker.ready();
 
 // BullMQ has defined its scripts on the connection by now; its completion of a job goes
-// through moveToFinished. For `afterrecord.`, wait until both connections have applied
-// everything sent before (so the `completed` record is in), then die instead of sending it.
+// through moveToFinished. For `afterrun.`, die instead of sending it.
 const bull = connection as unknown as Scripted;
 const finishName = Object.keys(bull).find((k) => k.startsWith('moveToFinished:'));
 if (!finishName) throw new Error('BullMQ moveToFinished script not found on the connection');
 const finish = bull[finishName].bind(connection);
 bull[finishName] = async (...args) => {
-  const id = JSON.stringify(args).match(/"(afterrecord\.[0-9a-f-]{36})"/)?.[1];
-  if (id && firstCrash(id)) {
-    await Promise.all([connection.ping(), redis.ping()]);
-    die('afterrecord', id);
-  }
+  const id = JSON.stringify(args).match(/"(afterrun\.[0-9a-f-]{36})"/)?.[1];
+  if (id && firstCrash(id)) die('afterrun', id);
   return finish(...args);
 };
 logger.info({ pid: process.pid }, 'worker ready');

@@ -7,7 +7,7 @@ import { writeFigures } from './figures';
 import { startFleet, type Fleet } from './fleet';
 
 const ctx = createTestContext();
-const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600, tombstoneTtlSeconds: 600 });
+const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600});
 let watch: EventWatch;
 let api: RunningApi;
 let fleet: Fleet | undefined;

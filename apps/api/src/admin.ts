@@ -14,7 +14,7 @@ export const ADMIN_PATH = '/admin/queues';
  * bound to loopback (local development) or ALLOW_INSECURE says so; main.ts refuses
  * to start otherwise.
  */
-export function adminRouter(config: Config, queues: Queue[]): RequestHandler[] {
+export function adminRouter(config: Config, queues: Queue[], afterWrite: () => void = () => {}): RequestHandler[] {
   const serverAdapter = new ExpressAdapter().setBasePath(ADMIN_PATH);
   createBullBoard({
     queues: queues.map((q) => new BullMQAdapter(q)),
@@ -24,7 +24,13 @@ export function adminRouter(config: Config, queues: Queue[]): RequestHandler[] {
   const board = serverAdapter.getRouter() as Express;
   // No page of ours may ask another host for anything: its fonts come from here.
   renderWithLocalFonts(board);
-  const router: RequestHandler[] = [fontFiles, board];
+  // An operator's write (empty, clean, remove) can drop jobs without an event per job in
+  // BullMQ's stream: whoever waits on a job reads it again once the Board has answered.
+  const watched: RequestHandler = (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') res.on('finish', afterWrite);
+    board(req, res, next);
+  };
+  const router: RequestHandler[] = [fontFiles, watched];
   if (config.ADMIN_PASSWORD) return [basicAuth(config.ADMIN_USERNAME, config.ADMIN_PASSWORD), ...router];
   if (isLoopbackHost(config.HOST) || config.ALLOW_INSECURE) return router;
   return [basicAuth(config.ADMIN_USERNAME, '\0never')];

@@ -1,7 +1,10 @@
-import { CALLBACK_QUEUE, closeQueues, createKeyspace, createQueues, createResultsStore, throttle, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
+import type { Redis } from 'ioredis';
+import { CALLBACK_QUEUE, closeQueues, closeRedis, createKeyspace, createQueues, createResultsStore, jobTypeNames, throttle, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
 import express, { type Express } from 'express';
 import { ADMIN_PATH, adminRouter } from './admin';
-import { createNotifier } from './notifier';
+import { createNotifier } from './events/stream-reader';
+import { createRelay } from './events/relay';
+import { endedOf } from './events/lifecycle';
 import { httpMetrics } from './metrics/http';
 import { createMetrics } from './metrics/registry';
 import type { AppContext } from './deps';
@@ -16,7 +19,7 @@ export interface AppDeps {
   config: Config;
   /** A 'command' role connection: fails fast when Redis is down. The caller closes it. */
   redis: RedisClient;
-  /** A 'subscriber' role connection for the notifier. The caller closes it. */
+  /** A 'subscriber' role connection for the stream reader's blocking reads. The caller closes it. */
   subscriber: RedisClient;
   logger: Logger;
 }
@@ -31,23 +34,24 @@ export interface App {
 export function createApp(deps: AppDeps): App {
   const { config, redis, subscriber, logger } = deps;
   const keys = createKeyspace(config.KEY_NAMESPACE);
-  const store = createResultsStore({
-    redis,
-    keys,
-    resultTtlSeconds: config.RESULT_TTL_SECONDS,
-    tombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
-  });
+  const store = createResultsStore({ redis, keys, resultTtlSeconds: config.RESULT_TTL_SECONDS });
   const onQueueError = throttle(5000, (err: Error) => logger.warn({ err: err.message }, 'queue connection error'));
   const queues = createQueues(redis, keys, onQueueError);
   // Its own map: it is not a job type (no /types entry, no metrics by type), but operators see it in Bull Board.
   const callbackQueues = createQueues(redis, keys, onQueueError, [CALLBACK_QUEUE]);
   const callbackQueue = callbackQueues.get(CALLBACK_QUEUE)!;
-  const notifier = createNotifier(subscriber, keys.eventsChannel, logger);
+  const notifier = createNotifier(subscriber, keys, jobTypeNames, logger);
+  // The relay's blocking reads need a connection of their own; opened here, closed in close().
+  const relayConnection = (subscriber as Redis).duplicate() as RedisClient;
+  const relay = createRelay({ config, keys, redis, blocking: relayConnection, store, callbackQueue, types: jobTypeNames, logger });
   const metrics = createMetrics({ queues, logger });
-  notifier.onAnyEvent(metrics.onEvent);
+  notifier.onAnyEvent((e) => {
+    const ended = endedOf(e);
+    if (ended) metrics.onEvent({ event: ended, type: e.type });
+  });
   metrics.trackWaiters(() => notifier.watcherCount('poll'));
   metrics.trackStreams(() => notifier.watcherCount('stream'));
-  const context: AppContext = { config, keys, redis, logger, store, queues, callbackQueue, notifier, metrics };
+  const context: AppContext = { config, keys, redis, logger, store, queues, callbackQueue, notifier, relay, metrics };
 
   const app = express();
   app.disable('x-powered-by');
@@ -64,7 +68,7 @@ export function createApp(deps: AppDeps): App {
     // Last for its path: any other method on a path we serve is 405, not "no such route" (nor "no such job" for GET /jobs/batch).
     route.all(methodNotAllowed(routes.map((r) => r.method)));
   }
-  app.use(ADMIN_PATH, ...adminRouter(config, [...queues.values(), callbackQueue]));
+  app.use(ADMIN_PATH, ...adminRouter(config, [...queues.values(), callbackQueue], notifier.resyncAll));
   app.use(notFoundRoute);
   app.use(errorHandler(logger));
 
@@ -75,7 +79,8 @@ export function createApp(deps: AppDeps): App {
     /** Ends open long-polls and streams first, so clients hear a clean end, then the queues. */
     close: () =>
       (closing ??= (async () => {
-        const steps = await Promise.allSettled([notifier.close(), closeQueues(queues), closeQueues(callbackQueues)]);
+        const steps = await Promise.allSettled([notifier.close(), relay.close(), closeQueues(queues), closeQueues(callbackQueues)]);
+        await closeRedis(relayConnection);
         for (const s of steps) if (s.status === 'rejected') logger.error({ err: s.reason }, 'close step failed');
       })()),
   };

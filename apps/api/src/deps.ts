@@ -1,7 +1,8 @@
 import type { Config, JobQueue, Keyspace, Logger, RedisClient, ResultsStore } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
 import type { Metrics } from './metrics/registry';
-import type { Notifier } from './notifier';
+import type { Notifier } from './events/stream-reader';
+import type { Relay } from './events/relay';
 
 /** What every route may use; built once by createApp from the injected connection. */
 export interface AppContext {
@@ -14,6 +15,8 @@ export interface AppContext {
   /** Deliveries of completion callbacks (docs/http-api.md, "Completion callbacks"). */
   callbackQueue: Queue;
   notifier: Notifier;
+  /** Relays BullMQ's events to jobs:events and callbacks, once across all API processes. */
+  relay: Relay;
   /** Prometheus registry of this app instance, and the hooks that feed it. */
   metrics: Metrics;
 }

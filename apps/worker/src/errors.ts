@@ -34,11 +34,6 @@ export class HandlerError extends Error {
   override name = 'HandlerError';
 }
 
-/** BullMQ failed the job without running it: it stalled more often than `maxStalledCount` allows. */
-export class StalledError extends UnrecoverableError {
-  override name = 'StalledError';
-}
-
 const MAX_MESSAGE = 2000;
 
 /** The `{ name, message }` stored in a record: never a stack, never unbounded. */

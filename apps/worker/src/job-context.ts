@@ -1,20 +1,17 @@
 import type { Job } from 'bullmq';
-import type { Config, JobPayload, Logger, ResultsStore } from '@async-jobs/shared';
+import type { Config, Logger } from '@async-jobs/shared';
 import type { HandlerContext } from './handlers/handler';
 
-/** Object progress larger than this is dropped: progress is published on every change. */
+/** Object progress larger than this is dropped: BullMQ appends every report to its event stream. */
 const MAX_PROGRESS_BYTES = 16 * 1024;
 
 export interface ContextDeps {
-  job: Job<JobPayload>;
+  job: Job;
   type: string;
   attempt: number;
   signal: AbortSignal;
-  store: ResultsStore;
   config: Config;
   logger: Logger;
-  /** Sends the attempt's deferred `active` write, so that a progress event never precedes it. */
-  beforeWrite?: () => void;
 }
 
 function checkProgress(p: unknown): string | null {
@@ -29,9 +26,9 @@ function checkProgress(p: unknown): string | null {
 }
 
 /**
- * The handler's view of its attempt. Progress and log calls never reject (a
- * failing progress write must not fail the job); the processor waits for the
- * ones still in flight before it writes the outcome, so events stay in order.
+ * The handler's view of its attempt. Progress and log calls go to BullMQ (`updateProgress`,
+ * `log`) and never reject (a failing progress write must not fail the job); the processor
+ * waits for the ones still in flight before it returns, so the outcome comes after them.
  */
 export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(): Promise<void> } {
   const jobId = d.job.id as string;
@@ -59,21 +56,7 @@ export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(
       }
       // Once the attempt is over (timed out, cancelled) its progress is no longer news.
       if (d.signal.aborted) return Promise.resolve();
-      d.beforeWrite?.();
-      return track(
-        Promise.all([
-          d.job.updateProgress(p),
-          d.store.apply({
-            id: jobId,
-            type: d.type,
-            state: 'active',
-            attempt: d.attempt,
-            fields: { progress: p },
-            event: { event: 'progress', progress: p, attempt: d.attempt },
-          }),
-        ]),
-        'progress update',
-      );
+      return track(d.job.updateProgress(p), 'progress update');
     },
     log(message) {
       const line = String(message);

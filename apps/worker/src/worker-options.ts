@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { WorkerOptions } from 'bullmq';
-import { bullRetention, type Config, type Keyspace, type RedisClient } from '@async-jobs/shared';
+import { retention, type Config, type Keyspace, type RedisClient } from '@async-jobs/shared';
 
 /**
  * How many times a job may be recovered after its worker stopped renewing its lock
@@ -21,8 +21,8 @@ export function workerOptions(config: Config, keys: Keyspace, connection: RedisC
     stalledInterval: config.STALLED_INTERVAL_MS,
     lockDuration: config.LOCK_DURATION_MS,
     maxStalledCount: MAX_STALLED_COUNT,
-    removeOnComplete: bullRetention.removeOnComplete,
-    removeOnFail: bullRetention.removeOnFail,
+    // For jobs added without retention of their own (another producer): keep them as long as ours.
+    ...retention(config.RESULT_TTL_SECONDS),
     // Stored on each job (processedBy), so Bull Board shows which process ran it.
     name: `${hostname()}:${process.pid}`,
   };

@@ -1,15 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
-import {
-  createKeyspace,
-  createResultsStore,
-  isCluster,
-  jobTypes,
-  type Config,
-  type JobPayload,
-  type Logger,
-  type RedisClient,
-} from '@async-jobs/shared';
+import { createKeyspace, createResultsStore, jobTypes, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
 import { handlers as builtInHandlers } from './handlers/index';
 import type { JobHandler } from './handlers/handler';
 import type { Listener, ListenerFactory } from './listener';
@@ -17,7 +8,6 @@ import { createProcessor, type JobProcessor } from './process-job';
 import { createCallbackDispatch } from './callbacks/dispatch';
 import { createControlListener } from './control-listener';
 import { servedTypes } from './served-types';
-import { recordStalledFailure } from './stalled-failure';
 import { workerOptions } from './worker-options';
 
 export type { Listener, ListenerFactory } from './listener';
@@ -26,10 +16,7 @@ export interface WorkerDeps {
   config: Config;
   /** Given to BullMQ (which duplicates it for its blocking reads); role `blocking`. Not closed here. */
   connection: RedisClient;
-  /**
-   * For the listeners, and for the results store on a Redis Cluster (on one Redis the store
-   * uses `connection`); role `blocking`, so writes wait for Redis rather than fail. Not closed here.
-   */
+  /** For the listeners and the callback deliveries' reads; role `blocking`. Not closed here. */
   redis: RedisClient;
   logger: Logger;
   /** Default: the built-in handlers. */
@@ -48,7 +35,7 @@ export interface CloseOptions {
 
 export interface JobWorker {
   /** One BullMQ worker per served job type (the queue's name). */
-  workers: Map<string, Worker<JobPayload>>;
+  workers: Map<string, Worker>;
   ready(): Promise<void>;
   /**
    * Stops taking jobs, lets active ones finish within the grace period, then closes
@@ -81,15 +68,8 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   const handlers = deps.handlers ?? builtInHandlers;
   const types = servedTypes(config, handlers);
   const keys = createKeyspace(config.KEY_NAMESPACE);
-  // On one Redis the store shares BullMQ's connection, so that a job's outcome write and
-  // BullMQ's completion of it go out back to back and are applied in that order.
-  const pipelineOutcome = !isCluster(deps.connection);
-  const store = createResultsStore({
-    redis: pipelineOutcome ? deps.connection : deps.redis,
-    keys,
-    resultTtlSeconds: config.RESULT_TTL_SECONDS,
-    tombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
-  });
+  // Read by callback deliveries only: the worker writes nothing of its own per job.
+  const store = createResultsStore({ redis: deps.redis, keys, resultTtlSeconds: config.RESULT_TTL_SECONDS, types: [...handlers.keys()] });
   const draining = new AbortController();
   const shutdown = new AbortController();
   // Every running attempt listens to it (attempt-signal.ts): more than Node's default of 10
@@ -98,19 +78,18 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   const active = new Set<Promise<unknown>>();
 
   const callbacks = createCallbackDispatch(config, keys, deps.connection, store, logger);
-  const workers = new Map<string, Worker<JobPayload>>();
+  const workers = new Map<string, Worker>();
+  const control = createControlListener(config, keys, workers, logger);
   for (const type of types) {
     const processJob = createProcessor({
       type,
       handler: handlers.get(type) as JobHandler,
       definition: jobTypes.get(type),
-      store,
       config,
       logger,
       draining: draining.signal,
       shutdown: shutdown.signal,
-      afterOutcome: callbacks.afterOutcome,
-      pipelineOutcome,
+      cancelRequested: control.cancelRequested,
     });
     // Declared with three parameters so that BullMQ passes its AbortSignal through.
     const tracked: JobProcessor = function (job, token, signal) {
@@ -122,15 +101,13 @@ export function createWorker(deps: WorkerDeps): JobWorker {
       );
       return p;
     };
-    const worker = new Worker<JobPayload>(type, tracked, workerOptions(config, keys, deps.connection));
+    const worker = new Worker(type, tracked, workerOptions(config, keys, deps.connection));
     // Without a listener, an 'error' event would crash the process; these are Redis or lock troubles.
     worker.on('error', (err) => logger.error({ queue: type, err: err.message }, 'worker error'));
     worker.on('stalled', (jobId) => logger.warn({ queue: type, jobId }, 'job stalled (its worker stopped); it will run again'));
-    worker.on('failed', (job, _err) => void recordStalledFailure(job, type, store, logger, callbacks.afterOutcome));
     workers.set(type, worker);
   }
 
-  const control = createControlListener(config, keys, workers as Map<string, Worker>, logger);
   const listenerCtx = { config, keys, logger, redis: deps.redis };
   const listeners: Listener[] = [];
   try {

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Config } from './config';
 import { createHostAllowlist } from './host-allowlist';
-import { bullRetention } from './queues';
+import { retention } from './queues';
 
 /** The BullMQ queue that delivers completion callbacks, one job per delivery. */
 export const CALLBACK_QUEUE = 'callbacks';
@@ -16,10 +16,16 @@ export interface CallbackInfo {
 /** What a delivery job carries; the body is read from the record when it is sent. */
 export interface CallbackPayload {
   id: string;
+  /** The job's type (its queue), where its tombstone keeps the delivery state. */
+  type: string;
   url: string;
 }
 
-/** One delivery per terminal outcome: a job retried by hand and ending again is delivered again. */
+/**
+ * One delivery per terminal outcome (`outcome` is the id of its event in BullMQ's stream):
+ * a job retried and ending again is delivered again, and a relay that repeats an event
+ * after a crash adds nothing.
+ */
 export const callbackJobId = (id: string, outcome: string) => `cb-${id}-${outcome}`;
 
 /** `Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`, as Stripe does it. */
@@ -50,16 +56,14 @@ export function callbackRefusal(config: Config, url: string): string | null {
   return null;
 }
 
-/**
- * Queues the delivery of job `id`'s final resource to `url`. The job id makes a second
- * enqueue of the same outcome (API and worker racing to record it) a no-op.
- */
-export async function enqueueCallback(queue: Queue, config: Config, id: string, url: string, outcome: string): Promise<void> {
-  const payload: CallbackPayload = { id, url };
+/** Queues the delivery of job `id`'s final resource to `url`; a second enqueue of the same outcome is a no-op. */
+export async function enqueueCallback(queue: Queue, config: Config, job: { id: string; type: string }, url: string, outcome: string): Promise<void> {
+  const { id } = job;
+  const payload: CallbackPayload = { id, type: job.type, url };
   await queue.add('deliver', payload, {
     jobId: callbackJobId(id, outcome),
     attempts: config.CALLBACK_MAX_ATTEMPTS,
     backoff: { type: 'exponential', delay: config.CALLBACK_BACKOFF_MS },
-    ...bullRetention,
+    ...retention(config.RESULT_TTL_SECONDS),
   });
 }

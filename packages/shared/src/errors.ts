@@ -15,14 +15,3 @@ export class HttpError extends Error {
 export const notFound = (what = 'job') => new HttpError(404, 'not_found', `no such ${what}`);
 export const unavailable = () =>
   new HttpError(503, 'unavailable', 'Redis cannot be reached; nothing was written', undefined, { 'Retry-After': '1' });
-
-/**
- * Raised by the results store when a worker tries to start or report on a job
- * whose cancel is pending: the worker stops the attempt and records `cancelled`.
- */
-export class JobCancelledError extends Error {
-  override name = 'CancelledError';
-  constructor(readonly jobId: string) {
-    super('cancelled by request');
-  }
-}

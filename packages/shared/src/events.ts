@@ -10,24 +10,12 @@ export interface JobEvent {
   type: string;
   at: string;
   state: JobState;
-  /** Position in this job's event log; set by the results store when it records the event. */
-  seq?: string;
   progress?: unknown;
-  attempt?: number;
   error?: { name: string; message: string };
-  /**
-   * On a published terminal event only: the job's final record as stored (hash fields),
-   * when small (lua/upsert.ts), so a subscriber holding a request for it need not read it.
-   */
-  record?: Record<string, string>;
 }
 
-/**
- * An event as the results store records it: without the id and type, which the job's
- * log key and record already say; the store's script adds `seq` and, on the published
- * copy, the id and type. `event` comes first, for people reading `redis-cli SUBSCRIBE jobs:events`.
- */
-export function encodeEvent(e: Omit<JobEvent, 'id' | 'type' | 'seq'>): string {
+/** `event` first, for people reading `redis-cli SUBSCRIBE jobs:events`. */
+export function encodeEvent(e: JobEvent): string {
   const { event, ...rest } = e;
   return JSON.stringify({ event, ...rest });
 }
@@ -43,23 +31,6 @@ export function parseEvent(raw: string): JobEvent | null {
   } catch {
     return null;
   }
-}
-
-export type EventHead = Pick<JobEvent, 'id' | 'type' | 'event'>;
-
-/** The start of every event the store's scripts publish: seq, id, type, then the event's name. */
-const HEAD = /^\{"seq":"\d+","id":"([^"\\]*)","type":"([^"\\]*)","event":"([a-z]+)"/;
-
-/**
- * The id, type and name of a published event, read off its start without parsing the
- * rest: an API process hears every job's events, and most have nobody waiting on them.
- * Null when the text is not in the store's shape (a hand-made publish, an escaped id);
- * parseEvent then decides.
- */
-export function peekEvent(raw: string): EventHead | null {
-  const m = HEAD.exec(raw);
-  if (!m || !eventNames.includes(m[3] as JobEventName)) return null;
-  return { id: m[1], type: m[2], event: m[3] as JobEventName };
 }
 
 /** A request to every worker, on the control channel. */

@@ -1,19 +1,18 @@
 import { Queue } from 'bullmq';
 import { jobTypeNames } from './jobs/index';
-import type { JobPayload } from './jobs/options';
 import type { Keyspace } from './keyspace';
 import type { RedisClient } from './redis';
 
 /**
- * BullMQ keeps finished jobs only briefly and in bounded numbers, so Redis does not
- * grow without bound; the results store keeps what clients read, for its own TTL.
+ * How long BullMQ keeps a finished job: it is the results store, so a job stays
+ * readable for RESULT_TTL_SECONDS after it ends (by age only; a count limit would drop
+ * results early under load). BullMQ applies it when a later job of the queue finishes.
  */
-export const bullRetention = {
-  removeOnComplete: { age: 3600, count: 1000 },
-  removeOnFail: { age: 86400, count: 5000 },
-} as const;
+export function retention(resultTtlSeconds: number) {
+  return { removeOnComplete: { age: resultTtlSeconds }, removeOnFail: { age: resultTtlSeconds } } as const;
+}
 
-export type JobQueue = Queue<JobPayload, unknown, string>;
+export type JobQueue = Queue<unknown, unknown, string>;
 
 /** One BullMQ queue per job type, sharing one connection; the caller closes the queues, then the connection. */
 export function createQueues(
@@ -24,7 +23,7 @@ export function createQueues(
 ): Map<string, JobQueue> {
   return new Map(
     types.map((name) => {
-      const q = new Queue<JobPayload, unknown, string>(name, { connection, prefix: keys.bullPrefix }) as JobQueue;
+      const q = new Queue<unknown, unknown, string>(name, { connection, prefix: keys.bullPrefix }) as JobQueue;
       // Without a listener BullMQ prints every reconnect failure to stderr.
       q.on('error', onError);
       return [name, q];

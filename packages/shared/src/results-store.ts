@@ -1,273 +1,103 @@
 import type { CallbackInfo } from './callbacks';
-import { JobCancelledError } from './errors';
-import { encodeEvent, type JobEvent } from './events';
-import { isTerminal, recordVersion, type JobState } from './job-state';
+import { viewOfGone, viewOfJob, type JobRecord, type Tombstone } from './job-view';
+import type { JobState } from './job-state';
+import { jobTypeNames } from './jobs/index';
 import type { Keyspace } from './keyspace';
-import { REOPEN_LUA } from './lua/reopen';
-import { SET_IF_EXISTS_LUA } from './lua/set-if-exists';
-import { UPSERT_LUA } from './lua/upsert';
+import { luaScript } from './lua/scripts';
 import type { RedisClient } from './redis';
-import { execRouted, type RoutedCommand } from './slot-routing';
 
-export interface ErrorInfo {
-  name: string;
-  message: string;
-}
-
-/** The stored view of one job; what clients see through the API. */
-export interface JobRecord {
-  id: string;
-  type: string;
-  state: JobState;
-  progress: unknown;
-  attempts: { made: number; max: number };
-  submittedAt: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  result: unknown;
-  error: ErrorInfo | null;
-  lastError: ErrorInfo | null;
-  /** Present only for jobs submitted with a callbackUrl. */
-  callback?: CallbackInfo;
-}
-
-/**
- * One change to a record. `attempt` is the attempt this write belongs to (1-based;
- * for "queued again after a failure", the attempt that comes next).
- */
-export interface RecordWrite {
-  id: string;
-  type: string;
-  state: JobState;
-  attempt: number;
-  fields?: Partial<Omit<JobRecord, 'id' | 'type' | 'state'>>;
-  event?: Omit<JobEvent, 'id' | 'type' | 'state' | 'at' | 'record'> | null;
-  /**
-   * A non-terminal write of an attempt that has already ended, sent just before that
-   * attempt's outcome: a pending cancel does not refuse it (the outcome settles the job).
-   */
-  attemptFinished?: boolean;
-}
+export type { ErrorInfo, JobRecord } from './job-view';
 
 export interface ResultsStoreOptions {
   redis: RedisClient;
   keys: Keyspace;
   resultTtlSeconds: number;
-  tombstoneTtlSeconds: number;
-  /** Events kept per job for SSE resume. */
-  eventLogMax?: number;
+  /** Queues (job types) a job may be in; default the built-in types. */
+  types?: readonly string[];
 }
 
-type UpsertRedis = RedisClient & {
-  ajUpsert(...args: (string | number)[]): Promise<number[]>;
-  ajReopen(...args: (string | number)[]): Promise<number>;
+/** What one read found: the job, or that it existed once (expired), and its queue's newest event id. */
+export interface Lookup {
+  record: JobRecord | null;
+  expired: boolean;
+  /** The newest id in the job's queue event stream when it was read; "0-0" when none. */
+  lastEventId: string;
+}
+
+type ScriptRedis = RedisClient & {
+  ajReadJob(key: string, ...args: string[]): Promise<unknown[]>;
   ajSetIfExists(key: string, field: string, value: string): Promise<number>;
 };
 
-/** A manual retry of a failed job: `attempt` is the attempt that runs next. */
-export interface ReopenWrite {
-  id: string;
-  type: string;
-  attempt: number;
-}
-
-/** `reopened`, or why not: the record is not `failed` (or gone), or a newer attempt already wrote to it. */
-export type ReopenOutcome = 'reopened' | 'not_failed' | 'ahead';
-
-const JSON_FIELDS = ['progress', 'result', 'error', 'lastError', 'callback'] as const;
-
-function encodeFields(w: RecordWrite): string[] {
-  // No id field: the key says it (a terminal record is kept for a day; every byte counts).
-  const out = ['type', w.type, 'state', w.state];
-  const f = w.fields ?? {};
-  for (const [k, v] of Object.entries(f)) {
-    if (v === undefined) continue;
-    if (k === 'attempts') {
-      const a = v as JobRecord['attempts'];
-      out.push('made', String(a.made), 'max', String(a.max));
-    } else if ((JSON_FIELDS as readonly string[]).includes(k)) {
-      out.push(k, JSON.stringify(v));
-    } else {
-      out.push(k, String(v ?? ''));
-    }
-  }
+const pairs = (flat: string[]): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) out[flat[i]] = flat[i + 1];
   return out;
-}
+};
 
-function decode(h: Record<string, string>, id: string): JobRecord {
-  const json = (k: string) => (h[k] ? JSON.parse(h[k]) : null);
-  const record: JobRecord = {
-    id,
-    type: h.type ?? '',
-    state: h.state as JobState,
-    progress: json('progress') ?? 0,
-    attempts: { made: Number(h.made ?? 0), max: Number(h.max ?? 1) },
-    submittedAt: h.submittedAt || null,
-    startedAt: h.startedAt || null,
-    finishedAt: h.finishedAt || null,
-    result: json('result'),
-    error: json('error'),
-    lastError: json('lastError'),
-  };
-  if (h.callback) record.callback = JSON.parse(h.callback) as CallbackInfo;
-  // A finished job is all done, whether or not its handler ever said so; an object it reported stays.
-  if (record.state === 'completed' && (typeof record.progress !== 'object' || record.progress === null)) record.progress = 100;
-  return record;
-}
-
-export type ResultsStore = ReturnType<typeof createResultsStore>;
-
+const NOTHING: Lookup = { record: null, expired: false, lastEventId: '0-0' };
 
 /**
- * The job records in Redis: one hash per job, read in one round trip. Writes go
- * through one Lua script that drops stale writes, sets the TTLs of a terminal
- * record, appends to the job's event log and publishes the event, atomically:
- * a client never sees an event whose state is not yet readable.
+ * The results store is BullMQ's own record of each job (docs/wire-format.md): one script
+ * call reads a job's hash, its state and our tombstone beside it, and maps them to the
+ * resource clients see. Nothing here writes a job's state; BullMQ does, for whichever
+ * worker or tool acts on the job.
  */
 export function createResultsStore(opts: ResultsStoreOptions) {
   const { keys } = opts;
-  const redis = opts.redis as UpsertRedis;
-  if (typeof redis.ajUpsert !== 'function') redis.defineCommand('ajUpsert', { numberOfKeys: 4, lua: UPSERT_LUA });
-  if (typeof redis.ajSetIfExists !== 'function') redis.defineCommand('ajSetIfExists', { numberOfKeys: 1, lua: SET_IF_EXISTS_LUA });
-  if (typeof redis.ajReopen !== 'function') redis.defineCommand('ajReopen', { numberOfKeys: 2, lua: REOPEN_LUA });
-  const eventLogMax = opts.eventLogMax ?? 200;
-  // Once terminal, the log only serves SSE clients resuming a dropped stream (they retry within
-  // seconds); later ones get the final state from the record. Kept 5 minutes, not for RESULT_TTL.
-  const eventLogTtl = Math.min(opts.resultTtlSeconds, 300);
+  const types = opts.types ?? jobTypeNames;
+  const redis = opts.redis as ScriptRedis;
+  if (typeof redis.ajReadJob !== 'function') redis.defineCommand('ajReadJob', { numberOfKeys: 1, lua: luaScript('read-job') });
+  if (typeof redis.ajSetIfExists !== 'function') redis.defineCommand('ajSetIfExists', { numberOfKeys: 1, lua: luaScript('set-if-exists') });
 
-  /** One write's values, as lua/upsert.ts reads them after its keys: their count first. */
-  function argv(w: RecordWrite): (string | number)[] {
-    const terminal = isTerminal(w.state);
-    const event = w.event ? encodeEvent({ ...w.event, state: w.state, at: new Date().toISOString() }) : '';
-    const values = [
-      recordVersion(w.attempt, w.state),
-      terminal ? 'T' : w.attemptFinished ? 'F' : 'C',
-      opts.resultTtlSeconds,
-      opts.tombstoneTtlSeconds,
-      eventLogTtl,
-      keys.eventsChannel,
-      event,
-      eventLogMax,
-      w.id,
-      ...encodeFields(w),
-    ];
-    return [values.length, ...values];
+  const argsFor = (id: string, hint?: string): [string, ...string[]] => {
+    const order = hint && types.includes(hint) ? [hint, ...types.filter((t) => t !== hint)] : [...types];
+    return [keys.job(order[0], id), keys.bullPrefix, id, ...order];
+  };
+
+  const decode = (id: string, reply: unknown[]): Lookup => {
+    if (reply.length === 0) return NOTHING;
+    const [type, state, hash, lastEventId, tomb] = reply as [string, string, string[], string, string[]];
+    const t = pairs(tomb) as Tombstone;
+    if (state) return { record: viewOfJob(id, type, state as JobState, pairs(hash), t), expired: false, lastEventId };
+    const gone = viewOfGone(id, type, t, opts.resultTtlSeconds);
+    return { record: gone, expired: gone === null, lastEventId };
+  };
+
+  async function lookup(id: string, typeHint?: string): Promise<Lookup> {
+    return decode(id, await redis.ajReadJob(...argsFor(id, typeHint)));
   }
-
-  /** The script's arguments for writes to one job (`ws[0].id`), applied in order. */
-  function args(ws: readonly RecordWrite[]): (string | number)[] {
-    const id = ws[0].id;
-    return [keys.record(id), keys.tombstone(id), keys.eventLog(id), keys.cancelFlag(id), ...ws.flatMap(argv)];
-  }
-
-  /**
-   * Consecutive writes to one job (e.g. a deferred `active` and the outcome of the same
-   * attempt) in one script call: one round trip, each write applied and published in order.
-   */
-  async function applySteps(ws: readonly RecordWrite[]): Promise<boolean[]> {
-    if (ws.some((w) => w.id !== ws[0].id)) throw new Error('applySteps: every write must be to the same job');
-    const rs = await redis.ajUpsert(...args(ws));
-    if (rs.includes(2)) throw new JobCancelledError(ws[0].id);
-    return rs.map((r) => r === 1);
-  }
-
-  /** One write's upsert as a command, for a pipeline or transaction of the caller's. */
-  const upsertCommand = (w: RecordWrite): RoutedCommand => ({
-    key: keys.record(w.id),
-    queue: (pipe) => void (pipe as unknown as UpsertRedis).ajUpsert(...args([w])),
-  });
 
   return {
-    /** Applies one write; false when it was stale (the record is already further on). */
-    async apply(w: RecordWrite): Promise<boolean> {
-      const [applied] = await applySteps([w]);
-      return applied;
+    lookup,
+
+    async read(id: string, typeHint?: string): Promise<JobRecord | null> {
+      return (await lookup(id, typeHint)).record;
     },
 
-    applySteps,
-
-    /**
-     * Applies many writes in one round trip (on a Cluster, one per node, in parallel; see
-     * slot-routing.ts). `extra` commands go with them (e.g. index entries written with the
-     * records); their replies are not returned.
-     */
-    async applyMany(writes: RecordWrite[], extra: readonly RoutedCommand[] = []): Promise<boolean[]> {
-      const res = await execRouted(redis, [...writes.map(upsertCommand), ...extra]);
-      for (const [err] of res) if (err) throw err;
-      return res.slice(0, writes.length).map(([, v]) => (v as number[])[0] === 1);
-    },
-
-    /**
-     * The upserts of `writes` as commands, for a caller that sends them in a transaction of
-     * its own with other writes (the API's submit: BullMQ job and record in one MULTI).
-     */
-    upsertCommands(writes: readonly RecordWrite[]): RoutedCommand[] {
-      return writes.map(upsertCommand);
-    },
-
-    /**
-     * `failed` -> `queued` for a manual retry, with a `retrying` event, atomically; see
-     * lua/reopen.ts. The version is that of "queued for `attempt`", so the next attempt's
-     * writes (attempt + 1 phases) go through and the failed one's are stale.
-     */
-    async reopen(w: ReopenWrite): Promise<ReopenOutcome> {
-      const event = encodeEvent({ event: 'retrying', state: 'queued', at: new Date().toISOString(), attempt: w.attempt });
-      const version = recordVersion(w.attempt, 'queued');
-      const r = await redis.ajReopen(keys.record(w.id), keys.eventLog(w.id), version, keys.eventsChannel, event, eventLogMax, w.id, w.type);
-      return r === 1 ? 'reopened' : r === -1 ? 'ahead' : 'not_failed';
-    },
-
-    /** The record a terminal event carried (JobEvent.record), or null when it carried none. */
-    fromEvent(e: Pick<JobEvent, 'id' | 'record'>): JobRecord | null {
-      return e.record?.state ? decode(e.record, e.id) : null;
-    },
-
-    async read(id: string): Promise<JobRecord | null> {
-      const h = await redis.hgetall(keys.record(id));
-      return h.state ? decode(h, id) : null;
-    },
-
-    /** Many records in one round trip (one per node on a Cluster), in the order of `ids`; null where there is none. */
-    async readMany(ids: readonly string[]): Promise<(JobRecord | null)[]> {
+    /** Many jobs in one round trip, in the order of `ids`; null where there is none. */
+    async readMany(ids: readonly string[], typeHints: readonly (string | undefined)[] = []): Promise<(JobRecord | null)[]> {
       if (ids.length === 0) return [];
-      const res = await execRouted(
-        redis,
-        ids.map((id): RoutedCommand => ({ key: keys.record(id), queue: (pipe) => void pipe.hgetall(keys.record(id)) })),
-      );
-      return res.map(([err, h], i) => {
+      const pipe = redis.pipeline() as unknown as ScriptRedis & { exec(): Promise<[Error | null, unknown][]> };
+      ids.forEach((id, i) => void pipe.ajReadJob(...argsFor(id, typeHints[i])));
+      const res = (await pipe.exec()) ?? [];
+      return res.map(([err, reply], i) => {
         if (err) throw err;
-        const hash = h as Record<string, string>;
-        return hash.state ? decode(hash, ids[i]) : null;
+        return decode(ids[i], reply as unknown[]).record;
       });
     },
 
-    /** Events of job `id` recorded after position `afterSeq` (exclusive; '0' for all), oldest first. */
-    async eventsSince(id: string, afterSeq: string): Promise<JobEvent[]> {
-      const after = Number(afterSeq);
-      // One round trip (same slot): the log's entries leave out the id and type, the record has the type.
-      const [[e1, type], [e2, entries]] = (await redis.pipeline().hget(keys.record(id), 'type').lrange(keys.eventLog(id), 0, -1).exec())!;
-      if (e1 || e2) throw e1 ?? e2;
-      return (entries as string[])
-        .map((raw) => ({ ...(JSON.parse(raw) as Omit<JobEvent, 'id' | 'type'>), id, type: (type as string | null) ?? '' }))
-        .filter((e) => Number(e.seq) > after);
-    },
-
-    /** Position of the newest recorded event of job `id`, or '0' when there is none. */
-    async lastEventSeq(id: string): Promise<string> {
-      return (await redis.hget(keys.record(id), 'seq')) ?? '0';
-    },
-
-    /**
-     * Updates the callback delivery state of a record that still exists; a terminal
-     * record is otherwise final, and an expired one is not brought back.
-     */
-    async setCallback(id: string, info: CallbackInfo): Promise<void> {
-      await redis.ajSetIfExists(keys.record(id), 'callback', JSON.stringify(info));
-    },
-
-    /** For an id with no record: did it exist once (its record expired) or never? */
+    /** For an id with no job: did it exist once (its record expired) or never? */
     async wasKnown(id: string): Promise<boolean> {
-      return (await redis.exists(keys.tombstone(id))) === 1;
+      const found = await lookup(id);
+      return found.record !== null || found.expired;
+    },
+
+    /** Callback delivery state, kept in the job's tombstone while that exists. */
+    async setCallback(type: string, id: string, info: CallbackInfo): Promise<void> {
+      await redis.ajSetIfExists(keys.tombstone(type, id), 'cb', JSON.stringify(info));
     },
   };
 }
+
+export type ResultsStore = ReturnType<typeof createResultsStore>;

@@ -1,26 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { HttpError, type JobRecord } from '@async-jobs/shared';
+import { HttpError, luaScript, type JobRecord } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { assertRedisReady } from '../middleware/redis-errors';
 import { validationFailed } from '../middleware/validate';
 import { canonicalJson } from './canonical-json';
-import { recordOf, submittedWrite } from './job-build';
+import { submittedView } from './job-build';
 import { submitJob } from './submit';
 import type { Submission } from './validate-submission';
 
 /** How long a repeat waits for the first request to write its record before answering without it. */
 const WAIT_FOR_FIRST_MS = 2000;
-/**
- * Claims the key unless it is held: returns nil when the claim is ours, else the value
- * held. (SET NX GET does the same from Redis 7.0; this also runs on older servers.)
- */
-const CLAIM_LUA = `local held = redis.call('GET', KEYS[1])
-if held then return held end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return false`;
-/** Deletes the key only while it still holds our claim, so a failed submit never frees someone else's. */
-const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
 export interface Submitted {
   record: JobRecord;
   /** True when this answers a repeat: the job is the first request's and nothing was enqueued. */
@@ -75,12 +64,12 @@ export async function submitOnce(ctx: AppContext, s: Submission, clientKey: stri
   for (let round = 0; round < 3; round++) {
     const id = randomUUID();
     const claim = `${fp} ${id}`;
-    const held = (await ctx.redis.eval(CLAIM_LUA, 1, key, claim, ctx.config.IDEMPOTENCY_TTL_SECONDS)) as string | null;
+    const held = (await ctx.redis.eval(luaScript('idempotency-claim'), 1, key, claim, ctx.config.IDEMPOTENCY_TTL_SECONDS)) as string | null;
     if (held === null) {
       try {
         return { record: await submitJob(ctx, s, id), replayed: false };
       } catch (err) {
-        await ctx.redis.eval(RELEASE_LUA, 1, key, claim).catch(() => undefined);
+        await ctx.redis.eval(luaScript('idempotency-release'), 1, key, claim).catch(() => undefined);
         throw err;
       }
     }
@@ -88,30 +77,30 @@ export async function submitOnce(ctx: AppContext, s: Submission, clientKey: stri
     if (heldFp !== fp) {
       throw new HttpError(409, 'conflict', 'this idempotency key was already used with a different request (other type or data)');
     }
-    const record = await waitForRecord(ctx, heldId, WAIT_FOR_FIRST_MS);
+    const record = await waitForRecord(ctx, heldId, s.type, WAIT_FOR_FIRST_MS);
     if (record) return { record, replayed: true };
     if (await ctx.store.wasKnown(heldId)) {
       throw new HttpError(410, 'expired', 'the job this idempotency key created is past RESULT_TTL_SECONDS');
     }
     if ((await ctx.redis.get(key)) === held) {
-      return { record: { ...recordOf(submittedWrite(heldId, s, new Date())), submittedAt: null }, replayed: true };
+      return { record: { ...submittedView(heldId, s, Date.now()), submittedAt: null }, replayed: true };
     }
   }
   throw new HttpError(409, 'conflict', 'concurrent requests with this idempotency key keep failing; retry later');
 }
 
 /** The record of `id`, waiting up to `ms` for it to be written; woken by the notifier, not by polling. */
-async function waitForRecord(ctx: AppContext, id: string, ms: number): Promise<JobRecord | null> {
+async function waitForRecord(ctx: AppContext, id: string, type: string, ms: number): Promise<JobRecord | null> {
   let wake!: () => void;
   const woken = new Promise<void>((resolve) => (wake = resolve));
   // Counted as a held request ('poll'): it is one, briefly.
   const unwatch = ctx.notifier.watch(id, 'poll', () => wake());
   const timer = setTimeout(wake, ms);
   try {
-    const now = await ctx.store.read(id);
+    const now = await ctx.store.read(id, type);
     if (now) return now;
     await woken;
-    return await ctx.store.read(id);
+    return await ctx.store.read(id, type);
   } finally {
     clearTimeout(timer);
     unwatch();

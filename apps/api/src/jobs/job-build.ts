@@ -1,56 +1,64 @@
-import { bullRetention, type JobPayload, type JobRecord, type RecordWrite } from '@async-jobs/shared';
+import { retention, type AsyncJobsOptions, type Config, type JobRecord, type Keyspace } from '@async-jobs/shared';
 import type { JobsOptions } from 'bullmq';
+import type { ChainableCommander } from 'ioredis';
 import type { Submission } from './validate-submission';
 
 /*
- * What one submission becomes: the BullMQ job (data and options) and its first
- * record write. Shared by POST /jobs and POST /jobs/batch so the two cannot drift.
+ * What one submission becomes (docs/wire-format.md): a plain BullMQ job whose data is the
+ * submitted data, with BullMQ's own options, plus the small tombstone of ours beside it.
+ * Shared by POST /jobs and POST /jobs/batch so the two cannot drift.
  */
 
-/** The BullMQ job data: the validated input plus what the worker must know. */
-export function payloadOf(s: Submission): JobPayload {
-  const payload: JobPayload = { input: s.input };
-  if (s.options.timeout !== undefined) payload.timeout = s.options.timeout;
-  if (s.options.callbackUrl !== undefined) payload.callbackUrl = s.options.callbackUrl;
-  return payload;
-}
-
-export function bullOptionsOf(s: Submission, id: string): JobsOptions {
+export function bullOptionsOf(s: Submission, id: string, config: Config): JobsOptions & { asyncJobs?: AsyncJobsOptions } {
   const o = s.options;
-  return { jobId: id, attempts: o.attempts, backoff: o.backoff, delay: o.delay, priority: o.priority, ...bullRetention };
-}
-
-/** The "submitted" write: `queued`, or `delayed` when a delay was asked for. */
-export function submittedWrite(id: string, s: Submission, at: Date): RecordWrite {
+  const extra: AsyncJobsOptions = {};
+  if (o.timeout !== undefined) extra.timeoutMs = o.timeout;
+  if (o.callbackUrl !== undefined) extra.callbackUrl = o.callbackUrl;
   return {
-    id,
-    type: s.type,
-    state: s.options.delay ? 'delayed' : 'queued',
-    attempt: 1,
-    fields: {
-      progress: 0,
-      attempts: { made: 0, max: s.options.attempts },
-      submittedAt: at.toISOString(),
-      ...(s.options.callbackUrl ? { callback: { state: 'pending', attempts: 0, lastStatus: null } as const } : {}),
-    },
-    event: { event: 'submitted' },
+    jobId: id,
+    attempts: o.attempts,
+    backoff: o.backoff,
+    delay: o.delay,
+    priority: o.priority,
+    ...retention(config.RESULT_TTL_SECONDS),
+    ...(Object.keys(extra).length > 0 ? { asyncJobs: extra } : {}),
   };
 }
 
-/** The record a write creates, for answering without reading it back. */
-export function recordOf(w: RecordWrite): JobRecord {
-  return {
-    id: w.id,
-    type: w.type,
-    state: w.state,
+/** Seconds a tombstone lives: past the job's earliest possible end, its retention, then TOMBSTONE_TTL_SECONDS. */
+const tombstoneTtl = (s: Submission, config: Config) =>
+  Math.ceil((s.options.delay ?? 0) / 1000) + config.RESULT_TTL_SECONDS + config.TOMBSTONE_TTL_SECONDS;
+
+/** The writes of ours that go with a submitted job, into the submit's own transaction. */
+export function tombstoneWrites(tx: ChainableCommander, keys: Keyspace, config: Config, s: Submission, id: string, timestamp: number): void {
+  const key = keys.tombstone(s.type, id);
+  const fields: Record<string, string> = { s: String(timestamp), m: String(s.options.attempts) };
+  if (s.options.delay) fields.d = String(s.options.delay);
+  const ttl = tombstoneTtl(s, config);
+  if (s.options.callbackUrl) {
+    fields.u = s.options.callbackUrl;
+    fields.cb = JSON.stringify({ state: 'pending', attempts: 0, lastStatus: null });
+    tx.zadd(keys.callbacksDue, timestamp + ttl * 1000, id);
+  }
+  tx.hset(key, fields);
+  tx.expire(key, ttl);
+}
+
+/** The resource of a job just submitted, for answering without reading it back. */
+export function submittedView(id: string, s: Submission, timestamp: number): JobRecord {
+  const record: JobRecord = {
+    id,
+    type: s.type,
+    state: s.options.delay ? 'delayed' : 'queued',
     progress: 0,
-    attempts: { made: 0, max: 1 },
-    submittedAt: null,
+    attempts: { made: 0, max: s.options.attempts },
+    submittedAt: new Date(timestamp).toISOString(),
     startedAt: null,
     finishedAt: null,
     result: null,
     error: null,
     lastError: null,
-    ...w.fields,
   };
+  if (s.options.callbackUrl) record.callback = { state: 'pending', attempts: 0, lastStatus: null };
+  return record;
 }

@@ -1,4 +1,5 @@
-import type { Keyspace, RoutedCommand } from '@async-jobs/shared';
+import type { Keyspace } from '@async-jobs/shared';
+import type { ChainableCommander } from 'ioredis';
 
 /*
  * The index behind GET /jobs: two sorted sets (every job, and the jobs of one type)
@@ -40,7 +41,7 @@ export function reserveOrder(n: number, now = Date.now()): IndexOrder {
 const MEMBER = /^(\d{13}):(\d{4}):([A-Za-z0-9_.-]{1,128})$/;
 
 /**
- * How long an entry may outlive its submission. Records of finished jobs expire on
+ * How long an entry may outlive its submission. Finished jobs leave BullMQ on
  * their own and are dropped from the index lazily when a listing meets them; this
  * bound keeps the index from growing without end when nobody lists. It allows the
  * longest delay (30 days) plus the result TTL; a job stuck unfinished for longer
@@ -57,11 +58,10 @@ export function memberId(member: string): string | null {
 }
 
 /**
- * The index writes for `entries` (and a trim past the horizon), to send with the records
- * (store.applyMany). Each index is one key, so on a Cluster each lives in a slot of its
- * own, apart from the records: these are single-key commands, routed by their key.
+ * Queues the index writes for `entries` (and a trim past the horizon) on `tx`, the submit's
+ * transaction. The indexes share BullMQ's hash tag (keyspace.ts), so this holds on a Cluster.
  */
-export function indexWrites(keys: Keyspace, entries: IndexEntry[], horizonMs: number): RoutedCommand[] {
+export function indexWrites(tx: ChainableCommander, keys: Keyspace, entries: IndexEntry[], horizonMs: number): void {
   const all: string[] = [];
   const byType = new Map<string, string[]>();
   for (const e of entries) {
@@ -71,13 +71,12 @@ export function indexWrites(keys: Keyspace, entries: IndexEntry[], horizonMs: nu
     if (!list) byType.set(e.type, (list = []));
     list.push('0', m);
   }
-  if (all.length === 0) return [];
+  if (all.length === 0) return;
   const cutoff = `(${String(Date.now() - horizonMs).padStart(13, '0')}`;
-  const writes = (key: string, members: string[]): RoutedCommand[] => [
-    { key, queue: (pipe) => void pipe.zadd(key, ...members) },
-    { key, queue: (pipe) => void pipe.zremrangebylex(key, '-', cutoff) },
-  ];
-  return [writes(keys.jobIndex, all), ...[...byType].map(([type, members]) => writes(keys.typeIndex(type), members))].flat();
+  for (const [key, members] of [[keys.jobIndex, all] as const, ...[...byType].map(([type, m]) => [keys.typeIndex(type), m] as const)]) {
+    tx.zadd(key, ...members);
+    tx.zremrangebylex(key, '-', cutoff);
+  }
 }
 
 /** Cursors are members, base64url-encoded so that clients treat them as opaque. */

@@ -40,7 +40,10 @@ export async function listJobs(ctx: AppContext, q: ListRequest): Promise<ListPag
     const chunk = Math.min(q.state ? Math.max(want * 2, 100) : want, MAX_SCANNED - scanned) + 1;
     const members = await ctx.redis.zrevrangebylex(index, last ? `(${last}` : '+', '-', 'LIMIT', 0, chunk);
     const examined = members.slice(0, chunk - 1);
-    const records = await ctx.store.readMany(examined.map((m) => memberId(m) ?? ''));
+    const records = await ctx.store.readMany(
+      examined.map((m) => memberId(m) ?? ''),
+      examined.map(() => q.type),
+    );
     more = members.length === chunk;
     let i = 0;
     for (; i < examined.length && jobs.length < q.limit; i++) {

@@ -1,9 +1,9 @@
-import { Job, type JobsOptions } from 'bullmq';
-import { HttpError, type JobPayload, type JobRecord } from '@async-jobs/shared';
+import { Job } from 'bullmq';
+import { encodeEvent, HttpError, type JobRecord } from '@async-jobs/shared';
 import type { ChainableCommander } from 'ioredis';
 import type { AppContext } from '../deps';
 import { isRedisUnavailable } from '../middleware/redis-errors';
-import { bullOptionsOf, payloadOf, recordOf, submittedWrite } from './job-build';
+import { bullOptionsOf, submittedView, tombstoneWrites } from './job-build';
 import { indexHorizonMs, indexWrites, reserveOrder } from './job-index';
 import type { Submission } from './validate-submission';
 
@@ -26,41 +26,38 @@ function outcomeUnknown(err: unknown): unknown {
 }
 
 /**
- * Submits validated jobs on one Redis in a single MULTI/EXEC: the BullMQ jobs, their
- * "submitted" records and their index entries are written together or not at all.
+ * Submits validated jobs in one MULTI/EXEC: the BullMQ jobs, their tombstones, their
+ * list-index entries and their `submitted` events, together or not at all. Every key
+ * shares BullMQ's hash tag (keyspace.ts), so this holds on a Redis Cluster too.
+ * Inside MULTI no worker can see a job before the rest exists either.
  *
- * Written in two steps (enqueue, then record), a Redis that stops between them leaves
- * a job that runs although its client was answered 503 "nothing was written", and
- * whose "submitted" event never happened; the Redis-restart fault test caught that.
- * Inside MULTI no worker can see the job before its record exists either.
- *
- * Only on one Redis: on a Cluster the BullMQ keys and the records live in different
- * slots, which no transaction spans (submit.ts then enqueues first, as before).
  * One caveat stays, as with any request over a network: when Redis commits the
  * transaction and the connection drops before the reply, the job exists although
  * the client hears 503; that 503 says so (outcomeUnknown), and an idempotency key
  * makes the retry safe.
  */
 export async function submitAtomically(ctx: AppContext, subs: Submission[], ids: string[]): Promise<JobRecord[]> {
-  const queues = subs.map((s) => ctx.queues.get(s.type)!);
+  const queues = subs.map((s) => {
+    const q = ctx.queues.get(s.type);
+    if (!q) throw new HttpError(400, 'unknown_type', `no queue for type "${s.type}"`);
+    return q;
+  });
   // BullMQ's wrapper of the API's connection: its transactions know BullMQ's scripts (every
   // queue shares the connection, so one is enough once each has loaded them).
   const clients = await Promise.all([...new Set(queues)].map((q) => q.getBackend().client));
   const tx = clients[0].multi();
-  const jobs = subs.map((s, i) => {
-    const opts: JobsOptions = bullOptionsOf(s, ids[i]);
-    return new Job<JobPayload, unknown, string>(queues[i], s.type, payloadOf(s), opts, ids[i]);
-  });
+  const jobs = subs.map((s, i) => new Job(queues[i], s.type, s.data, bullOptionsOf(s, ids[i], ctx.config), ids[i]));
   // Each add is queued on the transaction before its promise settles; nothing runs before exec().
   for (const job of jobs) await job.addJob(tx);
 
-  // BullMQ's own timestamps, which the worker also records: submittedAt never shifts between writes.
-  const writes = subs.map((s, i) => submittedWrite(ids[i], s, new Date(jobs[i].timestamp)));
+  const ours = tx as unknown as ChainableCommander;
+  subs.forEach((s, i) => tombstoneWrites(ours, ctx.keys, ctx.config, s, ids[i], jobs[i].timestamp));
   const first = reserveOrder(subs.length);
   const entries = subs.map((s, i) => ({ id: ids[i], type: s.type, ms: first.ms, seq: first.seq + i }));
-  const horizon = indexHorizonMs(ctx.config.RESULT_TTL_SECONDS);
-  for (const c of [...ctx.store.upsertCommands(writes), ...indexWrites(ctx.keys, entries, horizon)]) {
-    c.queue(tx as unknown as ChainableCommander);
+  indexWrites(ours, ctx.keys, entries, indexHorizonMs(ctx.config.RESULT_TTL_SECONDS));
+  const views = subs.map((s, i) => submittedView(ids[i], s, jobs[i].timestamp));
+  for (const v of views) {
+    ours.publish(ctx.keys.eventsChannel, encodeEvent({ event: 'submitted', id: v.id, type: v.type, at: v.submittedAt!, state: v.state }));
   }
   const replies = await tx.exec().catch((err: unknown) => {
     throw outcomeUnknown(err);
@@ -71,5 +68,5 @@ export async function submitAtomically(ctx: AppContext, subs: Submission[], ids:
   const perType = new Map<string, number>();
   for (const s of subs) perType.set(s.type, (perType.get(s.type) ?? 0) + 1);
   for (const [type, n] of perType) ctx.metrics.jobSubmitted(type, n);
-  return writes.map(recordOf);
+  return views;
 }

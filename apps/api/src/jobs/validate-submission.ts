@@ -3,6 +3,9 @@ import { issuesToDetails, validationFailed, type ProblemDetail } from '../middle
 
 export interface Submission {
   type: string;
+  /** The data as submitted: what the BullMQ job carries (a worker validates it again). */
+  data: unknown;
+  /** The data after validation, defaults applied: what idempotency compares. */
   input: unknown;
   options: SubmitOptions;
 }
@@ -32,5 +35,5 @@ export function checkSubmission(body: unknown, prefix: (string | number)[], conf
     const details = [{ path: [...prefix, 'options', 'callbackUrl'].join('.'), message: refusal }];
     return { ok: false, error: validationFailed(details), details };
   }
-  return { ok: true, value: { type, input: input.data, options } };
+  return { ok: true, value: { type, data, input: input.data, options } };
 }

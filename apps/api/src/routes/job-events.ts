@@ -1,91 +1,127 @@
-import { isTerminal, toJobResource, type JobEvent } from '@async-jobs/shared';
+import { isTerminal, toJobResource, type JobRecord } from '@async-jobs/shared';
 import type { Request, Response } from 'express';
 import type { AppContext } from '../deps';
-import type { Notice } from '../notifier';
-import { loadRecord } from './jobs';
+import { entryTime, mayHaveEnded } from '../events/lifecycle';
+import type { Notice } from '../events/stream-reader';
+import { compareIds, entriesOfJob, oldestEntryId, STREAM_ID, type StreamEntry } from '../events/streams';
+import { loadRecord, lookupJob } from './jobs';
 
 const HEARTBEAT_MS = 15000;
-/** Event ids are a job's own event positions, 1, 2, 3… */
-const EVENT_ID = /^\d{1,15}$/;
-
-const after = (a: string, b: string) => Number(a) > Number(b);
-
-function sseName(e: JobEvent): string {
-  if (isTerminal(e.state)) return e.state;
-  return e.event === 'progress' ? 'progress' : 'state';
-}
 
 /**
- * Server-sent events of one job: its current state first, then every change, each
- * with the id of its place in the job's event log, so a client that reconnects with
- * Last-Event-ID is sent exactly what it missed. Ends after the terminal event.
+ * Server-sent events of one job, with the ids of BullMQ's event stream of its queue: its
+ * current state first, then every change, ending after the terminal event. A client that
+ * reconnects with Last-Event-ID gets every change after it that the stream still holds
+ * (BullMQ trims it to about 10,000 entries per queue), or, when that is gone, the current
+ * state first. A resume at or after the terminal event gets 204, so an EventSource stops.
  */
 export const jobEventsRoute = (ctx: AppContext) =>
   async function events(req: Request, res: Response) {
     const id = String(req.params.id);
-    const initial = await loadRecord(ctx, id);
-    const resume = req.get('last-event-id');
-    let lastSent = resume && EVENT_ID.test(resume) ? resume : null;
+    const header = req.get('last-event-id');
+    const resume = header && STREAM_ID.test(header) ? header : null;
 
-    let buffer: JobEvent[] | null = [];
-    let catchingUp = false;
     let ended = false;
-    const unwatch = ctx.notifier.watch(id, 'stream', (n: Notice) => {
+    let lastSent: string | null = resume;
+    let buffer: Notice[] | null = [];
+    let chain: Promise<void> = Promise.resolve();
+    const enqueue = (n: Notice) => {
+      chain = chain.then(() => handle(n)).catch((err: Error) => {
+        ctx.logger.warn({ err: err.message, id }, 'event stream failed');
+        finish();
+      });
+    };
+    const unwatch = ctx.notifier.watch(id, 'stream', (n) => {
       if (n.kind === 'closing') return finish();
-      if (n.kind === 'resync') return void catchUp();
-      if (buffer) buffer.push(n.event);
-      else void deliver(n.event);
+      if (buffer) buffer.push(n);
+      else enqueue(n);
     });
-    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
-    req.once('close', finish);
+    let heartbeat: NodeJS.Timeout | undefined;
+    req.on('close', finish);
 
     function finish() {
       if (ended) return;
       ended = true;
       clearInterval(heartbeat);
+      req.off('close', finish);
       unwatch();
-      res.end();
+      if (res.headersSent) res.end();
     }
 
-    function write(seq: string, name: string, data: unknown) {
+    function write(eventId: string, name: string, data: unknown) {
       if (ended) return;
-      res.write(`id: ${seq}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
-      lastSent = seq;
+      res.write(`id: ${eventId}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+      lastSent = eventId;
     }
 
-    async function deliver(e: JobEvent) {
-      if (ended || !e.seq || (lastSent && !after(e.seq, lastSent))) return;
-      if (!isTerminal(e.state)) {
-        const { seq: _s, ...data } = e;
-        return write(e.seq, sseName(e), data);
-      }
-      lastSent = e.seq;
-      const record = ctx.store.fromEvent(e) ?? (await ctx.store.read(id));
-      write(e.seq, sseName(e), record ? toJobResource(record) : e);
-      finish();
-    }
-
-    /** Sends what the event log holds after the last event sent; used on resume and after a reconnect. */
-    async function catchUp() {
-      if (catchingUp || ended) return;
-      catchingUp = true;
-      try {
-        const missed = await ctx.store.eventsSince(id, lastSent ?? '0');
-        for (const e of missed) await deliver(e);
-        if (!ended && missed.length === 0) {
-          // The log may have expired before the record: the record alone says how it ended.
-          const record = await ctx.store.read(id);
-          if (record && isTerminal(record.state)) {
-            write(lastSent ?? '0', record.state, toJobResource(record));
-            finish();
-          }
-        }
-      } catch (err) {
-        ctx.logger.warn({ err: (err as Error).message, id }, 'event stream catch-up failed');
+    /**
+     * Sends the job as it is now, under `eventId`; ends the stream when it is terminal. The
+     * first thing a stream sends is always a `state` event (API.md), a terminal one too.
+     */
+    let first = true;
+    function sendJob(eventId: string, job: JobRecord) {
+      const resource = toJobResource(job);
+      if (first) write(eventId, 'state', resource);
+      first = false;
+      if (isTerminal(job.state)) {
+        write(eventId, job.state, resource);
         finish();
-      } finally {
-        catchingUp = false;
+      } else if (lastSent !== eventId) write(eventId, 'state', resource);
+    }
+
+    async function handle(n: Notice) {
+      if (ended) return;
+      if (n.kind === 'resync') {
+        const now = await lookupJob(ctx, id, type);
+        return sendJob(lastSent && compareIds(lastSent, now.lastEventId) > 0 ? lastSent : now.lastEventId, now.record);
       }
+      if (n.kind === 'event') await deliver(n.entry);
+    }
+
+    async function deliver(e: StreamEntry) {
+      if (ended || (lastSent && compareIds(e.id, lastSent) <= 0)) return;
+      if (e.event === 'progress') {
+        let progress: unknown = e.fields.data;
+        try {
+          progress = JSON.parse(e.fields.data);
+        } catch {
+          // a plain string, as another worker may have sent it
+        }
+        return write(e.id, 'progress', { event: 'progress', id, type: e.type, at: entryTime(e.id), state: 'active', progress });
+      }
+      // Any other change: say what the job is now (one read), terminal or not.
+      const job = await loadRecord(ctx, id, e.type).catch(() => null);
+      if (!job) return finish();
+      if (!mayHaveEnded(e) && isTerminal(job.state)) return; // its ending entry follows and carries it
+      sendJob(e.id, job);
+    }
+
+    // Reads before any header goes out, so an unknown job is a 404 and an ended stream a 204.
+    let type: string;
+    let missed: StreamEntry[] = [];
+    try {
+      const found = await lookupJob(ctx, id);
+      type = found.record.type;
+      if (resume) {
+        first = false;
+        const stream = ctx.keys.events(type);
+        const [oldest, after] = await Promise.all([oldestEntryId(ctx.redis, stream), entriesOfJob(ctx.redis, stream, type, id, resume)]);
+        const heldSince = oldest !== null && compareIds(resume, oldest) >= 0;
+        if (isTerminal(found.record.state) && after.length === 0 && heldSince) {
+          finish();
+          res.status(204).end();
+          return;
+        }
+        // What the client missed is gone from the stream: the current state first, then what follows.
+        if (!heldSince) buffer.unshift({ kind: 'resync' });
+        missed = after;
+      } else {
+        lastSent = null;
+        buffer.unshift({ kind: 'resync' });
+      }
+    } catch (err) {
+      finish();
+      throw err;
     }
 
     res.status(200).set({
@@ -95,22 +131,9 @@ export const jobEventsRoute = (ctx: AppContext) =>
       'X-Accel-Buffering': 'no',
     });
     res.flushHeaders();
-    try {
-      if (!lastSent) {
-        const seq = await ctx.store.lastEventSeq(id);
-        const now = (await ctx.store.read(id)) ?? initial;
-        write(seq, 'state', toJobResource(now));
-        if (isTerminal(now.state)) {
-          write(seq, now.state, toJobResource(now));
-          return finish();
-        }
-      }
-      await catchUp();
-      const pending = buffer ?? [];
-      buffer = null;
-      for (const e of pending) await deliver(e);
-    } catch (err) {
-      ctx.logger.warn({ err: (err as Error).message, id }, 'event stream failed');
-      finish();
-    }
+    if (ended) return void res.end();
+    heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
+    const pending = [...missed.map((entry): Notice => ({ kind: 'event', entry })), ...buffer];
+    buffer = null;
+    for (const n of pending) enqueue(n);
   };

@@ -12,26 +12,40 @@ const resultQuery = z.looseObject({ wait: z.coerce.number().min(0).max(30).optio
 /** Ids are ours (UUIDs), but accept any sane opaque string; anything else cannot exist. */
 const ID = /^[A-Za-z0-9_.-]{1,128}$/;
 
-/** The record, or 404 for an id never seen and 410 for one whose record expired. */
-export async function loadRecord(ctx: AppContext, id: string): Promise<JobRecord> {
+/** The job, or 404 for an id never seen and 410 for one whose record expired; one round trip. */
+export async function loadRecord(ctx: AppContext, id: string, typeHint?: string): Promise<JobRecord> {
+  return (await lookupJob(ctx, id, typeHint)).record;
+}
+
+/** As loadRecord, with the newest event id of the job's queue at the time of the read (SSE starts after it). */
+export async function lookupJob(ctx: AppContext, id: string, typeHint?: string): Promise<{ record: JobRecord; lastEventId: string }> {
   if (!ID.test(id)) throw notFound();
-  const record = await ctx.store.read(id);
-  if (record) return record;
-  if (await ctx.store.wasKnown(id)) {
-    throw new HttpError(410, 'expired', 'the job existed, but its record is past RESULT_TTL_SECONDS');
-  }
+  const found = await ctx.store.lookup(id, typeHint);
+  if (found.record) return { record: found.record, lastEventId: found.lastEventId };
+  if (found.expired) throw new HttpError(410, 'expired', 'the job existed, but its record is past RESULT_TTL_SECONDS');
   throw notFound();
 }
 
 export const jobRoutes = (ctx: AppContext) => ({
+  /**
+   * 202 with the job; with `?wait=S` held until the job ends (200 with the terminal job)
+   * or S seconds pass (202), so a caller that wants the result makes one round trip.
+   */
   async submit(req: Request, res: Response) {
+    const { wait } = parseOr400(resultQuery, req.query);
     const checked = checkSubmission(req.body, [], ctx.config);
     if (!checked.ok) throw checked.error;
-    const { record, replayed } = await submitWithKey(ctx, checked.value, req.get('idempotency-key'));
+    const submitted = await submitWithKey(ctx, checked.value, req.get('idempotency-key'));
+    const { replayed } = submitted;
+    let { record } = submitted;
+    if (wait && !isTerminal(record.state)) {
+      record = await waitForTerminal(ctx, record.id, wait * 1000, res, () => loadRecord(ctx, record.id, record.type));
+      if (res.destroyed) return;
+    }
     const resource = toJobResource(record);
     // A replay is 200, not 202: nothing new was accepted (API.md "Submit options").
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.status(replayed ? 200 : 202).location(resource.links.self).json(resource);
+    res.status(replayed || isTerminal(record.state) ? 200 : 202).location(resource.links.self).json(resource);
   },
 
   async get(req: Request, res: Response) {
@@ -47,8 +61,8 @@ export const jobRoutes = (ctx: AppContext) => ({
     const id = String(req.params.id);
     const load = () => loadRecord(ctx, id);
     // One read either way: with ?wait it happens once the watch is in place.
-    const record = wait ? await waitForTerminal(ctx, id, wait * 1000, req, load) : await load();
-    if (wait && req.destroyed) return;
+    const record = wait ? await waitForTerminal(ctx, id, wait * 1000, res, load) : await load();
+    if (wait && res.destroyed) return;
     if (!isTerminal(record.state)) res.status(202).setHeader('Retry-After', '1');
     res.json(toJobResource(record));
   },

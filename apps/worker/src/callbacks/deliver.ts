@@ -22,11 +22,11 @@ export function createDeliverer(config: Config, store: ResultsStore, logger: Log
   // The same address rule as http.request: a listed name cannot be pointed at a private address.
   const dispatcher = guardedAgent(allowlist, undefined, 'CALLBACK_ALLOWED_HOSTS');
   async function deliver(job: Job<CallbackPayload>): Promise<{ status: number }> {
-    const { id, url } = job.data;
+    const { id, type, url } = job.data;
     const attempt = job.attemptsMade + 1;
     const last = attempt >= (job.opts.attempts ?? 1);
-    const note = (info: Omit<CallbackInfo, 'attempts'>) => store.setCallback(id, { ...info, attempts: attempt });
-    const record = await store.read(id);
+    const note = (info: Omit<CallbackInfo, 'attempts'>) => store.setCallback(type, id, { ...info, attempts: attempt });
+    const record = await store.read(id, type);
     if (!record) throw new UnrecoverableError(`job ${id} has no record any more; nothing to deliver`);
     if (!config.CALLBACK_SECRET || !allowlist.allows(new URL(url))) {
       await note({ state: 'failed', lastStatus: null });

@@ -34,9 +34,23 @@ export const submitBodySchema = z.strictObject({
   options: submitOptionsSchema.default({ attempts: 3, backoff: { type: 'exponential', delay: 1000 } }),
 });
 
-/** What travels inside the BullMQ job: the validated input plus what the worker must know. */
-export interface JobPayload {
-  input: unknown;
-  timeout?: number;
+/**
+ * What BullMQ has no option for, carried in `job.opts.asyncJobs` where any other BullMQ
+ * worker can ignore it (docs/wire-format.md). `job.data` is the submitted data itself.
+ */
+export interface AsyncJobsOptions {
+  /** Per-attempt timeout, ms. */
+  timeoutMs?: number;
   callbackUrl?: string;
+}
+
+/** The extras of a job's BullMQ options, when it has any that make sense. */
+export function asyncJobsOf(opts: unknown): AsyncJobsOptions {
+  const extra = (opts as { asyncJobs?: unknown } | undefined)?.asyncJobs;
+  if (typeof extra !== 'object' || extra === null) return {};
+  const { timeoutMs, callbackUrl } = extra as Record<string, unknown>;
+  return {
+    ...(typeof timeoutMs === 'number' ? { timeoutMs } : {}),
+    ...(typeof callbackUrl === 'string' ? { callbackUrl } : {}),
+  };
 }

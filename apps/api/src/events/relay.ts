@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import {
+  encodeEvent,
+  enqueueCallback,
+  isCluster,
+  luaScript,
+  type Config,
+  type JobEvent,
+  type Keyspace,
+  type Logger,
+  type RedisClient,
+  type ResultsStore,
+} from '@async-jobs/shared';
+import type { Queue } from 'bullmq';
+import { ENDING_EVENTS, entryTime, lifecycleOf } from './lifecycle';
+import { readStreams, streamPositions, type StreamEntry } from './streams';
+
+export interface RelayDeps {
+  config: Config;
+  keys: Keyspace;
+  /** Command connection (publishes, reads jobs). Not closed here. */
+  redis: RedisClient;
+  /** A connection of the relay's own for its blocking reads. Not closed here. */
+  blocking: RedisClient;
+  store: ResultsStore;
+  callbackQueue: Queue;
+  types: readonly string[];
+  logger: Logger;
+}
+
+export interface Relay {
+  /** Resolves once the first try for the lease is done (and, if taken, where to start is known). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Another process's lease lapses this long after it stopped renewing (it renews every read, ≤ 1 s). */
+const LEASE_MS = 5000;
+const RETRY_MS = 1000;
+
+type LeaseRedis = RedisClient & {
+  ajRelayLease(key: string, token: string, ms: number): Promise<number>;
+  ajIndexAdded(key: string, ...args: string[]): Promise<string[]>;
+};
+
+/**
+ * Follows every queue's BullMQ event stream and, once for the whole system, does what
+ * each lifecycle change calls for beyond waking this process's waiters (stream-reader.ts):
+ * publishes it on `jobs:events`, hands a finished job with a callbackUrl to delivery, and
+ * lists jobs that another producer added. One API process at a time holds the relay's
+ * lease; its stream positions are saved after each batch, so a successor starts where it
+ * stopped: after a crash a batch may be repeated (callbacks are deduplicated by event id),
+ * never skipped. Publishing is skipped while nobody listens on one Redis (PUBSUB NUMSUB).
+ */
+export function createRelay(deps: RelayDeps): Relay {
+  const { keys, types, logger } = deps;
+  const redis = deps.redis as LeaseRedis;
+  if (typeof redis.ajRelayLease !== 'function') redis.defineCommand('ajRelayLease', { numberOfKeys: 1, lua: luaScript('relay-lease') });
+  if (typeof redis.ajIndexAdded !== 'function') redis.defineCommand('ajIndexAdded', { numberOfKeys: 1, lua: luaScript('index-added') });
+  const streams = types.map((t) => keys.events(t));
+  const token = randomUUID();
+  // On a Cluster NUMSUB counts one node's subscribers only, so there the relay always publishes.
+  const countListeners = !isCluster(deps.redis);
+  let closed = false;
+  let positions: string[] | null = null;
+  /** Per stream: the job whose `added` entry came last, to tell a delayed submit from a delayed retry. */
+  const lastAdded: (string | undefined)[] = streams.map(() => undefined);
+  let wake: (() => void) | undefined;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  async function takeLease(): Promise<boolean> {
+    const held = (await redis.ajRelayLease(keys.relayLease, token, LEASE_MS)) === 1;
+    if (!held) positions = null;
+    else if (!positions) {
+      const saved = await deps.redis.hgetall(keys.relayPositions);
+      const ends = await streamPositions(deps.redis, streams);
+      // A queue never relayed before starts at its end: its past is not news.
+      positions = streams.map((s, i) => saved[s] ?? ends[i]);
+    }
+    return held;
+  }
+
+  async function relay(batch: StreamEntry[]): Promise<void> {
+    const added = batch.filter((e) => e.event === 'added' && e.jobId);
+    const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && e.jobId);
+    const pipe = deps.redis.pipeline();
+    if (countListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
+    if (added.length > 0) (pipe as unknown as LeaseRedis).ajIndexAdded(keys.jobIndex, keys.bullPrefix, keys.typeIndex(''), ...added.flatMap((e) => [e.type, e.jobId!]));
+    if (ending.length > 0) pipe.zmscore(keys.callbacksDue, ...ending.map((e) => e.jobId!));
+    const replies = (await pipe.exec()) ?? [];
+    for (const [err] of replies) if (err) throw err;
+    let r = 0;
+    const listeners = countListeners ? Number((replies[r++][1] as [string, number])[1]) : 1;
+    const foreign = new Set(added.length > 0 ? (replies[r++][1] as string[]) : []);
+    const due = ending.length > 0 ? (replies[r++][1] as (string | null)[]) : [];
+
+    const dueEntries = ending.filter((_, i) => due[i] !== null);
+    // Whether a failure was a cancel, why a job was removed, and a retry's error: read from the job.
+    const needViews = listeners > 0 ? batch.filter((e) => e.event === 'failed' || e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active')) : [];
+    const viewed = [...new Set([...needViews, ...dueEntries])];
+    const views = await deps.store.readMany(
+      viewed.map((e) => e.jobId!),
+      viewed.map((e) => e.type),
+    );
+    const viewOf = new Map(viewed.map((e, i) => [e, views[i]]));
+
+    if (dueEntries.length > 0) await handOverCallbacks(dueEntries);
+
+    const out = deps.redis.pipeline();
+    if (listeners > 0) {
+      for (const e of batch) {
+        const i = types.indexOf(e.type);
+        const afterAdded = lastAdded[i] === e.jobId;
+        lastAdded[i] = e.event === 'added' ? e.jobId : undefined;
+        const message = messageOf(e, afterAdded, foreign, viewOf.get(e));
+        if (message) out.publish(keys.eventsChannel, encodeEvent(message));
+      }
+    } else {
+      for (const e of batch) lastAdded[types.indexOf(e.type)] = e.event === 'added' ? e.jobId : undefined;
+    }
+    out.hset(keys.relayPositions, Object.fromEntries(streams.map((s, i) => [s, positions![i]])));
+    await out.exec();
+  }
+
+  /** Queues the delivery of each finished job that asked for a callback; its URL is in its tombstone. */
+  async function handOverCallbacks(entries: StreamEntry[]): Promise<void> {
+    const pipe = deps.redis.pipeline();
+    for (const e of entries) pipe.hget(keys.tombstone(e.type, e.jobId!), 'u');
+    const urls = ((await pipe.exec()) ?? []).map(([, u]) => u as string | null);
+    await Promise.all(
+      entries.map(async (e, i) => {
+        const url = urls[i];
+        if (!url) return;
+        try {
+          await enqueueCallback(deps.callbackQueue, deps.config, { id: e.jobId!, type: e.type }, url, e.id.replace('-', '_'));
+        } catch (err) {
+          logger.error({ jobId: e.jobId, err: (err as Error).message }, 'could not queue the completion callback');
+        }
+      }),
+    );
+  }
+
+  const loop = (async () => {
+    let failures = 0;
+    while (!closed) {
+      try {
+        if (!(await takeLease())) {
+          await pause(RETRY_MS);
+          continue;
+        }
+        const batch = await readStreams(deps.blocking, streams, positions!, types);
+        if (batch.length > 0 && !closed) await relay(batch);
+        failures = 0;
+      } catch (err) {
+        if (closed) break;
+        // The positions were not saved: the same entries come again (a repeat, not a gap).
+        positions = null;
+        if (++failures === 3) logger.warn({ err: (err as Error).message }, 'event relay failed; retrying');
+        await pause(Math.min(200 * failures, 2000));
+      }
+    }
+  })();
+
+  const first = takeLease().then(
+    () => undefined,
+    () => undefined,
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    ready: () => first,
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        wake?.();
+        await Promise.race([loop, new Promise((r) => setTimeout(r, 50))]);
+        // Hand over at once rather than after the lease lapses (only if it is still ours).
+        if (deps.redis.status === 'ready') {
+          const holder = await deps.redis.get(keys.relayLease).catch(() => null);
+          if (holder === token) await deps.redis.del(keys.relayLease).catch(() => undefined);
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+function messageOf(
+  e: StreamEntry,
+  afterAdded: boolean,
+  foreign: ReadonlySet<string>,
+  view: { state: string; error: { name: string; message: string } | null; lastError: { name: string; message: string } | null } | null | undefined,
+): JobEvent | null {
+  const base = { id: e.jobId!, type: e.type, at: entryTime(e.id) };
+  if (e.event === 'added') return foreign.has(e.jobId!) ? { ...base, event: 'submitted', state: 'queued' } : null;
+  const change = lifecycleOf(e, afterAdded);
+  if (!change) return null;
+  const message: JobEvent = { ...base, ...change };
+  if (e.event === 'progress') message.progress = parseJson(e.fields.data);
+  if (change.event === 'retrying' && view?.lastError) message.error = view.lastError;
+  if (e.event === 'failed' || e.event === 'removed') {
+    if (view?.state === 'cancelled') {
+      message.event = 'cancelled';
+      message.state = 'cancelled';
+    }
+    const error = view?.error ?? (e.fields.failedReason ? { name: 'Error', message: e.fields.failedReason } : undefined);
+    if (error) message.error = error;
+  }
+  return message;
+}
+
+function parseJson(raw: string | undefined): unknown {
+  try {
+    return raw === undefined ? null : JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}

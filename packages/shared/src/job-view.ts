@@ -1,0 +1,151 @@
+import type { CallbackInfo } from './callbacks';
+import type { JobState } from './job-state';
+
+export interface ErrorInfo {
+  name: string;
+  message: string;
+}
+
+/** One job as clients see it (API.md "Job resource", without links), derived from BullMQ's record of it. */
+export interface JobRecord {
+  id: string;
+  type: string;
+  state: JobState;
+  progress: unknown;
+  attempts: { made: number; max: number };
+  submittedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  result: unknown;
+  error: ErrorInfo | null;
+  lastError: ErrorInfo | null;
+  /** Present only for jobs submitted with a callbackUrl. */
+  callback?: CallbackInfo;
+}
+
+/** What we keep beside a BullMQ job (keyspace.ts `tombstone`): short field names, it lives for days. */
+export interface Tombstone {
+  /** Submitted at, ms. */
+  s?: string;
+  /** Delay asked for, ms. */
+  d?: string;
+  /** attempts.max asked for. */
+  m?: string;
+  /** Callback delivery, JSON of CallbackInfo. */
+  cb?: string;
+  /** Cancelled by request before it ran: the time, ms. */
+  x?: string;
+}
+
+/** The name of an error BullMQ stored: the first line of its newest stack trace reads `Name: message`. */
+function errorName(stacktrace: string | undefined): string {
+  if (!stacktrace) return 'Error';
+  try {
+    const stacks = JSON.parse(stacktrace) as unknown;
+    const last = Array.isArray(stacks) ? stacks.at(-1) : undefined;
+    const m = typeof last === 'string' ? /^([A-Za-z_$][\w$]*)(?::|\n|$)/.exec(last) : null;
+    return m ? m[1] : 'Error';
+  } catch {
+    return 'Error';
+  }
+}
+
+/** BullMQ stores JSON; a worker in another language may have stored a plain string, which reads as itself. */
+function jsonOrText(raw: string | undefined): unknown {
+  if (raw === undefined || raw === '') return null;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+const iso = (ms: string | undefined) => (ms && Number(ms) > 0 ? new Date(Number(ms)).toISOString() : null);
+
+const MAX_MESSAGE = 2000;
+const clip = (s: string) => (s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s);
+
+export const CANCELLED_ERROR = 'CancelledError';
+export const REMOVED_ERROR = 'RemovedError';
+export const STALLED_ERROR = 'StalledError';
+
+/**
+ * BullMQ's reason for a job that stalled more than `maxStalledCount` times: the worker that
+ * next takes it fails it unrun with an UnrecoverableError of that message (a BullMQ that
+ * fails it in the stall check itself stores no stack). Neither name says what happened.
+ */
+const STALLED_REASON = 'job stalled more than allowable limit';
+
+/** The error BullMQ stored, named as clients know it. */
+function reasonOf(h: Record<string, string>): ErrorInfo | null {
+  if (!h.failedReason) return null;
+  let name = errorName(h.stacktrace);
+  if (h.failedReason === STALLED_REASON && (name === 'UnrecoverableError' || name === 'Error')) name = STALLED_ERROR;
+  return { name, message: clip(h.failedReason) };
+}
+
+function callbackOf(t: Tombstone): CallbackInfo | undefined {
+  return t.cb ? (JSON.parse(t.cb) as CallbackInfo) : undefined;
+}
+
+/**
+ * The resource of a job BullMQ holds. `attempts.made` counts started attempts, the
+ * running one included: BullMQ's `atm` counts finished ones. A completed job whose
+ * handler never reported an object reads progress 100.
+ */
+export function viewOfJob(id: string, type: string, bullState: JobState, h: Record<string, string>, t: Tombstone): JobRecord {
+  const opts = (jsonOrText(h.opts) ?? {}) as { attempts?: number };
+  const finished = Number(h.atm ?? h.attemptsMade ?? 0);
+  const reason = reasonOf(h);
+  const state: JobState = bullState === 'failed' && reason?.name === CANCELLED_ERROR ? 'cancelled' : bullState;
+  let progress = jsonOrText(h.progress) ?? 0;
+  if (state === 'completed' && (typeof progress !== 'object' || progress === null)) progress = 100;
+  const terminal = state === 'completed' || state === 'failed' || state === 'cancelled';
+  const record: JobRecord = {
+    id,
+    type,
+    state,
+    progress,
+    attempts: { made: finished + (state === 'active' ? 1 : 0), max: Math.max(1, Number(opts.attempts ?? 1)) },
+    submittedAt: iso(h.timestamp),
+    startedAt: iso(h.processedOn),
+    finishedAt: terminal ? iso(h.finishedOn) : null,
+    result: state === 'completed' ? jsonOrText(h.returnvalue) : null,
+    error: state === 'failed' || state === 'cancelled' ? reason : null,
+    lastError: reason,
+  };
+  const callback = callbackOf(t);
+  if (callback) record.callback = callback;
+  return record;
+}
+
+/**
+ * The resource of a job BullMQ no longer holds, from its tombstone: cancelled by request
+ * before it ran, or removed by an operator (Bull Board, BullMQ's API). Null when it can
+ * only have expired: BullMQ's retention keeps a finished job RESULT_TTL_SECONDS, so a job
+ * gone sooner after it could first have run was removed.
+ */
+export function viewOfGone(id: string, type: string, t: Tombstone, resultTtlSeconds: number, now = Date.now()): JobRecord | null {
+  const submitted = Number(t.s ?? 0);
+  const removed = t.x !== undefined || now < submitted + Number(t.d ?? 0) + resultTtlSeconds * 1000;
+  if (!removed) return null;
+  const record: JobRecord = {
+    id,
+    type,
+    state: 'cancelled',
+    progress: 0,
+    attempts: { made: 0, max: Math.max(1, Number(t.m ?? 1)) },
+    submittedAt: iso(t.s),
+    startedAt: null,
+    finishedAt: iso(t.x),
+    result: null,
+    error:
+      t.x !== undefined
+        ? { name: CANCELLED_ERROR, message: 'cancelled by request before it ran' }
+        : { name: REMOVED_ERROR, message: 'removed from its queue by an operator' },
+    lastError: null,
+  };
+  const callback = callbackOf(t);
+  if (callback) record.callback = callback;
+  return record;
+}

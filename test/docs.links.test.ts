@@ -13,9 +13,10 @@ describe('links in README.md and docs/*.md', () => {
     expect(problems).toEqual([]);
   });
 
-  it('lead from the README to the HTTP reference', () => {
+  it('lead from the README to the HTTP reference and the wire format', () => {
     const links = linksOf(read(join(root, 'README.md')));
     expect(links).toContain('docs/http-api.md');
+    expect(links).toContain('docs/wire-format.md');
   });
 
   it('are checked: one that leaves the repo, a missing file and a missing heading are each reported', () => {

@@ -55,6 +55,8 @@ export function createNotifier(blocking: RedisClient, keys: Keyspace, types: rea
     let failures = 0;
     while (!closed) {
       try {
+        // Redis was away at start: where the streams end is learnt once it is back.
+        if (positions.length === 0) positions = await streamPositions(blocking, streams);
         const batch = await readStreams(blocking, streams, positions, types);
         failures = 0;
         for (const e of batch) dispatch(e);

@@ -39,6 +39,8 @@ export function tombstoneWrites(tx: ChainableCommander, keys: Keyspace, config: 
     fields.u = s.options.callbackUrl;
     fields.cb = JSON.stringify({ state: 'pending', attempts: 0, lastStatus: null });
     tx.zadd(keys.callbacksDue, timestamp + ttl * 1000, id);
+    // Entries live as long as the tombstone that holds their URL; the stale ones go as new ones come.
+    tx.zremrangebyscore(keys.callbacksDue, '-inf', Date.now());
   }
   tx.hset(key, fields);
   tx.expire(key, ttl);

@@ -2,15 +2,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'bullmq';
 import { verifyCallbackSignature } from '@async-jobs/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { call } from './api-harness';
 import { testRedis, watchEvents, waitFor, type EventWatch } from './helpers';
 import { readStream } from './sse-client';
 import { useApi } from './system-harness';
+import { startWorker } from './worker-harness';
 
 /**
  * A type served by a plain BullMQ Worker, with nothing of ours in the process and no
- * worker of ours running anywhere: it stands for BullMQ's Python, Elixir and PHP workers.
+ * worker of ours serving that type: it stands for BullMQ's Python, Elixir and PHP workers.
  */
 const SECRET = 'whsec_foreign_worker';
 const deliveries: Array<{ path: string; signature: string; body: string }> = [];
@@ -75,8 +76,12 @@ describe('a type served by a plain BullMQ worker', () => {
     expect(watch.of(id).at(-1)).toMatchObject({ type: 'echo', state: 'completed' });
   });
 
-  it('delivers the callbackUrl of a job it ran', async () => {
+  it('delivers the callbackUrl of a job it ran (a worker of ours, serving other types, sends it)', async () => {
     await startPlainWorker();
+    // Deliveries go through the callbacks queue, which every worker process of ours serves,
+    // whatever job types it runs; this one runs none of echo's.
+    const ours = await startWorker(sys.ctx, { WORKER_TYPES: 'hash', CALLBACK_SECRET: SECRET, CALLBACK_ALLOWED_HOSTS: new URL(hooks).host, CALLBACK_BACKOFF_MS: '50' });
+    onTestFinished(() => ours.close());
     const id = await submit({ n: 2 }, { callbackUrl: `${hooks}/hook/plain` });
     const delivered = await waitFor(() => deliveries.find((d) => d.path === '/hook/plain'));
     expect(verifyCallbackSignature(SECRET, delivered.signature, delivered.body)).toBe(true);

@@ -45,6 +45,8 @@ const env = {
   LOCK_DURATION_MS: '2000',
   LIST_LISTENER: 'false',
   PUBSUB_LISTENER: 'false',
+  // `job completed` is a debug line (a worker writes nothing per job by default); who ran what is read from it.
+  LOG_LEVEL: 'debug',
 };
 let api: RunningApi;
 let watch: EventWatch;

@@ -9,10 +9,8 @@ export const jobEventSchema = z.looseObject({
   type: z.string(),
   state: z.enum(jobStates).meta({ description: 'The job state after this change.' }),
   at: z.iso.datetime(),
-  seq: z.string().optional().meta({ description: "Position in the job's event log (on `jobs:events`; a stream sends it as the event's `id:`)." }),
   progress: z.unknown().optional(),
-  attempt: z.number().int().optional(),
-  error: errorInfoSchema.optional(),
+  error: errorInfoSchema.optional().meta({ description: 'On `failed`, `cancelled` and `retrying`: the error of the attempt.' }),
 });
 
 /**
@@ -25,7 +23,7 @@ function sseEvent(event: string, description: string, data: object) {
     type: 'object',
     description,
     properties: {
-      id: { type: 'string', description: "The event's place in the job's event log; send the last one back as `Last-Event-ID` to resume." },
+      id: { type: 'string', description: "The id of the change in BullMQ's event stream of the job's queue (`<ms>-<n>`); send the last one back as `Last-Event-ID` to resume." },
       event: { type: 'string', const: event },
       data: { type: 'string', contentMediaType: 'application/json', contentSchema: data },
     },
@@ -40,8 +38,8 @@ const terminal = (state: string) =>
 export const streamComponents = {
   SseStateEvent: sseEvent(
     'state',
-    'The first event is the current job resource; a later `state` event is a change of state (a `JobEvent`).',
-    { oneOf: [ref('JobResource'), ref('JobEvent')] },
+    'The job resource: first as it is when the stream opens, then after each change of state.',
+    ref('JobResource'),
   ),
   SseProgressEvent: sseEvent('progress', 'The handler reported progress (`JobEvent` with `progress`).', ref('JobEvent')),
   SseCompletedEvent: terminal('completed'),

@@ -112,8 +112,9 @@ export const jobEventsRoute = (ctx: AppContext) =>
           res.status(204).end();
           return;
         }
-        // What the client missed is gone from the stream: the current state first, then what follows.
-        if (!heldSince) buffer.unshift({ kind: 'resync' });
+        // What the client missed is gone from the stream, and nothing of this job follows in it:
+        // the current state first (a terminal one ends the stream).
+        if (!heldSince && after.length === 0) buffer.unshift({ kind: 'resync' });
         missed = after;
       } else {
         lastSent = null;

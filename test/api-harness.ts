@@ -25,7 +25,7 @@ export async function startApi(ctx: TestContext, env: Record<string, string> = {
   // Unless the test points it at a Redis of its own (a dead one), wait until it is up.
   if (env.REDIS_URL === undefined) {
     await untilReady(redis);
-    await context.notifier.ready();
+    await Promise.all([context.notifier.ready(), context.relay.ready()]);
   }
   const { port } = server.address() as AddressInfo;
   return {

@@ -76,14 +76,18 @@ describe('submit, then read the result', () => {
     expect(end.body.result).toEqual({ sleptMs: 1500 });
   });
 
-  it('keeps the result readable after BullMQ has removed the job', async () => {
+  it('answers for a finished job that an operator removed from BullMQ: cancelled, by RemovedError, not 404', async () => {
+    // BullMQ holds the result; once an operator removed the job within its TTL, what
+    // remains (our tombstone) says why it is gone, and waiters and readers get a terminal answer.
     const job = await runToEnd('echo', { keep: 'me' });
     const queue = api.context.queues.get('echo')!;
     await queue.remove(job.id);
     expect(await queue.getJob(job.id)).toBeUndefined();
     const again = await call(api.url, 'GET', `/jobs/${job.id}/result`);
     expect(again.status).toBe(200);
-    expect(again.body.result).toEqual({ keep: 'me' });
+    expect(again.body).toMatchObject({ id: job.id, type: 'echo', state: 'cancelled', result: null, error: { name: 'RemovedError' } });
+    expect(again.body.error.message).toEqual(expect.any(String));
+    expect((await call(api.url, 'GET', `/jobs/${job.id}`)).body).toEqual(again.body);
   });
 
   it('answers 202 with Retry-After while the job is not finished', async () => {

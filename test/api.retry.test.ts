@@ -53,7 +53,8 @@ describe('POST /jobs/:id/retry', () => {
 
     const end = await call(api.url, 'GET', `/jobs/${id}/result?wait=20`);
     expect(end.status).toBe(200);
-    expect(end.body).toMatchObject({ state: 'completed', result: { run: 2 }, error: null });
+    // lastError stays the error of the latest failed attempt, as after an automatic retry.
+    expect(end.body).toMatchObject({ state: 'completed', result: { run: 2 }, error: null, lastError: { name: 'Error', message: 'first run fails' } });
     // A manual retry is one more attempt, on top of the one the job was given.
     expect(end.body.attempts).toEqual({ made: 2, max: 1 });
     // The API answered from its own subscriber or a read; ours may hear the events later

@@ -58,6 +58,11 @@ export interface TestContext {
   redis: RedisClient;
   /** Every key of this namespace (ours and BullMQ's). */
   allKeys(): Promise<string[]>;
+  /**
+   * The keys a request could have written: all but what the processes keep for themselves
+   * whatever the traffic (BullMQ's `meta` per queue, the event relay's lease and positions).
+   */
+  requestKeys(): Promise<string[]>;
   cleanup(): Promise<void>;
 }
 
@@ -94,6 +99,10 @@ export function createTestContext(): TestContext {
     config: (env = {}) => loadConfig(withBase(env)),
     env: (extra = {}) => ({ ...process.env, ...withBase(extra) }) as Record<string, string>,
     allKeys,
+    async requestKeys() {
+      const own = new Set([keys.relayLease, keys.relayPositions]);
+      return (await allKeys()).filter((k) => !k.endsWith(':meta') && !own.has(k));
+    },
     async cleanup() {
       const found = await allKeys();
       // One DEL per key: a multi-key DEL must stay within one slot on a Cluster.

@@ -26,7 +26,7 @@ const portOf = (api: RunningApi) => Number(new URL(api.url).port);
 beforeAll(async () => {
   open = await startApi(ctx);
   guarded = await startApi(ctx, { API_TOKENS: TOKEN });
-  keysBefore = new Set(await ctx.allKeys());
+  keysBefore = new Set(await ctx.requestKeys());
 });
 
 afterAll(async () => {
@@ -366,7 +366,7 @@ describe('hostile requests to the API', () => {
   it('is still up afterwards, and Redis gained no job, no record and no event', async () => {
     expect((await fetch(`${open.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${guarded.url}/readyz`)).status).toBe(200);
-    const added = (await ctx.allKeys()).filter((k) => !keysBefore.has(k) && !k.endsWith(':meta'));
+    const added = (await ctx.requestKeys()).filter((k) => !keysBefore.has(k));
     expect(added).toEqual([]);
     expect(tally.answered4xx).toBe(tally.tried);
   });

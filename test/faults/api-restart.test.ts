@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { compareIds } from '../../apps/api/src/events/streams';
 import { call } from '../api-harness';
 import { createTestContext, waitFor } from '../helpers';
 import { startWorker, type RunningWorker } from '../worker-harness';
@@ -111,8 +112,8 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('the API stopped with %s while cl
       Promise.all(
         streamIds.map((id, i) => {
           // A client that saw nothing yet simply opens the stream again, from the current state.
-          const lastId = streamEnds[i].events.at(-1)?.id ?? '0';
-          const headers: Record<string, string> = lastId === '0' ? {} : { 'last-event-id': lastId };
+          const lastId = streamEnds[i].events.at(-1)?.id ?? '0-0';
+          const headers: Record<string, string> = lastId === '0-0' ? {} : { 'last-event-id': lastId };
           return followStream(`${api!.url}/jobs/${id}/events`, headers).then((f): [Followed, string] => [f, lastId]);
         }),
       ),
@@ -121,7 +122,8 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('the API stopped with %s while cl
     for (const [f, lastId] of resumed) {
       expect(f.end).toBe('ended');
       // Only what came after the last event seen, ending with exactly one terminal event.
-      for (const e of f.events) expect(Number(e.id)).toBeGreaterThan(Number(lastId));
+      // Ids are BullMQ stream ids: ordered by compareIds, not as numbers.
+      for (const e of f.events) expect(compareIds(e.id!, lastId)).toBeGreaterThan(0);
       expect(f.events.filter(terminal).map((e) => e.event)).toEqual(['completed']);
       expect(f.events.at(-1)!.data.state).toBe('completed');
     }

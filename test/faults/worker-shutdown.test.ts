@@ -35,6 +35,8 @@ describe('a rolling restart: every worker gets SIGTERM in turn while jobs run', 
       WORKER_CONCURRENCY: '4',
       LIST_LISTENER: 'false',
       PUBSUB_LISTENER: 'false',
+      // 'job completed' is a debug line: the test reads it to see what each worker finished.
+      LOG_LEVEL: 'debug',
     };
     fleet = startFleet(ctx, 3, env);
     await fleet.ready();
@@ -63,7 +65,7 @@ describe('a rolling restart: every worker gets SIGTERM in turn while jobs run', 
     await submitter;
 
     await waitFor(async () => (await store.readMany(ids)).every((r) => r?.state === 'completed'), 60000, 200);
-    // The record is readable before its event reaches our subscriber; under Redis Cluster the
+    // The job reads completed before its event reaches our subscriber; under Redis Cluster the
     // event crosses the cluster bus first, so wait for each one rather than read too early.
     await Promise.all(ids.map((id) => watch.terminal(id, 10000)));
     for (const id of ids) {

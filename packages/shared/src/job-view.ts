@@ -65,6 +65,23 @@ const iso = (ms: string | undefined) => (ms && Number(ms) > 0 ? new Date(Number(
 const MAX_MESSAGE = 2000;
 const clip = (s: string) => (s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s);
 
+/**
+ * The newest error in BullMQ's stack traces, from the first line (`Name: message`). BullMQ's
+ * retry of a failed job deletes `failedReason` but keeps the traces, so a job queued again
+ * by hand still shows the error it failed with.
+ */
+function newestStackError(stacktrace: string | undefined): ErrorInfo | null {
+  try {
+    const stacks = JSON.parse(stacktrace ?? '[]') as unknown;
+    const last = Array.isArray(stacks) ? stacks.at(-1) : undefined;
+    if (typeof last !== 'string' || last === '') return null;
+    const m = /^([A-Za-z_$][\w$]*)(?:: ?(.*))?$/.exec(last.split('\n', 1)[0]);
+    return m ? { name: m[1], message: clip(m[2] ?? '') } : null;
+  } catch {
+    return null;
+  }
+}
+
 export const CANCELLED_ERROR = 'CancelledError';
 export const REMOVED_ERROR = 'RemovedError';
 export const STALLED_ERROR = 'StalledError';
@@ -112,7 +129,7 @@ export function viewOfJob(id: string, type: string, bullState: JobState, h: Reco
     finishedAt: terminal ? iso(h.finishedOn) : null,
     result: state === 'completed' ? jsonOrText(h.returnvalue) : null,
     error: state === 'failed' || state === 'cancelled' ? reason : null,
-    lastError: reason,
+    lastError: reason ?? newestStackError(h.stacktrace),
   };
   const callback = callbackOf(t);
   if (callback) record.callback = callback;

@@ -29,7 +29,7 @@ export interface RelayDeps {
 }
 
 export interface Relay {
-  /** Resolves once the first try for the lease is done (and, if taken, where to start is known). */
+  /** Resolves once a first try for the lease got an answer from Redis (and, if taken, where to start is known and saved). */
   ready(): Promise<void>;
   close(): Promise<void>;
 }
@@ -81,8 +81,11 @@ export function createRelay(deps: RelayDeps): Relay {
     else if (!positions) {
       const saved = await deps.redis.hgetall(keys.relayPositions);
       const ends = await streamPositions(deps.redis, streams);
-      // A queue never relayed before starts at its end: its past is not news.
-      positions = streams.map((s, i) => saved[s] ?? ends[i]);
+      // A queue never relayed before starts at its end: its past is not news. That start is
+      // saved at once, so a batch that fails after it is read again, not skipped.
+      const fresh = Object.fromEntries(streams.filter((s) => saved[s] === undefined).map((s) => [s, ends[streams.indexOf(s)]]));
+      if (Object.keys(fresh).length > 0) await deps.redis.hset(keys.relayPositions, fresh);
+      positions = streams.map((s) => saved[s] ?? fresh[s]);
     }
     return held;
   }
@@ -147,11 +150,16 @@ export function createRelay(deps: RelayDeps): Relay {
     );
   }
 
+  // Resolved by the loop's first lease attempt that Redis answered: from then on nothing is missed.
+  let firstTried!: () => void;
+  const first = new Promise<void>((resolve) => (firstTried = resolve));
   const loop = (async () => {
     let failures = 0;
     while (!closed) {
       try {
-        if (!(await takeLease())) {
+        const held = await takeLease();
+        firstTried();
+        if (!held) {
           await pause(RETRY_MS);
           continue;
         }
@@ -168,16 +176,13 @@ export function createRelay(deps: RelayDeps): Relay {
     }
   })();
 
-  const first = takeLease().then(
-    () => undefined,
-    () => undefined,
-  );
   let closing: Promise<void> | undefined;
   return {
     ready: () => first,
     close() {
       closing ??= (async () => {
         closed = true;
+        firstTried();
         wake?.();
         await Promise.race([loop, new Promise((r) => setTimeout(r, 50))]);
         // Hand over at once rather than after the lease lapses (only if it is still ours).

@@ -1,7 +1,6 @@
 import { HttpError, type JobRecord } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { isRedisUnavailable } from '../middleware/redis-errors';
-import { loadRecord } from '../routes/jobs';
 
 const conflict = (message: string) => new HttpError(409, 'conflict', message);
 
@@ -22,5 +21,7 @@ export async function retryJob(ctx: AppContext, record: JobRecord): Promise<JobR
     if (isRedisUnavailable(err)) throw err;
     throw conflict('the job is no longer failed; it is being retried already');
   }
-  return loadRecord(ctx, id, type);
+  // The job as BullMQ's retry left it (queued, its times and failure cleared), not a read after
+  // it: by then a worker may already run it, or have finished it.
+  return { ...record, state: 'queued', startedAt: null, finishedAt: null, result: null, error: null, lastError: record.error };
 }

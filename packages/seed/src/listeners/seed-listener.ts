@@ -1,7 +1,21 @@
-import type { Listener } from '../listener';
+import type { Config, Keyspace, Logger, RedisClient } from '@async-jobs/shared';
 
-/** A seed listener (list or pub/sub) that also says how much it has taken in. */
-export interface SeedListener extends Listener {
+/**
+ * What a seed listener is given: the same fields as the worker's ListenerContext, so
+ * createWorker({ listeners: seedListeners(config) }) starts them without an adapter.
+ */
+export interface SeedListenerContext {
+  config: Config;
+  keys: Keyspace;
+  logger: Logger;
+  /** The worker's command/blocking connection; each listener opens its own for BLPOP or SUBSCRIBE. */
+  redis: RedisClient;
+}
+
+/** A seed listener (list or pub/sub): a worker Listener that also says how much it has taken in. */
+export interface SeedListener {
+  name: string;
+  close(): Promise<void>;
   /** Elements or messages received so far. */
   readonly consumed: number;
   /** Resolves once the listener is waiting on Redis (first BLPOP sent, or SUBSCRIBE confirmed). */

@@ -12,6 +12,7 @@ FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/shared/package.json packages/shared/
+COPY packages/seed/package.json packages/seed/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -21,6 +22,7 @@ FROM deps AS build
 COPY package.json tsconfig.json ./
 COPY scripts/bundle.mjs scripts/
 COPY packages/shared/ packages/shared/
+COPY packages/seed/ packages/seed/
 COPY apps/api/ apps/api/
 COPY apps/worker/ apps/worker/
 RUN node scripts/bundle.mjs
@@ -33,6 +35,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY packages/shared/ packages/shared/
+COPY packages/seed/ packages/seed/
 COPY apps/api/ apps/api/
 COPY apps/worker/ apps/worker/
 COPY --from=build /app/apps/api/dist/ apps/api/dist/

@@ -51,10 +51,10 @@ function bundleAll() {
         format: 'esm',
         target: 'node20',
         // Dependencies load from node_modules as before; only our own code is bundled.
-        // The shared package is ours too, but resolves through node_modules (a workspace
-        // link to its TypeScript), so it is pointed at its source to be bundled with it.
+        // The shared and seed packages are ours too, but resolve through node_modules (workspace
+        // links to their TypeScript), so they are pointed at their sources to be bundled with them.
         packages: 'external',
-        alias: { '@async-jobs/shared': './packages/shared/src/index.ts' },
+        alias: { '@async-jobs/shared': './packages/shared/src/index.ts', '@async-jobs/seed': './packages/seed/src/index.ts' },
         // Not minified, so stack traces in logs still name our functions; the map is for
         // `node --enable-source-maps`, which is off by default (it costs memory).
         sourcemap: 'linked',

@@ -1,7 +1,6 @@
 // The producer/consumer demo: 3 cooks and 2 eaters around a counter of 10 dishes.
 // Only parses the command line; the kitchen itself is runKitchen (tested in-process).
-import { parseKitchenArgs, UsageError, USAGE } from './kitchen/parse-args';
-import { runKitchen } from './kitchen/run-kitchen';
+import { parseKitchenArgs, runKitchen, UsageError, USAGE } from '@async-jobs/seed';
 
 function readArgs() {
   try {

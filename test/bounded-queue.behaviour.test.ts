@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
+import { BoundedQueue, QueueClosedError } from '@async-jobs/seed';
 import { describe, expect, it } from 'vitest';
-import { BoundedQueue, QueueClosedError } from '@async-jobs/shared';
 
 /** Follows a promise's state without awaiting it, so a test can show that it is still pending. */
 function track<T>(promise: Promise<T>) {

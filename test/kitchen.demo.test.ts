@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
+import { parseKitchenArgs, runKitchen, UsageError } from '@async-jobs/seed';
 import { describe, expect, it } from 'vitest';
-import { parseKitchenArgs, UsageError } from '../scripts/kitchen/parse-args';
-import { runKitchen } from '../scripts/kitchen/run-kitchen';
 
 const COOK = /^cook (P[1-3]) made ([0-9]) --- (\d+) waiting to be eaten$/;
 const EATER = /^eater (C[12]) ate ([0-9]) --- (\d+) left$/;

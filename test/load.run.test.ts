@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
+import { seedListeners } from '@async-jobs/seed';
 import { closeRedis, createLogger, createRedis } from '@async-jobs/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedListeners } from '../apps/worker/src/listeners/index';
 import { createWorker, type JobWorker } from '../apps/worker/src/worker';
 import { startApi, type RunningApi } from './api-harness';
 import { freePort } from './faults/redis-server';

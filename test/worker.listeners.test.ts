@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
+import { createListListener, createPubsubListener, seedListeners } from '@async-jobs/seed';
 import { closeRedis, createLogger, createRedis } from '@async-jobs/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ListenerContext } from '../apps/worker/src/listener';
-import { createListListener, createPubsubListener, seedListeners } from '../apps/worker/src/listeners/index';
 import { createTestContext, waitFor } from './helpers';
 
 const ctx = createTestContext();

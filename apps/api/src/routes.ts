@@ -1,3 +1,4 @@
+import { seedRoutes } from '@async-jobs/seed';
 import type { RequestHandler } from 'express';
 import type { AppContext } from './deps';
 import { bearerAuth } from './middleware/auth';
@@ -12,7 +13,6 @@ import { batchRoute } from './routes/jobs-batch';
 import { listRoute } from './routes/jobs-list';
 import { metricsRoutes } from './routes/metrics';
 import { pageRoutes } from './routes/page';
-import { seedRoutes } from './routes/seed';
 import { typeRoutes } from './routes/types';
 
 export interface RouteDef {

@@ -2,7 +2,7 @@ import type { Config, Keyspace, Logger, RedisClient } from '@async-jobs/shared';
 
 /**
  * Extension point for the seed listeners (the BLPOP list listener and the pub/sub
- * listener), which are not part of the job pipeline. createWorker starts each
+ * listener, in packages/seed), which are not part of the job pipeline. createWorker starts each
  * factory after the BullMQ workers and closes what it returns before them.
  */
 export interface Listener {

@@ -9,8 +9,8 @@ import {
   tellLauncher,
   type Config,
 } from '@async-jobs/shared';
+import { seedListeners } from '@async-jobs/seed';
 import { handlers } from './handlers/index';
-import { seedListeners } from './listeners/index';
 import { servedTypes } from './served-types';
 import { createWorker } from './worker';
 

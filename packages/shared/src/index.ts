@@ -13,7 +13,6 @@ export * from './redis';
 export * from './results-store';
 export * from './job-view';
 export * from './queues';
-export * from './bounded-queue';
 export * from './throttle';
 export * from './schemas/index';
 export * from './host-allowlist';

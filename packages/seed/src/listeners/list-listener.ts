@@ -1,7 +1,6 @@
 import { closeRedis, createRedis, nodeForKey } from '@async-jobs/shared';
 import type { Redis } from 'ioredis';
-import type { ListenerContext } from '../listener';
-import { preview, type SeedListener } from './seed-listener';
+import { preview, type SeedListener, type SeedListenerContext } from './seed-listener';
 
 export interface ListListenerOptions {
   /** How long one BLPOP waits, in seconds (default 1); close() waits at most this long when it cannot unblock it. */
@@ -13,7 +12,7 @@ export interface ListListenerOptions {
  * is taken by exactly one of the workers that listen (competing consumers).
  * Runs on its own 'blocking' connection: a BLPOP holds its connection while it waits.
  */
-export function createListListener(ctx: ListenerContext, opts: ListListenerOptions = {}): SeedListener {
+export function createListListener(ctx: SeedListenerContext, opts: ListListenerOptions = {}): SeedListener {
   const timeout = opts.timeoutSeconds ?? 1;
   const key = ctx.keys.prodconsList;
   const log = ctx.logger.child({ listener: 'list' });

@@ -1,5 +1,5 @@
 import { setTimeout as pause } from 'node:timers/promises';
-import { BoundedQueue } from '@async-jobs/shared';
+import { BoundedQueue } from '../bounded-queue';
 
 /** setTimeout's ceiling (2^31 - 1 ms); a longer delay would fire at once instead. */
 export const MAX_SECONDS = 2_147_483;

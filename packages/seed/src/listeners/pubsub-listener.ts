@@ -1,6 +1,5 @@
 import { closeRedis, createRedis } from '@async-jobs/shared';
-import type { ListenerContext } from '../listener';
-import { preview, type SeedListener } from './seed-listener';
+import { preview, type SeedListener, type SeedListenerContext } from './seed-listener';
 
 /**
  * The article's publish-subscribe side: every worker subscribed to the seed channel
@@ -8,7 +7,7 @@ import { preview, type SeedListener } from './seed-listener';
  * that is pub/sub, not a bug. Runs on its own 'subscriber' connection, which
  * ioredis re-subscribes after a reconnect.
  */
-export function createPubsubListener(ctx: ListenerContext): SeedListener {
+export function createPubsubListener(ctx: SeedListenerContext): SeedListener {
   const channel = ctx.keys.pubsubChannel;
   const log = ctx.logger.child({ listener: 'pubsub' });
   const redis = createRedis(ctx.config, 'subscriber', log, 'pubsub-listener');

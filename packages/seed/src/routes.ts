@@ -1,7 +1,19 @@
 import { randomInt } from 'node:crypto';
+import { unavailable, type Keyspace, type Logger, type RedisClient } from '@async-jobs/shared';
 import type { Request, Response } from 'express';
-import type { AppContext } from '../deps';
-import { assertRedisReady } from '../middleware/redis-errors';
+
+/** What the seed routes use of the API's context (its AppContext has these fields). */
+export interface SeedRouteContext {
+  keys: Keyspace;
+  logger: Logger;
+  /** The API's command connection. */
+  redis: RedisClient;
+}
+
+/** Refuses at once, before writing anything, when the connection is not up (as the API's own writes do). */
+function assertRedisReady(redis: RedisClient): void {
+  if (redis.status !== 'ready') throw unavailable();
+}
 
 /**
  * What a click answers: a plain link or form (a browser asks for HTML, curl for
@@ -16,7 +28,7 @@ function answer(req: Request, res: Response, sent: object): void {
 }
 
 /** The two Redis queues of the seed article: a click pushes or publishes one random digit. */
-export const seedRoutes = (ctx: AppContext) => ({
+export const seedRoutes = (ctx: SeedRouteContext) => ({
   /** Producer-consumer: one element on the list, taken by exactly one listener (BLPOP). */
   async prodcons(req: Request, res: Response) {
     assertRedisReady(ctx.redis);

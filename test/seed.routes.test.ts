@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi as TestApi } from './api-harness';
-import { createTestContext, testRedis } from './helpers';
+import { createTestContext, onCluster, testRedis } from './helpers';
 
 const ctx = createTestContext();
 const TOKEN = 'seed-routes-token';
@@ -107,8 +107,10 @@ describe('asked for JSON, as the index page asks', () => {
       expect(res.status).toBe(200);
       const body = (await res.json()) as { published: number; receivers: number };
       expect(body).toEqual({ published: expect.any(Number), channel: ctx.keys.pubsubChannel, receivers: expect.any(Number) });
-      // This test's subscriber, and any seed listener of a worker running on the same namespace.
-      expect(body.receivers).toBeGreaterThanOrEqual(1);
+      // This test's subscriber, and any seed listener of a worker running on the same namespace. On a
+      // Redis Cluster PUBLISH counts only the subscribers of the node it reached (the message still
+      // reaches every node's, as the next line shows), so there the count may be 0.
+      if (!onCluster) expect(body.receivers).toBeGreaterThanOrEqual(1);
       expect((await got)[1]).toBe(String(body.published));
     } finally {
       sub.disconnect();

@@ -20,7 +20,7 @@ if (mode === 'queue-add') {
   const queue = new Queue(BASE_QUEUE, { connection, prefix: BASE_PREFIX });
   app.post('/jobs', async (req, res) => {
     const opts = baseJobOptions();
-    await queue.add(BASE_QUEUE, { input: req.body.data }, opts);
+    await queue.add(BASE_QUEUE, req.body.data, opts);
     res.status(202).json({ id: opts.jobId, state: 'queued' });
   });
   close = async () => {

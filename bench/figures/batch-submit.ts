@@ -18,7 +18,7 @@ async function addBulkRate(queue: Queue, seconds: number): Promise<number> {
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
       while (performance.now() < until) {
-        await queue.addBulk(Array.from({ length: SIZE }, (_, i) => ({ name: BASE_QUEUE, data: { input: echoData(i) }, opts: baseJobOptions() })));
+        await queue.addBulk(Array.from({ length: SIZE }, (_, i) => ({ name: BASE_QUEUE, data: echoData(i), opts: baseJobOptions() })));
         jobs += SIZE;
       }
     }),

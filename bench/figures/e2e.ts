@@ -2,96 +2,109 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BASE_PREFIX, BASE_QUEUE, baseJobOptions } from '../baselines/job-options';
 import type { Bench, Figure } from '../lib/bench';
-import { keepAlive, request } from '../lib/http';
-import type { RunningApi } from '../lib/ours';
-import { median, percentile, round } from '../lib/stats';
+import { freePort } from '../lib/free-port';
+import { keepAlive, request, type Reply } from '../lib/http';
+import { sequential, summary, type Summary } from '../lib/latency';
+import { startBaseline, type RunningApi } from '../lib/ours';
+import { median, round } from '../lib/stats';
 
 const data = { hello: 'world', n: 1 };
+const body = { type: 'echo', data };
 
-/** `n` sequential POST /jobs + GET /jobs/:id/result?wait=10 on one keep-alive connection; latencies in ms. */
-async function ours(api: RunningApi, n: number): Promise<number[]> {
+/** Throws unless `r` is `status` (and, for a job, a completed one); the time its last byte came. */
+function expect(r: Reply, status: number, what: string, completed = false): number {
+  if (r.status !== status || (completed && (JSON.parse(r.body) as { state: string }).state !== 'completed')) throw new Error(`e2e: ${what} answered ${r.status}: ${r.body}`);
+  return r.doneAt;
+}
+
+/** `n` of one kind of request sequence on one keep-alive connection (the same client for all). */
+async function overHttp(n: number, once: (agent: ReturnType<typeof keepAlive>) => Promise<number>): Promise<number[]> {
   const agent = keepAlive(1);
-  const out: number[] = [];
   try {
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      const posted = await request(agent, `${api.url}/jobs`, 'POST', { type: 'echo', data });
-      if (posted.status !== 202) throw new Error(`e2e: POST /jobs answered ${posted.status}: ${posted.body}`);
-      const { id } = JSON.parse(posted.body) as { id: string };
-      const got = await request(agent, `${api.url}/jobs/${id}/result?wait=10`);
-      if (got.status !== 200 || (JSON.parse(got.body) as { state: string }).state !== 'completed') {
-        throw new Error(`e2e: result of ${id} answered ${got.status}: ${got.body}`);
-      }
-      out.push(got.doneAt - t0);
-    }
+    return await sequential(n, () => once(agent));
   } finally {
     agent.destroy();
   }
-  return out;
 }
-
-/** `n` sequential raw queue.add + job.waitUntilFinished(queueEvents), against the bare worker. */
-async function raw(queue: Queue, events: QueueEvents, n: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    const job = await queue.add(BASE_QUEUE, { input: data }, baseJobOptions());
-    await job.waitUntilFinished(events, 10000);
-    out.push(performance.now() - t0);
-  }
-  return out;
-}
-
-interface Summary {
-  p50: number;
-  p95: number;
-  p99: number;
-}
-
-const summary = (xs: number[]): Summary => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { p50: round(percentile(s, 50), 3), p95: round(percentile(s, 95), 3), p99: round(percentile(s, 99), 3) };
-};
 
 /**
- * End-to-end latency, submit to result, one job at a time: ours over HTTP with the
- * long-poll, the baseline in-process with BullMQ's QueueEvents. Our worker and the bare
- * worker (same concurrency) are both running.
+ * End-to-end latency, submit to result, one job at a time, our worker and the bare one
+ * (same concurrency) both running. Four sequences, in an order that rotates per run:
+ * - ours: POST /jobs, then GET /jobs/:id/result?wait=10 (two requests);
+ * - one request: POST /jobs?wait=5, answered with the finished job;
+ * - raw: queue.add + job.waitUntilFinished(QueueEvents), in-process, against the bare worker;
+ * - trivial: a POST to the bare Express server (202, no Redis): what one keep-alive round
+ *   trip from this client costs. HTTP sets the floors: raw + 2 of them for "POST then
+ *   long-poll", raw + 1 for one request.
  */
-export async function measureE2e(b: Bench, api: RunningApi): Promise<{ p50: Figure; p99: Figure }> {
+export async function measureE2e(b: Bench, api: RunningApi): Promise<Record<'e2eP50' | 'e2eP99' | 'e2eFloor' | 'oneRequestP50', Figure>> {
   const connection = new Redis(b.redis.url, { maxRetriesPerRequest: null });
   const queue = new Queue(BASE_QUEUE, { connection, prefix: BASE_PREFIX });
   // QueueEvents blocks on XREAD: a connection of its own.
   const eventsConnection = new Redis(b.redis.url, { maxRetriesPerRequest: null });
   const events = new QueueEvents(BASE_QUEUE, { connection: eventsConnection, prefix: BASE_PREFIX });
+  const port = await freePort();
+  const express = await startBaseline(b.env, 'express-bare-e2e', 'bench/baselines/express-server.ts', { MODE: 'bare', PORT: String(port) });
+  const kinds = {
+    ours: (n: number) =>
+      overHttp(n, async (agent) => {
+        const posted = await request(agent, `${api.url}/jobs`, 'POST', body);
+        expect(posted, 202, 'POST /jobs');
+        const { id } = JSON.parse(posted.body) as { id: string };
+        return expect(await request(agent, `${api.url}/jobs/${id}/result?wait=10`), 200, `result of ${id}`, true);
+      }),
+    one: (n: number) => overHttp(n, async (agent) => expect(await request(agent, `${api.url}/jobs?wait=5`, 'POST', body), 200, 'POST /jobs?wait=5', true)),
+    raw: (n: number) =>
+      sequential(n, async () => {
+        await (await queue.add(BASE_QUEUE, data, baseJobOptions())).waitUntilFinished(events, 10000);
+      }),
+    trivial: (n: number) => overHttp(n, async (agent) => expect(await request(agent, `http://127.0.0.1:${port}/jobs`, 'POST', body), 202, 'bare Express')),
+  };
+  const names = Object.keys(kinds) as (keyof typeof kinds)[];
   try {
     await events.waitUntilReady();
-    const warm = Math.min(100, b.args.e2eCount);
-    await ours(api, warm);
-    await raw(queue, events, warm);
-    const runs: { ours: Summary; baseline: Summary; ratioP50: number; ratioP99: number }[] = [];
+    for (const k of names) await kinds[k](Math.min(100, b.args.e2eCount)); // warm-up, not counted
+    const runs: Record<keyof typeof kinds, Summary>[] = [];
     for (let i = 0; i < b.args.runs; i++) {
-      let mine: number[] = [];
-      let base: number[] = [];
-      for (const which of i % 2 ? ['base', 'ours'] : ['ours', 'base']) {
-        if (which === 'ours') mine = await ours(api, b.args.e2eCount);
-        else base = await raw(queue, events, b.args.e2eCount);
+      const got = {} as Record<keyof typeof kinds, Summary>;
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(i + k) % names.length];
+        got[name] = summary(await kinds[name](b.args.e2eCount));
       }
-      const m = summary(mine);
-      const r = summary(base);
-      runs.push({ ours: m, baseline: r, ratioP50: round(m.p50 / r.p50, 3), ratioP99: round(m.p99 / r.p99, 3) });
-      b.log(`  e2e run ${i + 1}: ours p50 ${m.p50} p95 ${m.p95} p99 ${m.p99} ms; raw p50 ${r.p50} p95 ${r.p95} p99 ${r.p99} ms`);
+      runs.push(got);
+      const floor = got.raw.p50 + 2 * got.trivial.p50;
+      b.log(
+        `  e2e run ${i + 1}: ours p50 ${got.ours.p50} p95 ${got.ours.p95} p99 ${got.ours.p99} ms; one request p50 ${got.one.p50}; raw p50 ${got.raw.p50} p99 ${got.raw.p99}; ` +
+          `trivial round trip p50 ${got.trivial.p50}; floor ${round(floor, 3)} (ours/floor ${round(got.ours.p50 / floor, 3)}, one/(raw+1) ${round(got.one.p50 / (got.raw.p50 + got.trivial.p50), 3)})`,
+      );
     }
-    const fig = (p: 'p50' | 'p99'): Figure => ({
-      value: median(runs.map((r) => r.ours[p])),
-      unit: 'ms',
-      baseline: median(runs.map((r) => r.baseline[p])),
-      baselineName: `raw queue.add + job.waitUntilFinished(QueueEvents), bare worker (${p})`,
-      runs: runs.map((r) => ({ value: r.ours[p], baseline: r.baseline[p], ratio: round(r.ours[p] / r.baseline[p], 3), ours: r.ours, raw: r.baseline })),
-    });
-    return { p50: fig('p50'), p99: fig('p99') };
+    const figure = (unit: string, baselineName: string, at: (r: (typeof runs)[number]) => { value: number; baseline: number } & Record<string, unknown>): Figure => {
+      const rs = runs.map((r) => {
+        const x = at(r);
+        return { ...x, value: round(x.value, 3), baseline: round(x.baseline, 3), ratio: round(x.value / x.baseline, 3) };
+      });
+      return { value: median(rs.map((r) => r.value)), unit, baseline: median(rs.map((r) => r.baseline)), baselineName, runs: rs };
+    };
+    const percentileFigure = (p: 'p50' | 'p99') =>
+      figure('ms', `raw queue.add + job.waitUntilFinished(QueueEvents), bare worker (${p})`, (r) => ({ value: r.ours[p], baseline: r.raw[p], ours: r.ours, raw: r.raw }));
+    return {
+      e2eP50: percentileFigure('p50'),
+      e2eP99: percentileFigure('p99'),
+      // The floor of "POST then long-poll"; its baseline is raw alone, and each run also says how far ours (e2eP50) is above it.
+      e2eFloor: figure('ms', 'raw add→waitUntilFinished p50 (value: that + 2 trivial keep-alive round trips to bare Express, same client)', (r) => {
+        const floor = r.raw.p50 + 2 * r.trivial.p50;
+        return { value: floor, baseline: r.raw.p50, trivialP50: r.trivial.p50, e2eP50: r.ours.p50, e2eP50ToFloor: round(r.ours.p50 / floor, 3) };
+      }),
+      oneRequestP50: figure('ms', 'raw add→waitUntilFinished p50 + 1 trivial keep-alive round trip to bare Express (same client)', (r) => ({
+        value: r.one.p50,
+        baseline: r.raw.p50 + r.trivial.p50,
+        one: r.one,
+        rawP50: r.raw.p50,
+        trivialP50: r.trivial.p50,
+      })),
+    };
   } finally {
-    await Promise.allSettled([events.close(), queue.close()]);
+    await Promise.allSettled([events.close(), queue.close(), express.stop()]);
     connection.disconnect();
     eventsConnection.disconnect();
   }

@@ -1,9 +1,8 @@
+import { createKeyspace } from '@async-jobs/shared';
 import type { Bench, Figure } from '../lib/bench';
 import { keepAlive, request } from '../lib/http';
-import type { RunningApi } from '../lib/ours';
-import { NAMESPACE } from '../lib/ours';
-import { createKeyspace } from '@async-jobs/shared';
-import { median } from '../lib/stats';
+import { NAMESPACE, type RunningApi } from '../lib/ours';
+import { median, round } from '../lib/stats';
 
 /** RSS figures gathered by the other phases; reported with the memory figure. */
 export interface RssNotes {
@@ -14,44 +13,54 @@ export interface RssNotes {
 }
 
 /**
- * Bytes Redis holds for one finished echo job, as MEMORY USAGE (SAMPLES 0: every
- * element) of what the results store keeps: the record hash, the event-log stream and
- * the tombstone. BullMQ's own copy is trimmed by its retention and not counted here.
+ * Bytes Redis holds for one finished echo job, counting every key and index entry it
+ * leaves: BullMQ's job hash and its entry in the completed set, our tombstone and our two
+ * list-index entries (every job, jobs of its type). Keys by MEMORY USAGE (SAMPLES 0:
+ * every element); a set entry as its set's MEMORY USAGE over its size, the sets holding
+ * hundreds of jobs or more, as in use. The worker writes nothing of its own.
  */
 export async function measureMemory(b: Bench, api: RunningApi, rss: RssNotes): Promise<Figure> {
   const keys = createKeyspace(NAMESPACE);
+  const redis = b.redis.client;
   const agent = keepAlive(1);
-  const usage = async (key: string) => Number((await b.redis.client.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
-  const runs = [];
+  const usage = async (key: string) => Number((await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
+  const perEntry = async (key: string) => round((await usage(key)) / Math.max(1, await redis.zcard(key)), 1);
+  const ids: string[] = [];
   try {
-    for (let i = 0; i < Math.max(3, b.args.runs); i++) {
-      const posted = await request(agent, `${api.url}/jobs`, 'POST', { type: 'echo', data: { hello: 'world', n: i } });
-      const { id } = JSON.parse(posted.body) as { id: string };
-      const got = await request(agent, `${api.url}/jobs/${id}/result?wait=10`);
-      if (got.status !== 200) throw new Error(`memory: job ${id} did not complete: ${got.status} ${got.body}`);
-      const recordBytes = await usage(keys.record(id));
-      const eventLogBytes = await usage(keys.eventLog(id));
-      const tombstoneBytes = await usage(keys.tombstone(id));
-      const eventLogTtlS = Math.round(Number(await b.redis.client.pttl(keys.eventLog(id))) / 1000);
-      const at = (xs: number[] | undefined) => xs?.[i] ?? null;
-      runs.push({
-        value: recordBytes + eventLogBytes + tombstoneBytes,
-        recordBytes,
-        eventLogBytes,
-        tombstoneBytes,
-        // What stays once the event log's TTL (SSE resume after the end) has run out.
-        atRestBytes: recordBytes + tombstoneBytes,
-        eventLogTtlS,
-        apiRssIdleMB: i === 0 ? (rss.apiRssIdleMB ?? null) : null,
-        apiRssSubmitPeakMB: at(rss.apiRssSubmitMB),
-        workerRssIdleMB: at(rss.workerRssIdleMB),
-        workerRssDrainPeakMB: at(rss.workerRssDrainMB),
-      });
+    for (let i = 0; i < (b.args.quick ? 200 : 1000); i++) {
+      const r = await request(agent, `${api.url}/jobs?wait=10`, 'POST', { type: 'echo', data: { hello: 'world', n: i } });
+      if (r.status !== 200) throw new Error(`memory: job did not complete: ${r.status} ${r.body}`);
+      ids.push((JSON.parse(r.body) as { id: string }).id);
     }
   } finally {
     agent.destroy();
   }
-  const last = runs[runs.length - 1];
-  b.log(`  memory: record ${last.recordBytes} + event log ${last.eventLogBytes} + tombstone ${last.tombstoneBytes} = ${last.value} bytes; ${last.atRestBytes} once the event log expires (in ${last.eventLogTtlS} s)`);
-  return { value: median(runs.map((r) => r.value)), unit: 'bytes', baseline: null, baselineName: '—', runs };
+  const sets = {
+    completedEntryBytes: await perEntry(`${keys.bullPrefix}:echo:completed`),
+    indexEntryBytes: await perEntry(keys.jobIndex),
+    typeIndexEntryBytes: await perEntry(keys.typeIndex('echo')),
+    setSizes: { completed: await redis.zcard(`${keys.bullPrefix}:echo:completed`), index: await redis.zcard(keys.jobIndex) },
+  };
+  const runs = [];
+  for (let i = 0; i < Math.max(3, b.args.runs); i++) {
+    const id = ids[ids.length - 1 - i * 7];
+    const jobHashBytes = await usage(keys.job('echo', id));
+    const tombstoneBytes = await usage(keys.tombstone('echo', id));
+    const at = (xs: number[] | undefined) => xs?.[i] ?? null;
+    runs.push({
+      value: round(jobHashBytes + tombstoneBytes + sets.completedEntryBytes + sets.indexEntryBytes + sets.typeIndexEntryBytes, 0),
+      jobHashBytes,
+      tombstoneBytes,
+      ...sets,
+      apiRssIdleMB: i === 0 ? (rss.apiRssIdleMB ?? null) : null,
+      apiRssSubmitPeakMB: at(rss.apiRssSubmitMB),
+      workerRssIdleMB: at(rss.workerRssIdleMB),
+      workerRssDrainPeakMB: at(rss.workerRssDrainMB),
+    });
+  }
+  const r = runs[0];
+  b.log(
+    `  memory: BullMQ hash ${r.jobHashBytes} + completed-set entry ${r.completedEntryBytes} + tombstone ${r.tombstoneBytes} + index entries ${r.indexEntryBytes} + ${r.typeIndexEntryBytes} = ${r.value} bytes (sets of ${sets.setSizes.completed} / ${sets.setSizes.index})`,
+  );
+  return { value: median(runs.map((x) => x.value)), unit: 'bytes', baseline: null, baselineName: '—', runs };
 }

@@ -9,34 +9,54 @@ import type { Child } from './child';
 import { startBaseline, startOurApi, startOurWorker, type RunningApi } from './ours';
 
 /**
- * Runs the asked-for figures in an order that starts each process once: the API for
- * everything, no worker during the submit figures (they measure the API alone), then
- * our worker and the bare one at concurrency 10 (drain, e2e, memory) and at 50 (drain,
- * waiters). Every process is stopped before this returns, also on failure.
+ * Runs the asked-for figures in an order that starts each process as few times as it can:
+ * the API alone for the submit figures, then our worker and the bare one at concurrency
+ * 10 (drain with no API of ours running, then e2e and memory with it) and at 50 (drain,
+ * waiters). The drain and waiter figures start API processes of their own. Every
+ * process is stopped before this returns, also on failure.
  */
 export async function runFigures(b: Bench): Promise<Record<string, Figure>> {
   const { parts } = b.args;
   const figures: Record<string, Figure> = {};
   const rss: RssNotes = {};
   const open: Child[] = [];
+  const step = (name: string) => b.log(`${name} ...`);
   const stopAll = async () => {
     await Promise.allSettled(open.splice(0).reverse().map((c) => c.stop()));
   };
-  const step = (name: string) => b.log(`${name} ...`);
+  const stop = async (...cs: (Child | null | undefined)[]) => {
+    for (const c of cs) if (c && open.includes(c)) open.splice(open.indexOf(c), 1);
+    await Promise.all(cs.map((c) => c?.stop()));
+  };
+  let api: RunningApi | undefined;
+  const needApi = async () => {
+    if (!api) open.push((api = await startOurApi(b.env)));
+    return api;
+  };
+  // The drain's "worker alone" figures need no API of ours running.
+  const dropApi = async () => {
+    await stop(api);
+    api = undefined;
+  };
+  const drain = async (c: 10 | 50, ours: Child, bare: Child) => {
+    step(`drain, concurrency ${c} (alone, with an API, with an API and a subscriber)`);
+    const d: DrainOutcome = await measureDrain(b, c, ours, bare);
+    figures[`drainC${c}`] = d.figures.alone;
+    figures[`drainC${c}Api`] = d.figures.api;
+    figures[`drainC${c}ApiSub`] = d.figures.apiSub;
+    return d;
+  };
   try {
-    const api: RunningApi = await startOurApi(b.env);
-    open.push(api);
-
     if (parts.has('submit')) {
       step('submit');
-      const s = await measureSubmit(b, api);
+      const s = await measureSubmit(b, await needApi());
       figures.submit = s.figure;
       rss.apiRssIdleMB = s.apiRssIdleMB;
       rss.apiRssSubmitMB = s.apiRssSubmitMB;
     }
     if (parts.has('batchSubmit')) {
       step('batch submit');
-      figures.batchSubmit = await measureBatchSubmit(b, api);
+      figures.batchSubmit = await measureBatchSubmit(b, await needApi());
     }
     await b.redis.client.flushall();
 
@@ -48,37 +68,30 @@ export async function runFigures(b: Bench): Promise<Record<string, Figure>> {
       ]);
       open.push(ours, ...(bare ? [bare] : []));
       if (parts.has('drain')) {
-        step('drain, concurrency 10');
-        const d: DrainOutcome = await measureDrain(b, 10, ours, bare as Child);
-        figures.drainC10 = d.figure;
+        await dropApi();
+        const d = await drain(10, ours, bare as Child);
         rss.workerRssIdleMB = d.workerRssIdleMB;
         rss.workerRssDrainMB = d.workerRssDrainMB;
       }
       if (parts.has('e2e')) {
         step('end-to-end latency');
-        const e = await measureE2e(b, api);
-        figures.e2eP50 = e.p50;
-        figures.e2eP99 = e.p99;
+        Object.assign(figures, await measureE2e(b, await needApi()));
       }
       if (parts.has('memory')) {
         step('memory');
-        figures.memory = await measureMemory(b, api, rss);
+        figures.memory = await measureMemory(b, await needApi(), rss);
       }
-      await Promise.all([ours.stop(), bare?.stop()]);
-      open.splice(open.indexOf(ours), 1);
-      if (bare) open.splice(open.indexOf(bare), 1);
+      await stop(ours, bare);
     }
 
     if (parts.has('drain') || parts.has('waiters')) {
+      await dropApi();
       const [ours, bare] = await Promise.all([
         startOurWorker(b.env, 50),
         parts.has('drain') ? startBaseline(b.env, 'bare-worker-c50', 'bench/baselines/bare-worker.ts', { CONCURRENCY: '50' }) : null,
       ]);
       open.push(ours, ...(bare ? [bare] : []));
-      if (parts.has('drain')) {
-        step('drain, concurrency 50');
-        figures.drainC50 = (await measureDrain(b, 50, ours, bare as Child)).figure;
-      }
+      if (parts.has('drain')) await drain(50, ours, bare as Child);
       if (parts.has('waiters')) {
         step(`waiters (${b.args.waiters} long-polls)`);
         figures.waiters = await measureWaiters(b);

@@ -36,7 +36,7 @@ export function ourSubmitter(redis: Redis) {
 /** The same jobs (data and options) on the baseline queue, with queue.addBulk. */
 export async function prefillBaseline(queue: Queue, n: number): Promise<void> {
   for (let i = 0; i < n; i += CHUNK) {
-    const jobs = Array.from({ length: Math.min(CHUNK, n - i) }, (_, j) => ({ name: BASE_QUEUE, data: { input: echoData(i + j) }, opts: baseJobOptions() }));
+    const jobs = Array.from({ length: Math.min(CHUNK, n - i) }, (_, j) => ({ name: BASE_QUEUE, data: echoData(i + j), opts: baseJobOptions() }));
     await queue.addBulk(jobs);
   }
 }

@@ -8,12 +8,12 @@ export const USAGE = `usage: npm run bench -- [options]
   --drain-jobs N      prefilled jobs per drain run (default 20000)
   --e2e N             sequential submit+wait round trips per e2e run (default 2000)
   --waiters N         concurrent long-polls in the waiter run (default 10000)
-  --only LIST         comma-separated figures to run (submit,batchSubmit,drain,e2e,waiters,memory)
+  --only LIST         comma-separated figures to run (submit,batchSubmit,drain,e2e,waiters,memory,peers)
   --profile           run the API and worker under node --cpu-prof (profiles in bench/results/profiles)
   --out FILE          where to write the JSON (default bench/results/latest.json)
   -h, --help`;
 
-export const ALL_PARTS = ['submit', 'batchSubmit', 'drain', 'e2e', 'waiters', 'memory'] as const;
+export const ALL_PARTS = ['submit', 'batchSubmit', 'drain', 'e2e', 'waiters', 'memory', 'peers'] as const;
 export type Part = (typeof ALL_PARTS)[number];
 
 export interface BenchArgs {

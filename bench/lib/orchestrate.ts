@@ -2,6 +2,7 @@ import { measureBatchSubmit } from '../figures/batch-submit';
 import { measureDrain, type DrainOutcome } from '../figures/drain';
 import { measureE2e } from '../figures/e2e';
 import { measureMemory, type RssNotes } from '../figures/memory';
+import { measurePeers } from '../figures/peers';
 import { measureSubmit } from '../figures/submit';
 import { measureWaiters } from '../figures/waiters';
 import type { Bench, Figure } from './bench';
@@ -12,8 +13,9 @@ import { startBaseline, startOurApi, startOurWorker, type RunningApi } from './o
  * Runs the asked-for figures in an order that starts each process as few times as it can:
  * the API alone for the submit figures, then our worker and the bare one at concurrency
  * 10 (drain with no API of ours running, then e2e and memory with it) and at 50 (drain,
- * waiters). The drain and waiter figures start API processes of their own. Every
- * process is stopped before this returns, also on failure.
+ * waiters), then the optional peers with nothing of ours running. The drain and waiter
+ * figures start API processes of their own. Every process is stopped before this
+ * returns, also on failure.
  */
 export async function runFigures(b: Bench): Promise<Record<string, Figure>> {
   const { parts } = b.args;
@@ -96,6 +98,12 @@ export async function runFigures(b: Bench): Promise<Record<string, Figure>> {
         step(`waiters (${b.args.waiters} long-polls)`);
         figures.waiters = await measureWaiters(b);
       }
+      await stop(ours, bare);
+    }
+    if (parts.has('peers')) {
+      await dropApi();
+      step('peers (Celery, RQ), when installed');
+      Object.assign(figures, await measurePeers(b, figures));
     }
     return figures;
   } finally {

@@ -12,7 +12,9 @@ const root = new URL('..', import.meta.url).pathname;
 const started: number[] = [];
 
 afterEach(() => {
-  for (const pid of started.splice(0)) {
+  // Descendants too: a test that fails before it stops them would leave an API and a worker running.
+  const all = started.splice(0).flatMap((pid) => [pid, ...descendants(pid)]);
+  for (const pid of all) {
     if (running(pid)) process.kill(pid, 'SIGKILL');
   }
 });

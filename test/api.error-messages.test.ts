@@ -1,18 +1,9 @@
 import { jobStates, jobTypeNames } from '@async-jobs/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startApi, type RunningApi } from './api-harness';
-import { createTestContext } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { call } from './api-harness';
+import { useApi } from './system-harness';
 
-const ctx = createTestContext();
-let api: RunningApi;
-
-beforeAll(async () => {
-  api = await startApi(ctx);
-});
-afterAll(async () => {
-  await api.close();
-  await ctx.cleanup();
-});
+const sys = useApi();
 
 type Problem = { path: string; message: string; index?: number };
 const typeWords = `the name of a job type (${jobTypeNames.join(', ')}; GET /types describes them)`;
@@ -66,7 +57,7 @@ const ZOD_WORDING = /Invalid input|expected|received|Too small|Too big|Unrecogni
 
 describe('POST /jobs validation messages', () => {
   it.each(submitCases)('names the field and what it takes for %s', async (_name, body, problems) => {
-    const r = await call(api.url, 'POST', '/jobs', body);
+    const r = await call(sys.api.url, 'POST', '/jobs', body);
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('validation_failed');
     expect(r.body.error.details).toEqual(problems);
@@ -76,21 +67,21 @@ describe('POST /jobs validation messages', () => {
   });
 
   it('counts the further problems in the message', async () => {
-    const r = await call(api.url, 'POST', '/jobs', { type: 'sleep', data: { ms: -5, extra: true } });
+    const r = await call(sys.api.url, 'POST', '/jobs', { type: 'sleep', data: { ms: -5, extra: true } });
     expect(r.body.error.message).toBe('the request does not match the schema: data.ms must be a whole number from 0 to 600000 (and 1 more in details)');
   });
 });
 
 describe('POST /jobs/batch validation messages', () => {
   it('says that jobs is required, and how many it takes', async () => {
-    const r = await call(api.url, 'POST', '/jobs/batch', {});
+    const r = await call(sys.api.url, 'POST', '/jobs/batch', {});
     expect(r.status).toBe(400);
     expect(r.body.error.details).toEqual([{ path: 'jobs', message: 'jobs is required: a list of 1 to 1000 items' }]);
   });
 
   it('says that an empty list is too short, and that a list is what it takes', async () => {
     for (const jobs of [[], 'all of them']) {
-      const r = await call(api.url, 'POST', '/jobs/batch', { jobs });
+      const r = await call(sys.api.url, 'POST', '/jobs/batch', { jobs });
       expect(r.status).toBe(400);
       expect(r.body.error.details).toEqual([{ path: 'jobs', message: 'jobs must be a list of 1 to 1000 items' }]);
     }
@@ -98,7 +89,7 @@ describe('POST /jobs/batch validation messages', () => {
 
   it('names each bad item by its full path and index', async () => {
     const jobs = [1, { type: 'echo' }, { type: 'sleep', data: { ms: 1.5 } }, { type: 'hash', data: { text: 'ok' } }];
-    const r = await call(api.url, 'POST', '/jobs/batch', { jobs });
+    const r = await call(sys.api.url, 'POST', '/jobs/batch', { jobs });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('validation_failed');
     expect(r.body.error.details).toEqual([
@@ -112,7 +103,7 @@ describe('POST /jobs/batch validation messages', () => {
 
 describe('query validation messages', () => {
   it('names the query parameter and what it takes', async () => {
-    const r = await call(api.url, 'GET', '/jobs?limit=lots&state=done');
+    const r = await call(sys.api.url, 'GET', '/jobs?limit=lots&state=done');
     expect(r.status).toBe(400);
     expect(r.body.error.details).toEqual([
       { path: 'state', message: `state must be one of: ${jobStates.join(', ')}` },

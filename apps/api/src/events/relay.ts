@@ -107,26 +107,21 @@ export function createRelay(deps: RelayDeps): Relay {
     const dueEntries = ending.filter((_, i) => due[i] !== null);
     // Whether a failure was a cancel, why a job was removed, and a retry's error: read from the job.
     const needViews = listeners > 0 ? batch.filter((e) => e.event === 'failed' || e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active')) : [];
-    const viewed = [...new Set([...needViews, ...dueEntries])];
     const views = await deps.store.readMany(
-      viewed.map((e) => e.jobId!),
-      viewed.map((e) => e.type),
+      needViews.map((e) => e.jobId!),
+      needViews.map((e) => e.type),
     );
-    const viewOf = new Map(viewed.map((e, i) => [e, views[i]]));
+    const viewOf = new Map(needViews.map((e, i) => [e, views[i]]));
 
     if (dueEntries.length > 0) await handOverCallbacks(dueEntries);
 
     const out = deps.redis.pipeline();
-    if (listeners > 0) {
-      for (const e of batch) {
-        const i = types.indexOf(e.type);
-        const afterAdded = lastAdded[i] === e.jobId;
-        lastAdded[i] = e.event === 'added' ? e.jobId : undefined;
-        const message = messageOf(e, afterAdded, foreign, viewOf.get(e));
-        if (message) out.publish(keys.eventsChannel, encodeEvent(message));
-      }
-    } else {
-      for (const e of batch) lastAdded[types.indexOf(e.type)] = e.event === 'added' ? e.jobId : undefined;
+    for (const e of batch) {
+      const i = types.indexOf(e.type);
+      const afterAdded = lastAdded[i] === e.jobId;
+      lastAdded[i] = e.event === 'added' ? e.jobId : undefined;
+      const message = listeners > 0 ? messageOf(e, afterAdded, foreign, viewOf.get(e)) : null;
+      if (message) out.publish(keys.eventsChannel, encodeEvent(message));
     }
     out.hset(keys.relayPositions, Object.fromEntries(streams.map((s, i) => [s, positions![i]])));
     await out.exec();

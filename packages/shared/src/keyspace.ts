@@ -23,6 +23,12 @@ import { createHash } from 'node:crypto';
 export interface Keyspace {
   /** BullMQ prefix; hash-tagged so each queue's keys share a cluster slot. */
   bullPrefix: string;
+  /**
+   * BullMQ prefix of the queue of `type`. Today every type shares `bullPrefix`; code that
+   * builds a Queue, Worker or FlowProducer node for a type asks here, so that types can
+   * later be given hash tags of their own (queue groups on a cluster).
+   */
+  prefixOf(type: string): string;
   /** BullMQ's hash of job `id` in queue `type`. */
   job(type: string, id: string): string;
   /** BullMQ's event stream of queue `type`. */
@@ -55,6 +61,7 @@ export function createKeyspace(namespace = ''): Keyspace {
   const bull = `{${own}}`;
   return Object.freeze({
     bullPrefix: bull,
+    prefixOf: (_type: string) => bull,
     job: (type: string, id: string) => `${bull}:${type}:${id}`,
     events: (type: string) => `${bull}:${type}:events`,
     tombstone: (type: string, id: string) => `${bull}:${type}:${id}:tomb`,

@@ -23,7 +23,7 @@ export function createQueues(
 ): Map<string, JobQueue> {
   return new Map(
     types.map((name) => {
-      const q = new Queue<unknown, unknown, string>(name, { connection, prefix: keys.bullPrefix }) as JobQueue;
+      const q = new Queue<unknown, unknown, string>(name, { connection, prefix: keys.prefixOf(name) }) as JobQueue;
       // Without a listener BullMQ prints every reconnect failure to stderr.
       q.on('error', onError);
       return [name, q];

@@ -20,7 +20,7 @@ afterAll(async () => {
 describe('a job added by a plain BullMQ producer', () => {
   it('reads with its true attempts, is listed by GET /jobs, and is announced as submitted on jobs:events', async () => {
     // Nothing of ours: BullMQ's own id, the data as it is, no extras.
-    const queue = new Queue('echo', { connection: sys.ctx.redis, prefix: sys.ctx.keys.bullPrefix });
+    const queue = new Queue('echo', { connection: sys.ctx.redis, prefix: sys.ctx.keys.prefixOf('echo') });
     let id: string;
     try {
       const added = await queue.add('echo', { from: 'elsewhere' }, { attempts: 4 });

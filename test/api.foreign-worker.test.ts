@@ -42,7 +42,7 @@ afterAll(async () => {
 
 /** The whole "service": what a BullMQ worker in any language would do with an echo job. */
 async function startPlainWorker() {
-  plain ??= new Worker('echo', async (job) => ({ servedBy: 'plain', got: job.data }), { connection, prefix: sys.ctx.keys.bullPrefix });
+  plain ??= new Worker('echo', async (job) => ({ servedBy: 'plain', got: job.data }), { connection, prefix: sys.ctx.keys.prefixOf('echo') });
   await plain.waitUntilReady();
 }
 

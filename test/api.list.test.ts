@@ -78,7 +78,7 @@ describe('GET /jobs', () => {
     const r = await list('?type=hash&limit=2');
     expect(ids(r)).toContain(kept);
     expect(ids(r)).not.toContain(gone);
-    const members = await ctx.redis.zrange(ctx.keys.typeIndex('hash'), '0', '-1');
+    const members = await ctx.redis.zrange(ctx.keys.typeIndex(ctx.keys.layout.groupsOf(['hash'])[0], 'hash'), '0', '-1');
     expect(members.some((m) => m.endsWith(`:${gone}`))).toBe(false);
   });
 

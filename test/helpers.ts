@@ -11,6 +11,7 @@ import {
   retention,
   execRouted,
   isCluster,
+  layoutSpecOf,
   loadConfig,
   parseClusterSeeds,
   parseEvent,
@@ -69,9 +70,11 @@ export interface TestContext {
 /** A namespace of its own for one test file, so files can run in parallel against one Redis. */
 export function createTestContext(): TestContext {
   const namespace = `t${randomBytes(4).toString('hex')}`;
-  const keys = createKeyspace(namespace);
+  // The queue layout the suite runs with (docs/scaling-out.md): `QUEUE_GROUPS=... npm run test:cluster`.
+  const layout = { QUEUE_GROUPS: process.env.QUEUE_GROUPS ?? '', QUEUE_SHARDS: process.env.QUEUE_SHARDS ?? '' };
+  const keys = createKeyspace(namespace, layoutSpecOf(layout));
   const redis = testRedis({ maxRetriesPerRequest: 1 });
-  const baseEnv = { REDIS_URL, REDIS_CLUSTER_NODES: CLUSTER_NODES, KEY_NAMESPACE: namespace, LOG_LEVEL: 'silent' };
+  const baseEnv = { REDIS_URL, REDIS_CLUSTER_NODES: CLUSTER_NODES, KEY_NAMESPACE: namespace, LOG_LEVEL: 'silent', ...layout };
   // A test that names its own REDIS_URL (a dead port, say) means that one Redis, not the cluster.
   const withBase = (extra: Record<string, string>) =>
     'REDIS_URL' in extra && !('REDIS_CLUSTER_NODES' in extra) ? { ...baseEnv, REDIS_CLUSTER_NODES: '', ...extra } : { ...baseEnv, ...extra };
@@ -100,7 +103,7 @@ export function createTestContext(): TestContext {
     env: (extra = {}) => ({ ...process.env, ...withBase(extra) }) as Record<string, string>,
     allKeys,
     async requestKeys() {
-      const own = new Set([keys.relayLease, keys.relayPositions]);
+      const own = new Set([keys.relayLease, ...keys.groups.map((g) => keys.relayPositions(g))]);
       return (await allKeys()).filter((k) => !k.endsWith(':meta') && !own.has(k));
     },
     async cleanup() {
@@ -139,9 +142,11 @@ export interface EnqueueOptions {
  * our extras in `opts.asyncJobs`), without the API's validation and tombstone. Returns the job id.
  */
 export async function enqueue(ctx: TestContext, type: string, input: unknown, opts: EnqueueOptions = {}): Promise<string> {
-  const queue = new Queue(type, { connection: ctx.redis, prefix: ctx.keys.bullPrefix });
+  const id = opts.jobId ?? randomUUID();
+  // The queue the API would have put it in (one shard of a sharded type, chosen by the id).
+  const name = ctx.keys.queueOf(type, id);
+  const queue = new Queue(name, { connection: ctx.redis, prefix: ctx.keys.prefixOf(name) });
   try {
-    const id = opts.jobId ?? randomUUID();
     await queue.add(type, input, {
       jobId: id,
       attempts: opts.attempts ?? 1,
@@ -178,7 +183,7 @@ export async function watchEvents(ctx: TestContext, types: readonly string[] = [
   const command = testRedis({ maxRetriesPerRequest: 1 });
   const blocking = testRedis({ maxRetriesPerRequest: null });
   const config = ctx.config();
-  const callbackQueue = new Queue(CALLBACK_QUEUE, { connection: command, prefix: ctx.keys.bullPrefix });
+  const callbackQueue = new Queue(CALLBACK_QUEUE, { connection: command, prefix: ctx.keys.prefixOf(CALLBACK_QUEUE) });
   const allTypes = [...new Set([...jobTypeNames, ...types])];
   const store = createResultsStore({ redis: command, keys: ctx.keys, resultTtlSeconds: config.RESULT_TTL_SECONDS, types: allTypes });
   const logger = createLogger('test-relay', 'silent');

@@ -50,7 +50,8 @@ describe('key slots', () => {
 
   it.runIf(onCluster)('match CLUSTER KEYSLOT for our own key names', async () => {
     if (!isCluster(ctx.redis)) throw new Error('not on a cluster');
-    const names = [ctx.keys.tombstone('echo', 'a1'), ctx.keys.events('echo'), ctx.keys.jobIndex, ctx.keys.typeIndex('echo'), ctx.keys.idempotency('k'), `${ctx.keys.bullPrefix}:echo:wait`, 'é{ü}x'];
+    const g = ctx.keys.groups[0];
+    const names = [ctx.keys.tombstone('echo', 'a1'), ctx.keys.events('echo'), ctx.keys.jobIndex(g), ctx.keys.typeIndex(g, 'echo'), ctx.keys.idempotency('k'), `${ctx.keys.prefixOf('echo')}:echo:wait`, 'é{ü}x'];
     const node = ctx.redis.nodes('master')[0];
     for (const n of names) expect(keySlot(n)).toBe(Number(await node.call('CLUSTER', 'KEYSLOT', n)));
   });

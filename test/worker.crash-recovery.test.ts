@@ -55,7 +55,7 @@ describe('a worker killed mid-job', () => {
     // What BullMQ's stall checker writes on the job when it passes maxStalledCount; the next
     // worker to take the job fails it without running it, under a name that says nothing.
     // Clients must read StalledError, in the resource and on the events channel.
-    await ctx.redis.hset(`${ctx.keys.bullPrefix}:sleep:${id}`, 'defa', 'job stalled more than allowable limit');
+    await ctx.redis.hset(ctx.keys.job('sleep', id), 'defa', 'job stalled more than allowable limit');
     const worker = await startWorker(ctx, { WORKER_TYPES: 'sleep' });
     try {
       const done = await watch.terminal(id);

@@ -87,7 +87,7 @@ export async function measureDrain(b: Bench, concurrency: number, ours: Child, b
     queue: submitter.queue as unknown as Queue,
     fill: () => submitter.prefill(n),
     worker: ours,
-    clean: () => unlinkMatching(b.redis.client, submitter.keys.job('echo', '*'), submitter.keys.typeIndex('*'), submitter.keys.jobIndex),
+    clean: () => unlinkMatching(b.redis.client, ...submitter.keys.queuesOf('echo').map((q) => `${submitter.keys.prefixOf(q)}:${q}:*`), ...submitter.keys.groups.flatMap((g) => [submitter.keys.typeIndex(g, '*'), submitter.keys.jobIndex(g)])),
   };
   const base: Side = { queue: baseQueue, fill: () => prefillBaseline(baseQueue, n), worker: bare, clean: () => unlinkMatching(b.redis.client, `${BASE_PREFIX}:${BASE_QUEUE}:*`) };
   const workerRssIdleMB: number[] = [];

@@ -35,11 +35,13 @@ export async function measureMemory(b: Bench, api: RunningApi, rss: RssNotes): P
   } finally {
     agent.destroy();
   }
+  // The bench runs with the default layout: one group, echo unsharded.
+  const group = keys.groups[0];
   const sets = {
-    completedEntryBytes: await perEntry(`${keys.bullPrefix}:echo:completed`),
-    indexEntryBytes: await perEntry(keys.jobIndex),
-    typeIndexEntryBytes: await perEntry(keys.typeIndex('echo')),
-    setSizes: { completed: await redis.zcard(`${keys.bullPrefix}:echo:completed`), index: await redis.zcard(keys.jobIndex) },
+    completedEntryBytes: await perEntry(`${keys.prefixOf('echo')}:echo:completed`),
+    indexEntryBytes: await perEntry(keys.jobIndex(group)),
+    typeIndexEntryBytes: await perEntry(keys.typeIndex(group, 'echo')),
+    setSizes: { completed: await redis.zcard(`${keys.prefixOf('echo')}:echo:completed`), index: await redis.zcard(keys.jobIndex(group)) },
   };
   const runs = [];
   for (let i = 0; i < Math.max(3, b.args.runs); i++) {

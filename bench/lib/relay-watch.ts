@@ -16,7 +16,7 @@ export async function relayCaughtUp(redis: Redis, type = 'echo', timeoutMs = 120
   const started = performance.now();
   for (;;) {
     const [last] = (await redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
-    const at = await redis.hget(keys.relayPositions, stream);
+    const at = await redis.hget(keys.relayPositions(keys.layout.groupOfQueue(type)), stream);
     if (!last || (at && compareIds(at, last[0]) >= 0)) return performance.now() - started;
     if (performance.now() - started > timeoutMs) throw new Error(`relay: still at ${at} of ${stream}, which ends at ${last[0]}, after ${timeoutMs} ms`);
     await sleep(20);
@@ -30,7 +30,7 @@ export async function relayCaughtUp(redis: Redis, type = 'echo', timeoutMs = 120
  */
 export async function relayFollowing(redis: Redis, queue: { name: string; pause(): Promise<void>; resume(): Promise<void> }, timeoutMs = 30000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (!(await redis.hget(keys.relayPositions, keys.events(queue.name)))) {
+  while (!(await redis.hget(keys.relayPositions(keys.layout.groupOfQueue(queue.name)), keys.events(queue.name)))) {
     if (performance.now() > deadline) throw new Error(`relay: no position saved for ${queue.name} within ${timeoutMs} ms`);
     await queue.pause();
     await queue.resume();

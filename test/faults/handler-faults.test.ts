@@ -67,7 +67,7 @@ describe('BullMQ jobs deleted by hand', () => {
     figures.accepted++;
     await watch.next((e) => e.id === id && e.event === 'active');
     // Job hash, lock and all: what an operator's `DEL` or an over-eager cleanup script does.
-    const jobKey = `${ctx.keys.bullPrefix}:sleep:${id}`;
+    const jobKey = ctx.keys.job('sleep', id);
     expect(await ctx.redis.del(jobKey, `${jobKey}:lock`)).toBeGreaterThan(0);
     // BullMQ is the record: with its job gone there is nothing left to say how it ended.
     await stillServes(2);
@@ -77,7 +77,7 @@ describe('BullMQ jobs deleted by hand', () => {
   it('fails, without retry and with a clear error, a queued job whose BullMQ data was deleted', async () => {
     const id = await enqueue(ctx, 'sleep', { ms: 10 }, { delay: 300, attempts: 3 });
     figures.injected++;
-    await ctx.redis.hdel(`${ctx.keys.bullPrefix}:sleep:${id}`, 'data');
+    await ctx.redis.hdel(ctx.keys.job('sleep', id), 'data');
     const end = await watch.terminal(id);
     expect(end.event).toBe('failed');
     expect(end.error?.name).toBe('InvalidInputError');

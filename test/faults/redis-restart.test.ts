@@ -153,7 +153,8 @@ describe('Redis stopped and started again under a stream of submissions', () => 
           .filter((_, i) => records[i]?.state !== 'completed')
           .map(async (id) => {
             const r = records[ids.indexOf(id)];
-            const q = new Queue(r?.type ?? 'sleep', { connection: conn, prefix: ctx.keys.bullPrefix });
+            const name = ctx.keys.queueOf(r?.type ?? 'sleep', id);
+            const q = new Queue(name, { connection: conn, prefix: ctx.keys.prefixOf(name) });
             const bull = await (await q.getJob(id))?.getState();
             await q.close();
             return { id, record: r?.state, bull };
@@ -172,10 +173,10 @@ describe('Redis stopped and started again under a stream of submissions', () => 
 
     // Nothing half-written: the jobs with a tombstone of ours are exactly the jobs in BullMQ
     // (job, tombstone, index entry and `submitted` go in one transaction).
-    const recordIds = (await conn.keys(`{${ctx.namespace}:aj}:*:tomb`)).map((k) => k.split(':').at(-2)!).sort();
+    const recordIds = (await conn.keys(`{${ctx.namespace}:aj*:tomb`)).map((k) => k.split(':').at(-2)!).sort();
     const bullIds: string[] = [];
-    for (const type of jobTypeNames) {
-      const q = new Queue(type, { connection: conn, prefix: ctx.keys.bullPrefix });
+    for (const name of jobTypeNames.flatMap((t) => ctx.keys.queuesOf(t))) {
+      const q = new Queue(name, { connection: conn, prefix: ctx.keys.prefixOf(name) });
       bullIds.push(...(await q.getJobs(['completed', 'failed', 'active', 'wait', 'delayed', 'prioritized'], 0, -1)).map((j) => j.id!));
       await q.close();
     }

@@ -40,7 +40,7 @@ const terminalEvents = (id: string) => watch.of(id).filter((e) => ['completed', 
 
 /** Resolves once BullMQ holds no job of these queues waiting, delayed or active: every re-run is over. */
 async function drained(types: string[], timeoutMs = 20000) {
-  const queues = types.map((t) => new Queue(t, { connection: ctx.redis, prefix: ctx.keys.bullPrefix }));
+  const queues = types.flatMap((t) => ctx.keys.queuesOf(t)).map((q) => new Queue(q, { connection: ctx.redis, prefix: ctx.keys.prefixOf(q) }));
   try {
     await waitFor(async () => {
       const counts = await Promise.all(queues.map((q) => q.getJobCounts('wait', 'delayed', 'active', 'prioritized')));
@@ -100,10 +100,10 @@ describe('workers SIGKILLed while they hold jobs', () => {
     const crashedPid = (id: string) => readFileSync(join(markers, id), 'utf8');
     for (const id of planned) expect(crashedPid(id), id).toMatch(/^\d+$/);
 
-    const queue = new Queue('sleep', { connection: ctx.redis, prefix: ctx.keys.bullPrefix });
+    const queues = new Map(ctx.keys.queuesOf('sleep').map((q) => [q, new Queue(q, { connection: ctx.redis, prefix: ctx.keys.prefixOf(q) })]));
     try {
       for (const id of planned) {
-        const job = (await queue.getJob(id))!;
+        const job = (await queues.get(ctx.keys.queueOf('sleep', id))!.getJob(id))!;
         // At-least-once: BullMQ found the dead worker's lock expired and ran the job again, elsewhere.
         expect(job.stalledCounter, id).toBeGreaterThanOrEqual(1);
         expect(job.processedBy, id).not.toMatch(new RegExp(`:${crashedPid(id)}$`));
@@ -115,7 +115,7 @@ describe('workers SIGKILLed while they hold jobs', () => {
         expect(watch.of(id).filter((e) => e.event === 'active').length, id).toBe(2);
       }
     } finally {
-      await queue.close();
+      await Promise.all([...queues.values()].map((q) => q.close()));
     }
   }, 90000);
 
@@ -160,10 +160,11 @@ describe('workers SIGKILLed while they hold jobs', () => {
     // No job and no tombstone for an id the client was not told about, and none missing: a
     // killed worker neither drops a job nor leaves a half-written one behind.
     const keys = await ctx.allKeys();
-    const prefix = ctx.keys.bullPrefix.replace(/[{}]/g, '\\$&');
+    // Any group's prefix; a shard's queue is its type and `~k`.
+    const prefix = `\\{${ctx.namespace}:aj(?::[^}]*)?\\}`;
     const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
     const idsIn = (re: RegExp) => keys.flatMap((k) => re.exec(k)?.[1] ?? []).sort();
-    expect(idsIn(new RegExp(`^${prefix}:(?:sleep|echo|hash):(${uuid}):tomb$`))).toEqual([...ids].sort());
-    expect(idsIn(new RegExp(`^${prefix}:(?:sleep|echo|hash):(${uuid})$`))).toEqual([...ids, ...enqueuedDirectly].sort());
+    expect(idsIn(new RegExp(`^${prefix}:(?:sleep|echo|hash)(?:~\\d+)?:(${uuid}):tomb$`))).toEqual([...ids].sort());
+    expect(idsIn(new RegExp(`^${prefix}:(?:sleep|echo|hash)(?:~\\d+)?:(${uuid})$`))).toEqual([...ids, ...enqueuedDirectly].sort());
   }, 120000);
 });

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { CALLBACK_QUEUE, closeQueues, closeRedis, createKeyspace, createQueues, createResultsStore, jobTypeNames, throttle, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
+import { CALLBACK_QUEUE, closeQueues, closeRedis, createKeyspace, createQueues, createResultsStore, jobTypeNames, layoutSpecOf, throttle, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
 import express, { type Express } from 'express';
 import { ADMIN_PATH, adminRouter } from './admin';
 import { createNotifier } from './events/stream-reader';
@@ -33,7 +33,7 @@ export interface App {
 /** Builds the HTTP app around injected connections; opens no socket of its own. */
 export function createApp(deps: AppDeps): App {
   const { config, redis, subscriber, logger } = deps;
-  const keys = createKeyspace(config.KEY_NAMESPACE);
+  const keys = createKeyspace(config.KEY_NAMESPACE, layoutSpecOf(config));
   const store = createResultsStore({ redis, keys, resultTtlSeconds: config.RESULT_TTL_SECONDS });
   const onQueueError = throttle(5000, (err: Error) => logger.warn({ err: err.message }, 'queue connection error'));
   const queues = createQueues(redis, keys, onQueueError);
@@ -44,7 +44,7 @@ export function createApp(deps: AppDeps): App {
   // The relay's blocking reads need a connection of their own; opened here, closed in close().
   const relayConnection = (subscriber as Redis).duplicate() as RedisClient;
   const relay = createRelay({ config, keys, redis, blocking: relayConnection, store, callbackQueue, types: jobTypeNames, logger });
-  const metrics = createMetrics({ queues, logger });
+  const metrics = createMetrics({ queues, typeOfQueue: keys.layout.typeOfQueue, logger });
   notifier.onAnyEvent((e) => {
     const ended = endedOf(e);
     if (ended) metrics.onEvent({ event: ended, type: e.type });

@@ -11,6 +11,7 @@ export interface AppContext {
   redis: RedisClient;
   logger: Logger;
   store: ResultsStore;
+  /** Every queue of every job type by queue name; a job's is `queues.get(keys.queueOf(type, id))`. */
   queues: Map<string, JobQueue>;
   /** Deliveries of completion callbacks (docs/http-api.md, "Completion callbacks"). */
   callbackQueue: Queue;

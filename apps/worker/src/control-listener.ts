@@ -28,7 +28,7 @@ export function createControlListener(config: Config, keys: Keyspace, workers: M
     if (channel !== keys.controlChannel) return;
     const msg = parseControl(raw);
     if (!msg) return;
-    if (workers.get(msg.type)?.cancelJob(msg.id, 'cancelled by request')) log.info({ jobId: msg.id }, 'cancelling running job');
+    if (workers.get(keys.queueOf(msg.type, msg.id))?.cancelJob(msg.id, 'cancelled by request')) log.info({ jobId: msg.id }, 'cancelling running job');
     else recent.set(msg.id, Date.now() + REMEMBER_MS);
     // Forget old requests as new ones come; few ever pile up.
     if (recent.size > 1000) for (const [id, until] of recent) if (until < Date.now()) recent.delete(id);

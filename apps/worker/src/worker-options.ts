@@ -13,10 +13,11 @@ import { retention, type Config, type Keyspace, type RedisClient } from '@async-
  */
 export const MAX_STALLED_COUNT = 2;
 
-export function workerOptions(config: Config, keys: Keyspace, connection: RedisClient): WorkerOptions {
+/** Options of the BullMQ worker of `queue` (a type, one shard of one, or the callbacks queue). */
+export function workerOptions(config: Config, keys: Keyspace, connection: RedisClient, queue: string): WorkerOptions {
   return {
     connection,
-    prefix: keys.bullPrefix,
+    prefix: keys.prefixOf(queue),
     concurrency: config.WORKER_CONCURRENCY,
     stalledInterval: config.STALLED_INTERVAL_MS,
     lockDuration: config.LOCK_DURATION_MS,

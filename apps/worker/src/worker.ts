@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
-import { createKeyspace, createResultsStore, jobTypes, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
+import { createKeyspace, createResultsStore, jobTypes, layoutSpecOf, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
 import { handlers as builtInHandlers } from './handlers/index';
 import type { JobHandler } from './handlers/handler';
 import type { Listener, ListenerFactory } from './listener';
@@ -34,7 +34,7 @@ export interface CloseOptions {
 }
 
 export interface JobWorker {
-  /** One BullMQ worker per served job type (the queue's name). */
+  /** One BullMQ worker per queue of each served job type (a type, or each shard of a sharded one), by queue name. */
   workers: Map<string, Worker>;
   ready(): Promise<void>;
   /**
@@ -67,7 +67,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   const { config, logger } = deps;
   const handlers = deps.handlers ?? builtInHandlers;
   const types = servedTypes(config, handlers);
-  const keys = createKeyspace(config.KEY_NAMESPACE);
+  const keys = createKeyspace(config.KEY_NAMESPACE, layoutSpecOf(config));
   // Read by callback deliveries only: the worker writes nothing of its own per job.
   const store = createResultsStore({ redis: deps.redis, keys, resultTtlSeconds: config.RESULT_TTL_SECONDS, types: [...handlers.keys()] });
   const draining = new AbortController();
@@ -101,11 +101,14 @@ export function createWorker(deps: WorkerDeps): JobWorker {
       );
       return p;
     };
-    const worker = new Worker(type, tracked, workerOptions(config, keys, deps.connection));
-    // Without a listener, an 'error' event would crash the process; these are Redis or lock troubles.
-    worker.on('error', (err) => logger.error({ queue: type, err: err.message }, 'worker error'));
-    worker.on('stalled', (jobId) => logger.warn({ queue: type, jobId }, 'job stalled (its worker stopped); it will run again'));
-    workers.set(type, worker);
+    // A sharded type is served on every shard: the worker takes jobs of its types wherever they are.
+    for (const queue of keys.queuesOf(type)) {
+      const worker = new Worker(queue, tracked, workerOptions(config, keys, deps.connection, queue));
+      // Without a listener, an 'error' event would crash the process; these are Redis or lock troubles.
+      worker.on('error', (err) => logger.error({ queue, err: err.message }, 'worker error'));
+      worker.on('stalled', (jobId) => logger.warn({ queue, jobId }, 'job stalled (its worker stopped); it will run again'));
+      workers.set(queue, worker);
+    }
   }
 
   const listenerCtx = { config, keys, logger, redis: deps.redis };

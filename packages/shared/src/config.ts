@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { jobTypeNames } from './jobs/index';
+import { parseLayout, type LayoutSpec } from './queue-layout';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -39,6 +41,14 @@ const schema = z.object({
   REDIS_CLUSTER_NODES: list.pipe(
     z.array(z.string().regex(/^(rediss?:\/\/([^@/]*@)?)?[^:/@\s]+:\d{1,5}\/?$/, 'each entry must be host:port or redis[s]://[user:pass@]host:port')),
   ).default([]),
+  /**
+   * Queue groups on a Redis Cluster (docs/scaling-out.md): `name=type,type;name=type`. Each
+   * group's queues get a hash tag of their own, so groups can sit on different masters; a
+   * type named nowhere stays in the default group. Empty (the default): one group, today's layout.
+   */
+  QUEUE_GROUPS: z.string().default(''),
+  /** Types split into N queues (shards) spread over the cluster by job id: `type=N,type=N`, e.g. `echo=3`. */
+  QUEUE_SHARDS: z.string().default(''),
   /** Empty in production; tests set it so that parallel files never share a key or channel. */
   KEY_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only').default(''),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -105,7 +115,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
+  const layout = parseLayout(parsed.data.QUEUE_GROUPS, parsed.data.QUEUE_SHARDS, jobTypeNames);
+  if ('errors' in layout) throw new ConfigError(`invalid configuration: ${layout.errors.join('; ')}`);
   return Object.freeze(parsed.data);
+}
+
+/** The queue layout QUEUE_GROUPS and QUEUE_SHARDS describe (validated by loadConfig). */
+export function layoutSpecOf(config: Pick<Config, 'QUEUE_GROUPS' | 'QUEUE_SHARDS'>): LayoutSpec {
+  const layout = parseLayout(config.QUEUE_GROUPS, config.QUEUE_SHARDS, jobTypeNames);
+  if ('errors' in layout) throw new ConfigError(`invalid configuration: ${layout.errors.join('; ')}`);
+  return layout.spec;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);

@@ -6,6 +6,7 @@ export * from './job-state';
 export * from './jobs/index';
 export * from './jobs/options';
 export * from './keyspace';
+export * from './queue-layout';
 export * from './logger';
 export * from './launcher';
 export * from './shutdown';

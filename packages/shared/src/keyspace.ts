@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createLayout, EMPTY_LAYOUT, type LayoutSpec, type QueueGroup, type QueueLayout } from './queue-layout';
 
 /**
  * Every Redis key and channel name, in one place. With an empty namespace the names
@@ -13,39 +14,45 @@ import { createHash } from 'node:crypto';
  *   it outlives BullMQ's retention, so that 410 (expired) can be told from 404 (never
  *   existed), and it holds what BullMQ has no field for (callback delivery, a cancel
  *   before the job ran). BullMQ's removal deletes the job's own keys, not this one;
- * - the list index behind GET /jobs (every job, and the jobs of one type);
- * - the relay's lease and stream positions, and the set of jobs that await a callback.
+ * - the list index behind GET /jobs (every job, and the jobs of one type), per group;
+ * - the relay's stream positions and the set of jobs that await a callback, per group.
+ * With queue groups (queue-layout.ts) each group has a hash tag of its own, and each of
+ * these keys lives under the tag of the jobs it is written with. The relay's lease is one
+ * for all groups, under the default group's tag.
  * The idempotency keys and the seed list are single keys with slots of their own.
  *
  * Channels use classic PUBLISH/SUBSCRIBE: a cluster relays a classic message to every
  * node, so `redis-cli SUBSCRIBE jobs:events` works on any node, as API.md promises.
  */
 export interface Keyspace {
-  /** BullMQ prefix; hash-tagged so each queue's keys share a cluster slot. */
-  bullPrefix: string;
-  /**
-   * BullMQ prefix of the queue of `type`. Today every type shares `bullPrefix`; code that
-   * builds a Queue, Worker or FlowProducer node for a type asks here, so that types can
-   * later be given hash tags of their own (queue groups on a cluster).
-   */
-  prefixOf(type: string): string;
-  /** BullMQ's hash of job `id` in queue `type`. */
+  /** Which queues each type has and which group (hash tag) each queue is in: queue-layout.ts. */
+  layout: QueueLayout;
+  /** Every group, the default first (shorthand for layout.groups). */
+  groups: readonly QueueGroup[];
+  /** The queues of `type`: `[type]`, or `type~1` ... `type~N` when it is sharded (QUEUE_SHARDS). */
+  queuesOf(type: string): string[];
+  /** The queue that holds (or will hold) job `id` of `type`. */
+  queueOf(type: string, id: string): string;
+  /** BullMQ prefix of `queue` (a type or a shard queue); the hash tag in it is its group's. */
+  prefixOf(queue: string): string;
+  /** BullMQ's hash of job `id` of `type`, in the queue that holds it. */
   job(type: string, id: string): string;
-  /** BullMQ's event stream of queue `type`. */
-  events(type: string): string;
+  /** BullMQ's event stream of `queue` (a type, or one shard of it). */
+  events(queue: string): string;
+  /** Our tombstone of job `id` of `type`, beside BullMQ's hash, in its queue's slot. */
   tombstone(type: string, id: string): string;
   /** Idempotency key of a client; hashed, so any string the client sends makes a safe key name. */
   idempotency(clientKey: string): string;
-  /** Every job by submit time (newest last), for GET /jobs. */
-  jobIndex: string;
-  /** The jobs of one type by submit time. */
-  typeIndex(type: string): string;
-  /** Ids of jobs submitted with a callbackUrl whose outcome has not been handed to delivery yet. */
-  callbacksDue: string;
-  /** Held by the one API process that relays stream events to `jobs:events`. */
+  /** The group's jobs by submit time (newest last), for GET /jobs; written with each job. */
+  jobIndex(group: QueueGroup): string;
+  /** The jobs of one type in one group by submit time. */
+  typeIndex(group: QueueGroup, type: string): string;
+  /** Ids of the group's jobs submitted with a callbackUrl whose outcome has not been handed to delivery yet. */
+  callbacksDue(group: QueueGroup): string;
+  /** Held by the one API process that relays stream events to `jobs:events` (one for all groups). */
   relayLease: string;
-  /** Stream id per queue up to which events were relayed. */
-  relayPositions: string;
+  /** Stream id per queue of the group up to which events were relayed. */
+  relayPositions(group: QueueGroup): string;
   eventsChannel: string;
   /** Requests to every worker, such as "cancel job X wherever it runs". */
   controlChannel: string;
@@ -55,23 +62,35 @@ export interface Keyspace {
   ownPattern: string;
 }
 
-export function createKeyspace(namespace = ''): Keyspace {
+/**
+ * `layout`: QUEUE_GROUPS and QUEUE_SHARDS parsed (config.ts `layoutSpecOf(config)`); none
+ * gives today's layout, every queue under one hash tag.
+ */
+export function createKeyspace(namespace = '', layout: LayoutSpec = EMPTY_LAYOUT): Keyspace {
   const ns = namespace ? `${namespace}:` : '';
   const own = `${ns}aj`;
-  const bull = `{${own}}`;
+  const lay = createLayout(own, layout);
+  const prefixOf = (queue: string) => lay.groupOfQueue(queue).prefix;
+  const base = (type: string, id: string) => {
+    const q = lay.queueOf(type, id);
+    return `${prefixOf(q)}:${q}:${id}`;
+  };
   return Object.freeze({
-    bullPrefix: bull,
-    prefixOf: (_type: string) => bull,
-    job: (type: string, id: string) => `${bull}:${type}:${id}`,
-    events: (type: string) => `${bull}:${type}:events`,
-    tombstone: (type: string, id: string) => `${bull}:${type}:${id}:tomb`,
+    layout: lay,
+    groups: lay.groups,
+    queuesOf: lay.queuesOf,
+    queueOf: lay.queueOf,
+    prefixOf,
+    job: base,
+    events: (queue: string) => `${prefixOf(queue)}:${queue}:events`,
+    tombstone: (type: string, id: string) => `${base(type, id)}:tomb`,
     idempotency: (clientKey: string) => `${own}:idem:{${createHash('sha256').update(clientKey).digest('hex')}}`,
     // `~` cannot start a queue name of ours (types are [a-z0-9._-]), so these never meet BullMQ's keys.
-    jobIndex: `${bull}:~idx:all`,
-    typeIndex: (type: string) => `${bull}:~idx:type:${type}`,
-    callbacksDue: `${bull}:~callbacks-due`,
-    relayLease: `${bull}:~relay:lease`,
-    relayPositions: `${bull}:~relay:positions`,
+    jobIndex: (g: QueueGroup) => `${g.prefix}:~idx:all`,
+    typeIndex: (g: QueueGroup, type: string) => `${g.prefix}:~idx:type:${type}`,
+    callbacksDue: (g: QueueGroup) => `${g.prefix}:~callbacks-due`,
+    relayLease: `${lay.groups[0].prefix}:~relay:lease`,
+    relayPositions: (g: QueueGroup) => `${g.prefix}:~relay:positions`,
     eventsChannel: `${ns}jobs:events`,
     controlChannel: `${ns}jobs:control`,
     prodconsList: `${ns}task:prodcons:queue`,

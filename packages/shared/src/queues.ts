@@ -14,7 +14,11 @@ export function retention(resultTtlSeconds: number) {
 
 export type JobQueue = Queue<unknown, unknown, string>;
 
-/** One BullMQ queue per job type, sharing one connection; the caller closes the queues, then the connection. */
+/**
+ * One BullMQ queue per queue of each job type (one per type, or one per shard of a sharded
+ * type: keys.queuesOf), keyed by queue name, sharing one connection; the caller closes
+ * the queues, then the connection. The queue of a job is `queues.get(keys.queueOf(type, id))`.
+ */
 export function createQueues(
   connection: RedisClient,
   keys: Keyspace,
@@ -22,7 +26,7 @@ export function createQueues(
   types: readonly string[] = jobTypeNames,
 ): Map<string, JobQueue> {
   return new Map(
-    types.map((name) => {
+    types.flatMap((t) => keys.queuesOf(t)).map((name) => {
       const q = new Queue<unknown, unknown, string>(name, { connection, prefix: keys.prefixOf(name) }) as JobQueue;
       // Without a listener BullMQ prints every reconnect failure to stderr.
       q.on('error', onError);

@@ -3,6 +3,8 @@ import { viewOfGone, viewOfJob, type JobRecord, type Tombstone } from './job-vie
 import type { JobState } from './job-state';
 import { jobTypeNames } from './jobs/index';
 import type { Keyspace } from './keyspace';
+import type { QueueGroup } from './queue-layout';
+import { execRouted, type RoutedCommand } from './slot-routing';
 import { luaScript } from './lua/scripts';
 import type { RedisClient } from './redis';
 
@@ -12,7 +14,7 @@ export interface ResultsStoreOptions {
   redis: RedisClient;
   keys: Keyspace;
   resultTtlSeconds: number;
-  /** Queues (job types) a job may be in; default the built-in types. */
+  /** Job types a job may be of (their queues are looked in); default the built-in types. */
   types?: readonly string[];
 }
 
@@ -37,11 +39,20 @@ const pairs = (flat: string[]): Record<string, string> => {
 
 const NOTHING: Lookup = { record: null, expired: false, lastEventId: '0-0' };
 
+/** Where to look for a job: in the queues of one type (likeliest), or in every queue of one group. */
+export type ReadHint = string | { group: QueueGroup } | undefined;
+
 /**
  * The results store is BullMQ's own record of each job (docs/wire-format.md): one script
  * call reads a job's hash, its state and our tombstone beside it, and maps them to the
  * resource clients see. Nothing here writes a job's state; BullMQ does, for whichever
  * worker or tool acts on the job.
+ *
+ * With queue groups (queue-layout.ts) a script call reads the queues of one group (one
+ * slot). A read whose type is known goes to that type's queue (the shard its id picks)
+ * and its group only; an id alone is looked for in every group at once (one script call
+ * per group, sent together: one round trip per node, in parallel), or in one group when
+ * the caller knows it (a list page read from a group's index).
  */
 export function createResultsStore(opts: ResultsStoreOptions) {
   const { keys } = opts;
@@ -50,22 +61,69 @@ export function createResultsStore(opts: ResultsStoreOptions) {
   if (typeof redis.ajReadJob !== 'function') redis.defineCommand('ajReadJob', { numberOfKeys: 1, lua: luaScript('read-job') });
   if (typeof redis.ajSetIfExists !== 'function') redis.defineCommand('ajSetIfExists', { numberOfKeys: 1, lua: luaScript('set-if-exists') });
 
-  const argsFor = (id: string, hint?: string): [string, ...string[]] => {
-    const order = hint && types.includes(hint) ? [hint, ...types.filter((t) => t !== hint)] : [...types];
-    return [keys.job(order[0], id), keys.bullPrefix, id, ...order];
+  // Every queue to look in, by group, in type order.
+  const queuesByGroup = new Map<QueueGroup, string[]>(keys.groups.map((g) => [g, []]));
+  for (const t of types) for (const q of keys.queuesOf(t)) queuesByGroup.get(keys.layout.groupOfQueue(q))!.push(q);
+  const probed = [...queuesByGroup].filter(([, qs]) => qs.length > 0);
+
+  /** The script call of one group: its queues, `first` (if given) before the rest. */
+  const callIn = (id: string, group: QueueGroup, first?: string): RoutedCommand => {
+    const qs = queuesByGroup.get(group) ?? [];
+    const order = first ? [first, ...qs.filter((q) => q !== first)] : qs;
+    const args: [string, ...string[]] = [`${group.prefix}:${order[0] ?? '~'}:${id}`, group.prefix, id, ...order];
+    return { key: args[0], queue: (pipe) => void (pipe as unknown as ScriptRedis).ajReadJob(...args) };
+  };
+
+  /** The calls that find `id`: one when the hint names its type or its group, else one per group. */
+  const callsFor = (id: string, hint: ReadHint): RoutedCommand[] => {
+    if (typeof hint === 'string' && types.includes(hint)) {
+      const q = keys.queueOf(hint, id);
+      return [callIn(id, keys.layout.groupOfQueue(q), q)];
+    }
+    if (hint && typeof hint === 'object') return [callIn(id, hint.group)];
+    return probed.map(([g]) => callIn(id, g));
   };
 
   const decode = (id: string, reply: unknown[]): Lookup => {
     if (reply.length === 0) return NOTHING;
-    const [type, state, hash, lastEventId, tomb] = reply as [string, string, string[], string, string[]];
+    const [queue, state, hash, lastEventId, tomb] = reply as [string, string, string[], string, string[]];
+    const type = keys.layout.typeOfQueue(queue);
     const t = pairs(tomb) as Tombstone;
     if (state) return { record: viewOfJob(id, type, state as JobState, pairs(hash), t), expired: false, lastEventId };
     const gone = viewOfGone(id, type, t, opts.resultTtlSeconds);
     return { record: gone, expired: gone === null, lastEventId };
   };
 
+  /** Reads every id (each with its hint) in one go; a hinted read that finds nothing is tried in every group. */
+  async function lookupMany(ids: readonly string[], hints: readonly ReadHint[]): Promise<Lookup[]> {
+    const calls = ids.map((id, i) => callsFor(id, hints[i]));
+    const replies = await execRouted(redis, calls.flat());
+    let at = 0;
+    const out = calls.map((c, i) => {
+      let found = NOTHING;
+      for (let k = 0; k < c.length; k++) {
+        const [err, reply] = replies[at++];
+        if (err) throw err;
+        const one = decode(ids[i], reply as unknown[]);
+        // A live job wins over a tombstone alone (an id is in one queue; this only orders the unusual).
+        if (found === NOTHING || (!found.record && one.record)) found = one.record || one.expired ? one : found;
+      }
+      return found;
+    });
+    // Rare: a hint that pointed elsewhere (a job another producer put in another shard or type).
+    const missed = out.flatMap((l, i) => (l === NOTHING && hints[i] !== undefined && probed.length > 1 ? [i] : []));
+    if (missed.length > 0) {
+      const again = await lookupMany(
+        missed.map((i) => ids[i]),
+        missed.map(() => undefined),
+      );
+      missed.forEach((i, k) => (out[i] = again[k]));
+    }
+    return out;
+  }
+
   async function lookup(id: string, typeHint?: string): Promise<Lookup> {
-    return decode(id, await redis.ajReadJob(...argsFor(id, typeHint)));
+    return (await lookupMany([id], [typeHint]))[0];
   }
 
   return {
@@ -75,16 +133,10 @@ export function createResultsStore(opts: ResultsStoreOptions) {
       return (await lookup(id, typeHint)).record;
     },
 
-    /** Many jobs in one round trip, in the order of `ids`; null where there is none. */
-    async readMany(ids: readonly string[], typeHints: readonly (string | undefined)[] = []): Promise<(JobRecord | null)[]> {
+    /** Many jobs in one round trip (per node), in the order of `ids`; null where there is none. */
+    async readMany(ids: readonly string[], hints: readonly ReadHint[] = []): Promise<(JobRecord | null)[]> {
       if (ids.length === 0) return [];
-      const pipe = redis.pipeline() as unknown as ScriptRedis & { exec(): Promise<[Error | null, unknown][]> };
-      ids.forEach((id, i) => void pipe.ajReadJob(...argsFor(id, typeHints[i])));
-      const res = (await pipe.exec()) ?? [];
-      return res.map(([err, reply], i) => {
-        if (err) throw err;
-        return decode(ids[i], reply as unknown[]).record;
-      });
+      return (await lookupMany(ids, ids.map((_, i) => hints[i]))).map((l) => l.record);
     },
 
     /** For an id with no job: did it exist once (its record expired) or never? */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  closeRedis,
   encodeEvent,
   enqueueCallback,
   isCluster,
@@ -8,12 +9,14 @@ import {
   type JobEvent,
   type Keyspace,
   type Logger,
+  type QueueGroup,
   type RedisClient,
   type ResultsStore,
 } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { ENDING_EVENTS, entryTime, lifecycleOf } from './lifecycle';
-import { readStreams, streamPositions, type StreamEntry } from './streams';
+import { readStreams, streamPositions, streamSets, type StreamEntry, type StreamSet } from './streams';
 
 export interface RelayDeps {
   config: Config;
@@ -51,60 +54,103 @@ type LeaseRedis = RedisClient & {
  * lease; its stream positions are saved after each batch, so a successor starts where it
  * stopped: after a crash a batch may be repeated (callbacks are deduplicated by event id),
  * never skipped. Publishing is skipped while nobody listens on one Redis (PUBSUB NUMSUB).
+ *
+ * Queue groups: one lease for all groups (under the default group's tag), and per group
+ * the positions of its streams, the callbacks-due set and the list index, under the
+ * group's tag. On a Cluster each group is read by a loop of its own on a blocking
+ * connection of its own (the first is `blocking`, the others are opened and closed here),
+ * so a busy group never waits behind another's block, and each stream is read by one loop.
  */
 export function createRelay(deps: RelayDeps): Relay {
   const { keys, types, logger } = deps;
   const redis = deps.redis as LeaseRedis;
   if (typeof redis.ajRelayLease !== 'function') redis.defineCommand('ajRelayLease', { numberOfKeys: 1, lua: luaScript('relay-lease') });
   if (typeof redis.ajIndexAdded !== 'function') redis.defineCommand('ajIndexAdded', { numberOfKeys: 1, lua: luaScript('index-added') });
-  const streams = types.map((t) => keys.events(t));
+  const sets = streamSets(deps.blocking, keys, types);
+  const connections = sets.map((_, i) => (i === 0 ? deps.blocking : ((deps.blocking as Redis).duplicate() as RedisClient)));
   const token = randomUUID();
   // On a Cluster NUMSUB counts one node's subscribers only, so there the relay always publishes.
   const countListeners = !isCluster(deps.redis);
   let closed = false;
-  let positions: string[] | null = null;
-  /** Per stream: the job whose `added` entry came last, to tell a delayed submit from a delayed retry. */
-  const lastAdded: (string | undefined)[] = streams.map(() => undefined);
-  let wake: (() => void) | undefined;
+  const wakes = new Set<() => void>();
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
+      const wake = () => {
         clearTimeout(timer);
+        wakes.delete(wake);
         resolve();
       };
+      const timer = setTimeout(wake, ms);
+      wakes.add(wake);
     });
 
-  async function takeLease(): Promise<boolean> {
-    const held = (await redis.ajRelayLease(keys.relayLease, token, LEASE_MS)) === 1;
-    if (!held) positions = null;
-    else if (!positions) {
-      const saved = await deps.redis.hgetall(keys.relayPositions);
-      const ends = await streamPositions(deps.redis, streams);
-      // A queue never relayed before starts at its end: its past is not news. That start is
-      // saved at once, so a batch that fails after it is read again, not skipped.
-      const fresh = Object.fromEntries(streams.filter((s) => saved[s] === undefined).map((s) => [s, ends[streams.indexOf(s)]]));
-      if (Object.keys(fresh).length > 0) await deps.redis.hset(keys.relayPositions, fresh);
-      positions = streams.map((s) => saved[s] ?? fresh[s]);
+  const groupOf = (queue: string) => keys.layout.groupOfQueue(queue);
+  /** The groups of a set's queues: one on a Cluster, any number on one Redis (one read for all). */
+  const groupsIn = (set: StreamSet) => [...new Set(set.queues.map(groupOf))];
+
+  /** A set's saved positions (a queue never relayed before starts at its end, saved at once). */
+  async function loadPositions(set: StreamSet): Promise<string[]> {
+    const groups = groupsIn(set);
+    const pipe = deps.redis.pipeline();
+    for (const g of groups) pipe.hgetall(keys.relayPositions(g));
+    const saved: Record<string, string> = {};
+    for (const [err, h] of (await pipe.exec()) ?? []) {
+      if (err) throw err;
+      Object.assign(saved, h as Record<string, string>);
     }
-    return held;
+    const ends = await streamPositions(deps.redis, set.streams);
+    // Its past is not news. That start is saved at once, so a batch that fails after it is read again, not skipped.
+    const fresh = set.streams.flatMap((s, i) => (saved[s] === undefined ? [i] : []));
+    if (fresh.length > 0) {
+      const save = deps.redis.pipeline();
+      savePositions(save, set, fresh, ends);
+      for (const [err] of (await save.exec()) ?? []) if (err) throw err;
+    }
+    return set.streams.map((s, i) => saved[s] ?? ends[i]);
   }
 
-  async function relay(batch: StreamEntry[]): Promise<void> {
+  /** Queues on `pipe` the saving of the positions of the streams at `which` (indexes into the set), per group. */
+  function savePositions(pipe: ChainableCommander, set: StreamSet, which: number[], positions: string[]): void {
+    const byGroup = new Map<QueueGroup, Record<string, string>>();
+    for (const i of which) {
+      const g = groupOf(set.queues[i]);
+      let h = byGroup.get(g);
+      if (!h) byGroup.set(g, (h = {}));
+      h[set.streams[i]] = positions[i];
+    }
+    for (const [g, h] of byGroup) pipe.hset(keys.relayPositions(g), h);
+  }
+
+  async function holdLease(): Promise<boolean> {
+    return (await redis.ajRelayLease(keys.relayLease, token, LEASE_MS)) === 1;
+  }
+
+  async function relay(set: StreamSet, positions: string[], lastAdded: (string | undefined)[], batch: StreamEntry[]): Promise<void> {
     const added = batch.filter((e) => e.event === 'added' && e.jobId);
     const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && e.jobId);
+    const groups = groupsIn(set);
     const pipe = deps.redis.pipeline();
     if (countListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
-    if (added.length > 0) (pipe as unknown as LeaseRedis).ajIndexAdded(keys.jobIndex, keys.bullPrefix, keys.typeIndex(''), ...added.flatMap((e) => [e.type, e.jobId!]));
-    if (ending.length > 0) pipe.zmscore(keys.callbacksDue, ...ending.map((e) => e.jobId!));
+    const addedBy = groups.map((g) => added.filter((e) => groupOf(e.queue) === g));
+    const endingBy = groups.map((g) => ending.filter((e) => groupOf(e.queue) === g));
+    groups.forEach((g, k) => {
+      if (addedBy[k].length > 0) (pipe as unknown as LeaseRedis).ajIndexAdded(keys.jobIndex(g), g.prefix, keys.typeIndex(g, ''), ...addedBy[k].flatMap((e) => [e.queue, e.type, e.jobId!]));
+      if (endingBy[k].length > 0) pipe.zmscore(keys.callbacksDue(g), ...endingBy[k].map((e) => e.jobId!));
+    });
     const replies = (await pipe.exec()) ?? [];
     for (const [err] of replies) if (err) throw err;
     let r = 0;
     const listeners = countListeners ? Number((replies[r++][1] as [string, number])[1]) : 1;
-    const foreign = new Set(added.length > 0 ? (replies[r++][1] as string[]) : []);
-    const due = ending.length > 0 ? (replies[r++][1] as (string | null)[]) : [];
+    const foreign = new Set<string>();
+    const dueEntries: StreamEntry[] = [];
+    groups.forEach((_, k) => {
+      if (addedBy[k].length > 0) for (const id of replies[r++][1] as string[]) foreign.add(id);
+      if (endingBy[k].length > 0) {
+        const due = replies[r++][1] as (string | null)[];
+        endingBy[k].forEach((e, i) => due[i] !== null && dueEntries.push(e));
+      }
+    });
 
-    const dueEntries = ending.filter((_, i) => due[i] !== null);
     // Whether a failure was a cancel, why a job was removed, and a retry's error: read from the job.
     const needViews = listeners > 0 ? batch.filter((e) => e.event === 'failed' || e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active')) : [];
     const views = await deps.store.readMany(
@@ -117,13 +163,13 @@ export function createRelay(deps: RelayDeps): Relay {
 
     const out = deps.redis.pipeline();
     for (const e of batch) {
-      const i = types.indexOf(e.type);
+      const i = set.queues.indexOf(e.queue);
       const afterAdded = lastAdded[i] === e.jobId;
       lastAdded[i] = e.event === 'added' ? e.jobId : undefined;
       const message = listeners > 0 ? messageOf(e, afterAdded, foreign, viewOf.get(e)) : null;
       if (message) out.publish(keys.eventsChannel, encodeEvent(message));
     }
-    out.hset(keys.relayPositions, Object.fromEntries(streams.map((s, i) => [s, positions![i]])));
+    savePositions(out, set, set.streams.map((_, i) => i), positions);
     await out.exec();
   }
 
@@ -145,31 +191,37 @@ export function createRelay(deps: RelayDeps): Relay {
     );
   }
 
-  // Resolved by the loop's first lease attempt that Redis answered: from then on nothing is missed.
-  let firstTried!: () => void;
-  const first = new Promise<void>((resolve) => (firstTried = resolve));
-  const loop = (async () => {
+  // Resolved once every loop's first lease attempt got an answer from Redis: from then on nothing is missed.
+  const firsts: (() => void)[] = [];
+  const first = Promise.all(sets.map(() => new Promise<void>((resolve) => firsts.push(resolve)))).then(() => undefined);
+  const follow = async (set: StreamSet, conn: RedisClient, firstTried: () => void) => {
     let failures = 0;
+    let positions: string[] | null = null;
+    /** Per stream: the job whose `added` entry came last, to tell a delayed submit from a delayed retry. */
+    const lastAdded: (string | undefined)[] = set.streams.map(() => undefined);
     while (!closed) {
       try {
-        const held = await takeLease();
+        const held = await holdLease();
+        if (!held) positions = null;
+        else if (!positions) positions = await loadPositions(set);
         firstTried();
         if (!held) {
           await pause(RETRY_MS);
           continue;
         }
-        const batch = await readStreams(deps.blocking, streams, positions!, types);
-        if (batch.length > 0 && !closed) await relay(batch);
+        const batch = await readStreams(conn, set, positions!);
+        if (batch.length > 0 && !closed) await relay(set, positions!, lastAdded, batch);
         failures = 0;
       } catch (err) {
         if (closed) break;
         // The positions were not saved: the same entries come again (a repeat, not a gap).
         positions = null;
-        if (++failures === 3) logger.warn({ err: (err as Error).message }, 'event relay failed; retrying');
+        if (++failures === 3) logger.warn({ err: (err as Error).message, group: set.group?.name }, 'event relay failed; retrying');
         await pause(Math.min(200 * failures, 2000));
       }
     }
-  })();
+  };
+  const loop = Promise.all(sets.map((set, i) => follow(set, connections[i], firsts[i])));
 
   let closing: Promise<void> | undefined;
   return {
@@ -177,9 +229,10 @@ export function createRelay(deps: RelayDeps): Relay {
     close() {
       closing ??= (async () => {
         closed = true;
-        firstTried();
-        wake?.();
+        for (const f of firsts) f();
+        for (const w of [...wakes]) w();
         await Promise.race([loop, new Promise((r) => setTimeout(r, 50))]);
+        await Promise.allSettled(connections.slice(1).map((c) => closeRedis(c)));
         // Hand over at once rather than after the lease lapses (only if it is still ours).
         if (deps.redis.status === 'ready') {
           const holder = await deps.redis.get(keys.relayLease).catch(() => null);

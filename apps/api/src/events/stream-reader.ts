@@ -1,5 +1,6 @@
-import type { Keyspace, Logger, RedisClient } from '@async-jobs/shared';
-import { readStreams, streamPositions, type StreamEntry } from './streams';
+import { closeRedis, type Keyspace, type Logger, type RedisClient } from '@async-jobs/shared';
+import type { Redis } from 'ioredis';
+import { readStreams, streamPositions, streamSets, type StreamEntry, type StreamSet } from './streams';
 
 /** What a watcher hears: an event of its job, "read again" (something changed that names no job), or shutdown. */
 export type Notice = { kind: 'event'; entry: StreamEntry } | { kind: 'resync' } | { kind: 'closing' };
@@ -26,12 +27,19 @@ export interface Notifier {
  * thousands of waiters cost no extra connection and no Redis reads until their job
  * changes. Stream positions survive a reconnect, so nothing is missed while Redis is
  * briefly away (unless BullMQ trimmed it meanwhile).
+ *
+ * On a Cluster with queue groups the streams are in several slots, which one XREAD cannot
+ * span: the reader runs one read loop per group (streams.ts streamSets), each on a
+ * blocking connection of its own (the first is `blocking`, the others are opened and
+ * closed here), so every master that holds a group is followed, and each stream by one
+ * loop only: no entry twice, none skipped.
  */
 export function createNotifier(blocking: RedisClient, keys: Keyspace, types: readonly string[], logger: Logger): Notifier {
   const watchers = new Map<string, Set<Watcher>>();
   const anyListeners: ((e: StreamEntry) => void)[] = [];
   const counts: Record<WatchKind, number> = { poll: 0, stream: 0 };
-  const streams = types.map((t) => keys.events(t));
+  const sets = streamSets(blocking, keys, types);
+  const connections = sets.map((_, i) => (i === 0 ? blocking : ((blocking as Redis).duplicate() as RedisClient)));
   let closed = false;
 
   const broadcast = (notice: Notice) => {
@@ -46,29 +54,35 @@ export function createNotifier(blocking: RedisClient, keys: Keyspace, types: rea
     if (set) for (const w of [...set]) w({ kind: 'event', entry });
   };
 
-  let positions: string[] = [];
-  const started = streamPositions(blocking, streams).then((p) => {
-    positions = p;
-  });
-  const loop = (async () => {
-    await started.catch(() => undefined);
-    let failures = 0;
-    while (!closed) {
-      try {
-        // Redis was away at start: where the streams end is learnt once it is back.
-        if (positions.length === 0) positions = await streamPositions(blocking, streams);
-        const batch = await readStreams(blocking, streams, positions, types);
-        failures = 0;
-        for (const e of batch) dispatch(e);
-      } catch (err) {
-        if (closed) break;
-        // Redis away: ioredis reconnects; a watcher may have missed an event that was trimmed meanwhile.
-        if (failures++ === 0) logger.warn({ err: (err as Error).message }, 'event stream read failed; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(100 * failures, 2000)));
-        if (!closed) broadcast({ kind: 'resync' });
+  const follow = (set: StreamSet, conn: RedisClient) => {
+    let positions: string[] = [];
+    const started = streamPositions(conn, set.streams).then((p) => {
+      positions = p;
+    });
+    const loop = (async () => {
+      await started.catch(() => undefined);
+      let failures = 0;
+      while (!closed) {
+        try {
+          // Redis was away at start: where the streams end is learnt once it is back.
+          if (positions.length === 0) positions = await streamPositions(conn, set.streams);
+          const batch = await readStreams(conn, set, positions);
+          failures = 0;
+          for (const e of batch) dispatch(e);
+        } catch (err) {
+          if (closed) break;
+          // Redis away: ioredis reconnects; a watcher may have missed an event that was trimmed meanwhile.
+          if (failures++ === 0) logger.warn({ err: (err as Error).message, group: set.group?.name }, 'event stream read failed; retrying');
+          await new Promise((r) => setTimeout(r, Math.min(100 * failures, 2000)));
+          if (!closed) broadcast({ kind: 'resync' });
+        }
       }
-    }
-  })();
+    })();
+    return { started, loop };
+  };
+  const followers = sets.map((set, i) => follow(set, connections[i]));
+  const started = Promise.all(followers.map((f) => f.started)).then(() => undefined);
+  const loop = Promise.all(followers.map((f) => f.loop));
 
   let closing: Promise<void> | undefined;
   return {
@@ -98,6 +112,7 @@ export function createNotifier(blocking: RedisClient, keys: Keyspace, types: rea
         broadcast({ kind: 'closing' });
         // The read in flight ends within its block time, or when the owner drops the connection.
         await Promise.race([loop, new Promise((r) => setTimeout(r, 50))]);
+        await Promise.allSettled(connections.slice(1).map((c) => closeRedis(c)));
       })();
       return closing;
     },

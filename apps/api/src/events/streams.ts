@@ -1,11 +1,13 @@
-import type { RedisClient } from '@async-jobs/shared';
+import { isCluster, type Keyspace, type QueueGroup, type RedisClient } from '@async-jobs/shared';
 
 /** One entry of a queue's BullMQ event stream, as readers here use it. */
 export interface StreamEntry {
   /** The stream entry id: also the SSE event id. */
   id: string;
-  /** The queue, i.e. the job type. */
+  /** The job type (job.name; the queue's type when the queue is a shard). */
   type: string;
+  /** The queue whose stream holds the entry: the type, or one shard of it (`echo~2`). */
+  queue: string;
   /** BullMQ's event name: added, waiting, delayed, active, progress, completed, failed, removed, … */
   event: string;
   jobId: string | undefined;
@@ -19,10 +21,35 @@ const COUNT = 1000;
 
 type XReadReply = [string, [string, string[]][]][] | null;
 
-function entryOf(id: string, flat: string[], type: string): StreamEntry {
+function entryOf(id: string, flat: string[], queue: string, type: string): StreamEntry {
   const fields: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-  return { id, type, event: fields.event, jobId: fields.jobId, fields };
+  return { id, type, queue, event: fields.event, jobId: fields.jobId, fields };
+}
+
+/**
+ * Streams one XREAD may name together: on one Redis, every queue's; on a Cluster, the
+ * queues of one group (one slot: XREAD cannot span slots). Each set is read by its own
+ * blocking connection, so news in one group never waits for another group's block.
+ */
+export interface StreamSet {
+  /** The group of the set's queues, or null for every group at once (one Redis). */
+  group: QueueGroup | null;
+  queues: string[];
+  streams: string[];
+  types: string[];
+}
+
+export function streamSets(redis: RedisClient, keys: Keyspace, types: readonly string[]): StreamSet[] {
+  const queues = types.flatMap((t) => keys.queuesOf(t));
+  const make = (group: QueueGroup | null, qs: string[]): StreamSet => ({
+    group,
+    queues: qs,
+    streams: qs.map((q) => keys.events(q)),
+    types: qs.map((q) => keys.layout.typeOfQueue(q)),
+  });
+  if (!isCluster(redis)) return [make(null, queues)];
+  return keys.groups.map((g) => make(g, queues.filter((q) => keys.layout.groupOfQueue(q) === g))).filter((s) => s.queues.length > 0);
 }
 
 /** Where each stream ends now ("0-0" for one that does not exist yet): reading from there misses nothing later. */
@@ -38,26 +65,27 @@ export async function streamPositions(redis: RedisClient, streams: readonly stri
 }
 
 /**
- * The next entries after `positions` (updated in place), in stream order per queue;
- * waits up to BLOCK_MS when there are none. `types[i]` names the queue of `streams[i]`.
+ * The next entries of `set` after `positions` (updated in place), in stream order per
+ * queue; waits up to BLOCK_MS when there are none.
  */
-export async function readStreams(redis: RedisClient, streams: readonly string[], positions: string[], types: readonly string[]): Promise<StreamEntry[]> {
+export async function readStreams(redis: RedisClient, set: StreamSet, positions: string[]): Promise<StreamEntry[]> {
+  const { streams } = set;
   const reply = (await redis.xread('COUNT', COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...positions)) as XReadReply;
   if (!reply) return [];
   const out: StreamEntry[] = [];
   for (const [key, entries] of reply) {
     const i = streams.indexOf(key);
     if (i < 0 || entries.length === 0) continue;
-    for (const [id, flat] of entries) out.push(entryOf(id, flat, types[i]));
+    for (const [id, flat] of entries) out.push(entryOf(id, flat, set.queues[i], set.types[i]));
     positions[i] = entries[entries.length - 1][0];
   }
   return out;
 }
 
-/** The entries of one job after `afterId` that the stream still holds (BullMQ trims it to about 10,000). */
-export async function entriesOfJob(redis: RedisClient, stream: string, type: string, jobId: string, afterId: string): Promise<StreamEntry[]> {
+/** The entries of one job after `afterId` that its queue's stream still holds (BullMQ trims it to about 10,000). */
+export async function entriesOfJob(redis: RedisClient, stream: string, queue: string, type: string, jobId: string, afterId: string): Promise<StreamEntry[]> {
   const raw = (await redis.xrange(stream, `(${afterId}`, '+')) as [string, string[]][];
-  return raw.map(([id, flat]) => entryOf(id, flat, type)).filter((e) => e.jobId === jobId);
+  return raw.map(([id, flat]) => entryOf(id, flat, queue, type)).filter((e) => e.jobId === jobId);
 }
 
 /** The oldest id the stream still holds, or null when it is empty. */

@@ -38,9 +38,11 @@ export function tombstoneWrites(tx: ChainableCommander, keys: Keyspace, config: 
   if (s.options.callbackUrl) {
     fields.u = s.options.callbackUrl;
     fields.cb = JSON.stringify({ state: 'pending', attempts: 0, lastStatus: null });
-    tx.zadd(keys.callbacksDue, timestamp + ttl * 1000, id);
+    // The job's group's set: written in the job's transaction, so under its hash tag.
+    const due = keys.callbacksDue(keys.layout.groupOfQueue(keys.queueOf(s.type, id)));
+    tx.zadd(due, timestamp + ttl * 1000, id);
     // Entries live as long as the tombstone that holds their URL; the stale ones go as new ones come.
-    tx.zremrangebyscore(keys.callbacksDue, '-inf', Date.now());
+    tx.zremrangebyscore(due, '-inf', Date.now());
   }
   tx.hset(key, fields);
   tx.expire(key, ttl);

@@ -1,8 +1,8 @@
-import type { Keyspace } from '@async-jobs/shared';
+import type { Keyspace, QueueGroup } from '@async-jobs/shared';
 import type { ChainableCommander } from 'ioredis';
 
 /*
- * The index behind GET /jobs: two sorted sets (every job, and the jobs of one type)
+ * The index behind GET /jobs, one per queue group (list-jobs.ts merges them): two sorted sets (every job, and the jobs of one type)
  * whose members all have score 0 and are ordered by their text, which is
  * `<submit ms, 13 digits>:<sequence, 4 digits>:<id>`. Newest first is then the
  * reverse text order, and a cursor is simply the last member a page showed: the next
@@ -59,9 +59,10 @@ export function memberId(member: string): string | null {
 
 /**
  * Queues the index writes for `entries` (and a trim past the horizon) on `tx`, the submit's
- * transaction. The indexes share BullMQ's hash tag (keyspace.ts), so this holds on a Cluster.
+ * transaction. Each group has indexes of its own under its hash tag (keyspace.ts), and
+ * `entries` are all of `group`, so this holds on a Cluster.
  */
-export function indexWrites(tx: ChainableCommander, keys: Keyspace, entries: IndexEntry[], horizonMs: number): void {
+export function indexWrites(tx: ChainableCommander, keys: Keyspace, group: QueueGroup, entries: IndexEntry[], horizonMs: number): void {
   const all: string[] = [];
   const byType = new Map<string, string[]>();
   for (const e of entries) {
@@ -73,7 +74,7 @@ export function indexWrites(tx: ChainableCommander, keys: Keyspace, entries: Ind
   }
   if (all.length === 0) return;
   const cutoff = `(${String(Date.now() - horizonMs).padStart(13, '0')}`;
-  for (const [key, members] of [[keys.jobIndex, all] as const, ...[...byType].map(([type, m]) => [keys.typeIndex(type), m] as const)]) {
+  for (const [key, members] of [[keys.jobIndex(group), all] as const, ...[...byType].map(([type, m]) => [keys.typeIndex(group, type), m] as const)]) {
     tx.zadd(key, ...members);
     tx.zremrangebylex(key, '-', cutoff);
   }

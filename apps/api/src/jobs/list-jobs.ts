@@ -1,4 +1,4 @@
-import type { JobRecord, JobState } from '@async-jobs/shared';
+import { execRouted, type JobRecord, type JobState, type QueueGroup } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { encodeCursor, memberId } from './job-index';
 
@@ -22,15 +22,31 @@ export interface ListPage {
  */
 export const MAX_SCANNED = 1000;
 
+/** One index to read: a group's index of every job, or of one type. */
+interface Source {
+  key: string;
+  group: QueueGroup;
+}
+
 /**
  * One page, newest first: reads index entries after the cursor in chunks, their
  * records in one pipeline per chunk, keeps those that still exist and match the
  * filter, and removes the entries whose record has expired.
+ *
+ * With queue groups each group has its own index (written in the job's transaction),
+ * and a page merges them: each chunk takes up to `chunk` entries after the cursor from
+ * every group's index (one round trip per node) and keeps the newest `chunk` of all.
+ * Members order the same way in every index (submit time, sequence, id), so the cursor,
+ * the last member a page showed, stays one opaque string that means the same place in
+ * every group. The cost is reading up to `groups × chunk` entries for `chunk` kept.
  */
 export async function listJobs(ctx: AppContext, q: ListRequest): Promise<ListPage> {
-  const index = q.type ? ctx.keys.typeIndex(q.type) : ctx.keys.jobIndex;
+  const { keys } = ctx;
+  const sources: Source[] = q.type
+    ? keys.layout.groupsOf([q.type]).map((group) => ({ key: keys.typeIndex(group, q.type!), group }))
+    : keys.groups.map((group) => ({ key: keys.jobIndex(group), group }));
   const jobs: JobRecord[] = [];
-  const gone: string[] = [];
+  const gone: { member: string; source: Source }[] = [];
   let last = q.after;
   let scanned = 0;
   let more = true;
@@ -38,11 +54,22 @@ export async function listJobs(ctx: AppContext, q: ListRequest): Promise<ListPag
     const want = q.limit - jobs.length;
     // One extra entry tells whether anything follows, so the last page says nextCursor: null.
     const chunk = Math.min(q.state ? Math.max(want * 2, 100) : want, MAX_SCANNED - scanned) + 1;
-    const members = await ctx.redis.zrevrangebylex(index, last ? `(${last}` : '+', '-', 'LIMIT', 0, chunk);
+    const from = last ? `(${last}` : '+';
+    const replies = await execRouted(
+      ctx.redis,
+      sources.map((src) => ({ key: src.key, queue: (pipe) => void pipe.zrevrangebylex(src.key, from, '-', 'LIMIT', 0, chunk) })),
+    );
+    const merged = replies
+      .flatMap(([err, members], k) => {
+        if (err) throw err;
+        return (members as string[]).map((member) => ({ member, source: sources[k] }));
+      })
+      .sort((a, b) => (a.member < b.member ? 1 : a.member > b.member ? -1 : 0));
+    const members = merged.slice(0, chunk);
     const examined = members.slice(0, chunk - 1);
     const records = await ctx.store.readMany(
-      examined.map((m) => memberId(m) ?? ''),
-      examined.map(() => q.type),
+      examined.map((m) => memberId(m.member) ?? ''),
+      examined.map((m) => (q.type ? q.type : { group: m.source.group })),
     );
     more = members.length === chunk;
     let i = 0;
@@ -52,12 +79,17 @@ export async function listJobs(ctx: AppContext, q: ListRequest): Promise<ListPag
       else if (!q.state || r.state === q.state) jobs.push(r);
     }
     scanned += i;
-    if (i > 0) last = examined[i - 1];
+    if (i > 0) last = examined[i - 1].member;
     // Stopped inside the chunk (page full): what follows is unread, so there is more.
     if (i < examined.length) more = true;
     if (!more) break;
   }
   // Lazy cleanup; a failure here costs nothing but a later retry.
-  if (gone.length > 0) await ctx.redis.zrem(index, ...gone).catch(() => undefined);
+  if (gone.length > 0) {
+    await execRouted(
+      ctx.redis,
+      gone.map((g) => ({ key: g.source.key, queue: (pipe) => void pipe.zrem(g.source.key, g.member) })),
+    ).catch(() => undefined);
+  }
   return { jobs, nextCursor: more && last ? encodeCursor(last) : null };
 }

@@ -13,7 +13,7 @@ const conflict = (message: string) => new HttpError(409, 'conflict', message);
 export async function retryJob(ctx: AppContext, record: JobRecord): Promise<JobRecord> {
   const { id, type } = record;
   if (record.state !== 'failed') throw conflict(`only a failed job can be retried; this one is ${record.state}`);
-  const job = await ctx.queues.get(type)?.getJob(id);
+  const job = await ctx.queues.get(ctx.keys.queueOf(type, id))?.getJob(id);
   if (!job) throw conflict('the queue no longer holds this job, so it cannot be retried; submit it again');
   try {
     await job.retry('failed');

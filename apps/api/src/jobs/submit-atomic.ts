@@ -1,5 +1,5 @@
 import { Job } from 'bullmq';
-import { encodeEvent, HttpError, type JobRecord } from '@async-jobs/shared';
+import { encodeEvent, HttpError, isCluster, type JobRecord, type QueueGroup } from '@async-jobs/shared';
 import type { ChainableCommander } from 'ioredis';
 import type { AppContext } from '../deps';
 import { isRedisUnavailable } from '../middleware/redis-errors';
@@ -27,9 +27,14 @@ function outcomeUnknown(err: unknown): unknown {
 
 /**
  * Submits validated jobs in one MULTI/EXEC: the BullMQ jobs, their tombstones, their
- * list-index entries and their `submitted` events, together or not at all. Every key
- * shares BullMQ's hash tag (keyspace.ts), so this holds on a Redis Cluster too.
- * Inside MULTI no worker can see a job before the rest exists either.
+ * list-index entries and their `submitted` events, together or not at all. Every key of
+ * a job shares its queue group's hash tag (keyspace.ts), so this holds on a Redis
+ * Cluster too. Inside MULTI no worker can see a job before the rest exists either.
+ *
+ * On a Cluster a batch whose jobs are in different queue groups (QUEUE_GROUPS,
+ * QUEUE_SHARDS) is one transaction per group, sent at once: each group's jobs are
+ * written whole or not at all, but one group's may be written when another's failed
+ * (Redis went away between them); the 503 below says so. On one Redis it stays one.
  *
  * One caveat stays, as with any request over a network: when Redis commits the
  * transaction and the connection drops before the reply, the job exists although
@@ -37,36 +42,63 @@ function outcomeUnknown(err: unknown): unknown {
  * makes the retry safe.
  */
 export async function submitAtomically(ctx: AppContext, subs: Submission[], ids: string[]): Promise<JobRecord[]> {
-  const queues = subs.map((s) => {
-    const q = ctx.queues.get(s.type);
+  const queues = subs.map((s, i) => {
+    const q = ctx.queues.get(ctx.keys.queueOf(s.type, ids[i]));
     if (!q) throw new HttpError(400, 'unknown_type', `no queue for type "${s.type}"`);
     return q;
   });
   // BullMQ's wrapper of the API's connection: its transactions know BullMQ's scripts (every
   // queue shares the connection, so one is enough once each has loaded them).
   const clients = await Promise.all([...new Set(queues)].map((q) => q.getBackend().client));
-  const tx = clients[0].multi();
   const jobs = subs.map((s, i) => new Job(queues[i], s.type, s.data, bullOptionsOf(s, ids[i], ctx.config), ids[i]));
-  // Each add is queued on the transaction before its promise settles; nothing runs before exec().
-  for (const job of jobs) await job.addJob(tx);
-
-  const ours = tx as unknown as ChainableCommander;
-  subs.forEach((s, i) => tombstoneWrites(ours, ctx.keys, ctx.config, s, ids[i], jobs[i].timestamp));
   const first = reserveOrder(subs.length);
-  const entries = subs.map((s, i) => ({ id: ids[i], type: s.type, ms: first.ms, seq: first.seq + i }));
-  indexWrites(ours, ctx.keys, entries, indexHorizonMs(ctx.config.RESULT_TTL_SECONDS));
   const views = subs.map((s, i) => submittedView(ids[i], s, jobs[i].timestamp));
-  for (const v of views) {
-    ours.publish(ctx.keys.eventsChannel, encodeEvent({ event: 'submitted', id: v.id, type: v.type, at: v.submittedAt!, state: v.state }));
-  }
-  const replies = await tx.exec().catch((err: unknown) => {
-    throw outcomeUnknown(err);
+
+  // The jobs of each transaction: all of them on one Redis, those of one group on a Cluster.
+  const byGroup = new Map<QueueGroup, number[]>();
+  subs.forEach((_, i) => {
+    const g = ctx.keys.layout.groupOfQueue(queues[i].name);
+    let list = byGroup.get(g);
+    if (!list) byGroup.set(g, (list = []));
+    list.push(i);
   });
-  if (!replies) throw new Error('Connection is closed: the submit transaction was discarded');
-  for (const [err] of replies) if (err) throw err;
+  const oneTx = !isCluster(ctx.redis);
+  const txs: ReturnType<(typeof clients)[0]['multi']>[] = [];
+  for (const [group, members] of byGroup) {
+    const tx = oneTx && txs.length > 0 ? txs[0] : clients[0].multi();
+    if (!(oneTx && txs.length > 0)) txs.push(tx);
+    // Each add is queued on the transaction before its promise settles; nothing runs before exec().
+    for (const i of members) await jobs[i].addJob(tx);
+    const ours = tx as unknown as ChainableCommander;
+    for (const i of members) tombstoneWrites(ours, ctx.keys, ctx.config, subs[i], ids[i], jobs[i].timestamp);
+    const entries = members.map((i) => ({ id: ids[i], type: subs[i].type, ms: first.ms, seq: first.seq + i }));
+    indexWrites(ours, ctx.keys, group, entries, indexHorizonMs(ctx.config.RESULT_TTL_SECONDS));
+    for (const i of members) {
+      const v = views[i];
+      ours.publish(ctx.keys.eventsChannel, encodeEvent({ event: 'submitted', id: v.id, type: v.type, at: v.submittedAt!, state: v.state }));
+    }
+  }
+  const results = await Promise.allSettled(txs.map((tx) => tx.exec()));
+  for (const r of results) {
+    if (r.status === 'rejected') throw txs.length > 1 && results.some((x) => x.status === 'fulfilled') ? partial() : outcomeUnknown(r.reason);
+    const replies = r.value;
+    if (!replies) throw new Error('Connection is closed: the submit transaction was discarded');
+    for (const [err] of replies) if (err) throw err;
+  }
 
   const perType = new Map<string, number>();
   for (const s of subs) perType.set(s.type, (perType.get(s.type) ?? 0) + 1);
   for (const [type, n] of perType) ctx.metrics.jobSubmitted(type, n);
   return views;
+}
+
+/** Some groups' transactions were committed and another's was not: the batch is part written. */
+function partial(): HttpError {
+  return new HttpError(
+    503,
+    'unavailable',
+    'Redis went away while the batch was being written: the jobs of some queue groups were accepted and others may not have been; see GET /jobs before submitting again',
+    undefined,
+    { 'Retry-After': '1' },
+  );
 }

@@ -11,7 +11,7 @@ import type { Submission } from './validate-submission';
  * `id` is preset by an idempotent submit.
  */
 export async function submitJob(ctx: AppContext, s: Submission, id: string = randomUUID()): Promise<JobRecord> {
-  if (!ctx.queues.has(s.type)) throw new HttpError(400, 'unknown_type', `no queue for type "${s.type}"`);
+  if (!ctx.queues.has(ctx.keys.queueOf(s.type, id))) throw new HttpError(400, 'unknown_type', `no queue for type "${s.type}"`);
   assertRedisReady(ctx.redis);
   return submitCoalesced(ctx, s, id);
 }

@@ -6,6 +6,8 @@ const QUEUE_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-ch
 
 export interface MetricsDeps {
   queues: Map<string, JobQueue>;
+  /** The job type of a queue name (shards of a type count as that type). */
+  typeOfQueue: (queue: string) => string;
   logger: Logger;
 }
 
@@ -51,9 +53,15 @@ export function createMetrics(deps: MetricsDeps) {
       this.reset();
       try {
         const counts = await Promise.all(
-          [...deps.queues].map(async ([type, q]) => [type, await q.getJobCounts(...QUEUE_STATES)] as const),
+          [...deps.queues].map(async ([queue, q]) => [deps.typeOfQueue(queue), await q.getJobCounts(...QUEUE_STATES)] as const),
         );
-        for (const [type, c] of counts) for (const state of QUEUE_STATES) this.set({ type, state }, c[state] ?? 0);
+        // The shards of a type add up to the type.
+        const sums = new Map<string, number>();
+        for (const [type, c] of counts) for (const state of QUEUE_STATES) sums.set(`${type}\n${state}`, (sums.get(`${type}\n${state}`) ?? 0) + (c[state] ?? 0));
+        for (const [k, n] of sums) {
+          const [type, state] = k.split('\n');
+          this.set({ type, state }, n);
+        }
       } catch (err) {
         // Without Redis the depth is unknown: leave it out rather than fail the whole scrape.
         deps.logger.debug({ err: (err as Error).message }, 'queue depth not collected');

@@ -20,7 +20,7 @@ export const jobCancelRoute = (ctx: AppContext) =>
     const record = await loadRecord(ctx, id);
     if (isTerminal(record.state)) throw conflict(record.state);
     assertRedisReady(ctx.redis);
-    const queue = ctx.queues.get(record.type);
+    const queue = ctx.queues.get(ctx.keys.queueOf(record.type, id));
     const tomb = ctx.keys.tombstone(record.type, id);
     if (record.state !== 'active' && queue) {
       // Marked first, so that whoever the removal wakes reads "cancelled by request", not "removed by an operator".

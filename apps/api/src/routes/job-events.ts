@@ -104,8 +104,9 @@ export const jobEventsRoute = (ctx: AppContext) =>
       type = found.record.type;
       if (resume) {
         first = false;
-        const stream = ctx.keys.events(type);
-        const [oldest, after] = await Promise.all([oldestEntryId(ctx.redis, stream), entriesOfJob(ctx.redis, stream, type, id, resume)]);
+        const queue = ctx.keys.queueOf(type, id);
+        const stream = ctx.keys.events(queue);
+        const [oldest, after] = await Promise.all([oldestEntryId(ctx.redis, stream), entriesOfJob(ctx.redis, stream, queue, type, id, resume)]);
         const heldSince = oldest !== null && compareIds(resume, oldest) >= 0;
         if (isTerminal(found.record.state) && after.length === 0 && heldSince) {
           finish();

@@ -16,7 +16,7 @@ export interface CallbackDispatch {
 export function createCallbackDispatch(config: Config, keys: Keyspace, connection: RedisClient, store: ResultsStore, logger: Logger): CallbackDispatch {
   const log = logger.child({ queue: CALLBACK_QUEUE });
   const deliverer = createDeliverer(config, store, log);
-  const worker = new Worker<CallbackPayload>(CALLBACK_QUEUE, deliverer.deliver, workerOptions(config, keys, connection));
+  const worker = new Worker<CallbackPayload>(CALLBACK_QUEUE, deliverer.deliver, workerOptions(config, keys, connection, CALLBACK_QUEUE));
   worker.on('error', (err) => log.error({ err: err.message }, 'callbacks worker error'));
   let closing: Promise<void> | undefined;
   return {

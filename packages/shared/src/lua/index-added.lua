@@ -1,16 +1,16 @@
 --[[
   Lists jobs that another producer added straight to BullMQ (no tombstone of ours), so
   that GET /jobs shows them too; the API indexes its own jobs when it submits them.
-  KEYS[1]   the index of every job (the per-type indexes share its hash tag)
-  ARGV[1]   BullMQ prefix, e.g. "{aj}"
-  ARGV[2]   prefix of the per-type indexes (the type follows)
-  ARGV[3..] pairs: type, job id
+  KEYS[1]   the group's index of every job (its per-type indexes share the group's hash tag)
+  ARGV[1]   the group's BullMQ prefix, e.g. "{aj}" or "{aj:hot}"
+  ARGV[2]   prefix of the group's per-type indexes (the type follows)
+  ARGV[3..] triples: queue (the type, or a shard of it), type, job id
   Returns the ids it indexed (for each, the relay publishes `submitted`).
 ]]
 local indexed = {}
-for i = 3, #ARGV, 2 do
-  local type, id = ARGV[i], ARGV[i + 1]
-  local jobKey = ARGV[1] .. ":" .. type .. ":" .. id
+for i = 3, #ARGV, 3 do
+  local queue, type, id = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local jobKey = ARGV[1] .. ":" .. queue .. ":" .. id
   if redis.call("EXISTS", jobKey .. ":tomb") == 0 then
     local ts = redis.call("HGET", jobKey, "timestamp")
     if ts then

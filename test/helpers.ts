@@ -67,11 +67,22 @@ export interface TestContext {
   cleanup(): Promise<void>;
 }
 
-/** A namespace of its own for one test file, so files can run in parallel against one Redis. */
-export function createTestContext(): TestContext {
+/** QUEUE_GROUPS and QUEUE_SHARDS (docs/scaling-out.md) for a file that needs a layout of its own. */
+export interface LayoutEnv {
+  QUEUE_GROUPS?: string;
+  QUEUE_SHARDS?: string;
+}
+
+/**
+ * A namespace of its own for one test file, so files can run in parallel against one Redis.
+ * The queue layout is the suite's (`QUEUE_GROUPS=... npm run test:cluster`) unless `layoutEnv` gives one.
+ */
+export function createTestContext(layoutEnv?: LayoutEnv): TestContext {
   const namespace = `t${randomBytes(4).toString('hex')}`;
   // The queue layout the suite runs with (docs/scaling-out.md): `QUEUE_GROUPS=... npm run test:cluster`.
-  const layout = { QUEUE_GROUPS: process.env.QUEUE_GROUPS ?? '', QUEUE_SHARDS: process.env.QUEUE_SHARDS ?? '' };
+  const layout = layoutEnv
+    ? { QUEUE_GROUPS: layoutEnv.QUEUE_GROUPS ?? '', QUEUE_SHARDS: layoutEnv.QUEUE_SHARDS ?? '' }
+    : { QUEUE_GROUPS: process.env.QUEUE_GROUPS ?? '', QUEUE_SHARDS: process.env.QUEUE_SHARDS ?? '' };
   const keys = createKeyspace(namespace, layoutSpecOf(layout));
   const redis = testRedis({ maxRetriesPerRequest: 1 });
   const baseEnv = { REDIS_URL, REDIS_CLUSTER_NODES: CLUSTER_NODES, KEY_NAMESPACE: namespace, LOG_LEVEL: 'silent', ...layout };

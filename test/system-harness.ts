@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { startApi, type RunningApi } from './api-harness';
-import { createTestContext, type TestContext } from './helpers';
+import { createTestContext, type LayoutEnv, type TestContext } from './helpers';
 import { startWorker, type RunningWorker } from './worker-harness';
 
 export interface System {
@@ -10,8 +10,8 @@ export interface System {
 }
 
 /** The API alone, in-process, for the whole test file (no worker: jobs stay queued). */
-export function useApi(env: Record<string, string> = {}): { ctx: TestContext; api: RunningApi } {
-  const sys = { ctx: createTestContext() } as { ctx: TestContext; api: RunningApi };
+export function useApi(env: Record<string, string> = {}, layout?: LayoutEnv): { ctx: TestContext; api: RunningApi } {
+  const sys = { ctx: createTestContext(layout) } as { ctx: TestContext; api: RunningApi };
   beforeAll(async () => {
     sys.api = await startApi(sys.ctx, env);
   });
@@ -26,8 +26,8 @@ export function useApi(env: Record<string, string> = {}): { ctx: TestContext; ap
  * An API and a worker in-process for the whole test file, on the file's own
  * namespace, started before its tests and closed (with the keys) after them.
  */
-export function useSystem(env: Record<string, string> = {}): System {
-  const sys = useApi(env) as System;
+export function useSystem(env: Record<string, string> = {}, layout?: LayoutEnv): System {
+  const sys = useApi(env, layout) as System;
   beforeAll(async () => {
     sys.worker = await startWorker(sys.ctx, env);
   });

@@ -33,6 +33,11 @@ export interface Keyspace {
   queuesOf(type: string): string[];
   /** The queue that holds (or will hold) job `id` of `type`. */
   queueOf(type: string, id: string): string;
+  /**
+   * The distinct groups holding any queue of `types`. BullMQ needs every job of one flow in
+   * one slot: a flow whose types give more than one group cannot be added (400, naming them).
+   */
+  groupsOf(types: readonly string[]): QueueGroup[];
   /** BullMQ prefix of `queue` (a type or a shard queue); the hash tag in it is its group's. */
   prefixOf(queue: string): string;
   /** BullMQ's hash of job `id` of `type`, in the queue that holds it. */
@@ -80,6 +85,7 @@ export function createKeyspace(namespace = '', layout: LayoutSpec = EMPTY_LAYOUT
     groups: lay.groups,
     queuesOf: lay.queuesOf,
     queueOf: lay.queueOf,
+    groupsOf: lay.groupsOf,
     prefixOf,
     job: base,
     events: (queue: string) => `${prefixOf(queue)}:${queue}:events`,

@@ -204,7 +204,7 @@ const badSubmission: fc.Arbitrary<Buffer> = fc.oneof(
 const badBatch: fc.Arbitrary<Buffer> = fc.oneof(
   fc
     .tuple(fc.array(fc.constant({ type: 'echo', data: { ok: 1 } }), { maxLength: 5 }), badSubmission, fc.array(fc.constant({ type: 'sleep', data: { ms: 1 } }), { maxLength: 5 }))
-    .map(([before, bad, after]) => Buffer.concat([Buffer.from(`{"jobs":[${before.map((b) => JSON.stringify(b) + ',').join('')}`), bad.length ? bad : Buffer.from('0'), Buffer.from(`${after.map((a) => ',' + JSON.stringify(a)).join('')}]}`)])),
+    .map(([before, bad, after]) => Buffer.concat([Buffer.from(`{"jobs":[${before.map((b) => `${JSON.stringify(b)},`).join('')}`), bad.length ? bad : Buffer.from('0'), Buffer.from(`${after.map((a) => `,${JSON.stringify(a)}`).join('')}]}`)])),
   fc.constantFrom('{"jobs":[]}', '{"jobs":{}}', '{"jobs":null}', '{}', '{"jobs":[{"type":"echo","data":{}}],"extra":1}').map((t) => Buffer.from(t)),
   fc.constant(json({ jobs: Array.from({ length: 1001 }, () => ({ type: 'echo', data: {} })) })),
   fc.constant(json({ jobs: [{ type: 'echo', data: {}, options: { idempotencyKey: 'k' } }] })),
@@ -257,7 +257,7 @@ describe('hostile requests to the API', () => {
         hostileId,
         fc.constantFrom<[string, string]>(['GET', ''], ['GET', '/result'], ['GET', '/events'], ['DELETE', ''], ['POST', '/retry']),
         fc.option(badWait, { nil: undefined }),
-        fc.option(fc.constantFrom('0-0', 'junk', '9'.repeat(400) + '-1', '-1--1', '__proto__'), { nil: undefined }),
+        fc.option(fc.constantFrom('0-0', 'junk', `${'9'.repeat(400)}-1`, '-1--1', '__proto__'), { nil: undefined }),
       )
       .map(([id, [method, suffix], wait, lastEventId]): Req => ({
         method,

@@ -351,8 +351,22 @@ describe('hostile requests to the API', () => {
       fc.integer({ min: 17000, max: 40000 }).map((n): Req => ({ method: 'GET', target: '/jobs/abc', headers: [['X-Junk', 'x'.repeat(n)]] })),
       fc.integer({ min: 17000, max: 30000 }).map((n): Req => ({ method: 'GET', target: `/jobs/${'a'.repeat(n)}` })),
       // Long but within the limit: the routes' own checks answer.
-      fc.integer({ min: 256, max: 12000 }).map((n): Req => ({ method: 'POST', target: '/jobs', headers: [...jsonType, ['Idempotency-Key', 'k'.repeat(n)]], body: json({ type: 'echo', data: {}, options: { attempts: 0 } }) })),
-      fc.integer({ min: 1000, max: 12000 }).map((n): Req => ({ method: 'POST', target: '/jobs', headers: [['Content-Type', `application/${'x'.repeat(n)}`]], body: json({ type: 'echo', data: {} }) })),
+      fc.integer({ min: 256, max: 12000 }).map(
+        (n): Req => ({
+          method: 'POST',
+          target: '/jobs',
+          headers: [...jsonType, ['Idempotency-Key', 'k'.repeat(n)]],
+          body: json({ type: 'echo', data: {}, options: { attempts: 0 } }),
+        }),
+      ),
+      fc.integer({ min: 1000, max: 12000 }).map(
+        (n): Req => ({
+          method: 'POST',
+          target: '/jobs',
+          headers: [['Content-Type', `application/${'x'.repeat(n)}`]],
+          body: json({ type: 'echo', data: {} }),
+        }),
+      ),
       fc.integer({ min: 1000, max: 12000 }).map((n): Req => ({ method: 'GET', target: '/jobs/abc/events', headers: [['Last-Event-ID', '1'.repeat(n)]] })),
       // Bytes HTTP does not allow in a header: the parser refuses them (400).
       fc.constantFrom('\0', '\x01', '\x7f', ' leading-space').map((bad): Req => ({ method: 'GET', target: '/jobs/abc', headers: [[`X-Bad${bad}`, 'v']] })),

@@ -63,6 +63,7 @@ type LeaseRedis = RedisClient & {
  */
 export function createRelay(deps: RelayDeps): Relay {
   const { keys, types, logger } = deps;
+  const tombstoneSeconds = deps.config.RESULT_TTL_SECONDS + deps.config.TOMBSTONE_TTL_SECONDS;
   const redis = deps.redis as LeaseRedis;
   if (typeof redis.ajRelayLease !== 'function') redis.defineCommand('ajRelayLease', { numberOfKeys: 1, lua: luaScript('relay-lease') });
   if (typeof redis.ajIndexAdded !== 'function') redis.defineCommand('ajIndexAdded', { numberOfKeys: 1, lua: luaScript('index-added') });
@@ -133,23 +134,23 @@ export function createRelay(deps: RelayDeps): Relay {
     if (countListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
     const addedBy = groups.map((g) => added.filter((e) => groupOf(e.queue) === g));
     const endingBy = groups.map((g) => ending.filter((e) => groupOf(e.queue) === g));
-    groups.forEach((g, k) => {
-      if (addedBy[k].length > 0) (pipe as unknown as LeaseRedis).ajIndexAdded(keys.jobIndex(g), g.prefix, keys.typeIndex(g, ''), ...addedBy[k].flatMap((e) => [e.queue, e.type, e.jobId!]));
+    for (const [k, g] of groups.entries()) {
+      if (addedBy[k].length > 0) (pipe as unknown as LeaseRedis).ajIndexAdded(keys.jobIndex(g), g.prefix, keys.typeIndex(g, ''), String(tombstoneSeconds), ...addedBy[k].flatMap((e) => [e.queue, e.type, e.jobId!]));
       if (endingBy[k].length > 0) pipe.zmscore(keys.callbacksDue(g), ...endingBy[k].map((e) => e.jobId!));
-    });
+    }
     const replies = (await pipe.exec()) ?? [];
     for (const [err] of replies) if (err) throw err;
     let r = 0;
     const listeners = countListeners ? Number((replies[r++][1] as [string, number])[1]) : 1;
     const foreign = new Set<string>();
     const dueEntries: StreamEntry[] = [];
-    groups.forEach((_, k) => {
+    for (const k of groups.keys()) {
       if (addedBy[k].length > 0) for (const id of replies[r++][1] as string[]) foreign.add(id);
       if (endingBy[k].length > 0) {
         const due = replies[r++][1] as (string | null)[];
-        endingBy[k].forEach((e, i) => due[i] !== null && dueEntries.push(e));
+        for (const [i, e] of endingBy[k].entries()) if (due[i] !== null) dueEntries.push(e);
       }
-    });
+    }
 
     // Whether a failure was a cancel, why a job was removed, and a retry's error: read from the job.
     const needViews = listeners > 0 ? batch.filter((e) => e.event === 'failed' || e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active')) : [];

@@ -1,5 +1,6 @@
 import { closeRedis, type Keyspace, type Logger, type RedisClient } from '@async-jobs/shared';
 import type { Redis } from 'ioredis';
+import { RESYNC_EVENT } from './resync';
 import { readStreams, streamPositions, streamSets, type StreamEntry, type StreamSet } from './streams';
 
 /** What a watcher hears: an event of its job, "read again" (something changed that names no job), or shutdown. */
@@ -48,8 +49,8 @@ export function createNotifier(blocking: RedisClient, keys: Keyspace, types: rea
 
   const dispatch = (entry: StreamEntry) => {
     for (const l of anyListeners) l(entry);
-    // BullMQ logs a clean as a count, not per job: whoever waits reads again.
-    if (entry.event === 'cleaned') return broadcast({ kind: 'resync' });
+    // BullMQ logs a clean as a count, not per job, and an empty not at all (resync.ts): whoever waits reads again.
+    if (entry.event === 'cleaned' || entry.event === RESYNC_EVENT) return broadcast({ kind: 'resync' });
     const set = entry.jobId ? watchers.get(entry.jobId) : undefined;
     if (set) for (const w of [...set]) w({ kind: 'event', entry });
   };
@@ -88,7 +89,10 @@ export function createNotifier(blocking: RedisClient, keys: Keyspace, types: rea
   return {
     watch(id, kind, watcher) {
       let set = watchers.get(id);
-      if (!set) watchers.set(id, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        watchers.set(id, set);
+      }
       set.add(watcher);
       counts[kind]++;
       let active = true;

@@ -77,7 +77,14 @@ async function run(layout: string) {
   const api = await start('apps/api/src/main.ts', { ...env, PORT: port, LOG_LEVEL: 'info' }, 'api listening');
   const url = `http://127.0.0.1:${port}`;
   // WORKER_CONCURRENCY is per queue: 30 for the one queue, 10 for each of 3 shards, the same 30 slots per process.
-  const workerEnv = { ...env, WORKER_TYPES: 'echo', WORKER_CONCURRENCY: layout === 'shards' ? '10' : '30', LOG_LEVEL: 'info', LIST_LISTENER: 'false', PUBSUB_LISTENER: 'false' };
+  const workerEnv = {
+    ...env,
+    WORKER_TYPES: 'echo',
+    WORKER_CONCURRENCY: layout === 'shards' ? '10' : '30',
+    LOG_LEVEL: 'info',
+    LIST_LISTENER: 'false',
+    PUBSUB_LISTENER: 'false',
+  };
   const workers = await Promise.all([1, 2].map(() => start('apps/worker/src/main.ts', workerEnv, 'worker ready')));
   try {
     while ((await fetch(`${url}/readyz`).catch(() => null))?.status !== 200) await new Promise((r) => setTimeout(r, 100));
@@ -85,7 +92,11 @@ async function run(layout: string) {
     const t0 = performance.now();
     // Submitted in batches of 1000 while the workers drain: every Redis command of the jobs' lives.
     for (let i = 0; i < jobs; i += 1000) {
-      const r = await fetch(`${url}/jobs/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jobs: Array.from({ length: Math.min(1000, jobs - i) }, (_, k) => ({ type: 'echo', data: { n: i + k } })) }) });
+      const r = await fetch(`${url}/jobs/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jobs: Array.from({ length: Math.min(1000, jobs - i) }, (_, k) => ({ type: 'echo', data: { n: i + k } })) }),
+      });
       if (r.status !== 202) throw new Error(`batch: ${r.status} ${await r.text()}`);
     }
     {
@@ -109,7 +120,13 @@ async function run(layout: string) {
           jobs,
           seconds: +seconds.toFixed(2),
           jobsPerSecond: Math.round(jobs / seconds),
-          perMaster: nodes.map((n, i) => ({ node: n, commands: commands[i], share: +(commands[i] / total).toFixed(3), cpuSeconds: +cpu[i].toFixed(2), cpuPerJobUs: Math.round((cpu[i] * 1e6) / jobs) })),
+          perMaster: nodes.map((n, i) => ({
+            node: n,
+            commands: commands[i],
+            share: +(commands[i] / total).toFixed(3),
+            cpuSeconds: +cpu[i].toFixed(2),
+            cpuPerJobUs: Math.round((cpu[i] * 1e6) / jobs),
+          })),
         }),
       );
     }

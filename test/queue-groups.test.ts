@@ -21,11 +21,15 @@ const configError = (env: Record<string, string>) => {
 
 describe('QUEUE_GROUPS and QUEUE_SHARDS at start-up', () => {
   it('refuse a wrong layout naming the variable and the entry', () => {
-    expect(configError({ QUEUE_GROUPS: 'hot=hsah' })).toMatch(/QUEUE_GROUPS: group "hot": unknown job type "hsah"; known types: echo, sleep, hash, http\.request/);
+    expect(configError({ QUEUE_GROUPS: 'hot=hsah' })).toMatch(
+      /QUEUE_GROUPS: group "hot": unknown job type "hsah"; known types: echo, sleep, hash, http\.request/,
+    );
     expect(configError({ QUEUE_GROUPS: 'hash,sleep' })).toMatch(/QUEUE_GROUPS: "hash,sleep" is not name=type,type/);
     expect(configError({ QUEUE_GROUPS: 'default=echo' })).toMatch(/"default" is the group of every type not named/);
     expect(configError({ QUEUE_GROUPS: 'a=echo;b=echo' })).toMatch(/QUEUE_GROUPS: echo is in two groups \("a" and "b"\)/);
-    expect(configError({ QUEUE_GROUPS: 'a=echo', QUEUE_SHARDS: 'echo=3' })).toMatch(/echo is split into 3 shards \(QUEUE_SHARDS\); place its shards echo~1 \.\.\. echo~3 instead/);
+    expect(configError({ QUEUE_GROUPS: 'a=echo', QUEUE_SHARDS: 'echo=3' })).toMatch(
+      /echo is split into 3 shards \(QUEUE_SHARDS\); place its shards echo~1 \.\.\. echo~3 instead/,
+    );
     expect(configError({ QUEUE_GROUPS: 'a=echo~4', QUEUE_SHARDS: 'echo=3' })).toMatch(/"echo~4" is no shard; echo has shards echo~1 \.\.\. echo~3/);
     expect(configError({ QUEUE_SHARDS: 'echo=0' })).toMatch(/QUEUE_SHARDS: echo=0: the number of shards must be 1 to 64/);
     expect(configError({ QUEUE_SHARDS: 'echo' })).toMatch(/QUEUE_SHARDS: "echo" is not type=N/);
@@ -62,7 +66,13 @@ describe('a job system with groups and shards', () => {
         ids.push(r.body.id);
         types[r.body.id] = body.type;
       }
-      const batch = await call(api.url, 'POST', '/jobs/batch', { jobs: [{ type: 'echo', data: { b: 1 } }, { type: 'sleep', data: { ms: 1 } }, { type: 'echo', data: { b: 2 } }] });
+      const batch = await call(api.url, 'POST', '/jobs/batch', {
+        jobs: [
+          { type: 'echo', data: { b: 1 } },
+          { type: 'sleep', data: { ms: 1 } },
+          { type: 'echo', data: { b: 2 } },
+        ],
+      });
       expect(batch.status).toBe(202);
       for (const j of batch.body.jobs as { id: string; type: string }[]) {
         ids.push(j.id);

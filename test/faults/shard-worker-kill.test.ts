@@ -42,21 +42,30 @@ describe('a worker SIGKILLed while it holds jobs of every shard of a type', () =
     }
 
     // Every shard has a job running, and one worker holds jobs of at least two shards: kill that one.
-    const holders = await waitFor(async () => {
-      const active = (await Promise.all([...queues].map(async ([q, queue]) => (await queue.getActive()).map((j) => ({ q, id: j.id!, by: j.processedBy ?? '' }))))).flat();
-      if (!shards.every((q) => active.some((a) => a.q === q))) return null;
-      const byPid = new Map<string, typeof active>();
-      for (const a of active) byPid.set(a.by.split(':').at(-1)!, [...(byPid.get(a.by.split(':').at(-1)!) ?? []), a]);
-      const [pid, held] = [...byPid].sort((a, b) => new Set(b[1].map((x) => x.q)).size - new Set(a[1].map((x) => x.q)).size)[0] ?? [];
-      return held && new Set(held.map((x) => x.q)).size >= 2 ? { pid, held } : null;
-    }, 20000, 20);
+    const holders = await waitFor(
+      async () => {
+        const active = (
+          await Promise.all([...queues].map(async ([q, queue]) => (await queue.getActive()).map((j) => ({ q, id: j.id!, by: j.processedBy ?? '' }))))
+        ).flat();
+        if (!shards.every((q) => active.some((a) => a.q === q))) return null;
+        const byPid = new Map<string, typeof active>();
+        for (const a of active) byPid.set(a.by.split(':').at(-1)!, [...(byPid.get(a.by.split(':').at(-1)!) ?? []), a]);
+        const [pid, held] = [...byPid].sort((a, b) => new Set(b[1].map((x) => x.q)).size - new Set(a[1].map((x) => x.q)).size)[0] ?? [];
+        return held && new Set(held.map((x) => x.q)).size >= 2 ? { pid, held } : null;
+      },
+      20000,
+      20,
+    );
     const victim = await fleet.kill((live) => live.find((w) => String(w.child.pid) === holders.pid) ?? live[0]);
     expect(String(victim.child.pid)).toBe(holders.pid);
 
     // Every job ends completed, once, in jobs:events and in its record.
     await waitFor(() => ids.every((id) => terminal(id).length > 0), 60000, 50);
     for (const id of ids) {
-      expect(terminal(id).map((e) => e.event), id).toEqual(['completed']);
+      expect(
+        terminal(id).map((e) => e.event),
+        id,
+      ).toEqual(['completed']);
       const r = await call(api.url, 'GET', `/jobs/${id}`);
       expect(r.body.state, id).toBe('completed');
     }
@@ -67,6 +76,7 @@ describe('a worker SIGKILLed while it holds jobs of every shard of a type', () =
       expect(job.processedBy, h.id).not.toMatch(new RegExp(`:${holders.pid}$`));
     }
     // Nothing is left waiting or running in any shard.
-    for (const queue of queues.values()) expect(await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized')).toEqual({ wait: 0, active: 0, delayed: 0, prioritized: 0 });
+    for (const queue of queues.values())
+      expect(await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized')).toEqual({ wait: 0, active: 0, delayed: 0, prioritized: 0 });
   }, 120000);
 });

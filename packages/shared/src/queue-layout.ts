@@ -70,8 +70,10 @@ export function createLayout(own: string, spec: LayoutSpec = EMPTY_LAYOUT): Queu
   const groups: QueueGroup[] = [defaultGroup];
   const byQueue = new Map<string, QueueGroup>();
   const named = (name: string) => {
-    let g = groups.find((x) => x.name === name);
-    if (!g) groups.push((g = { name, prefix: `{${own}:${name}}` }));
+    const found = groups.find((x) => x.name === name);
+    if (found) return found;
+    const g = { name, prefix: `{${own}:${name}}` };
+    groups.push(g);
     return g;
   };
   for (const g of spec.groups) for (const q of g.queues) byQueue.set(q, named(g.name));
@@ -155,9 +157,14 @@ export function parseLayout(groupsText: string, shardsText: string, knownTypes: 
       const type = at === -1 ? q : q.slice(0, at);
       const n = shards[type] ?? 1;
       if (!known.has(type)) errors.push(`QUEUE_GROUPS: group "${name}": unknown job type "${type}"; known types: ${typeList}`);
-      else if (at === -1 && n > 1) errors.push(`QUEUE_GROUPS: group "${name}": ${type} is split into ${n} shards (QUEUE_SHARDS); place its shards ${shardQueue(type, 1)} ... ${shardQueue(type, n)} instead`);
+      else if (at === -1 && n > 1)
+        errors.push(
+          `QUEUE_GROUPS: group "${name}": ${type} is split into ${n} shards (QUEUE_SHARDS); place its shards ${shardQueue(type, 1)} ... ${shardQueue(type, n)} instead`,
+        );
       else if (at !== -1 && !(/^\d+$/.test(q.slice(at + 1)) && Number(q.slice(at + 1)) >= 1 && Number(q.slice(at + 1)) <= n))
-        errors.push(`QUEUE_GROUPS: group "${name}": "${q}" is no shard; ${n > 1 ? `${type} has shards ${shardQueue(type, 1)} ... ${shardQueue(type, n)}` : `${type} is not split (QUEUE_SHARDS)`}`);
+        errors.push(
+          `QUEUE_GROUPS: group "${name}": "${q}" is no shard; ${n > 1 ? `${type} has shards ${shardQueue(type, 1)} ... ${shardQueue(type, n)}` : `${type} is not split (QUEUE_SHARDS)`}`,
+        );
       else if (placed.has(q)) errors.push(`QUEUE_GROUPS: ${q} is in two groups ("${placed.get(q)}" and "${name}")`);
       else placed.set(q, name);
     }

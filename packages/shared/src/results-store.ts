@@ -117,7 +117,7 @@ export function createResultsStore(opts: ResultsStoreOptions) {
         missed.map((i) => ids[i]),
         missed.map(() => undefined),
       );
-      missed.forEach((i, k) => (out[i] = again[k]));
+      for (const [k, i] of missed.entries()) out[i] = again[k];
     }
     return out;
   }

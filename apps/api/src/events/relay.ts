@@ -115,8 +115,8 @@ export function createRelay(deps: RelayDeps): Relay {
     const byGroup = new Map<QueueGroup, Record<string, string>>();
     for (const i of which) {
       const g = groupOf(set.queues[i]);
-      let h = byGroup.get(g);
-      if (!h) byGroup.set(g, (h = {}));
+      const h = byGroup.get(g) ?? {};
+      byGroup.set(g, h);
       h[set.streams[i]] = positions[i];
     }
     for (const [g, h] of byGroup) pipe.hset(keys.relayPositions(g), h);

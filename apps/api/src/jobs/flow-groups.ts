@@ -10,7 +10,9 @@ export function assertOneGroup(keys: Keyspace, types: readonly string[], path = 
   const groups = keys.groupsOf(types);
   if (groups.length <= 1) return;
   const names = groups.map((g) => `"${g.name}"`).join(', ');
-  const byGroup = groups.map((g) => `${g.name}: ${[...new Set(types)].filter((t) => keys.queuesOf(t).some((q) => keys.layout.groupOfQueue(q) === g)).join(', ')}`);
+  const byGroup = groups.map(
+    (g) => `${g.name}: ${[...new Set(types)].filter((t) => keys.queuesOf(t).some((q) => keys.layout.groupOfQueue(q) === g)).join(', ')}`,
+  );
   throw new HttpError(400, 'validation_failed', `a flow's jobs must all be in one queue group (QUEUE_GROUPS, QUEUE_SHARDS); these are in ${names}`, [
     { path, message: `the flow's types are in queue groups ${names} (${byGroup.join('; ')}); BullMQ runs a flow within one group only` },
   ]);

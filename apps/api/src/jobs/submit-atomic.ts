@@ -56,12 +56,10 @@ export async function submitAtomically(ctx: AppContext, subs: Submission[], ids:
 
   // The jobs of each transaction: all of them on one Redis, those of one group on a Cluster.
   const byGroup = new Map<QueueGroup, number[]>();
-  subs.forEach((_, i) => {
-    const g = ctx.keys.layout.groupOfQueue(queues[i].name);
-    let list = byGroup.get(g);
-    if (!list) byGroup.set(g, (list = []));
-    list.push(i);
-  });
+  for (const [i, q] of queues.entries()) {
+    const g = ctx.keys.layout.groupOfQueue(q.name);
+    byGroup.set(g, [...(byGroup.get(g) ?? []), i]);
+  }
   const oneTx = !isCluster(ctx.redis);
   const txs: ReturnType<(typeof clients)[0]['multi']>[] = [];
   for (const [group, members] of byGroup) {

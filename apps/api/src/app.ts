@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
 import { CALLBACK_QUEUE, closeQueues, closeRedis, createKeyspace, createQueues, createResultsStore, jobTypeNames, layoutSpecOf, throttle, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
 import express, { type Express } from 'express';
 import { ADMIN_PATH, adminRouter } from './admin';
 import { createNotifier } from './events/stream-reader';
 import { announceResync } from './events/resync';
 import { createRelay } from './events/relay';
+import { quietDuplicate } from './events/streams';
 import { endedOf } from './events/lifecycle';
 import { httpMetrics } from './metrics/http';
 import { createMetrics } from './metrics/registry';
@@ -43,7 +43,7 @@ export function createApp(deps: AppDeps): App {
   const callbackQueue = callbackQueues.get(CALLBACK_QUEUE)!;
   const notifier = createNotifier(subscriber, keys, jobTypeNames, logger);
   // The relay's blocking reads need a connection of their own; opened here, closed in close().
-  const relayConnection = (subscriber as Redis).duplicate() as RedisClient;
+  const relayConnection = quietDuplicate(subscriber);
   const relay = createRelay({ config, keys, redis, blocking: relayConnection, store, callbackQueue, types: jobTypeNames, logger });
   const metrics = createMetrics({ queues, typeOfQueue: keys.layout.typeOfQueue, logger });
   notifier.onAnyEvent((e) => {

@@ -14,9 +14,9 @@ import {
   type ResultsStore,
 } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { ENDING_EVENTS, entryTime, lifecycleOf } from './lifecycle';
-import { readStreams, streamPositions, streamSets, type StreamEntry, type StreamSet } from './streams';
+import { quietDuplicate, readStreams, streamPositions, streamSets, type StreamEntry, type StreamSet } from './streams';
 
 export interface RelayDeps {
   config: Config;
@@ -68,7 +68,7 @@ export function createRelay(deps: RelayDeps): Relay {
   if (typeof redis.ajRelayLease !== 'function') redis.defineCommand('ajRelayLease', { numberOfKeys: 1, lua: luaScript('relay-lease') });
   if (typeof redis.ajIndexAdded !== 'function') redis.defineCommand('ajIndexAdded', { numberOfKeys: 1, lua: luaScript('index-added') });
   const sets = streamSets(deps.blocking, keys, types);
-  const connections = sets.map((_, i) => (i === 0 ? deps.blocking : ((deps.blocking as Redis).duplicate() as RedisClient)));
+  const connections = sets.map((_, i) => (i === 0 ? deps.blocking : quietDuplicate(deps.blocking)));
   const token = randomUUID();
   // On a Cluster NUMSUB counts one node's subscribers only, so there the relay always publishes.
   const countListeners = !isCluster(deps.redis);

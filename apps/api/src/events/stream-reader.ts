@@ -1,7 +1,6 @@
 import { closeRedis, type Keyspace, type Logger, type RedisClient } from '@async-jobs/shared';
-import type { Redis } from 'ioredis';
 import { RESYNC_EVENT } from './resync';
-import { readStreams, streamPositions, streamSets, type StreamEntry, type StreamSet } from './streams';
+import { quietDuplicate, readStreams, streamPositions, streamSets, type StreamEntry, type StreamSet } from './streams';
 
 /** What a watcher hears: an event of its job, "read again" (something changed that names no job), or shutdown. */
 export type Notice = { kind: 'event'; entry: StreamEntry } | { kind: 'resync' } | { kind: 'closing' };
@@ -40,7 +39,7 @@ export function createNotifier(blocking: RedisClient, keys: Keyspace, types: rea
   const anyListeners: ((e: StreamEntry) => void)[] = [];
   const counts: Record<WatchKind, number> = { poll: 0, stream: 0 };
   const sets = streamSets(blocking, keys, types);
-  const connections = sets.map((_, i) => (i === 0 ? blocking : ((blocking as Redis).duplicate() as RedisClient)));
+  const connections = sets.map((_, i) => (i === 0 ? blocking : quietDuplicate(blocking)));
   let closed = false;
 
   const broadcast = (notice: Notice) => {

@@ -1,4 +1,5 @@
 import { isCluster, type Keyspace, type QueueGroup, type RedisClient } from '@async-jobs/shared';
+import type { Redis } from 'ioredis';
 
 /** One entry of a queue's BullMQ event stream, as readers here use it. */
 export interface StreamEntry {
@@ -38,6 +39,17 @@ export interface StreamSet {
   queues: string[];
   streams: string[];
   types: string[];
+}
+
+/**
+ * Another blocking connection like `redis`, for one more group's read loop. Its failures
+ * reach the loop as failed reads (which retry and log); the listener only keeps ioredis
+ * from printing every reconnect error as unhandled.
+ */
+export function quietDuplicate(redis: RedisClient): RedisClient {
+  const copy = (redis as Redis).duplicate() as RedisClient;
+  copy.on('error', () => undefined);
+  return copy;
 }
 
 export function streamSets(redis: RedisClient, keys: Keyspace, types: readonly string[]): StreamSet[] {

@@ -56,7 +56,7 @@ describe('GET /types', () => {
     }
   });
 
-  it('counts each of a type\'s jobs where BullMQ holds it; paused, prioritized and delayed ones included', async () => {
+  it("counts each of a type's jobs where BullMQ holds it; paused, prioritized and delayed ones included", async () => {
     const completed = await submit({});
     const failed = await submit({ fail: true }, { attempts: 1 });
     expect((await ended(completed)).body.state).toBe('completed');
@@ -106,7 +106,7 @@ describe('GET /types', () => {
 });
 
 describe('POST /types/:type/pause and /resume', () => {
-  it('holds a paused type\'s jobs while the worker runs other types, and runs them once resumed', async () => {
+  it("holds a paused type's jobs while the worker runs other types, and runs them once resumed", async () => {
     expect((await call(api.url, 'POST', '/types/echo/pause')).status).toBe(200);
     // Idempotent: pausing a paused type changes nothing.
     expect((await call(api.url, 'POST', '/types/echo/pause')).body.paused).toBe(true);

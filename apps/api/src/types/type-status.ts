@@ -47,7 +47,10 @@ function decode(replies: unknown[]): TypeStatus {
  */
 export async function readTypeStatus(redis: RedisClient, queues: ReadonlyMap<string, JobQueue>): Promise<Map<string, TypeStatus>> {
   const list = [...queues];
-  const replies = await execRouted(redis, list.flatMap(([, q]) => commandsOf(q)));
+  const replies = await execRouted(
+    redis,
+    list.flatMap(([, q]) => commandsOf(q)),
+  );
   return new Map(
     list.map(([type], i) => {
       const mine = replies.slice(i * PER_QUEUE, (i + 1) * PER_QUEUE).map(([err, value]) => {

@@ -9,8 +9,7 @@ export interface LimitChange {
   to: unknown;
 }
 
-const sameRate = (a: TypeLimits['rate'] | null, b: TypeLimits['rate'] | null) =>
-  a?.max === b?.max && a?.durationMs === b?.durationMs;
+const sameRate = (a: TypeLimits['rate'] | null, b: TypeLimits['rate'] | null) => a?.max === b?.max && a?.durationMs === b?.durationMs;
 
 /**
  * Makes BullMQ's queue-wide limits of each queue in `queues` what `limits` says, and

@@ -51,7 +51,11 @@ export function parseTypeLimits(raw: string, knownTypes: readonly string[]): Rec
     }
     if (type in out) throw new TypeLimitsError(`job type "${type}" is given twice; give each type once, its limits separated by commas`);
     const limits: TypeLimits = {};
-    const settings = part.slice(colon + 1).split(',').map((s) => s.trim()).filter(Boolean);
+    const settings = part
+      .slice(colon + 1)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (settings.length === 0) throw new TypeLimitsError(`"${part}" names no limit; use rate=N/<duration> and/or concurrency=N`);
     for (const setting of settings) {
       const [key, value, extra] = setting.split('=').map((s) => s.trim());

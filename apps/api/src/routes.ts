@@ -13,7 +13,9 @@ import { batchRoute } from './routes/jobs-batch';
 import { listRoute } from './routes/jobs-list';
 import { metricsRoutes } from './routes/metrics';
 import { pageRoutes } from './routes/page';
-import { typeRoutes } from './routes/types';
+import { typePauseRoute } from './routes/type-pause';
+import { typeRetryFailedRoute } from './routes/type-retry-failed';
+import { typeListRoute } from './routes/types';
 
 export interface RouteDef {
   method: 'get' | 'post' | 'delete';
@@ -40,7 +42,11 @@ export function routeTable(ctx: AppContext): RouteDef[] {
     { method: 'get', path: '/openapi.json', auth: true, handlers: [docsRoutes.openapi] },
     { method: 'get', path: '/docs', auth: true, handlers: docsRoutes.page },
     { method: 'get', path: '/docs/assets/:file', auth: true, handlers: docsRoutes.asset },
-    { method: 'get', path: '/types', auth: true, handlers: [typeRoutes.list] },
+    { method: 'get', path: '/types', auth: true, handlers: [typeListRoute(ctx)] },
+    // No body: the type is in the path.
+    { method: 'post', path: '/types/:type/pause', auth: true, handlers: [typePauseRoute(ctx, 'pause')] },
+    { method: 'post', path: '/types/:type/resume', auth: true, handlers: [typePauseRoute(ctx, 'resume')] },
+    { method: 'post', path: '/types/:type/retry-failed', auth: true, handlers: [typeRetryFailedRoute(ctx)] },
     { method: 'post', path: '/jobs', auth: true, handlers: [...body, jobs.submit] },
     { method: 'get', path: '/jobs', auth: true, handlers: [listRoute(ctx)] },
     { method: 'post', path: '/jobs/batch', auth: true, handlers: [...body, batchRoute(ctx)] },

@@ -1,6 +1,16 @@
 import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
-import { createKeyspace, createResultsStore, jobTypes, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
+import {
+  applyTypeLimits,
+  closeQueues,
+  createKeyspace,
+  createQueues,
+  createResultsStore,
+  jobTypes,
+  type Config,
+  type Logger,
+  type RedisClient,
+} from '@async-jobs/shared';
 import { handlers as builtInHandlers } from './handlers/index';
 import type { JobHandler } from './handlers/handler';
 import type { Listener, ListenerFactory } from './listener';
@@ -85,6 +95,8 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   const callbacks = createCallbackDispatch(config, keys, deps.connection, store, logger);
   const workers = new Map<string, Worker>();
   const control = createControlListener(config, keys, workers, logger);
+  // Only to write TYPE_LIMITS into BullMQ at start (ready()); the workers read them from there.
+  const limitQueues = createQueues(deps.connection, keys, (err) => logger.warn({ err: err.message }, 'queue connection error'), types);
   for (const type of types) {
     const processJob = createProcessor({
       type,
@@ -119,8 +131,24 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     for (const start of deps.listeners ?? []) listeners.push(start(listenerCtx));
   } catch (err) {
     // Nothing is returned to close, so close here what was started before the failure.
-    void Promise.allSettled([...listeners.map((l) => l.close()), control.close(), callbacks.close(), ...[...workers.values()].map((w) => w.close(true))]);
+    void Promise.allSettled([
+      ...listeners.map((l) => l.close()),
+      control.close(),
+      closeQueues(limitQueues),
+      callbacks.close(),
+      ...[...workers.values()].map((w) => w.close(true)),
+    ]);
     throw err;
+  }
+
+  /**
+   * Every worker writes the limits of the types it serves, so a restart with a changed
+   * TYPE_LIMITS takes effect (and a dropped limit is cleared) without another step; workers
+   * that share a configuration write the same values. A change is logged, so that workers
+   * started with different TYPE_LIMITS show up as a tug of war in the logs.
+   */
+  async function applyLimits(): Promise<void> {
+    for (const change of await applyTypeLimits(limitQueues, config.TYPE_LIMITS)) logger.info(change, 'type limit set');
   }
 
   let closing: Promise<CloseOutcome> | undefined;
@@ -136,6 +164,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     // Reverse order of creation: listeners, then workers.
     for (const l of [...listeners].reverse()) await step(`listener ${l.name}`, () => l.close());
     await step('control listener', () => control.close());
+    await step('limit queues', () => closeQueues(limitQueues));
     const all = [...workers.values()].reverse();
     draining.abort();
     // Stop fetching on every queue at once; running jobs keep renewing their locks.
@@ -156,7 +185,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   return {
     workers,
     async ready() {
-      await Promise.all([...[...workers.values()].map((w) => w.waitUntilReady()), control.ready, callbacks.ready()]);
+      await Promise.all([...[...workers.values()].map((w) => w.waitUntilReady()), control.ready, callbacks.ready(), applyLimits()]);
     },
     close(opts = {}) {
       closing ??= closeAll(opts.graceMs ?? config.SHUTDOWN_GRACE_MS);

@@ -87,5 +87,11 @@ export interface JobTypeInfo {
   description: string;
   /** JSON Schema of the type's `data`. */
   input: Record<string, unknown>;
+  /** Paused: submits are accepted, nothing of the type starts until it is resumed. */
+  paused: boolean;
+  /** Limits across all workers, from the server's TYPE_LIMITS; `{}` when none. */
+  limits: { rate?: { max: number; durationMs: number }; concurrency?: number };
+  /** `waiting` counts every job that reads `queued`. */
+  counts: { waiting: number; active: number; delayed: number; completed: number; failed: number };
   [field: string]: unknown;
 }

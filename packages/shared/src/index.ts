@@ -20,3 +20,5 @@ export * from './callbacks';
 export * from './key-slot';
 export * from './slot-routing';
 export { luaScript } from './lua/scripts';
+export * from './types/type-limits';
+export * from './types/apply-limits';

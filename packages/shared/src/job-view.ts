@@ -101,6 +101,14 @@ function reasonOf(h: Record<string, string>): ErrorInfo | null {
   return { name, message: clip(h.failedReason) };
 }
 
+/**
+ * Whether a job in BullMQ's failed set reads `cancelled` (a running job that was cancelled
+ * fails with a CancelledError), from its `failedReason` and `stacktrace` fields.
+ */
+export function failedByCancel(h: Record<string, string | undefined>): boolean {
+  return reasonOf(h as Record<string, string>)?.name === CANCELLED_ERROR;
+}
+
 function callbackOf(t: Tombstone): CallbackInfo | undefined {
   return t.cb ? (JSON.parse(t.cb) as CallbackInfo) : undefined;
 }

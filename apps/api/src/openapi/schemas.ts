@@ -4,10 +4,12 @@ import {
   errorBodySchema,
   errorInfoSchema,
   jobListOf,
+  jobLogPageSchema,
   pascalTypeName,
   problemDetailSchema,
   submitOptionsSchema,
   submitRequestVariants,
+  workerListSchema,
 } from '@async-jobs/shared';
 import { z } from 'zod';
 import { defaultsInWords } from './defaults-in-words';
@@ -76,6 +78,8 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
   add(errorBodySchema, { id: 'Error', description: 'The body of every 4xx/5xx answer.' });
   add(jobEventSchema, { id: 'JobEvent', description: 'A lifecycle change, as on the `jobs:events` channel.' });
   add(typeListSchema, { id: 'TypeList' });
+  add(workerListSchema, { id: 'WorkerList', description: 'The live worker processes, one entry each.' });
+  add(jobLogPageSchema, { id: 'JobLogPage', description: "One page of a job's log." });
   add(z.strictObject({ status: z.literal('ok') }), { id: 'Health' });
   add(z.strictObject({ status: z.literal('ready') }), { id: 'Ready' });
   const digit = z.number().int().min(0).max(9);

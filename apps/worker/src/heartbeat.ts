@@ -1,5 +1,8 @@
 import { HEARTBEAT_EVERY_MS, HEARTBEAT_TTL_MS, type Logger, type RedisClient } from '@async-jobs/shared';
 
+/** How long closing waits for the key's deletion. */
+const DELETE_WAIT_MS = 1000;
+
 export interface Heartbeat {
   /** Resolves once the first beat is written (or failed: the next one retries). */
   ready: Promise<void>;
@@ -36,8 +39,11 @@ export function startHeartbeat(redis: RedisClient, key: string, logger: Logger):
     close() {
       closing ??= (async () => {
         clearInterval(timer);
-        await inFlight;
-        await redis.del(key);
+        // Bounded: with Redis away the commands would wait in the offline queue for as long as
+        // it is gone, and the key lapses by itself anyway.
+        let timeout: NodeJS.Timeout | undefined;
+        const gone = Promise.resolve(inFlight).then(() => redis.del(key));
+        await Promise.race([gone, new Promise((resolve) => (timeout = setTimeout(resolve, DELETE_WAIT_MS)))]).finally(() => clearTimeout(timeout));
       })();
       return closing;
     },

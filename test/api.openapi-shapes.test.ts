@@ -100,4 +100,15 @@ describe('what the API sends matches its OpenAPI document', () => {
     }
     expect(item({ id: '1', event: 'finished', data: '{}' })).toBe(false);
   });
+
+  it('describes the answers of GET /workers and GET /jobs/{id}/logs', async () => {
+    const workers = (await call(api.url, 'GET', '/workers')).body;
+    expect(workers.workers.length).toBeGreaterThan(0);
+    expect(named('WorkerList')(workers), JSON.stringify(workers)).toBe(true);
+    const job = await runToEnd({ type: 'sleep', data: { ms: 300 } });
+    const page = (await call(api.url, 'GET', `/jobs/${job.id}/logs?limit=1`)).body;
+    expect(page.logs).toHaveLength(1);
+    expect(named('JobLogPage')(page), JSON.stringify(page)).toBe(true);
+    expect(named('JobLogPage')({ logs: ['a line'], nextCursor: null })).toBe(false);
+  });
 });

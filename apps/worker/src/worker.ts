@@ -1,15 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
-import {
-  createKeyspace,
-  createResultsStore,
-  jobTypes,
-  ownWorkerIdentity,
-  workerName,
-  type Config,
-  type Logger,
-  type RedisClient,
-} from '@async-jobs/shared';
+import { createKeyspace, createResultsStore, jobTypes, ownWorkerIdentity, workerName, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
 import { handlers as builtInHandlers } from './handlers/index';
 import type { JobHandler } from './handlers/handler';
 import type { Listener, ListenerFactory } from './listener';
@@ -135,7 +126,13 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     for (const start of deps.listeners ?? []) listeners.push(start(listenerCtx));
   } catch (err) {
     // Nothing is returned to close, so close here what was started before the failure.
-    void Promise.allSettled([...listeners.map((l) => l.close()), control.close(), callbacks.close(), heartbeat.close(), ...[...workers.values()].map((w) => w.close(true))]);
+    void Promise.allSettled([
+      ...listeners.map((l) => l.close()),
+      control.close(),
+      callbacks.close(),
+      heartbeat.close(),
+      ...[...workers.values()].map((w) => w.close(true)),
+    ]);
     throw err;
   }
 

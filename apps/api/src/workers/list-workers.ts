@@ -48,7 +48,10 @@ export async function listWorkers(ctx: AppContext, now = Date.now()): Promise<Wo
         const name = c.rawname.startsWith(named) ? c.rawname.slice(named.length) : null;
         const id = name ?? c.addr ?? c.rawname;
         let e = byId.get(id);
-        if (!e) byId.set(id, (e = { name, id, types: new Set(), age: 0, idle: Number.POSITIVE_INFINITY, addr: c.addr ?? '' }));
+        if (!e) {
+          e = { name, id, types: new Set(), age: 0, idle: Number.POSITIVE_INFINITY, addr: c.addr ?? '' };
+          byId.set(id, e);
+        }
         e.types.add(type);
         e.age = Math.max(e.age, Number(c.age) || 0);
         e.idle = Math.min(e.idle, Number(c.idle) || 0);

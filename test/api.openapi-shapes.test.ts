@@ -114,4 +114,15 @@ describe('what the API sends matches its OpenAPI document', () => {
     expect(compile(op('/types/{type}/retry-failed')['202'].content['application/json'].schema)(retried.body)).toBe(true);
     expect(Object.keys(op('/types/{type}/resume'))).toContain('404');
   });
+
+  it('describes the answers of GET /workers and GET /jobs/{id}/logs', async () => {
+    const workers = (await call(api.url, 'GET', '/workers')).body;
+    expect(workers.workers.length).toBeGreaterThan(0);
+    expect(named('WorkerList')(workers), JSON.stringify(workers)).toBe(true);
+    const job = await runToEnd({ type: 'sleep', data: { ms: 300 } });
+    const page = (await call(api.url, 'GET', `/jobs/${job.id}/logs?limit=1`)).body;
+    expect(page.logs).toHaveLength(1);
+    expect(named('JobLogPage')(page), JSON.stringify(page)).toBe(true);
+    expect(named('JobLogPage')({ logs: ['a line'], nextCursor: null })).toBe(false);
+  });
 });

@@ -7,6 +7,7 @@ import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { jobCancelRoute } from './routes/job-cancel';
 import { jobEventsRoute } from './routes/job-events';
+import { jobLogsRoute } from './routes/job-logs';
 import { retryRoute } from './routes/job-retry';
 import { jobRoutes } from './routes/jobs';
 import { batchRoute } from './routes/jobs-batch';
@@ -16,6 +17,7 @@ import { pageRoutes } from './routes/page';
 import { typePauseRoute } from './routes/type-pause';
 import { typeRetryFailedRoute } from './routes/type-retry-failed';
 import { typeListRoute } from './routes/types';
+import { workersRoute } from './routes/workers';
 
 export interface RouteDef {
   method: 'get' | 'post' | 'delete';
@@ -47,6 +49,7 @@ export function routeTable(ctx: AppContext): RouteDef[] {
     { method: 'post', path: '/types/:type/pause', auth: true, handlers: [typePauseRoute(ctx, 'pause')] },
     { method: 'post', path: '/types/:type/resume', auth: true, handlers: [typePauseRoute(ctx, 'resume')] },
     { method: 'post', path: '/types/:type/retry-failed', auth: true, handlers: [typeRetryFailedRoute(ctx)] },
+    { method: 'get', path: '/workers', auth: true, handlers: [workersRoute(ctx)] },
     { method: 'post', path: '/jobs', auth: true, handlers: [...body, jobs.submit] },
     { method: 'get', path: '/jobs', auth: true, handlers: [listRoute(ctx)] },
     { method: 'post', path: '/jobs/batch', auth: true, handlers: [...body, batchRoute(ctx)] },
@@ -55,6 +58,7 @@ export function routeTable(ctx: AppContext): RouteDef[] {
     { method: 'get', path: '/jobs/:id', auth: true, handlers: [jobs.get] },
     { method: 'get', path: '/jobs/:id/result', auth: true, handlers: [jobs.result] },
     { method: 'get', path: '/jobs/:id/events', auth: true, handlers: [jobEventsRoute(ctx)] },
+    { method: 'get', path: '/jobs/:id/logs', auth: true, handlers: [jobLogsRoute(ctx)] },
     { method: 'delete', path: '/jobs/:id', auth: true, handlers: [jobCancelRoute(ctx)] },
     // The article's demo links write to Redis, so API_TOKENS guards them like any other write.
     // A plain click works when no tokens are set; with tokens, the index page's script turns

@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
-import type { Config, Logger } from '@async-jobs/shared';
+import { JOB_LOG_LINES, type Config, type Logger } from '@async-jobs/shared';
 import type { HandlerContext } from './handlers/handler';
+import { logLine } from './log-line';
 
 /** Object progress larger than this is dropped: BullMQ appends every report to its event stream. */
 const MAX_PROGRESS_BYTES = 16 * 1024;
@@ -33,6 +34,9 @@ function checkProgress(p: unknown): string | null {
 export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(): Promise<void> } {
   const jobId = d.job.id as string;
   const pending = new Set<Promise<void>>();
+  // A job from another producer may carry no keepLogs; its log is kept to the same bound as
+  // ours (BullMQ trims on each job.log). Only this in-memory copy of the options changes.
+  d.job.opts.keepLogs ??= JOB_LOG_LINES;
   const track = (work: Promise<unknown>, what: string) => {
     const p = work.then(
       () => {},
@@ -59,7 +63,7 @@ export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(
       return track(d.job.updateProgress(p), 'progress update');
     },
     log(message) {
-      const line = String(message);
+      const line = logLine(String(message));
       d.logger.info({ jobId, type: d.type, attempt: d.attempt }, line);
       return track(d.job.log(line), 'job log');
     },

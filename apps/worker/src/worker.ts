@@ -7,6 +7,8 @@ import {
   createQueues,
   createResultsStore,
   jobTypes,
+  ownWorkerIdentity,
+  workerName,
   type Config,
   type Logger,
   type RedisClient,
@@ -17,6 +19,7 @@ import type { Listener, ListenerFactory } from './listener';
 import { createProcessor, type JobProcessor } from './process-job';
 import { createCallbackDispatch } from './callbacks/dispatch';
 import { createControlListener } from './control-listener';
+import { startHeartbeat } from './heartbeat';
 import { servedTypes } from './served-types';
 import { workerOptions } from './worker-options';
 
@@ -51,6 +54,8 @@ export interface CloseOutcome {
 export interface JobWorker {
   /** One BullMQ worker per served job type (the queue's name). */
   workers: Map<string, Worker>;
+  /** This process's BullMQ worker name, as GET /workers shows it (`id`). */
+  name: string;
   ready(): Promise<void>;
   /**
    * Stops taking jobs, lets active ones finish within the grace period, then closes
@@ -92,7 +97,8 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   setMaxListeners(0, shutdown.signal);
   const active = new Set<Promise<unknown>>();
 
-  const callbacks = createCallbackDispatch(config, keys, deps.connection, store, logger);
+  const name = workerName(ownWorkerIdentity(config.WORKER_CONCURRENCY));
+  const callbacks = createCallbackDispatch(config, keys, deps.connection, store, logger, name);
   const workers = new Map<string, Worker>();
   const control = createControlListener(config, keys, workers, logger);
   // Only to write TYPE_LIMITS into BullMQ at start (ready()); the workers read them from there.
@@ -118,12 +124,15 @@ export function createWorker(deps: WorkerDeps): JobWorker {
       );
       return p;
     };
-    const worker = new Worker(type, tracked, workerOptions(config, keys, deps.connection));
+    const worker = new Worker(type, tracked, workerOptions(config, keys, deps.connection, name));
     // Without a listener, an 'error' event would crash the process; these are Redis or lock troubles.
     worker.on('error', (err) => logger.error({ queue: type, err: err.message }, 'worker error'));
     worker.on('stalled', (jobId) => logger.warn({ queue: type, jobId }, 'job stalled (its worker stopped); it will run again'));
     workers.set(type, worker);
   }
+
+  // On the worker's own command connection: written while the workers run, deleted when they close.
+  const heartbeat = startHeartbeat(deps.redis, keys.workerHeartbeat(name), logger);
 
   const listenerCtx = { config, keys, logger, redis: deps.redis };
   const listeners: Listener[] = [];
@@ -136,6 +145,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
       control.close(),
       closeQueues(limitQueues),
       callbacks.close(),
+      heartbeat.close(),
       ...[...workers.values()].map((w) => w.close(true)),
     ]);
     throw err;
@@ -175,6 +185,8 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     // We waited above; BullMQ's own close() would wait again without a bound (and cannot be
     // escalated once started), so force: it only skips that wait.
     for (const w of all) await step(`worker ${w.name}`, () => w.close(true));
+    // Its connections are closed, so BullMQ's registry no longer lists it; the heartbeat goes too.
+    await step('heartbeat', () => heartbeat.close());
     // Deliveries in flight are bounded by CALLBACK_TIMEOUT_MS; one cut short is retried by another worker.
     await step('callbacks', () => callbacks.close());
     // Only now, with BullMQ closed, stop abandoned handlers: BullMQ no longer records their outcome.
@@ -184,8 +196,9 @@ export function createWorker(deps: WorkerDeps): JobWorker {
 
   return {
     workers,
+    name,
     async ready() {
-      await Promise.all([...[...workers.values()].map((w) => w.waitUntilReady()), control.ready, callbacks.ready(), applyLimits()]);
+      await Promise.all([...[...workers.values()].map((w) => w.waitUntilReady()), control.ready, callbacks.ready(), heartbeat.ready, applyLimits()]);
     },
     close(opts = {}) {
       closing ??= closeAll(opts.graceMs ?? config.SHUTDOWN_GRACE_MS);

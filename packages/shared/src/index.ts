@@ -13,6 +13,7 @@ export * from './redis';
 export * from './results-store';
 export * from './job-view';
 export * from './queues';
+export * from './worker-identity';
 export * from './throttle';
 export * from './schemas/index';
 export * from './host-allowlist';

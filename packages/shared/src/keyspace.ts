@@ -42,6 +42,8 @@ export interface Keyspace {
   typeIndex(type: string): string;
   /** Ids of jobs submitted with a callbackUrl whose outcome has not been handed to delivery yet. */
   callbacksDue: string;
+  /** A worker process's heartbeat (worker-identity.ts), by its BullMQ worker name; a key of its own slot. */
+  workerHeartbeat(name: string): string;
   /** Held by the one API process that relays stream events to `jobs:events`. */
   relayLease: string;
   /** Stream id per queue up to which events were relayed. */
@@ -70,6 +72,7 @@ export function createKeyspace(namespace = ''): Keyspace {
     jobIndex: `${bull}:~idx:all`,
     typeIndex: (type: string) => `${bull}:~idx:type:${type}`,
     callbacksDue: `${bull}:~callbacks-due`,
+    workerHeartbeat: (name: string) => `${own}:worker:${name}`,
     relayLease: `${bull}:~relay:lease`,
     relayPositions: `${bull}:~relay:positions`,
     eventsChannel: `${ns}jobs:events`,

@@ -1,4 +1,4 @@
-import { retention, type AsyncJobsOptions, type Config, type JobRecord, type Keyspace } from '@async-jobs/shared';
+import { JOB_LOG_LINES, retention, type AsyncJobsOptions, type Config, type JobRecord, type Keyspace } from '@async-jobs/shared';
 import type { JobsOptions } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
 import type { Submission } from './validate-submission';
@@ -21,6 +21,8 @@ export function bullOptionsOf(s: Submission, id: string, config: Config): JobsOp
     delay: o.delay,
     priority: o.priority,
     ...retention(config.RESULT_TTL_SECONDS),
+    // Any worker's job.log (ours or another BullMQ worker's) keeps the newest lines only.
+    keepLogs: JOB_LOG_LINES,
     ...(Object.keys(extra).length > 0 ? { asyncJobs: extra } : {}),
   };
 }

@@ -1,7 +1,9 @@
 import { appManifest as pkg } from '../app-root';
 import { errorResponses } from './responses';
 import { jobPaths } from './paths-jobs';
+import { jobLogPaths } from './paths-job-logs';
 import { servicePaths } from './paths-service';
+import { workerPaths } from './paths-workers';
 import { componentSchemas } from './schemas';
 
 let built: object | undefined;
@@ -31,7 +33,7 @@ export function openApiDocument(): object {
       { name: 'demo', description: 'The index page and the two plain Redis queues (a list, a pub/sub channel) it links to.' },
       { name: 'admin', description: 'Operator pages.' },
     ],
-    paths: { ...jobPaths, ...servicePaths },
+    paths: { ...jobPaths, ...jobLogPaths, ...servicePaths, ...workerPaths },
     components: {
       securitySchemes: {
         bearerAuth: {

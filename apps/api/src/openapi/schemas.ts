@@ -4,10 +4,12 @@ import {
   errorBodySchema,
   errorInfoSchema,
   jobListOf,
+  jobLogPageSchema,
   pascalTypeName,
   problemDetailSchema,
   submitOptionsSchema,
   submitRequestVariants,
+  workerListSchema,
 } from '@async-jobs/shared';
 import { z } from 'zod';
 import { defaultsInWords } from './defaults-in-words';
@@ -91,6 +93,8 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
   add(typeItemSchema, { id: 'TypeItem', description: "A job type: its input schema, and its queue's state in BullMQ." });
   add(typeListSchema, { id: 'TypeList' });
   add(z.strictObject({ retried: count }), { id: 'RetriedCount', description: 'How many failed jobs were queued again.' });
+  add(workerListSchema, { id: 'WorkerList', description: 'The live worker processes, one entry each.' });
+  add(jobLogPageSchema, { id: 'JobLogPage', description: "One page of a job's log." });
   add(z.strictObject({ status: z.literal('ok') }), { id: 'Health' });
   add(z.strictObject({ status: z.literal('ready') }), { id: 'Ready' });
   const digit = z.number().int().min(0).max(9);

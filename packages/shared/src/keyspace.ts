@@ -46,6 +46,8 @@ export interface Keyspace {
   relayLease: string;
   /** Stream id per queue up to which events were relayed. */
   relayPositions: string;
+  /** Held for a moment by the request that changes schedule `name`, so that a name is in one type's queue at most. */
+  scheduleLock(name: string): string;
   eventsChannel: string;
   /** Requests to every worker, such as "cancel job X wherever it runs". */
   controlChannel: string;
@@ -72,6 +74,7 @@ export function createKeyspace(namespace = ''): Keyspace {
     callbacksDue: `${bull}:~callbacks-due`,
     relayLease: `${bull}:~relay:lease`,
     relayPositions: `${bull}:~relay:positions`,
+    scheduleLock: (name: string) => `${own}:schedule-lock:${name}`,
     eventsChannel: `${ns}jobs:events`,
     controlChannel: `${ns}jobs:control`,
     prodconsList: `${ns}task:prodcons:queue`,

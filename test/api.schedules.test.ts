@@ -1,3 +1,5 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startApi, type RunningApi } from './api-harness';
@@ -13,6 +15,18 @@ const sys = useSystem();
 const url = () => sys.api.url;
 const queue = (type: string) => sys.api.context.queues.get(type)!;
 const put = (name: string, body: unknown) => call(url(), 'PUT', `/schedules/${encodeURIComponent(name)}`, body);
+
+// ajv-formats is CommonJS with a default export; under ESM interop it may arrive wrapped once more.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv2020) => void;
+
+/** Asserts that `body` is what the OpenAPI document says component `name` is. */
+async function expectDocumented(name: string, body: unknown) {
+  const doc = (await call(url(), 'GET', '/openapi.json')).body;
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  const validate = ajv.compile({ components: doc.components, $ref: `#/components/schemas/${name}` });
+  expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
+}
 
 /** Every run of schedule `name` that BullMQ holds, by its own records. */
 async function runsInBullmq(type: string, name: string) {
@@ -114,6 +128,8 @@ describe('create, replace, read, list, delete', () => {
     const list = await call(url(), 'GET', '/schedules');
     expect(list.status).toBe(200);
     expect(list.body.schedules).toContainEqual(replaced.body);
+    await expectDocumented('Schedule', created.body);
+    await expectDocumented('ScheduleList', list.body);
 
     const gone = await call(url(), 'DELETE', '/schedules/nightly');
     expect(gone.status).toBe(204);
@@ -196,6 +212,7 @@ describe('a schedule with every: 1000 and a worker running', () => {
       const read = await call(url(), 'GET', `/jobs/${encodeURIComponent(job.id!)}`);
       expect(read.status).toBe(200);
       expect(read.body).toMatchObject({ id: job.id, type: 'echo', state: 'completed', result: { tick: true }, schedule: 'ticker' });
+      await expectDocumented('JobResource', read.body);
     }
     // Listed by GET /jobs, with `schedule`, once the relay has indexed them.
     const listed = await waitFor(async () => {
@@ -205,10 +222,16 @@ describe('a schedule with every: 1000 and a worker running', () => {
     });
     expect(listed.map((j: { id: string }) => j.id)).toEqual(expect.arrayContaining(done.slice(0, 3).map((j) => j.id)));
 
+    // The newest runs, newest first, from what BullMQ holds: with 3 done and one pending, at least 4.
+    const slot = (id: string) => Number(id.split(':').pop());
     const read = await call(url(), 'GET', '/schedules/ticker');
-    expect(read.body.recentJobs.length).toBeGreaterThanOrEqual(3);
-    expect(read.body.recentJobs.length).toBeLessThanOrEqual(5);
-    expect(read.body.recentJobs).toContain(done.at(-1)!.id);
+    const recent = read.body.recentJobs as string[];
+    expect(recent.length).toBeGreaterThanOrEqual(4);
+    expect(recent.length).toBeLessThanOrEqual(5);
+    expect(recent.map(slot)).toEqual(recent.map(slot).sort((a, b) => b - a));
+    expect(slot(recent[0])).toBeGreaterThan(Math.max(...done.map((j) => slot(j.id!))));
+    const held = new Set((await runsInBullmq('echo', 'ticker')).map((j) => j.id));
+    for (const id of recent) expect(held.has(id), id).toBe(true);
 
     expect((await call(url(), 'DELETE', '/schedules/ticker')).status).toBe(204);
     // A run already queued may still be taken; after it nothing is pending, and no scheduler is left to make more.

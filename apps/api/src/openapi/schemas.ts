@@ -6,6 +6,10 @@ import {
   jobListOf,
   pascalTypeName,
   problemDetailSchema,
+  scheduleListSchema,
+  scheduleOptionsSchema,
+  scheduleRequestSchema,
+  scheduleResourceSchema,
   submitOptionsSchema,
   submitRequestVariants,
 } from '@async-jobs/shared';
@@ -76,6 +80,10 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
   add(errorBodySchema, { id: 'Error', description: 'The body of every 4xx/5xx answer.' });
   add(jobEventSchema, { id: 'JobEvent', description: 'A lifecycle change, as on the `jobs:events` channel.' });
   add(typeListSchema, { id: 'TypeList' });
+  add(scheduleOptionsSchema, { id: 'ScheduleOptions', description: "Each run's options: those of a submit but `delay`, `idempotencyKey` and `callbackUrl`." });
+  add(scheduleRequestSchema, { id: 'ScheduleRequest', description: 'Exactly one of `cron` and `every`; `data` is what `type` takes (see `SubmitJobRequest`).' });
+  add(scheduleResourceSchema, { id: 'Schedule', description: 'A schedule: `cron` (with `tz`) or `every`, never both.' });
+  add(scheduleListSchema, { id: 'ScheduleList' });
   add(z.strictObject({ status: z.literal('ok') }), { id: 'Health' });
   add(z.strictObject({ status: z.literal('ready') }), { id: 'Ready' });
   const digit = z.number().int().min(0).max(9);

@@ -45,10 +45,25 @@ function cronProblem(cron: string, tz: string, from: number): string | null {
   }
 }
 
+/** When a schedule runs: exactly one of `cron` and `every`, and an optional window and count. */
+const timingFields = {
+  cron: z.string().min(1).max(200).optional().meta({ description: 'A cron expression of 5 fields, or 6 with seconds first.' }),
+  tz: z.string().min(1).max(100).optional().meta({ description: 'IANA time zone of `cron`; default UTC. Only with `cron`.' }),
+  every: z
+    .number()
+    .int()
+    .min(1000)
+    .max(366 * DAY_MS)
+    .optional()
+    .meta({ description: 'Milliseconds between runs, at least 1000.' }),
+  startAt: z.iso.datetime({ offset: true }).optional().meta({ description: 'No run before this time.' }),
+  endAt: z.iso.datetime({ offset: true }).optional().meta({ description: 'No run after this time; must be in the future.' }),
+  limit: z.number().int().min(1).max(1000000000).optional().meta({ description: 'At most this many runs in all.' }),
+};
+
 /**
- * The timing of `PUT /schedules/:name`: exactly one of `cron` (with `tz`) and `every`,
- * and the optional window and count. `type`, `data` and `options` are checked as
- * POST /jobs checks them (see the API's validate-schedule.ts).
+ * The timing of `PUT /schedules/:name`, with the checks that span fields. `type`, `data`
+ * and `options` are checked as POST /jobs checks them (see the API's validate-schedule.ts).
  */
 export const scheduleTimingSchema = z
   .strictObject({
@@ -56,18 +71,7 @@ export const scheduleTimingSchema = z
     type: z.unknown().optional(),
     data: z.unknown().optional(),
     options: z.unknown().optional(),
-    cron: z.string().min(1).max(200).optional().meta({ description: 'A cron expression of 5 fields, or 6 with seconds first.' }),
-    tz: z.string().min(1).max(100).optional().meta({ description: 'IANA time zone of `cron`; default UTC. Only with `cron`.' }),
-    every: z
-      .number()
-      .int()
-      .min(1000)
-      .max(366 * DAY_MS)
-      .optional()
-      .meta({ description: 'Milliseconds between runs, at least 1000.' }),
-    startAt: z.iso.datetime({ offset: true }).optional().meta({ description: 'No run before this time.' }),
-    endAt: z.iso.datetime({ offset: true }).optional().meta({ description: 'No run after this time; must be in the future.' }),
-    limit: z.number().int().min(1).max(1000000000).optional().meta({ description: 'At most this many runs in all.' }),
+    ...timingFields,
   })
   .superRefine((b, ctx) => {
     if ((b.cron === undefined) === (b.every === undefined)) {
@@ -85,6 +89,14 @@ export const scheduleTimingSchema = z
       if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: problem });
     }
   });
+
+/** The body of `PUT /schedules/:name` as the OpenAPI document shows it (the API checks it with the schemas above). */
+export const scheduleRequestSchema = z.strictObject({
+  type: z.string().meta({ description: 'The job type of every run, one of GET /types.' }),
+  data: z.unknown().meta({ description: "Every run's `data`: what the type takes (as in POST /jobs)." }),
+  options: scheduleOptionsSchema.optional(),
+  ...timingFields,
+});
 
 /** The schedule resource of docs/http-api.md ("Schedules"). */
 export const scheduleResourceSchema = z.strictObject({

@@ -54,11 +54,11 @@ type LeaseRedis = RedisClient & {
  */
 export function createRelay(deps: RelayDeps): Relay {
   const { keys, types, logger } = deps;
+  const tombstoneSeconds = deps.config.RESULT_TTL_SECONDS + deps.config.TOMBSTONE_TTL_SECONDS;
   const redis = deps.redis as LeaseRedis;
   if (typeof redis.ajRelayLease !== 'function') redis.defineCommand('ajRelayLease', { numberOfKeys: 1, lua: luaScript('relay-lease') });
   if (typeof redis.ajIndexAdded !== 'function') redis.defineCommand('ajIndexAdded', { numberOfKeys: 1, lua: luaScript('index-added') });
   const streams = types.map((t) => keys.events(t));
-  const tombstoneTtl = deps.config.RESULT_TTL_SECONDS + deps.config.TOMBSTONE_TTL_SECONDS;
   const token = randomUUID();
   // On a Cluster NUMSUB counts one node's subscribers only, so there the relay always publishes.
   const countListeners = !isCluster(deps.redis);
@@ -96,7 +96,7 @@ export function createRelay(deps: RelayDeps): Relay {
     const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && e.jobId);
     const pipe = deps.redis.pipeline();
     if (countListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
-    if (added.length > 0) (pipe as unknown as LeaseRedis).ajIndexAdded(keys.jobIndex, keys.bullPrefix, keys.typeIndex(''), String(tombstoneTtl), ...added.flatMap((e) => [e.type, e.jobId!]));
+    if (added.length > 0) (pipe as unknown as LeaseRedis).ajIndexAdded(keys.jobIndex, keys.bullPrefix, keys.typeIndex(''), String(tombstoneSeconds), ...added.flatMap((e) => [e.type, e.jobId!]));
     if (ending.length > 0) pipe.zmscore(keys.callbacksDue, ...ending.map((e) => e.jobId!));
     const replies = (await pipe.exec()) ?? [];
     for (const [err] of replies) if (err) throw err;

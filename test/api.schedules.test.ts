@@ -243,6 +243,23 @@ describe('a schedule with every: 1000 and a worker running', () => {
   });
 });
 
+describe('a schedule with a limit', () => {
+  it('makes that many runs and then none, and says that no run is next', async () => {
+    expect((await put('twice', { type: 'echo', data: { n: 2 }, every: 1000, limit: 2 })).status).toBe(201);
+    await waitFor(async () => (await runsInBullmq('echo', 'twice')).filter((j) => j.finishedOn).length >= 2, 10000, 100);
+    const read = await waitFor(async () => {
+      const r = await call(url(), 'GET', '/schedules/twice');
+      return r.body.nextRunAt === null ? r : null;
+    });
+    expect(read.body).toMatchObject({ limit: 2, nextRunAt: null });
+    expect(read.body.recentJobs).toHaveLength(2);
+    // BullMQ's worker makes no third run: none is pending, and none comes.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await runsInBullmq('echo', 'twice')).toHaveLength(2);
+    expect((await call(url(), 'DELETE', '/schedules/twice')).status).toBe(204);
+  });
+});
+
 describe('a run past RESULT_TTL_SECONDS', () => {
   const short = createTestContext();
   let api: RunningApi;

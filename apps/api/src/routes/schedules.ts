@@ -44,7 +44,7 @@ export const scheduleRoutes = (ctx: AppContext) => ({
   /** 204; BullMQ removes the scheduler and its pending run (a run already queued or running still ends). */
   async remove(req: Request, res: Response) {
     const name = String(req.params.name);
-    await findOne(ctx, name);
+    if (!SCHEDULE_NAME.test(name)) throw notFound('schedule');
     assertRedisReady(ctx.redis);
     await withScheduleLock(ctx, name, async () => {
       const found = await findSchedule(ctx, name);

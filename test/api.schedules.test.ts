@@ -1,7 +1,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { call, startApi, type RunningApi } from './api-harness';
 import { createTestContext, waitFor } from './helpers';
 import { useSystem } from './system-harness';
@@ -194,7 +194,11 @@ describe('create, replace, read, list, delete', () => {
 });
 
 describe('a schedule with every: 1000 and a worker running', () => {
-  it('makes runs that are ordinary jobs of the schedule, and stops making them once deleted', async () => {
+  it('makes runs that are ordinary jobs of the schedule, never two for one slot, and stops making them once deleted', async () => {
+    // A second worker and a second API: BullMQ's scheduler still makes one run per slot.
+    const otherWorker = await startWorker(sys.ctx);
+    const otherApi = await startApi(sys.ctx);
+    onTestFinished(() => Promise.all([otherApi.close(), otherWorker.close()]).then(() => undefined));
     const made = await put('ticker', { type: 'echo', data: { tick: true }, every: 1000, options: { timeout: 4000, priority: 7 } });
     expect(made.status).toBe(201);
 
@@ -203,6 +207,10 @@ describe('a schedule with every: 1000 and a worker running', () => {
       const runs = (await runsInBullmq('echo', 'ticker')).filter((j) => j.finishedOn);
       return runs.length >= 3 ? runs : null;
     }, 15000, 100);
+
+    // One run per slot of the schedule (BullMQ names a run by its slot), one `every` apart at least.
+    const slots = (await runsInBullmq('echo', 'ticker')).map((j) => Number(j.id!.split(':').pop())).sort((a, b) => a - b);
+    for (let i = 1; i < slots.length; i++) expect(slots[i] - slots[i - 1]).toBeGreaterThanOrEqual(1000);
 
     for (const job of done) {
       // The wire format of a submitted job (docs/wire-format.md).

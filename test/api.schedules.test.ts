@@ -47,6 +47,7 @@ describe('PUT /schedules/:name rejects a bad request and writes nothing', () => 
     ['tz with every', 'n8', { type: 'echo', data: {}, every: 1000, tz: 'UTC' }, 'tz'],
     ['an endAt in the past', 'n9', { type: 'echo', data: {}, every: 1000, endAt: '2020-01-01T00:00:00Z' }, 'endAt'],
     ['an endAt before startAt', 'n10', { type: 'echo', data: {}, every: 1000, startAt: future, endAt: new Date(Date.now() + 60_000).toISOString() }, 'endAt'],
+    ['a cron that first fires after endAt', 'n18', { type: 'echo', data: {}, cron: '0 0 1 1 *', endAt: future }, 'cron'],
     ['a limit of 0', 'n11', { type: 'echo', data: {}, every: 1000, limit: 0 }, 'limit'],
     ['data the type refuses', 'n12', { type: 'sleep', data: { ms: -1 }, every: 1000 }, 'data.ms'],
     ['options.delay', 'n13', { type: 'echo', data: {}, every: 1000, options: { delay: 5 } }, 'options.delay'],

@@ -32,14 +32,15 @@ function knownZone(tz: string): boolean {
 }
 
 /** Why BullMQ's own cron parser (the one its job schedulers run on) refuses `cron`, or null when it takes it. */
-function cronProblem(cron: string, tz: string, from: number): string | null {
+function cronProblem(cron: string, tz: string, from: number, end: number | undefined): string | null {
   const fields = cron.trim().split(/\s+/).length;
   if (fields !== 5 && fields !== 6) {
     return `cron must have 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first); it has ${fields}`;
   }
   try {
     const next = getNextMillis(from, { pattern: cron, tz });
-    return next === undefined ? 'cron never fires' : null;
+    if (next === undefined) return 'cron never fires';
+    return end !== undefined && next > end ? `cron first fires at ${new Date(next).toISOString()}, after endAt` : null;
   } catch (err) {
     return `cron is not a valid cron expression: ${(err as Error).message}`;
   }
@@ -57,7 +58,7 @@ const timingFields = {
     .optional()
     .meta({ description: 'Milliseconds between runs, at least 1000.' }),
   startAt: z.iso.datetime({ offset: true }).optional().meta({ description: 'No run before this time.' }),
-  endAt: z.iso.datetime({ offset: true }).optional().meta({ description: 'No run after this time; must be in the future.' }),
+  endAt: z.iso.datetime({ offset: true }).optional().meta({ description: 'No run is made once this time has passed; must be in the future.' }),
   limit: z.number().int().min(1).max(1000000000).optional().meta({ description: 'At most this many runs in all.' }),
 };
 
@@ -85,7 +86,7 @@ export const scheduleTimingSchema = z
     if (end !== undefined && end <= Date.now()) ctx.addIssue({ code: 'custom', path: ['endAt'], message: 'endAt must be in the future' });
     if (end !== undefined && start !== undefined && end <= start) ctx.addIssue({ code: 'custom', path: ['endAt'], message: 'endAt must be after startAt' });
     if (b.cron !== undefined && zoneOk) {
-      const problem = cronProblem(b.cron, b.tz ?? 'UTC', Math.max(Date.now(), start ?? 0));
+      const problem = cronProblem(b.cron, b.tz ?? 'UTC', Math.max(Date.now(), start ?? 0), end);
       if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: problem });
     }
   });

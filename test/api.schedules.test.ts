@@ -85,7 +85,13 @@ describe('PUT /schedules/:name rejects a bad request and writes nothing', () => 
 describe('create, replace, read, list, delete', () => {
   it('creates with 201 and Location, reads the schedule back from BullMQ, and replaces it with 200', async () => {
     const start = new Date(Date.now() + 3600_000);
-    const created = await put('nightly', { type: 'hash', data: { text: 'abc' }, cron: '0 3 * * *', tz: 'Europe/Paris', options: { attempts: 2, timeout: 5000 } });
+    const created = await put('nightly', {
+      type: 'hash',
+      data: { text: 'abc' },
+      cron: '0 3 * * *',
+      tz: 'Europe/Paris',
+      options: { attempts: 2, timeout: 5000 },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.headers.get('location')).toBe('/schedules/nightly');
     expect(created.body).toMatchObject({
@@ -116,7 +122,14 @@ describe('create, replace, read, list, delete', () => {
     const replaced = await put('nightly', { type: 'hash', data: { text: 'xyz' }, every: 7200_000, startAt: start.toISOString(), limit: 3 });
     expect(replaced.status, JSON.stringify(replaced.body)).toBe(200);
     expect(replaced.headers.get('location')).toBeNull();
-    expect(replaced.body).toMatchObject({ data: { text: 'xyz' }, every: 7200_000, tz: null, startAt: start.toISOString(), limit: 3, nextRunAt: start.toISOString() });
+    expect(replaced.body).toMatchObject({
+      data: { text: 'xyz' },
+      every: 7200_000,
+      tz: null,
+      startAt: start.toISOString(),
+      limit: 3,
+      nextRunAt: start.toISOString(),
+    });
     expect(replaced.body.cron).toBeUndefined();
     expect(replaced.body.options).toEqual({ attempts: 3, backoff: { type: 'exponential', delay: 1000 } });
     // The old template's pending run is gone; one run is pending, of the new template.
@@ -204,10 +217,14 @@ describe('a schedule with every: 1000 and a worker running', () => {
     expect(made.status).toBe(201);
 
     // Three runs done, by the worker, one after another.
-    const done = await waitFor(async () => {
-      const runs = (await runsInBullmq('echo', 'ticker')).filter((j) => j.finishedOn);
-      return runs.length >= 3 ? runs : null;
-    }, 15000, 100);
+    const done = await waitFor(
+      async () => {
+        const runs = (await runsInBullmq('echo', 'ticker')).filter((j) => j.finishedOn);
+        return runs.length >= 3 ? runs : null;
+      },
+      15000,
+      100,
+    );
 
     // One run per slot of the schedule (BullMQ names a run by its slot), one `every` apart at least.
     const slots = (await runsInBullmq('echo', 'ticker')).map((j) => Number(j.id!.split(':').pop())).sort((a, b) => a - b);
@@ -217,7 +234,13 @@ describe('a schedule with every: 1000 and a worker running', () => {
       // The wire format of a submitted job (docs/wire-format.md).
       expect(job.name).toBe('echo');
       expect(job.data).toEqual({ tick: true });
-      expect(job.opts).toMatchObject({ attempts: 3, priority: 7, removeOnComplete: { age: 86400 }, removeOnFail: { age: 86400 }, asyncJobs: { timeoutMs: 4000 } });
+      expect(job.opts).toMatchObject({
+        attempts: 3,
+        priority: 7,
+        removeOnComplete: { age: 86400 },
+        removeOnFail: { age: 86400 },
+        asyncJobs: { timeoutMs: 4000 },
+      });
       const read = await call(url(), 'GET', `/jobs/${encodeURIComponent(job.id!)}`);
       expect(read.status).toBe(200);
       expect(read.body).toMatchObject({ id: job.id, type: 'echo', state: 'completed', result: { tick: true }, schedule: 'ticker' });

@@ -19,7 +19,9 @@ describe('client: schedules', () => {
     expect(await client().listSchedules()).toEqual([replaced.schedule]);
 
     await client().deleteSchedule('client-daily');
-    const gone = await client().getSchedule('client-daily').catch((e: unknown) => e);
+    const gone = await client()
+      .getSchedule('client-daily')
+      .catch((e: unknown) => e);
     expect(gone).toBeInstanceOf(AsyncJobsError);
     expect(gone).toMatchObject({ status: 404, code: 'not_found' });
   });

@@ -42,7 +42,8 @@ export function checkSchedule(name: string, body: unknown, config: Config): Sche
     if (job.error.code === 'unknown_type' && details.length === 0) throw job.error;
     details.push(...job.details.filter((d) => !NOT_FOR_SCHEDULES[d.path.replace(/^options\./, '')]));
   }
-  if (details.length > 0 || !job?.ok || !timing.success) throw validationFailed(details.length > 0 ? details : [{ path: '(root)', message: 'the body must be an object' }]);
+  if (details.length > 0 || !job?.ok || !timing.success)
+    throw validationFailed(details.length > 0 ? details : [{ path: '(root)', message: 'the body must be an object' }]);
   const t = timing.data;
   const repeat: RepeatOptions = t.cron !== undefined ? { pattern: t.cron, tz: t.tz ?? 'UTC' } : { every: t.every };
   if (t.startAt !== undefined) repeat.startDate = Date.parse(t.startAt);
@@ -63,5 +64,4 @@ export function runOptionsOf(options: ScheduleOptions, config: Config): JobsOpti
   } as JobsOptions;
 }
 
-export const scheduleConflict = (name: string) =>
-  new HttpError(409, 'conflict', `another request is changing schedule "${name}" right now; retry`);
+export const scheduleConflict = (name: string) => new HttpError(409, 'conflict', `another request is changing schedule "${name}" right now; retry`);

@@ -81,7 +81,10 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
   add(jobEventSchema, { id: 'JobEvent', description: 'A lifecycle change, as on the `jobs:events` channel.' });
   add(typeListSchema, { id: 'TypeList' });
   add(scheduleOptionsSchema, { id: 'ScheduleOptions', description: "Each run's options: those of a submit but `delay`, `idempotencyKey` and `callbackUrl`." });
-  add(scheduleRequestSchema, { id: 'ScheduleRequest', description: 'Exactly one of `cron` and `every`; `data` is what `type` takes (see `SubmitJobRequest`).' });
+  add(scheduleRequestSchema, {
+    id: 'ScheduleRequest',
+    description: 'Exactly one of `cron` and `every`; `data` is what `type` takes (see `SubmitJobRequest`).',
+  });
   add(scheduleResourceSchema, { id: 'Schedule', description: 'A schedule: `cron` (with `tz`) or `every`, never both.' });
   add(scheduleListSchema, { id: 'ScheduleList' });
   add(z.strictObject({ status: z.literal('ok') }), { id: 'Health' });

@@ -18,9 +18,10 @@ import { typePauseRoute } from './routes/type-pause';
 import { typeRetryFailedRoute } from './routes/type-retry-failed';
 import { typeListRoute } from './routes/types';
 import { workersRoute } from './routes/workers';
+import { scheduleRoutes } from './routes/schedules';
 
 export interface RouteDef {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'put' | 'delete';
   path: string;
   /** Whether API_TOKENS guards this route. */
   auth: boolean;
@@ -32,6 +33,7 @@ export function routeTable(ctx: AppContext): RouteDef[] {
   const jobs = jobRoutes(ctx);
   const health = healthRoutes(ctx);
   const seed = seedRoutes(ctx);
+  const schedules = scheduleRoutes(ctx);
   const body = jsonBody(ctx.config.MAX_BODY_BYTES);
   return [
     // The page and its assets are public (docs/http-api.md); they hold no data, the token is typed into the page.
@@ -60,6 +62,10 @@ export function routeTable(ctx: AppContext): RouteDef[] {
     { method: 'get', path: '/jobs/:id/events', auth: true, handlers: [jobEventsRoute(ctx)] },
     { method: 'get', path: '/jobs/:id/logs', auth: true, handlers: [jobLogsRoute(ctx)] },
     { method: 'delete', path: '/jobs/:id', auth: true, handlers: [jobCancelRoute(ctx)] },
+    { method: 'get', path: '/schedules', auth: true, handlers: [schedules.list] },
+    { method: 'put', path: '/schedules/:name', auth: true, handlers: [...body, schedules.put] },
+    { method: 'get', path: '/schedules/:name', auth: true, handlers: [schedules.get] },
+    { method: 'delete', path: '/schedules/:name', auth: true, handlers: [schedules.remove] },
     // The article's demo links write to Redis, so API_TOKENS guards them like any other write.
     // A plain click works when no tokens are set; with tokens, the index page's script turns
     // the click into a fetch carrying the Bearer token. No JSON body is needed (a bare form POST works).

@@ -21,6 +21,8 @@ export interface JobRecord {
   lastError: ErrorInfo | null;
   /** Present only for jobs submitted with a callbackUrl. */
   callback?: CallbackInfo;
+  /** Present only for a run of a schedule: its name (BullMQ's job scheduler id). */
+  schedule?: string;
 }
 
 /** What we keep beside a BullMQ job (keyspace.ts `tombstone`): short field names, it lives for days. */
@@ -141,6 +143,8 @@ export function viewOfJob(id: string, type: string, bullState: JobState, h: Reco
   };
   const callback = callbackOf(t);
   if (callback) record.callback = callback;
+  // BullMQ's own mark of a job its job scheduler made (`repeatJobKey`).
+  if (h.rjk) record.schedule = h.rjk;
   return record;
 }
 

@@ -48,6 +48,8 @@ export interface Keyspace {
   relayLease: string;
   /** Stream id per queue up to which events were relayed. */
   relayPositions: string;
+  /** Held for a moment by the request that changes schedule `name`, so that a name is in one type's queue at most. */
+  scheduleLock(name: string): string;
   eventsChannel: string;
   /** Requests to every worker, such as "cancel job X wherever it runs". */
   controlChannel: string;
@@ -75,6 +77,7 @@ export function createKeyspace(namespace = ''): Keyspace {
     workerHeartbeat: (name: string) => `${own}:worker:${name}`,
     relayLease: `${bull}:~relay:lease`,
     relayPositions: `${bull}:~relay:positions`,
+    scheduleLock: (name: string) => `${own}:schedule-lock:${name}`,
     eventsChannel: `${ns}jobs:events`,
     controlChannel: `${ns}jobs:control`,
     prodconsList: `${ns}task:prodcons:queue`,

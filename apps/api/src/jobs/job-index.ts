@@ -38,7 +38,8 @@ export function reserveOrder(n: number, now = Date.now()): IndexOrder {
   return next;
 }
 
-const MEMBER = /^(\d{13}):(\d{4}):([A-Za-z0-9_.-]{1,128})$/;
+// Ids may hold colons: a schedule's runs are BullMQ's `repeat:<name>:<ms>`.
+const MEMBER = /^(\d{13}):(\d{4}):([A-Za-z0-9_.:-]{1,128})$/;
 
 /**
  * How long an entry may outlive its submission. Finished jobs leave BullMQ on

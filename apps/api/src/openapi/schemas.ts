@@ -7,6 +7,10 @@ import {
   jobLogPageSchema,
   pascalTypeName,
   problemDetailSchema,
+  scheduleListSchema,
+  scheduleOptionsSchema,
+  scheduleRequestSchema,
+  scheduleResourceSchema,
   submitOptionsSchema,
   submitRequestVariants,
   workerListSchema,
@@ -95,6 +99,13 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
   add(z.strictObject({ retried: count }), { id: 'RetriedCount', description: 'How many failed jobs were queued again.' });
   add(workerListSchema, { id: 'WorkerList', description: 'The live worker processes, one entry each.' });
   add(jobLogPageSchema, { id: 'JobLogPage', description: "One page of a job's log." });
+  add(scheduleOptionsSchema, { id: 'ScheduleOptions', description: "Each run's options: those of a submit but `delay`, `idempotencyKey` and `callbackUrl`." });
+  add(scheduleRequestSchema, {
+    id: 'ScheduleRequest',
+    description: 'Exactly one of `cron` and `every`; `data` is what `type` takes (see `SubmitJobRequest`).',
+  });
+  add(scheduleResourceSchema, { id: 'Schedule', description: 'A schedule: `cron` (with `tz`) or `every`, never both.' });
+  add(scheduleListSchema, { id: 'ScheduleList' });
   add(z.strictObject({ status: z.literal('ok') }), { id: 'Health' });
   add(z.strictObject({ status: z.literal('ready') }), { id: 'Ready' });
   const digit = z.number().int().min(0).max(9);

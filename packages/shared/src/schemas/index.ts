@@ -6,3 +6,4 @@ export * from './queries';
 export * from './submit-request';
 export * from './job-logs';
 export * from './workers';
+export * from './schedule';

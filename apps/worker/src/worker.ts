@@ -1,10 +1,11 @@
-import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
 import { createKeyspace, createResultsStore, jobTypes, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
 import { handlers as builtInHandlers } from './handlers/index';
 import type { JobHandler } from './handlers/handler';
 import type { Listener, ListenerFactory } from './listener';
-import { createProcessor, type JobProcessor } from './process-job';
+import { Attempt, type RunningAttempts } from './attempt';
+import { CancelledError } from './errors';
+import { createProcessor, shutdownReason, type JobProcessor } from './process-job';
 import { createCallbackDispatch } from './callbacks/dispatch';
 import { createControlListener } from './control-listener';
 import { servedTypes } from './served-types';
@@ -72,14 +73,18 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   const store = createResultsStore({ redis: deps.redis, keys, resultTtlSeconds: config.RESULT_TTL_SECONDS, types: [...handlers.keys()] });
   const draining = new AbortController();
   const shutdown = new AbortController();
-  // Every running attempt listens to it (attempt-signal.ts): more than Node's default of 10
-  // is normal at WORKER_CONCURRENCY above 10, not a leak, so no warning for it.
-  setMaxListeners(0, shutdown.signal);
+  const running: RunningAttempts = new Map(types.map((t) => [t, new Map<string, Attempt>()]));
   const active = new Set<Promise<unknown>>();
 
   const callbacks = createCallbackDispatch(config, keys, deps.connection, store, logger);
   const workers = new Map<string, Worker>();
-  const control = createControlListener(config, keys, workers, logger);
+  // A cancel aborts the attempt if this process runs it; the job then fails with CancelledError, never retried.
+  const cancel = (type: string, id: string) => {
+    const run = running.get(type)?.get(id);
+    run?.abort(new CancelledError('cancelled: cancelled by request'));
+    return run !== undefined;
+  };
+  const control = createControlListener(config, keys, cancel, logger);
   for (const type of types) {
     const processJob = createProcessor({
       type,
@@ -89,11 +94,12 @@ export function createWorker(deps: WorkerDeps): JobWorker {
       logger,
       draining: draining.signal,
       shutdown: shutdown.signal,
+      running: running.get(type)!,
       cancelRequested: control.cancelRequested,
     });
-    // Declared with three parameters so that BullMQ passes its AbortSignal through.
-    const tracked: JobProcessor = function (job, token, signal) {
-      const p = processJob(job, token, signal);
+    // Two parameters, like processJob: BullMQ makes an AbortController per job for a processor of three.
+    const tracked: JobProcessor = function (job, token) {
+      const p = processJob(job, token);
       active.add(p);
       p.then(
         () => active.delete(p),
@@ -144,6 +150,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     await step('callbacks', () => callbacks.close());
     // Only now, with BullMQ closed, stop abandoned handlers: BullMQ no longer records their outcome.
     shutdown.abort(new Error('the worker shut down before this attempt finished'));
+    for (const byId of running.values()) for (const run of byId.values()) run.abort(shutdownReason(shutdown.signal));
   }
 
   return {

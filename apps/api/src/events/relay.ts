@@ -40,6 +40,8 @@ export interface Relay {
 /** Another process's lease lapses this long after it stopped renewing (it renews every RENEW_MS). */
 const LEASE_MS = 5000;
 const RENEW_MS = 1000;
+/** Entries waiting for the relay past which the follower waits for it before reading more. */
+const MAX_PENDING = 20_000;
 
 type LeaseRedis = RedisClient & {
   ajRelayLease(key: string, token: string, ms: number): Promise<number>;
@@ -52,10 +54,12 @@ type LeaseRedis = RedisClient & {
  * the whole system, does what each lifecycle change calls for beyond waking waiters:
  * publishes it on `jobs:events`, hands a finished job with a callbackUrl to delivery, and
  * lists jobs that another producer added. One API process at a time holds the relay's
- * lease (renewed every second) and only it reads for the relay; its stream positions are
- * saved after each batch (`relay()` below, one call per batch), so a successor starts
- * where it stopped: after a crash or a failed batch a batch may be repeated (callbacks are
- * deduplicated by event id), never skipped. Publishing is skipped while nobody listens on one Redis (PUBSUB NUMSUB).
+ * lease (renewed every second) and only it reads for the relay. Entries are handled in
+ * batches, one `relay()` call each (what came while the previous batch was handled); the
+ * positions after a batch are saved once it is handled, at the latest with the next
+ * batch's first writes, so a successor starts where it stopped: after a crash or a failed
+ * batch a batch may be repeated (callbacks are deduplicated by event id), never skipped.
+ * Publishing is skipped while nobody listens on one Redis (PUBSUB NUMSUB).
  */
 export function createRelay(deps: RelayDeps): Relay {
   const { keys, logger } = deps;
@@ -76,12 +80,17 @@ export function createRelay(deps: RelayDeps): Relay {
   // On a Cluster NUMSUB counts one node's subscribers only, so there the relay always publishes.
   const countListeners = !isCluster(deps.redis);
   let closed = false;
-  /** While the lease is ours: the positions handled and saved, where this relay (or a successor) goes on from. */
-  let saved: string[] | null = null;
-  /** Bumped whenever the relay stops or moves back: batches read before then are dropped, not handled. */
+  /** While the lease is ours: the positions after the last batch handled, where this relay goes on from. */
+  let handled: string[] | null = null;
+  /** Handled positions not written to Redis yet: they go with the next batch's first writes, or alone when none follows. */
+  let unsaved: Record<string, string> | null = null;
+  /** Bumped whenever the relay stops or moves back: entries read before then are dropped, not handled. */
   let epoch = 0;
-  /** Batches are handled one after another, in stream order. */
-  let chain: Promise<void> = Promise.resolve();
+  /** Entries taken while a batch was being handled: handled together next, as one batch. */
+  let pending: StreamEntry[] = [];
+  let pendingAfter: string[] = [];
+  let pendingEpoch = 0;
+  let busy: Promise<void> | null = null;
   let failures = 0;
   /** Per stream: the job whose `added` entry came last, to tell a delayed submit from a delayed retry. */
   const lastAdded: (string | undefined)[] = streams.map(() => undefined);
@@ -95,14 +104,19 @@ export function createRelay(deps: RelayDeps): Relay {
       };
     });
 
-  // The follower hands over what lies after `positions` (null: not relaying now).
+  // The follower hands over what lies after `positions` (null: not relaying now). What comes
+  // while a batch is handled waits and is handled with whatever else came meanwhile, so under
+  // load the relay's round trips are per many entries, not per read.
   const consumer: StreamConsumer = {
     positions: null,
     take(batch) {
-      const after = consumer.positions!.slice();
-      const at = epoch;
-      chain = chain.then(() => handle(batch, after, at));
-      return chain;
+      if (pendingEpoch !== epoch) pending = [];
+      pending = pending.length > 0 ? pending.concat(batch) : batch;
+      pendingAfter = consumer.positions!.slice();
+      pendingEpoch = epoch;
+      busy ??= handlePending();
+      // A relay far behind slows the reads rather than piling entries up in memory.
+      return pending.length >= MAX_PENDING ? busy : undefined;
     },
   };
   follower.add(consumer);
@@ -114,25 +128,34 @@ export function createRelay(deps: RelayDeps): Relay {
   };
   const stop = () => {
     epoch++;
-    saved = null;
+    handled = null;
+    unsaved = null;
     consumer.positions = null;
   };
 
+  async function handlePending(): Promise<void> {
+    while (pending.length > 0 && pendingEpoch === epoch && !closed) {
+      const batch = pending;
+      pending = [];
+      await handle(batch, pendingAfter, pendingEpoch);
+    }
+    busy = null;
+  }
+
   async function handle(batch: StreamEntry[], after: string[], at: number): Promise<void> {
-    if (at !== epoch || closed) return;
     try {
       await relay(batch, after);
-      if (at === epoch) saved = after;
+      if (at === epoch) handled = after;
       failures = 0;
     } catch (err) {
       if (at !== epoch || closed) return;
-      // Not saved: after a pause the same entries come again (a repeat, not a gap).
+      // After a pause the same entries come again from the last batch handled (a repeat, not a gap).
       epoch++;
       consumer.positions = null;
       if (++failures === 3) logger.warn({ err: (err as Error).message }, 'event relay failed; retrying');
       setTimeout(
         () => {
-          if (!closed && saved && consumer.positions === null) follow(saved);
+          if (!closed && handled && consumer.positions === null) follow(handled);
         },
         Math.min(200 * failures, 2000),
       ).unref?.();
@@ -143,10 +166,10 @@ export function createRelay(deps: RelayDeps): Relay {
   async function takeLease(): Promise<void> {
     const held = (await redis.ajRelayLease(keys.relayLease, token, LEASE_MS)) === 1;
     if (!held) {
-      if (saved) stop();
+      if (handled) stop();
       return;
     }
-    if (saved) return;
+    if (handled) return;
     const stored = await deps.redis.hgetall(keys.relayPositions);
     const ends = await streamPositions(deps.redis, streams);
     // A queue never relayed before starts at its end: its past is not news. That start is
@@ -154,8 +177,8 @@ export function createRelay(deps: RelayDeps): Relay {
     const fresh = Object.fromEntries(streams.filter((s) => stored[s] === undefined).map((s) => [s, ends[streams.indexOf(s)]]));
     if (Object.keys(fresh).length > 0) await deps.redis.hset(keys.relayPositions, fresh);
     if (closed) return;
-    saved = streams.map((s) => stored[s] ?? fresh[s]);
-    follow(saved);
+    handled = streams.map((s) => stored[s] ?? fresh[s]);
+    follow(handled);
   }
 
   /** Does what `batch` calls for, then saves `after` as where to go on from. */
@@ -163,12 +186,16 @@ export function createRelay(deps: RelayDeps): Relay {
     const added = batch.filter((e) => e.event === 'added' && e.jobId);
     const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && e.jobId);
     const pipe = deps.redis.pipeline();
+    // Where the batches before this one left off: they are handled, so this can be saved now.
+    const saving = unsaved;
+    if (saving) pipe.hset(keys.relayPositions, saving);
+    unsaved = null;
     if (countListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
     if (added.length > 0) (pipe as unknown as LeaseRedis).ajIndexAdded(keys.jobIndex, keys.bullPrefix, keys.typeIndex(''), ...added.flatMap((e) => [e.type, e.jobId!]));
     if (ending.length > 0) pipe.zmscore(keys.callbacksDue, ...ending.map((e) => e.jobId!));
     const replies = (await pipe.exec()) ?? [];
     for (const [err] of replies) if (err) throw err;
-    let r = 0;
+    let r = saving ? 1 : 0;
     const listeners = countListeners ? Number((replies[r++][1] as [string, number])[1]) : 1;
     const foreign = new Set(added.length > 0 ? (replies[r++][1] as string[]) : []);
     const due = ending.length > 0 ? (replies[r++][1] as (string | null)[]) : [];
@@ -192,8 +219,22 @@ export function createRelay(deps: RelayDeps): Relay {
       const message = listeners > 0 ? messageOf(e, afterAdded, foreign, viewOf.get(e)) : null;
       if (message) out.publish(keys.eventsChannel, encodeEvent(message));
     }
-    out.hset(keys.relayPositions, Object.fromEntries(streams.map((s, i) => [s, after[i]])));
+    const positions = Object.fromEntries(streams.map((s, i) => [s, after[i]]));
+    // With more entries already waiting, the next batch saves these positions in its first round trip.
+    if (out.length === 0 && pending.length > 0 && pendingEpoch === epoch) {
+      unsaved = positions;
+      return;
+    }
+    out.hset(keys.relayPositions, positions);
     await out.exec();
+  }
+
+  /** Writes positions handled but not saved yet (before handing the lease over). */
+  async function flushPositions(): Promise<void> {
+    if (!unsaved) return;
+    const positions = unsaved;
+    unsaved = null;
+    await deps.redis.hset(keys.relayPositions, positions);
   }
 
   /** Queues the delivery of each finished job that asked for a callback; its URL is in its tombstone. */
@@ -244,7 +285,8 @@ export function createRelay(deps: RelayDeps): Relay {
         follower.remove(consumer);
         firstTried();
         wake?.();
-        await Promise.race([Promise.all([loop, chain]), new Promise((r) => setTimeout(r, 50))]);
+        await Promise.race([Promise.all([loop, busy]), new Promise((r) => setTimeout(r, 50))]);
+        await flushPositions().catch(() => undefined);
         await own?.close();
         // Hand over at once rather than after the lease lapses (only if it is still ours).
         if (deps.redis.status === 'ready') {

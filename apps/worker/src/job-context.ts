@@ -39,8 +39,10 @@ export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(
       () => {},
       (err: Error) => d.logger.warn({ jobId, type: d.type, attempt: d.attempt, err: err.message }, `${what} failed`),
     );
-    (pending ??= new Set()).add(p);
-    void p.finally(() => pending!.delete(p));
+    const set = pending ?? new Set();
+    pending = set;
+    set.add(p);
+    void p.finally(() => set.delete(p));
     return p;
   };
 

@@ -63,6 +63,7 @@ type LeaseRedis = RedisClient & {
  */
 export function createRelay(deps: RelayDeps): Relay {
   const { keys, logger } = deps;
+  const tombstoneSeconds = deps.config.RESULT_TTL_SECONDS + deps.config.TOMBSTONE_TTL_SECONDS;
   const redis = deps.redis as LeaseRedis;
   if (typeof redis.ajRelayLease !== 'function') redis.defineCommand('ajRelayLease', { numberOfKeys: 1, lua: luaScript('relay-lease') });
   if (typeof redis.ajIndexAdded !== 'function') redis.defineCommand('ajIndexAdded', { numberOfKeys: 1, lua: luaScript('index-added') });
@@ -191,7 +192,7 @@ export function createRelay(deps: RelayDeps): Relay {
     if (saving) pipe.hset(keys.relayPositions, saving);
     unsaved = null;
     if (countListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
-    if (added.length > 0) (pipe as unknown as LeaseRedis).ajIndexAdded(keys.jobIndex, keys.bullPrefix, keys.typeIndex(''), ...added.flatMap((e) => [e.type, e.jobId!]));
+    if (added.length > 0) (pipe as unknown as LeaseRedis).ajIndexAdded(keys.jobIndex, keys.bullPrefix, keys.typeIndex(''), String(tombstoneSeconds), ...added.flatMap((e) => [e.type, e.jobId!]));
     if (ending.length > 0) pipe.zmscore(keys.callbacksDue, ...ending.map((e) => e.jobId!));
     const replies = (await pipe.exec()) ?? [];
     for (const [err] of replies) if (err) throw err;

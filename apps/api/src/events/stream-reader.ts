@@ -1,4 +1,5 @@
 import type { Logger } from '@async-jobs/shared';
+import { RESYNC_EVENT } from './resync';
 import type { StreamConsumer, StreamFollower } from './stream-follower';
 import type { StreamEntry } from './streams';
 
@@ -40,8 +41,8 @@ export function createNotifier(follower: StreamFollower, logger: Logger): Notifi
 
   const dispatch = (entry: StreamEntry) => {
     for (const l of anyListeners) l(entry);
-    // BullMQ logs a clean as a count, not per job: whoever waits reads again.
-    if (entry.event === 'cleaned') return broadcast({ kind: 'resync' });
+    // BullMQ logs a clean as a count, not per job, and an empty not at all (resync.ts): whoever waits reads again.
+    if (entry.event === 'cleaned' || entry.event === RESYNC_EVENT) return broadcast({ kind: 'resync' });
     const set = entry.jobId ? watchers.get(entry.jobId) : undefined;
     if (set) for (const w of [...set]) w({ kind: 'event', entry });
   };
@@ -78,7 +79,10 @@ export function createNotifier(follower: StreamFollower, logger: Logger): Notifi
   return {
     watch(id, kind, watcher) {
       let set = watchers.get(id);
-      if (!set) watchers.set(id, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        watchers.set(id, set);
+      }
       set.add(watcher);
       counts[kind]++;
       let active = true;

@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
 import {
   applyTypeLimits,
@@ -16,7 +15,9 @@ import {
 import { handlers as builtInHandlers } from './handlers/index';
 import type { JobHandler } from './handlers/handler';
 import type { Listener, ListenerFactory } from './listener';
-import { createProcessor, type JobProcessor } from './process-job';
+import type { Attempt, RunningAttempts } from './attempt';
+import { CancelledError } from './errors';
+import { createProcessor, shutdownReason, type JobProcessor } from './process-job';
 import { createCallbackDispatch } from './callbacks/dispatch';
 import { createControlListener } from './control-listener';
 import { startHeartbeat } from './heartbeat';
@@ -92,15 +93,19 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   const store = createResultsStore({ redis: deps.redis, keys, resultTtlSeconds: config.RESULT_TTL_SECONDS, types: [...handlers.keys()] });
   const draining = new AbortController();
   const shutdown = new AbortController();
-  // Every running attempt listens to it (attempt-signal.ts): more than Node's default of 10
-  // is normal at WORKER_CONCURRENCY above 10, not a leak, so no warning for it.
-  setMaxListeners(0, shutdown.signal);
+  const running: RunningAttempts = new Map(types.map((t) => [t, new Map<string, Attempt>()]));
   const active = new Set<Promise<unknown>>();
 
   const name = workerName(ownWorkerIdentity(config.WORKER_CONCURRENCY));
   const callbacks = createCallbackDispatch(config, keys, deps.connection, store, logger, name);
   const workers = new Map<string, Worker>();
-  const control = createControlListener(config, keys, workers, logger);
+  // A cancel aborts the attempt if this process runs it; the job then fails with CancelledError, never retried.
+  const cancel = (type: string, id: string) => {
+    const run = running.get(type)?.get(id);
+    run?.abort(new CancelledError('cancelled: cancelled by request'));
+    return run !== undefined;
+  };
+  const control = createControlListener(config, keys, cancel, logger);
   // Only to write TYPE_LIMITS into BullMQ at start (ready()); the workers read them from there.
   const limitQueues = createQueues(deps.connection, keys, (err) => logger.warn({ err: err.message }, 'queue connection error'), types);
   for (const type of types) {
@@ -112,11 +117,12 @@ export function createWorker(deps: WorkerDeps): JobWorker {
       logger,
       draining: draining.signal,
       shutdown: shutdown.signal,
+      running: running.get(type)!,
       cancelRequested: control.cancelRequested,
     });
-    // Declared with three parameters so that BullMQ passes its AbortSignal through.
-    const tracked: JobProcessor = (job, token, signal) => {
-      const p = processJob(job, token, signal);
+    // Two parameters, like processJob: BullMQ makes an AbortController per job for a processor of three.
+    const tracked: JobProcessor = (job, token) => {
+      const p = processJob(job, token);
       active.add(p);
       p.then(
         () => active.delete(p),
@@ -191,6 +197,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     await step('callbacks', () => callbacks.close());
     // Only now, with BullMQ closed, stop abandoned handlers: BullMQ no longer records their outcome.
     shutdown.abort(new Error('the worker shut down before this attempt finished'));
+    for (const byId of running.values()) for (const run of byId.values()) run.abort(shutdownReason(shutdown.signal));
     return { abandoned };
   }
 

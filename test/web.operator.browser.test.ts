@@ -2,8 +2,7 @@ import { closeRedis, createLogger, createRedis } from '@async-jobs/shared';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorker, type JobWorker } from '../apps/worker/src/worker';
-import { call } from './api-harness';
-import { startApi, type RunningApi } from './api-harness';
+import { call, startApi, type RunningApi } from './api-harness';
 import { artifact, launchChromium } from './browser';
 import { createTestContext } from './helpers';
 
@@ -53,7 +52,7 @@ describe('the index page for an operator', () => {
 
       const submitted = await call(api.url, 'POST', '/jobs', { type: 'sleep', data: { ms: 1 } });
       // The next refresh counts it as waiting, and it does not run while paused.
-      await page.waitForFunction(() => document.querySelector('#types-rows tr[data-type="sleep"] td:nth-of-type(2)')?.textContent === '1');
+      await row.locator('td:nth-of-type(2)', { hasText: /^1$/ }).waitFor();
       expect((await call(api.url, 'GET', `/jobs/${submitted.body.id}`)).body.state).toBe('queued');
 
       await row.locator('button', { hasText: 'Resume' }).click();

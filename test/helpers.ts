@@ -61,7 +61,7 @@ export interface TestContext {
   allKeys(): Promise<string[]>;
   /**
    * The keys a request could have written: all but what the processes keep for themselves
-   * whatever the traffic (BullMQ's `meta` per queue, the event relay's lease and positions).
+   * whatever the traffic (BullMQ's `meta` per queue, the event relay's lease and positions, workers' heartbeats).
    */
   requestKeys(): Promise<string[]>;
   cleanup(): Promise<void>;
@@ -115,7 +115,8 @@ export function createTestContext(layoutEnv?: LayoutEnv): TestContext {
     allKeys,
     async requestKeys() {
       const own = new Set([keys.relayLease, ...keys.groups.map((g) => keys.relayPositions(g))]);
-      return (await allKeys()).filter((k) => !k.endsWith(':meta') && !own.has(k));
+      const heartbeat = keys.workerHeartbeat('');
+      return (await allKeys()).filter((k) => !k.endsWith(':meta') && !own.has(k) && !k.startsWith(heartbeat));
     },
     async cleanup() {
       const found = await allKeys();

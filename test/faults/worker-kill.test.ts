@@ -20,7 +20,7 @@ const markers = mkdtempSync(join(tmpdir(), 'aj-crash-'));
 let watch: EventWatch;
 let api: RunningApi | undefined;
 const figures = { injected: 0, accepted: 0, completed: 0, lost: 0 };
-/** Jobs with plain UUIDs that the first test enqueued straight into BullMQ (no API, so no tombstone). */
+/** Jobs with plain UUIDs that the first test enqueued straight into BullMQ (no API: the relay gives them their tombstone). */
 const enqueuedDirectly: string[] = [];
 
 beforeAll(async () => {

@@ -1,10 +1,22 @@
-import { CALLBACK_QUEUE, closeQueues, closeRedis, createKeyspace, createQueues, createResultsStore, jobTypeNames, layoutSpecOf, throttle, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
+import {
+  CALLBACK_QUEUE,
+  closeQueues,
+  createKeyspace,
+  createQueues,
+  createResultsStore,
+  jobTypeNames,
+  layoutSpecOf,
+  throttle,
+  type Config,
+  type Logger,
+  type RedisClient,
+} from '@async-jobs/shared';
 import express, { type Express } from 'express';
 import { ADMIN_PATH, adminRouter } from './admin';
 import { createNotifier } from './events/stream-reader';
+import { createStreamFollowers } from './events/stream-follower';
 import { announceResync } from './events/resync';
 import { createRelay } from './events/relay';
-import { quietDuplicate } from './events/streams';
 import { endedOf } from './events/lifecycle';
 import { httpMetrics } from './metrics/http';
 import { createMetrics } from './metrics/registry';
@@ -41,10 +53,10 @@ export function createApp(deps: AppDeps): App {
   // Its own map: it is not a job type (no /types entry, no metrics by type), but operators see it in Bull Board.
   const callbackQueues = createQueues(redis, keys, onQueueError, [CALLBACK_QUEUE]);
   const callbackQueue = callbackQueues.get(CALLBACK_QUEUE)!;
-  const notifier = createNotifier(subscriber, keys, jobTypeNames, logger);
-  // The relay's blocking reads need a connection of their own; opened here, closed in close().
-  const relayConnection = quietDuplicate(subscriber);
-  const relay = createRelay({ config, keys, redis, blocking: relayConnection, store, callbackQueue, types: jobTypeNames, logger });
+  // One reader of every queue's event stream (one per group on a Cluster), for the waiters and (while it holds the lease) the relay.
+  const followers = createStreamFollowers(subscriber, keys, jobTypeNames, logger);
+  const notifier = createNotifier(followers.all, logger);
+  const relay = createRelay({ config, keys, redis, followers: followers.all, store, callbackQueue, types: jobTypeNames, logger });
   const metrics = createMetrics({ queues, typeOfQueue: keys.layout.typeOfQueue, logger });
   notifier.onAnyEvent((e) => {
     const ended = endedOf(e);
@@ -81,7 +93,7 @@ export function createApp(deps: AppDeps): App {
     close: () =>
       (closing ??= (async () => {
         const steps = await Promise.allSettled([notifier.close(), relay.close(), closeQueues(queues), closeQueues(callbackQueues)]);
-        await closeRedis(relayConnection);
+        await followers.close();
         for (const s of steps) if (s.status === 'rejected') logger.error({ err: s.reason }, 'close step failed');
       })()),
   };

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type { WorkerOptions } from 'bullmq';
 import { retention, type Config, type Keyspace, type RedisClient } from '@async-jobs/shared';
 
@@ -13,8 +12,11 @@ import { retention, type Config, type Keyspace, type RedisClient } from '@async-
  */
 export const MAX_STALLED_COUNT = 2;
 
-/** Options of the BullMQ worker of `queue` (a type, one shard of one, or the callbacks queue). */
-export function workerOptions(config: Config, keys: Keyspace, connection: RedisClient, queue: string): WorkerOptions {
+/**
+ * Options of the BullMQ worker of `queue` (a type, one shard of one, or the callbacks queue).
+ * `name` is this process's worker name (shared/worker-identity.ts), the same on every queue it serves.
+ */
+export function workerOptions(config: Config, keys: Keyspace, connection: RedisClient, queue: string, name: string): WorkerOptions {
   return {
     connection,
     prefix: keys.prefixOf(queue),
@@ -24,7 +26,8 @@ export function workerOptions(config: Config, keys: Keyspace, connection: RedisC
     maxStalledCount: MAX_STALLED_COUNT,
     // For jobs added without retention of their own (another producer): keep them as long as ours.
     ...retention(config.RESULT_TTL_SECONDS),
-    // Stored on each job (processedBy), so Bull Board shows which process ran it.
-    name: `${hostname()}:${process.pid}`,
+    // On the worker's connection, where Queue.getWorkers() (GET /workers) finds it, and on each
+    // job it runs (processedBy), so Bull Board shows which process ran it.
+    name,
   };
 }

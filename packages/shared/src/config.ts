@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jobTypeNames } from './jobs/index';
 import { parseLayout, type LayoutSpec } from './queue-layout';
+import { parseTypeLimits, TypeLimitsError, type TypeLimits } from './types/type-limits';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -9,6 +10,17 @@ const bool = z
 const list = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+/** TYPE_LIMITS, parsed; its error names the bad part. */
+const typeLimits = z.string().transform((v, ctx): Record<string, TypeLimits> => {
+  try {
+    return parseTypeLimits(v, jobTypeNames);
+  } catch (err) {
+    if (!(err instanceof TypeLimitsError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+    return z.NEVER;
+  }
+});
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -69,6 +81,13 @@ const schema = z.object({
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   /** Job types this worker serves; empty means all registered types. */
   WORKER_TYPES: list.default([]),
+  /**
+   * Per-type limits that hold across all workers together, e.g.
+   * `http.request:rate=10/1s,concurrency=4;hash:concurrency=2` (docs/http-api.md "Types").
+   * Each worker writes them into BullMQ for the types it serves when it starts, and clears
+   * there what is no longer given; empty (the default) means no limits.
+   */
+  TYPE_LIMITS: typeLimits.default(Object.freeze({})),
   RESULT_TTL_SECONDS: int(1, 365 * 86400).default(86400),
   /** How long "this job existed" outlives its record, so an old id answers 410, not 404. */
   TOMBSTONE_TTL_SECONDS: int(1, 365 * 86400).default(7 * 86400),

@@ -21,6 +21,8 @@ export interface JobRecord {
   lastError: ErrorInfo | null;
   /** Present only for jobs submitted with a callbackUrl. */
   callback?: CallbackInfo;
+  /** Present only for a run of a schedule: its name (BullMQ's job scheduler id). */
+  schedule?: string;
 }
 
 /** What we keep beside a BullMQ job (keyspace.ts `tombstone`): short field names, it lives for days. */
@@ -101,6 +103,14 @@ function reasonOf(h: Record<string, string>): ErrorInfo | null {
   return { name, message: clip(h.failedReason) };
 }
 
+/**
+ * Whether a job in BullMQ's failed set reads `cancelled` (a running job that was cancelled
+ * fails with a CancelledError), from its `failedReason` and `stacktrace` fields.
+ */
+export function failedByCancel(h: Record<string, string | undefined>): boolean {
+  return reasonOf(h as Record<string, string>)?.name === CANCELLED_ERROR;
+}
+
 function callbackOf(t: Tombstone): CallbackInfo | undefined {
   return t.cb ? (JSON.parse(t.cb) as CallbackInfo) : undefined;
 }
@@ -133,6 +143,8 @@ export function viewOfJob(id: string, type: string, bullState: JobState, h: Reco
   };
   const callback = callbackOf(t);
   if (callback) record.callback = callback;
+  // BullMQ's own mark of a job its job scheduler made (`repeatJobKey`).
+  if (h.rjk) record.schedule = h.rjk;
   return record;
 }
 

@@ -54,10 +54,14 @@ export interface Keyspace {
   typeIndex(group: QueueGroup, type: string): string;
   /** Ids of the group's jobs submitted with a callbackUrl whose outcome has not been handed to delivery yet. */
   callbacksDue(group: QueueGroup): string;
+  /** A worker process's heartbeat (worker-identity.ts), by its BullMQ worker name; a key of its own slot. */
+  workerHeartbeat(name: string): string;
   /** Held by the one API process that relays stream events to `jobs:events` (one for all groups). */
   relayLease: string;
   /** Stream id per queue of the group up to which events were relayed. */
   relayPositions(group: QueueGroup): string;
+  /** Held for a moment by the request that changes schedule `name`, so that a name is in one type's queue at most. */
+  scheduleLock(name: string): string;
   eventsChannel: string;
   /** Requests to every worker, such as "cancel job X wherever it runs". */
   controlChannel: string;
@@ -95,8 +99,10 @@ export function createKeyspace(namespace = '', layout: LayoutSpec = EMPTY_LAYOUT
     jobIndex: (g: QueueGroup) => `${g.prefix}:~idx:all`,
     typeIndex: (g: QueueGroup, type: string) => `${g.prefix}:~idx:type:${type}`,
     callbacksDue: (g: QueueGroup) => `${g.prefix}:~callbacks-due`,
+    workerHeartbeat: (name: string) => `${own}:worker:${name}`,
     relayLease: `${lay.groups[0].prefix}:~relay:lease`,
     relayPositions: (g: QueueGroup) => `${g.prefix}:~relay:positions`,
+    scheduleLock: (name: string) => `${own}:schedule-lock:${name}`,
     eventsChannel: `${ns}jobs:events`,
     controlChannel: `${ns}jobs:control`,
     prodconsList: `${ns}task:prodcons:queue`,

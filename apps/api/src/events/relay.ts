@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  closeRedis,
   encodeEvent,
   enqueueCallback,
   isCluster,
@@ -16,15 +15,18 @@ import {
 import type { Queue } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
 import { ENDING_EVENTS, entryTime, lifecycleOf } from './lifecycle';
-import { quietDuplicate, readStreams, streamPositions, streamSets, type StreamEntry, type StreamSet } from './streams';
+import { createStreamFollowers, type StreamConsumer, type StreamFollower, type StreamFollowers } from './stream-follower';
+import { streamPositions, type StreamEntry, type StreamSet } from './streams';
 
 export interface RelayDeps {
   config: Config;
   keys: Keyspace;
   /** Command connection (publishes, reads jobs). Not closed here. */
   redis: RedisClient;
-  /** A connection of the relay's own for its blocking reads. Not closed here. */
-  blocking: RedisClient;
+  /** The process's stream followers, one per group on a Cluster (shared with the waiters' notifier); or, without them, */
+  followers?: readonly StreamFollower[];
+  /** a connection for followers of the relay's own (their blocking reads). Not closed here. */
+  blocking?: RedisClient;
   store: ResultsStore;
   callbackQueue: Queue;
   types: readonly string[];
@@ -37,9 +39,11 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-/** Another process's lease lapses this long after it stopped renewing (it renews every read, ≤ 1 s). */
+/** Another process's lease lapses this long after it stopped renewing (it renews every RENEW_MS). */
 const LEASE_MS = 5000;
-const RETRY_MS = 1000;
+const RENEW_MS = 1000;
+/** Entries waiting for the relay past which the follower waits for it before reading more. */
+const MAX_PENDING = 20_000;
 
 type LeaseRedis = RedisClient & {
   ajRelayLease(key: string, token: string, ms: number): Promise<number>;
@@ -47,131 +51,266 @@ type LeaseRedis = RedisClient & {
 };
 
 /**
- * Follows every queue's BullMQ event stream and, once for the whole system, does what
- * each lifecycle change calls for beyond waking this process's waiters (stream-reader.ts):
+ * Follows every queue's BullMQ event stream (as one consumer of the process's stream
+ * follower, beside the waiters' notifier: each entry is read once for both) and, once for
+ * the whole system, does what each lifecycle change calls for beyond waking waiters:
  * publishes it on `jobs:events`, hands a finished job with a callbackUrl to delivery, and
  * lists jobs that another producer added. One API process at a time holds the relay's
- * lease; its stream positions are saved after each batch, so a successor starts where it
- * stopped: after a crash a batch may be repeated (callbacks are deduplicated by event id),
- * never skipped. Publishing is skipped while nobody listens on one Redis (PUBSUB NUMSUB).
+ * lease (renewed every second) and only it reads for the relay. Entries are handled in
+ * batches, one `relay()` call each (what came while the previous batch was handled); the
+ * positions after a batch are saved once it is handled, at the latest with the next
+ * batch's first writes, so a successor starts where it stopped: after a crash or a failed
+ * batch a batch may be repeated (callbacks are deduplicated by event id), never skipped.
+ * Publishing is skipped while nobody listens on one Redis (PUBSUB NUMSUB).
  *
  * Queue groups: one lease for all groups (under the default group's tag), and per group
  * the positions of its streams, the callbacks-due set and the list index, under the
- * group's tag. On a Cluster each group is read by a loop of its own on a blocking
- * connection of its own (the first is `blocking`, the others are opened and closed here),
- * so a busy group never waits behind another's block, and each stream is read by one loop.
+ * group's tag. The relay is a consumer of each follower (one per group on a Cluster), each
+ * with batches and positions of its own, so a busy group never waits behind another.
  */
 export function createRelay(deps: RelayDeps): Relay {
-  const { keys, types, logger } = deps;
+  const { keys, logger } = deps;
   const tombstoneSeconds = deps.config.RESULT_TTL_SECONDS + deps.config.TOMBSTONE_TTL_SECONDS;
   const redis = deps.redis as LeaseRedis;
   if (typeof redis.ajRelayLease !== 'function') redis.defineCommand('ajRelayLease', { numberOfKeys: 1, lua: luaScript('relay-lease') });
   if (typeof redis.ajIndexAdded !== 'function') redis.defineCommand('ajIndexAdded', { numberOfKeys: 1, lua: luaScript('index-added') });
-  const sets = streamSets(deps.blocking, keys, types);
-  const connections = sets.map((_, i) => (i === 0 ? deps.blocking : quietDuplicate(deps.blocking)));
+  const own: StreamFollowers | undefined = deps.followers ? undefined : createStreamFollowers(deps.blocking!, keys, deps.types, logger);
+  const followers = (deps.followers ?? own!.all)!;
   const token = randomUUID();
   // On a Cluster NUMSUB counts one node's subscribers only, so there the relay always publishes.
   const countListeners = !isCluster(deps.redis);
   let closed = false;
-  const wakes = new Set<() => void>();
+  let wake: (() => void) | undefined;
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
-      const wake = () => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
         clearTimeout(timer);
-        wakes.delete(wake);
         resolve();
       };
-      const timer = setTimeout(wake, ms);
-      wakes.add(wake);
     });
 
   const groupOf = (queue: string) => keys.layout.groupOfQueue(queue);
-  /** The groups of a set's queues: one on a Cluster, any number on one Redis (one read for all). */
-  const groupsIn = (set: StreamSet) => [...new Set(set.queues.map(groupOf))];
 
-  /** A set's saved positions (a queue never relayed before starts at its end, saved at once). */
-  async function loadPositions(set: StreamSet): Promise<string[]> {
-    const groups = groupsIn(set);
-    const pipe = deps.redis.pipeline();
-    for (const g of groups) pipe.hgetall(keys.relayPositions(g));
-    const saved: Record<string, string> = {};
-    for (const [err, h] of (await pipe.exec()) ?? []) {
-      if (err) throw err;
-      Object.assign(saved, h as Record<string, string>);
-    }
-    const ends = await streamPositions(deps.redis, set.streams);
-    // Its past is not news. That start is saved at once, so a batch that fails after it is read again, not skipped.
-    const fresh = set.streams.flatMap((s, i) => (saved[s] === undefined ? [i] : []));
-    if (fresh.length > 0) {
-      const save = deps.redis.pipeline();
-      savePositions(save, set, fresh, ends);
-      for (const [err] of (await save.exec()) ?? []) if (err) throw err;
-    }
-    return set.streams.map((s, i) => saved[s] ?? ends[i]);
-  }
-
-  /** Queues on `pipe` the saving of the positions of the streams at `which` (indexes into the set), per group. */
-  function savePositions(pipe: ChainableCommander, set: StreamSet, which: number[], positions: string[]): void {
+  /** Queues on `pipe` the saving of `positions` (by stream) of `set`'s streams, per group. */
+  function savePositions(pipe: ChainableCommander, set: StreamSet, positions: Record<string, string>): void {
     const byGroup = new Map<QueueGroup, Record<string, string>>();
-    for (const i of which) {
+    for (const [i, stream] of set.streams.entries()) {
+      if (positions[stream] === undefined) continue;
       const g = groupOf(set.queues[i]);
       const h = byGroup.get(g) ?? {};
       byGroup.set(g, h);
-      h[set.streams[i]] = positions[i];
+      h[stream] = positions[stream];
     }
     for (const [g, h] of byGroup) pipe.hset(keys.relayPositions(g), h);
   }
 
-  async function holdLease(): Promise<boolean> {
-    return (await redis.ajRelayLease(keys.relayLease, token, LEASE_MS)) === 1;
-  }
+  /** The relay's consumer of one follower: its streams' batches, positions and failures. */
+  function lane(follower: StreamFollower) {
+    const { set, streams } = follower;
+    /** The groups of the lane's queues: one on a Cluster, any number on one Redis (one read for all). */
+    const groups = [...new Set(set.queues.map(groupOf))];
+    /** While the lease is ours: the positions after the last batch handled, where this relay goes on from. */
+    let handled: string[] | null = null;
+    /** Handled positions not written to Redis yet: they go with the next batch's first writes, or alone when none follows. */
+    let unsaved: Record<string, string> | null = null;
+    /** Bumped whenever the relay stops or moves back: entries read before then are dropped, not handled. */
+    let epoch = 0;
+    /** Entries taken while a batch was being handled: handled together next, as one batch. */
+    let pending: StreamEntry[] = [];
+    let pendingAfter: string[] = [];
+    let pendingEpoch = 0;
+    let busy: Promise<void> | null = null;
+    let failures = 0;
+    /** Per stream: the job whose `added` entry came last, to tell a delayed submit from a delayed retry. */
+    const lastAdded: (string | undefined)[] = streams.map(() => undefined);
 
-  async function relay(set: StreamSet, positions: string[], lastAdded: (string | undefined)[], batch: StreamEntry[]): Promise<void> {
-    const added = batch.filter((e) => e.event === 'added' && e.jobId);
-    const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && e.jobId);
-    const groups = groupsIn(set);
-    const pipe = deps.redis.pipeline();
-    if (countListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
-    const addedBy = groups.map((g) => added.filter((e) => groupOf(e.queue) === g));
-    const endingBy = groups.map((g) => ending.filter((e) => groupOf(e.queue) === g));
-    for (const [k, g] of groups.entries()) {
-      if (addedBy[k].length > 0) (pipe as unknown as LeaseRedis).ajIndexAdded(keys.jobIndex(g), g.prefix, keys.typeIndex(g, ''), String(tombstoneSeconds), ...addedBy[k].flatMap((e) => [e.queue, e.type, e.jobId!]));
-      if (endingBy[k].length > 0) pipe.zmscore(keys.callbacksDue(g), ...endingBy[k].map((e) => e.jobId!));
+    // The follower hands over what lies after `positions` (null: not relaying now). What comes
+    // while a batch is handled waits and is handled with whatever else came meanwhile, so under
+    // load the relay's round trips are per many entries, not per read.
+    const consumer: StreamConsumer = {
+      positions: null,
+      take(batch) {
+        if (pendingEpoch !== epoch) pending = [];
+        pending = pending.length > 0 ? pending.concat(batch) : batch;
+        pendingAfter = consumer.positions!.slice();
+        pendingEpoch = epoch;
+        busy ??= handlePending();
+        // A relay far behind slows the reads rather than piling entries up in memory.
+        return pending.length >= MAX_PENDING ? busy : undefined;
+      },
+    };
+    follower.add(consumer);
+
+    const follow = (from: string[]) => {
+      epoch++;
+      consumer.positions = from.slice();
+      follower.kick();
+    };
+    const stop = () => {
+      epoch++;
+      handled = null;
+      unsaved = null;
+      consumer.positions = null;
+    };
+
+    async function handlePending(): Promise<void> {
+      while (pending.length > 0 && pendingEpoch === epoch && !closed) {
+        const batch = pending;
+        pending = [];
+        await handle(batch, pendingAfter, pendingEpoch);
+      }
+      busy = null;
     }
-    const replies = (await pipe.exec()) ?? [];
-    for (const [err] of replies) if (err) throw err;
-    let r = 0;
-    const listeners = countListeners ? Number((replies[r++][1] as [string, number])[1]) : 1;
-    const foreign = new Set<string>();
-    const dueEntries: StreamEntry[] = [];
-    for (const k of groups.keys()) {
-      if (addedBy[k].length > 0) for (const id of replies[r++][1] as string[]) foreign.add(id);
-      if (endingBy[k].length > 0) {
-        const due = replies[r++][1] as (string | null)[];
-        for (const [i, e] of endingBy[k].entries()) if (due[i] !== null) dueEntries.push(e);
+
+    async function handle(batch: StreamEntry[], after: string[], at: number): Promise<void> {
+      try {
+        await relay(batch, after);
+        if (at === epoch) handled = after;
+        failures = 0;
+      } catch (err) {
+        if (at !== epoch || closed) return;
+        // After a pause the same entries come again from the last batch handled (a repeat, not a gap).
+        epoch++;
+        consumer.positions = null;
+        if (++failures === 3) logger.warn({ err: (err as Error).message, group: set.group?.name }, 'event relay failed; retrying');
+        setTimeout(
+          () => {
+            if (!closed && handled && consumer.positions === null) follow(handled);
+          },
+          Math.min(200 * failures, 2000),
+        ).unref?.();
       }
     }
 
-    // Whether a failure was a cancel, why a job was removed, and a retry's error: read from the job.
-    const needViews = listeners > 0 ? batch.filter((e) => e.event === 'failed' || e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active')) : [];
-    const views = await deps.store.readMany(
-      needViews.map((e) => e.jobId!),
-      needViews.map((e) => e.type),
-    );
-    const viewOf = new Map(needViews.map((e, i) => [e, views[i]]));
-
-    if (dueEntries.length > 0) await handOverCallbacks(dueEntries);
-
-    const out = deps.redis.pipeline();
-    for (const e of batch) {
-      const i = set.queues.indexOf(e.queue);
-      const afterAdded = lastAdded[i] === e.jobId;
-      lastAdded[i] = e.event === 'added' ? e.jobId : undefined;
-      const message = listeners > 0 ? messageOf(e, afterAdded, foreign, viewOf.get(e)) : null;
-      if (message) out.publish(keys.eventsChannel, encodeEvent(message));
+    /** With the lease just taken: learns where to start (saving it) and follows from there. */
+    async function start(): Promise<void> {
+      if (handled) return;
+      const pipe = deps.redis.pipeline();
+      for (const g of groups) pipe.hgetall(keys.relayPositions(g));
+      const stored: Record<string, string> = {};
+      for (const [err, h] of (await pipe.exec()) ?? []) {
+        if (err) throw err;
+        Object.assign(stored, h as Record<string, string>);
+      }
+      const ends = await streamPositions(deps.redis, streams);
+      // A queue never relayed before starts at its end: its past is not news. That start is
+      // saved at once, so a batch that fails after it is read again, not skipped.
+      const fresh = Object.fromEntries(streams.filter((s) => stored[s] === undefined).map((s) => [s, ends[streams.indexOf(s)]]));
+      if (Object.keys(fresh).length > 0) {
+        const save = deps.redis.pipeline();
+        savePositions(save, set, fresh);
+        for (const [err] of (await save.exec()) ?? []) if (err) throw err;
+      }
+      if (closed) return;
+      handled = streams.map((s) => stored[s] ?? fresh[s]);
+      follow(handled);
     }
-    savePositions(out, set, set.streams.map((_, i) => i), positions);
-    await out.exec();
+
+    /** Does what `batch` calls for, then saves `after` as where to go on from. */
+    async function relay(batch: StreamEntry[], after: readonly string[]): Promise<void> {
+      const added = batch.filter((e) => e.event === 'added' && e.jobId);
+      const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && e.jobId);
+      const pipe = deps.redis.pipeline();
+      // Where the batches before this one left off: they are handled, so this can be saved now.
+      const saving = unsaved;
+      if (saving) savePositions(pipe, set, saving);
+      const savingReplies = pipe.length;
+      unsaved = null;
+      if (countListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
+      const addedBy = groups.map((g) => added.filter((e) => groupOf(e.queue) === g));
+      const endingBy = groups.map((g) => ending.filter((e) => groupOf(e.queue) === g));
+      for (const [k, g] of groups.entries()) {
+        if (addedBy[k].length > 0)
+          (pipe as unknown as LeaseRedis).ajIndexAdded(
+            keys.jobIndex(g),
+            g.prefix,
+            keys.typeIndex(g, ''),
+            String(tombstoneSeconds),
+            ...addedBy[k].flatMap((e) => [e.queue, e.type, e.jobId!]),
+          );
+        if (endingBy[k].length > 0) pipe.zmscore(keys.callbacksDue(g), ...endingBy[k].map((e) => e.jobId!));
+      }
+      const replies = (await pipe.exec()) ?? [];
+      for (const [err] of replies) if (err) throw err;
+      let r = savingReplies;
+      const listeners = countListeners ? Number((replies[r++][1] as [string, number])[1]) : 1;
+      const foreign = new Set<string>();
+      const dueEntries: StreamEntry[] = [];
+      for (const k of groups.keys()) {
+        if (addedBy[k].length > 0) for (const id of replies[r++][1] as string[]) foreign.add(id);
+        if (endingBy[k].length > 0) {
+          const due = replies[r++][1] as (string | null)[];
+          for (const [i, e] of endingBy[k].entries()) if (due[i] !== null) dueEntries.push(e);
+        }
+      }
+
+      // Whether a failure was a cancel, why a job was removed, and a retry's error: read from the job.
+      const needViews =
+        listeners > 0
+          ? batch.filter((e) => e.event === 'failed' || e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active'))
+          : [];
+      const views = await deps.store.readMany(
+        needViews.map((e) => e.jobId!),
+        needViews.map((e) => e.type),
+      );
+      const viewOf = new Map(needViews.map((e, i) => [e, views[i]]));
+
+      if (dueEntries.length > 0) await handOverCallbacks(dueEntries);
+
+      const out = deps.redis.pipeline();
+      for (const e of batch) {
+        const i = set.queues.indexOf(e.queue);
+        const afterAdded = lastAdded[i] === e.jobId;
+        lastAdded[i] = e.event === 'added' ? e.jobId : undefined;
+        const message = listeners > 0 ? messageOf(e, afterAdded, foreign, viewOf.get(e)) : null;
+        if (message) out.publish(keys.eventsChannel, encodeEvent(message));
+      }
+      const positions = Object.fromEntries(streams.map((s, i) => [s, after[i]]));
+      // With more entries already waiting, the next batch saves these positions in its first round trip.
+      if (out.length === 0 && pending.length > 0 && pendingEpoch === epoch) {
+        unsaved = positions;
+        return;
+      }
+      savePositions(out, set, positions);
+      await out.exec();
+    }
+
+    /** Writes positions handled but not saved yet (before handing the lease over). */
+    async function flushPositions(): Promise<void> {
+      if (!unsaved) return;
+      const positions = unsaved;
+      unsaved = null;
+      const pipe = deps.redis.pipeline();
+      savePositions(pipe, set, positions);
+      await pipe.exec();
+    }
+
+    return {
+      start,
+      /** Stops relaying (the lease is lost or in doubt); the next start reads what is saved. */
+      stop: () => {
+        if (handled) stop();
+      },
+      stopNow: stop,
+      async close() {
+        epoch++;
+        follower.remove(consumer);
+        await Promise.race([busy, new Promise((r) => setTimeout(r, 50))]);
+        await flushPositions().catch(() => undefined);
+      },
+    };
+  }
+  const lanes = followers.map(lane);
+
+  /** Takes or renews the lease; on taking it, learns where to start and saves that. */
+  async function takeLease(): Promise<void> {
+    const held = (await redis.ajRelayLease(keys.relayLease, token, LEASE_MS)) === 1;
+    if (!held) {
+      for (const l of lanes) l.stop();
+      return;
+    }
+    await Promise.all(lanes.map((l) => l.start()));
   }
 
   /** Queues the delivery of each finished job that asked for a callback; its URL is in its tombstone. */
@@ -192,37 +331,25 @@ export function createRelay(deps: RelayDeps): Relay {
     );
   }
 
-  // Resolved once every loop's first lease attempt got an answer from Redis: from then on nothing is missed.
-  const firsts: (() => void)[] = [];
-  const first = Promise.all(sets.map(() => new Promise<void>((resolve) => firsts.push(resolve)))).then(() => undefined);
-  const follow = async (set: StreamSet, conn: RedisClient, firstTried: () => void) => {
-    let failures = 0;
-    let positions: string[] | null = null;
-    /** Per stream: the job whose `added` entry came last, to tell a delayed submit from a delayed retry. */
-    const lastAdded: (string | undefined)[] = set.streams.map(() => undefined);
+  // Resolved by the loop's first lease attempt that Redis answered: from then on nothing is missed.
+  let firstTried!: () => void;
+  const first = new Promise<void>((resolve) => (firstTried = resolve));
+  const loop = (async () => {
+    let leaseFailures = 0;
     while (!closed) {
       try {
-        const held = await holdLease();
-        if (!held) positions = null;
-        else if (!positions) positions = await loadPositions(set);
+        await takeLease();
         firstTried();
-        if (!held) {
-          await pause(RETRY_MS);
-          continue;
-        }
-        const batch = await readStreams(conn, set, positions!);
-        if (batch.length > 0 && !closed) await relay(set, positions!, lastAdded, batch);
-        failures = 0;
+        leaseFailures = 0;
       } catch (err) {
         if (closed) break;
-        // The positions were not saved: the same entries come again (a repeat, not a gap).
-        positions = null;
-        if (++failures === 3) logger.warn({ err: (err as Error).message, group: set.group?.name }, 'event relay failed; retrying');
-        await pause(Math.min(200 * failures, 2000));
+        // Unsure whether the lease is still ours: stop, and go on from what is saved once Redis answers.
+        for (const l of lanes) l.stopNow();
+        if (++leaseFailures === 3) logger.warn({ err: (err as Error).message }, 'event relay lease failed; retrying');
       }
+      await pause(RENEW_MS);
     }
-  };
-  const loop = Promise.all(sets.map((set, i) => follow(set, connections[i], firsts[i])));
+  })();
 
   let closing: Promise<void> | undefined;
   return {
@@ -230,10 +357,11 @@ export function createRelay(deps: RelayDeps): Relay {
     close() {
       closing ??= (async () => {
         closed = true;
-        for (const f of firsts) f();
-        for (const w of [...wakes]) w();
+        firstTried();
+        wake?.();
         await Promise.race([loop, new Promise((r) => setTimeout(r, 50))]);
-        await Promise.allSettled(connections.slice(1).map((c) => closeRedis(c)));
+        await Promise.all(lanes.map((l) => l.close()));
+        await own?.close();
         // Hand over at once rather than after the lease lapses (only if it is still ours).
         if (deps.redis.status === 'ready') {
           const holder = await deps.redis.get(keys.relayLease).catch(() => null);

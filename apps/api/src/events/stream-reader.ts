@@ -1,6 +1,7 @@
-import { closeRedis, type Keyspace, type Logger, type RedisClient } from '@async-jobs/shared';
+import type { Logger } from '@async-jobs/shared';
 import { RESYNC_EVENT } from './resync';
-import { quietDuplicate, readStreams, streamPositions, streamSets, type StreamEntry, type StreamSet } from './streams';
+import type { StreamConsumer, StreamFollower } from './stream-follower';
+import type { StreamEntry } from './streams';
 
 /** What a watcher hears: an event of its job, "read again" (something changed that names no job), or shutdown. */
 export type Notice = { kind: 'event'; entry: StreamEntry } | { kind: 'resync' } | { kind: 'closing' };
@@ -22,24 +23,19 @@ export interface Notifier {
 }
 
 /**
- * One reader per API process follows every queue's BullMQ event stream (XREAD on one
- * blocking connection) and fans out in memory to every long-poll and event stream;
- * thousands of waiters cost no extra connection and no Redis reads until their job
- * changes. Stream positions survive a reconnect, so nothing is missed while Redis is
- * briefly away (unless BullMQ trimmed it meanwhile).
+ * The waiters' side of the process's stream follower (stream-follower.ts): fans each
+ * entry out in memory to every long-poll and event stream of its job; thousands of
+ * waiters cost no extra connection and no Redis reads until their job changes. It
+ * starts where each stream ends at creation; positions survive a reconnect, so nothing
+ * is missed while Redis is briefly away (unless BullMQ trimmed it meanwhile).
  *
- * On a Cluster with queue groups the streams are in several slots, which one XREAD cannot
- * span: the reader runs one read loop per group (streams.ts streamSets), each on a
- * blocking connection of its own (the first is `blocking`, the others are opened and
- * closed here), so every master that holds a group is followed, and each stream by one
- * loop only: no entry twice, none skipped.
+ * With queue groups on a Cluster the process has one follower per group (stream-follower.ts
+ * createStreamFollowers); the notifier is a consumer of each, so it hears every group.
  */
-export function createNotifier(blocking: RedisClient, keys: Keyspace, types: readonly string[], logger: Logger): Notifier {
+export function createNotifier(followers: readonly StreamFollower[], logger: Logger): Notifier {
   const watchers = new Map<string, Set<Watcher>>();
   const anyListeners: ((e: StreamEntry) => void)[] = [];
   const counts: Record<WatchKind, number> = { poll: 0, stream: 0 };
-  const sets = streamSets(blocking, keys, types);
-  const connections = sets.map((_, i) => (i === 0 ? blocking : quietDuplicate(blocking)));
   let closed = false;
 
   const broadcast = (notice: Notice) => {
@@ -54,35 +50,38 @@ export function createNotifier(blocking: RedisClient, keys: Keyspace, types: rea
     if (set) for (const w of [...set]) w({ kind: 'event', entry });
   };
 
-  const follow = (set: StreamSet, conn: RedisClient) => {
-    let positions: string[] = [];
-    const started = streamPositions(conn, set.streams).then((p) => {
-      positions = p;
+  /** One consumer per follower: it hears that follower's streams from where they ended at creation. */
+  const follow = (follower: StreamFollower) => {
+    const consumer: StreamConsumer = {
+      positions: null,
+      take(entries) {
+        for (const e of entries) dispatch(e);
+      },
+    };
+    follower.add(consumer);
+    follower.onReadFailure(() => {
+      if (!closed) broadcast({ kind: 'resync' });
     });
-    const loop = (async () => {
-      await started.catch(() => undefined);
-      let failures = 0;
-      while (!closed) {
-        try {
-          // Redis was away at start: where the streams end is learnt once it is back.
-          if (positions.length === 0) positions = await streamPositions(conn, set.streams);
-          const batch = await readStreams(conn, set, positions);
-          failures = 0;
-          for (const e of batch) dispatch(e);
-        } catch (err) {
-          if (closed) break;
-          // Redis away: ioredis reconnects; a watcher may have missed an event that was trimmed meanwhile.
-          if (failures++ === 0) logger.warn({ err: (err as Error).message, group: set.group?.name }, 'event stream read failed; retrying');
-          await new Promise((r) => setTimeout(r, Math.min(100 * failures, 2000)));
-          if (!closed) broadcast({ kind: 'resync' });
-        }
+    const learn = () =>
+      follower.ends().then((p) => {
+        if (closed) return;
+        consumer.positions = p;
+        follower.kick();
+      });
+    const started = learn();
+    // Redis was away at start: where the streams end is learnt once it is back.
+    started.catch(async (err: Error) => {
+      logger.warn({ err: err.message }, 'event stream read failed; retrying');
+      for (let failures = 1; !closed && !consumer.positions; failures++) {
+        await new Promise((r) => setTimeout(r, Math.min(100 * failures, 2000)));
+        if (!closed) await learn().catch(() => undefined);
       }
-    })();
-    return { started, loop };
+      if (!closed) broadcast({ kind: 'resync' });
+    });
+    return { follower, consumer, started };
   };
-  const followers = sets.map((set, i) => follow(set, connections[i]));
-  const started = Promise.all(followers.map((f) => f.started)).then(() => undefined);
-  const loop = Promise.all(followers.map((f) => f.loop));
+  const consumers = followers.map(follow);
+  const started = Promise.all(consumers.map((c) => c.started)).then(() => undefined);
 
   let closing: Promise<void> | undefined;
   return {
@@ -112,10 +111,8 @@ export function createNotifier(blocking: RedisClient, keys: Keyspace, types: rea
     close() {
       closing ??= (async () => {
         closed = true;
+        for (const c of consumers) c.follower.remove(c.consumer);
         broadcast({ kind: 'closing' });
-        // The read in flight ends within its block time, or when the owner drops the connection.
-        await Promise.race([loop, new Promise((r) => setTimeout(r, 50))]);
-        await Promise.allSettled(connections.slice(1).map((c) => closeRedis(c)));
       })();
       return closing;
     },

@@ -18,7 +18,6 @@ export interface StreamEntry {
 
 /** How long one XREAD waits for news; it returns as soon as there is any. */
 export const BLOCK_MS = 1000;
-const COUNT = 1000;
 
 type XReadReply = [string, [string, string[]][]][] | null;
 
@@ -61,7 +60,14 @@ export function streamSets(redis: RedisClient, keys: Keyspace, types: readonly s
     types: qs.map((q) => keys.layout.typeOfQueue(q)),
   });
   if (!isCluster(redis)) return [make(null, queues)];
-  return keys.groups.map((g) => make(g, queues.filter((q) => keys.layout.groupOfQueue(q) === g))).filter((s) => s.queues.length > 0);
+  return keys.groups
+    .map((g) =>
+      make(
+        g,
+        queues.filter((q) => keys.layout.groupOfQueue(q) === g),
+      ),
+    )
+    .filter((s) => s.queues.length > 0);
 }
 
 /** Where each stream ends now ("0-0" for one that does not exist yet): reading from there misses nothing later. */
@@ -77,19 +83,19 @@ export async function streamPositions(redis: RedisClient, streams: readonly stri
 }
 
 /**
- * The next entries of `set` after `positions` (updated in place), in stream order per
- * queue; waits up to BLOCK_MS when there are none.
+ * An XREAD reply of `set`'s streams as entries per stream (`undefined` where a stream had
+ * none), in the order of `set.streams`.
  */
-export async function readStreams(redis: RedisClient, set: StreamSet, positions: string[]): Promise<StreamEntry[]> {
+export function readReply(reply: unknown, set: Pick<StreamSet, 'streams' | 'queues' | 'types'>): (StreamEntry[] | undefined)[] {
   const { streams } = set;
-  const reply = (await redis.xread('COUNT', COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...positions)) as XReadReply;
-  if (!reply) return [];
-  const out: StreamEntry[] = [];
-  for (const [key, entries] of reply) {
+  const out: (StreamEntry[] | undefined)[] = new Array(streams.length);
+  if (!reply) return out;
+  for (const [key, entries] of reply as NonNullable<XReadReply>) {
     const i = streams.indexOf(key);
     if (i < 0 || entries.length === 0) continue;
-    for (const [id, flat] of entries) out.push(entryOf(id, flat, set.queues[i], set.types[i]));
-    positions[i] = entries[entries.length - 1][0];
+    const queue = set.queues[i];
+    const type = set.types[i];
+    out[i] = entries.map(([id, flat]) => entryOf(id, flat, queue, type));
   }
   return out;
 }

@@ -1,10 +1,11 @@
 import { Job } from 'bullmq';
-import { encodeEvent, HttpError, isCluster, type JobRecord, type QueueGroup } from '@async-jobs/shared';
+import { HttpError, isCluster, type JobRecord, type QueueGroup } from '@async-jobs/shared';
 import type { ChainableCommander } from 'ioredis';
 import type { AppContext } from '../deps';
 import { isRedisUnavailable } from '../middleware/redis-errors';
-import { bullOptionsOf, submittedView, tombstoneWrites } from './job-build';
-import { indexHorizonMs, indexWrites, reserveOrder } from './job-index';
+import { bullOptionsOf, submittedView } from './job-build';
+import { reserveOrder } from './job-index';
+import { defineSubmitExtras, submitExtrasWrites } from './submit-extras';
 import type { Submission } from './validate-submission';
 
 /** ioredis refused to send: nothing reached Redis. */
@@ -50,7 +51,8 @@ export async function submitAtomically(ctx: AppContext, subs: Submission[], ids:
   // BullMQ's wrapper of the API's connection: its transactions know BullMQ's scripts (every
   // queue shares the connection, so one is enough once each has loaded them).
   const clients = await Promise.all([...new Set(queues)].map((q) => q.getBackend().client));
-  const jobs = subs.map((s, i) => new Job(queues[i], s.type, s.data, bullOptionsOf(s, ids[i], ctx.config), ids[i]));
+  defineSubmitExtras(ctx.redis);
+  const jobs = subs.map((s, i) => new Job(queues[i], s.type, s.data, bullOptionsOf(s, ctx.config), ids[i]));
   const first = reserveOrder(subs.length);
   const views = subs.map((s, i) => submittedView(ids[i], s, jobs[i].timestamp));
 
@@ -67,14 +69,9 @@ export async function submitAtomically(ctx: AppContext, subs: Submission[], ids:
     if (!(oneTx && txs.length > 0)) txs.push(tx);
     // Each add is queued on the transaction before its promise settles; nothing runs before exec().
     for (const i of members) await jobs[i].addJob(tx);
-    const ours = tx as unknown as ChainableCommander;
-    for (const i of members) tombstoneWrites(ours, ctx.keys, ctx.config, subs[i], ids[i], jobs[i].timestamp);
-    const entries = members.map((i) => ({ id: ids[i], type: subs[i].type, ms: first.ms, seq: first.seq + i }));
-    indexWrites(ours, ctx.keys, group, entries, indexHorizonMs(ctx.config.RESULT_TTL_SECONDS));
-    for (const i of members) {
-      const v = views[i];
-      ours.publish(ctx.keys.eventsChannel, encodeEvent({ event: 'submitted', id: v.id, type: v.type, at: v.submittedAt!, state: v.state }));
-    }
+    // One script call per group: its keys (tombstones, the group's indexes) share the group's slot.
+    const submitted = members.map((i) => ({ sub: subs[i], view: views[i], timestamp: jobs[i].timestamp, seq: first.seq + i }));
+    submitExtrasWrites(tx as unknown as ChainableCommander, ctx.redis, ctx.keys, ctx.config, group, submitted, first.ms);
   }
   const results = await Promise.allSettled(txs.map((tx) => tx.exec()));
   for (const r of results) {

@@ -5,6 +5,10 @@ import { assertRedisReady } from '../middleware/redis-errors';
 import { loadRecord } from './jobs';
 
 const conflict = (state: string) => new HttpError(409, 'conflict', `the job is already ${state}`);
+/** BullMQ's ErrorCode.JobBelongsToJobScheduler. */
+const JOB_BELONGS_TO_SCHEDULER = -8;
+const scheduledRun = (name: string) =>
+  new HttpError(409, 'conflict', `the job is the next run of schedule "${name}": DELETE /schedules/${name} (or PUT it anew) to drop it`);
 
 /**
  * DELETE /jobs/:id. A job that has not started (queued, delayed, waiting for children) is
@@ -28,7 +32,13 @@ export const jobCancelRoute = (ctx: AppContext) =>
       const ttl = ctx.config.RESULT_TTL_SECONDS + ctx.config.TOMBSTONE_TTL_SECONDS;
       const [[, created]] = ((await ctx.redis.multi().hset(tomb, 'x', String(Date.now())).expire(tomb, ttl, 'NX').exec()) ?? [[null, 0]]) as [unknown, number][];
       const marked = created === 1;
-      if ((await queue.remove(id)) === 1) {
+      const removed = await queue.remove(id).catch(async (err: { code?: number }) => {
+        if (marked) await ctx.redis.hdel(tomb, 'x');
+        // BullMQ keeps a schedule's pending run for its scheduler: it goes with the schedule.
+        if (err.code === JOB_BELONGS_TO_SCHEDULER && record.schedule) throw scheduledRun(record.schedule);
+        throw err;
+      });
+      if (removed === 1) {
         res.status(200).json(toJobResource(await loadRecord(ctx, id, record.type)));
         return;
       }

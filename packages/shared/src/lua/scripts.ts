@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
  */
 const cache = new Map<string, string>();
 
-export function luaScript(name: 'read-job' | 'set-if-exists' | 'index-added' | 'relay-lease' | 'idempotency-claim' | 'idempotency-release'): string {
+export function luaScript(name: 'read-job' | 'set-if-exists' | 'index-added' | 'relay-lease' | 'idempotency-claim' | 'idempotency-release' | 'submit-extras'): string {
   let text = cache.get(name);
   if (text === undefined) {
     text = readFileSync(fileURLToPath(new URL(`./${name}.lua`, import.meta.url)), 'utf8');

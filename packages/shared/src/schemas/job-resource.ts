@@ -29,6 +29,7 @@ export const jobResourceSchema = z.strictObject({
     })
     .optional()
     .meta({ description: 'Delivery of the final resource to `options.callbackUrl`, when one was given.' }),
+  schedule: z.string().optional().meta({ description: 'For a run of a schedule: its name (`/schedules/{name}`).' }),
   links: z.strictObject({ self: z.string(), result: z.string(), events: z.string() }),
 });
 

@@ -35,7 +35,7 @@ export interface QueueLayout {
   groups: readonly QueueGroup[];
   /** The queues of `type`: `[type]`, or its shards `type~1` ... `type~N`. */
   queuesOf(type: string): string[];
-  /** The queue that holds job `id` of `type` (a shard chosen by the id's hash). */
+  /** The queue that holds job `id` of `type` (a shard chosen by the id's hash; a schedule's run: the first shard). */
   queueOf(type: string, id: string): string;
   /** The job type of a queue (`echo~2` → `echo`). */
   typeOfQueue(queue: string): string;
@@ -47,6 +47,13 @@ export interface QueueLayout {
 
 /** Separates a type from its shard number in a queue name; job types never contain it ([a-z0-9._-]). */
 export const SHARD_MARK = '~';
+
+/**
+ * BullMQ names a job scheduler's runs `repeat:<scheduler>:<ms>` and adds them to the
+ * scheduler's queue; schedules of a sharded type live in its first shard (schedules/), so
+ * that is where a run's id leads.
+ */
+const SCHEDULED_RUN = 'repeat:';
 
 export const shardQueue = (type: string, k: number) => `${type}${SHARD_MARK}${k}`;
 
@@ -94,7 +101,8 @@ export function createLayout(own: string, spec: LayoutSpec = EMPTY_LAYOUT): Queu
     queuesOf,
     queueOf(type: string, id: string) {
       const n = shardsOf(type);
-      return n <= 1 ? type : shardQueue(type, shardIndex(id, n) + 1);
+      if (n <= 1) return type;
+      return shardQueue(type, id.startsWith(SCHEDULED_RUN) ? 1 : shardIndex(id, n) + 1);
     },
     typeOfQueue(queue: string) {
       const at = queue.indexOf(SHARD_MARK);

@@ -42,7 +42,14 @@ const typeItemSchema = z.strictObject({
         .meta({ description: 'At most `max` jobs of this type start per `durationMs`, across all workers.' }),
       concurrency: z.number().int().min(1).optional().meta({ description: 'At most this many run at once, across all workers.' }),
     })
-    .meta({ description: 'From TYPE_LIMITS, as BullMQ holds them; `{}` when none.' }),
+    .meta({
+      description: 'From TYPE_LIMITS, as BullMQ holds them; `{}` when none. For a sharded type they hold per shard: N shards allow N times the limit.',
+    }),
+  shards: z
+    .number()
+    .int()
+    .min(1)
+    .meta({ description: 'How many queues the type is spread over (QUEUE_SHARDS); 1 when not sharded. Counts are summed over them.' }),
   counts: z.strictObject({ waiting: count, active: count, delayed: count, completed: count, failed: count }).meta({
     description:
       "`waiting`: jobs that read `queued` (also while the type is paused, and prioritized ones); `failed`: BullMQ's failed set, " +
@@ -66,7 +73,10 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
     return schema;
   };
 
-  add(submitOptionsSchema, { id: 'SubmitOptions', description: 'All optional: the API fills in `attempts` and `backoff`; no `delay`, `priority` or `timeout` unless given.' });
+  add(submitOptionsSchema, {
+    id: 'SubmitOptions',
+    description: 'All optional: the API fills in `attempts` and `backoff`; no `delay`, `priority` or `timeout` unless given.',
+  });
   const mapping: Record<string, string> = {};
   const variants = submitRequestVariants().map(({ type, description, schema }) => {
     const name = pascalTypeName(type);
@@ -111,7 +121,7 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
   const digit = z.number().int().min(0).max(9);
   add(z.strictObject({ pushed: digit, list: z.string(), length: z.number().int().min(0) }), {
     id: 'SeedPushed',
-    description: 'The digit LPUSHed, the list (its key), and the list\'s length right after.',
+    description: "The digit LPUSHed, the list (its key), and the list's length right after.",
   });
   add(z.strictObject({ published: digit, channel: z.string(), receivers: z.number().int().min(0) }), {
     id: 'SeedPublished',

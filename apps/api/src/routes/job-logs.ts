@@ -12,7 +12,8 @@ export const jobLogsRoute = (ctx: AppContext) =>
     const cursor = q.cursor === undefined ? null : decodeLogCursor(q.cursor);
     if (q.cursor !== undefined && !cursor) throw validationFailed([{ path: 'cursor', message: 'not a cursor this API returned (use nextCursor as it is)' }]);
     const record = await loadRecord(ctx, String(req.params.id));
-    const queue = ctx.queues.get(record.type);
+    // The job's own queue: a shard of a sharded type.
+    const queue = ctx.queues.get(ctx.keys.queueOf(record.type, record.id));
     // A record is only found in the queues of registered types, each of which has its queue.
     if (!queue) throw new Error(`no queue for type ${record.type}`);
     res.json(await readLogPage(queue, record, cursor, q.limit));

@@ -1,11 +1,15 @@
 import type { Request, Response } from 'express';
 import type { AppContext } from '../deps';
 import { retryFailed } from '../types/retry-failed';
-import { queueOf } from '../types/type-items';
+import { queuesOfType } from '../types/type-items';
 
-/** POST /types/:type/retry-failed: 202 `{ retried }` once every failed job (cancelled ones aside) is queued again. */
+/**
+ * POST /types/:type/retry-failed: 202 `{ retried }` once every failed job (cancelled ones aside)
+ * is queued again; a sharded type's on every shard, one shard after another.
+ */
 export const typeRetryFailedRoute = (ctx: AppContext) =>
   async function retryFailedOfType(req: Request, res: Response) {
-    const queue = queueOf(ctx, String(req.params.type));
-    res.status(202).json({ retried: await retryFailed(ctx.redis, queue) });
+    let retried = 0;
+    for (const queue of queuesOfType(ctx, String(req.params.type))) retried += await retryFailed(ctx.redis, queue);
+    res.status(202).json({ retried });
   };

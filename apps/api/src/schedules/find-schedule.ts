@@ -1,4 +1,4 @@
-import type { JobQueue } from '@async-jobs/shared';
+import { HttpError, jobTypeNames, type JobQueue } from '@async-jobs/shared';
 import type { JobSchedulerJson } from 'bullmq';
 import type { AppContext } from '../deps';
 
@@ -10,13 +10,27 @@ export interface FoundSchedule {
 }
 
 /**
+ * The queue of a type's schedules: the type's own, or its first shard when it is sharded
+ * (QUEUE_SHARDS): a job scheduler is BullMQ's record in one queue, and its runs go there
+ * (queue-layout.ts routes their ids to it).
+ */
+export function scheduleQueueOf(ctx: AppContext, type: string): JobQueue {
+  const queue = ctx.queues.get(ctx.keys.queuesOf(type)[0]);
+  if (!queue) throw new HttpError(400, 'unknown_type', `no queue for type "${type}"`);
+  return queue;
+}
+
+/** Each registered type with the queue of its schedules. */
+const scheduleQueues = (ctx: AppContext) => jobTypeNames.map((type) => [type, scheduleQueueOf(ctx, type)] as const);
+
+/**
  * Every queue that holds a job scheduler of this name, in the order of the types. A name
  * is in one queue at most while only the API writes schedulers (PUT moves it under a
  * lock, put-schedule.ts); another BullMQ producer could add a second, which shows here.
  */
 export async function findSchedule(ctx: AppContext, name: string): Promise<FoundSchedule[]> {
   const found = await Promise.all(
-    [...ctx.queues].map(async ([type, queue]) => {
+    scheduleQueues(ctx).map(async ([type, queue]) => {
       const scheduler = await queue.getJobScheduler(name);
       return scheduler ? { type, queue, scheduler } : null;
     }),
@@ -27,7 +41,7 @@ export async function findSchedule(ctx: AppContext, name: string): Promise<Found
 /** Every schedule of every type, by name. */
 export async function listSchedules(ctx: AppContext): Promise<FoundSchedule[]> {
   const perType = await Promise.all(
-    [...ctx.queues].map(async ([type, queue]) => (await queue.getJobSchedulers()).map((scheduler) => ({ type, queue, scheduler }))),
+    scheduleQueues(ctx).map(async ([type, queue]) => (await queue.getJobSchedulers()).map((scheduler) => ({ type, queue, scheduler }))),
   );
   return perType.flat().sort((a, b) => (a.scheduler.key < b.scheduler.key ? -1 : a.scheduler.key > b.scheduler.key ? 1 : 0));
 }

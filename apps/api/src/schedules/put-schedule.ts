@@ -1,7 +1,7 @@
 import { HttpError } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { assertRedisReady } from '../middleware/redis-errors';
-import { findSchedule, type FoundSchedule } from './find-schedule';
+import { findSchedule, scheduleQueueOf, type FoundSchedule } from './find-schedule';
 import { withScheduleLock } from './name-lock';
 import { runOptionsOf, type ScheduleRequest } from './validate-schedule';
 
@@ -16,8 +16,7 @@ const SLOT_TAKEN = new Set([-10, -11]);
  * Returns whether it was created, and the scheduler as BullMQ now holds it.
  */
 export async function putSchedule(ctx: AppContext, s: ScheduleRequest): Promise<{ created: boolean; found: FoundSchedule }> {
-  const queue = ctx.queues.get(s.type);
-  if (!queue) throw new HttpError(400, 'unknown_type', `no queue for type "${s.type}"`);
+  const queue = scheduleQueueOf(ctx, s.type);
   assertRedisReady(ctx.redis);
   return withScheduleLock(ctx, s.name, async () => {
     const before = await findSchedule(ctx, s.name);

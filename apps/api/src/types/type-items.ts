@@ -18,20 +18,20 @@ const definitions = new Map(
   ]),
 );
 
-/** The queue of a registered type, or 404 (`details` lists the known types). */
-export function queueOf(ctx: AppContext, type: string): JobQueue {
-  const queue = definitions.has(type) ? ctx.queues.get(type) : undefined;
-  if (!queue) {
+/** The queues of a registered type (one, or one per shard: QUEUE_SHARDS), or 404 (`details` lists the known types). */
+export function queuesOfType(ctx: AppContext, type: string): JobQueue[] {
+  const queues = definitions.has(type) ? ctx.keys.queuesOf(type).map((q) => ctx.queues.get(q)) : [];
+  if (queues.length === 0 || queues.some((q) => !q)) {
     const message = `no job type named "${type}"`;
     // The same detail as an unknown type in a submit's body (400 unknown_type); here the type is the resource, so 404.
     throw new HttpError(404, 'not_found', message, [{ path: 'type', message, knownTypes: [...definitions.keys()] }]);
   }
-  return queue;
+  return queues as JobQueue[];
 }
 
 /** Items of the given types (all by default), their status read in one pipeline. */
 export async function typeItems(ctx: AppContext, types: readonly string[] = [...definitions.keys()]): Promise<TypeItem[]> {
-  const queues = new Map(types.map((t) => [t, queueOf(ctx, t)]));
+  const queues = new Map(types.map((t) => [t, queuesOfType(ctx, t)]));
   const status = await readTypeStatus(ctx.redis, queues);
   return types.map((t) => ({ ...definitions.get(t)!, ...status.get(t)! }));
 }

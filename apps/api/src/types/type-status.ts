@@ -1,9 +1,13 @@
 import { execRouted, type JobQueue, type RedisClient, type RoutedCommand, type TypeLimits } from '@async-jobs/shared';
 
-/** What GET /types adds to a type's definition: read from BullMQ's keys of its queue. */
+/** What GET /types adds to a type's definition: read from BullMQ's keys of its queue (of each of its shards). */
 export interface TypeStatus {
+  /** True when any of the type's queues is paused (pause and resume act on all of them). */
   paused: boolean;
+  /** BullMQ's limits of the type's queue; with shards, of each shard (TYPE_LIMITS writes them to every shard). */
   limits: TypeLimits;
+  /** How many queues the type is spread over (QUEUE_SHARDS); 1 when it is not sharded. */
+  shards: number;
   /** `waiting`: everything queued to run, i.e. BullMQ's wait, prioritized and (legacy) paused lists. */
   counts: { waiting: number; active: number; delayed: number; completed: number; failed: number };
 }
@@ -36,28 +40,45 @@ function decode(replies: unknown[]): TypeStatus {
   return {
     paused: isPaused !== null,
     limits,
+    shards: 1,
     counts: { waiting: wait + paused + prioritized, active, delayed, completed, failed },
   };
 }
 
+/** One status of a sharded type: counts summed, paused if any shard is, the first shard's limits (all get the same). */
+function combine(parts: TypeStatus[]): TypeStatus {
+  const counts = { ...parts[0].counts };
+  for (const p of parts.slice(1)) for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] += p.counts[k];
+  return { paused: parts.some((p) => p.paused), limits: parts[0].limits, shards: parts.length, counts };
+}
+
 /**
- * The status of every queue in `queues`, in one pipeline (one round trip per Redis node
- * on a Cluster, where types may later live in slots of their own), in the map's order.
- * The counts are one moment's: a job moving between two reads may be counted twice or not.
+ * The status of every type in `queues` (each with its queues: one, or one per shard), in
+ * one pipeline (one round trip per Redis node on a Cluster, where queue groups live in slots
+ * of their own), in the map's order. The counts are one moment's: a job moving between two
+ * reads may be counted twice or not.
  */
-export async function readTypeStatus(redis: RedisClient, queues: ReadonlyMap<string, JobQueue>): Promise<Map<string, TypeStatus>> {
+export async function readTypeStatus(redis: RedisClient, queues: ReadonlyMap<string, readonly JobQueue[]>): Promise<Map<string, TypeStatus>> {
   const list = [...queues];
+  const all = list.flatMap(([, qs]) => qs);
   const replies = await execRouted(
     redis,
-    list.flatMap(([, q]) => commandsOf(q)),
+    all.flatMap((q) => commandsOf(q)),
   );
-  return new Map(
-    list.map(([type], i) => {
-      const mine = replies.slice(i * PER_QUEUE, (i + 1) * PER_QUEUE).map(([err, value]) => {
+  const statuses = all.map((_, i) =>
+    decode(
+      replies.slice(i * PER_QUEUE, (i + 1) * PER_QUEUE).map(([err, value]) => {
         if (err) throw err;
         return value;
-      });
-      return [type, decode(mine)];
+      }),
+    ),
+  );
+  let at = 0;
+  return new Map(
+    list.map(([type, qs]) => {
+      const mine = statuses.slice(at, at + qs.length);
+      at += qs.length;
+      return [type, mine.length === 1 ? mine[0] : combine(mine)];
     }),
   );
 }

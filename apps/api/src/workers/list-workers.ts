@@ -18,6 +18,8 @@ interface Entry {
   name: string | null;
   id: string;
   types: Set<string>;
+  /** BullMQ queue names it serves: its types, or their shards (`echo~2`). */
+  queues: Set<string>;
   /** Seconds, from CLIENT LIST: the oldest connection's age and the freshest one's idle time. */
   age: number;
   idle: number;
@@ -25,7 +27,7 @@ interface Entry {
 }
 
 /** `<prefix>:<base64 queue>:w:`, the start of the name BullMQ gives a named worker's connection (its clientName). */
-const namedPrefix = (prefix: string, type: string) => `${prefix}:${Buffer.from(type).toString('base64')}:w:`;
+const namedPrefix = (prefix: string, queue: string) => `${prefix}:${Buffer.from(queue).toString('base64')}:w:`;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -33,15 +35,18 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * The live worker processes, one entry each, from BullMQ's own registry: Queue.getWorkers()
  * of every type (the named connections of the Workers serving it, from CLIENT LIST; on a
  * Cluster, that of the node with most of them, which is the node that holds the queue), grouped by
- * worker name, since one process runs one BullMQ Worker per type. Ours carry their identity
+ * worker name, since one process runs one BullMQ Worker per queue (per type, or per shard of
+ * a sharded type: QUEUE_SHARDS; each shard's queue is asked, and a process is listed once
+ * with the type). Ours carry their identity
  * in that name (shared/worker-identity.ts) and are listed while their heartbeat lives; any
  * other BullMQ worker is listed with what its connection tells.
  */
 export async function listWorkers(ctx: AppContext, now = Date.now()): Promise<WorkerInfo[]> {
   const byId = new Map<string, Entry>();
   await Promise.all(
-    [...ctx.queues].map(async ([type, queue]) => {
-      const named = namedPrefix(ctx.keys.prefixOf(type), type);
+    [...ctx.queues].map(async ([queueName, queue]) => {
+      const type = ctx.keys.layout.typeOfQueue(queueName);
+      const named = namedPrefix(ctx.keys.prefixOf(queueName), queueName);
       for (const c of (await queue.getWorkers()) as RegistryClient[]) {
         // Without a name the line is not a connection (a Redis that refuses CLIENT LIST says so instead).
         if (!c.rawname) continue;
@@ -49,10 +54,11 @@ export async function listWorkers(ctx: AppContext, now = Date.now()): Promise<Wo
         const id = name ?? c.addr ?? c.rawname;
         let e = byId.get(id);
         if (!e) {
-          e = { name, id, types: new Set(), age: 0, idle: Number.POSITIVE_INFINITY, addr: c.addr ?? '' };
+          e = { name, id, types: new Set(), queues: new Set(), age: 0, idle: Number.POSITIVE_INFINITY, addr: c.addr ?? '' };
           byId.set(id, e);
         }
         e.types.add(type);
+        e.queues.add(queueName);
         e.age = Math.max(e.age, Number(c.age) || 0);
         e.idle = Math.min(e.idle, Number(c.idle) || 0);
       }
@@ -61,15 +67,16 @@ export async function listWorkers(ctx: AppContext, now = Date.now()): Promise<Wo
   const entries = [...byId.values()];
   const ours = entries.filter((e) => e.name !== null && parseWorkerName(e.name) !== null);
   const named = entries.filter((e) => e.name !== null);
-  const servedByNamed = [...new Set(named.flatMap((e) => [...e.types]))];
+  const servedByNamed = [...new Set(named.flatMap((e) => [...e.queues]))];
 
   // What each named worker runs: BullMQ records the worker's name on each job it takes (processedBy).
-  const activeIds = await Promise.all(servedByNamed.map((type) => ctx.queues.get(type)!.getRanges(['active'], 0, MAX_ACTIVE_SCANNED - 1)));
+  const activeIds = await Promise.all(servedByNamed.map((queue) => ctx.queues.get(queue)!.getRanges(['active'], 0, MAX_ACTIVE_SCANNED - 1)));
   const reads = [
     ...ours.map((e) => ({ key: ctx.keys.workerHeartbeat(e.id), queue: (p: ChainableCommander) => void p.get(ctx.keys.workerHeartbeat(e.id)) })),
-    ...servedByNamed.flatMap((type, i) =>
-      activeIds[i].map((id) => ({ key: ctx.keys.job(type, id), queue: (p: ChainableCommander) => void p.hget(ctx.keys.job(type, id), 'pb') })),
-    ),
+    ...servedByNamed.flatMap((queue, i) => {
+      const q = ctx.queues.get(queue)!;
+      return activeIds[i].map((id) => ({ key: q.toKey(id), queue: (p: ChainableCommander) => void p.hget(q.toKey(id), 'pb') }));
+    }),
   ];
   const replies = await execRouted(ctx.redis, reads);
   for (const [err] of replies) if (err) throw err;

@@ -31,7 +31,7 @@ describe('DELETE /jobs/:id', () => {
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ id, state: 'cancelled' });
       expect(r.body.finishedAt).toBeTruthy();
-      expect(await api.context.queues.get('echo')!.getJob(id)).toBeUndefined();
+      expect(await api.context.queues.get(api.context.keys.queueOf('echo', id))!.getJob(id)).toBeUndefined();
     }
     const worker = await startWorker(ctx);
     try {

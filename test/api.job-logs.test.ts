@@ -122,7 +122,7 @@ describe('GET /jobs/:id/logs', () => {
 
   it('shows the same lines in Bull Board', async () => {
     const id = await runToEnd('echo', { lines: ['one', 'two', 'three'] });
-    const board = await get(`/admin/queues/api/queues/echo/${id}/logs`);
+    const board = await get(`/admin/queues/api/queues/${encodeURIComponent(sys.ctx.keys.queueOf('echo', id))}/${id}/logs`);
     expect(board.status).toBe(200);
     expect(board.body).toEqual(['one', 'two', 'three']);
   });
@@ -131,7 +131,7 @@ describe('GET /jobs/:id/logs', () => {
     // A delayed job does not run: its log is written here, as any BullMQ client can (Queue.addJobLog).
     const sub = await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data: {}, options: { delay: 600000 } });
     const id = sub.body.id as string;
-    const queue = sys.api.context.queues.get('echo')!;
+    const queue = sys.api.context.queues.get(sys.ctx.keys.queueOf('echo', id))!;
     const write = async (lines: string[]) => {
       for (const l of lines) await queue.addJobLog(id, l, 1000);
     };
@@ -158,7 +158,7 @@ describe('GET /jobs/:id/logs', () => {
   it('is removed with its job', async () => {
     const sub = await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data: {}, options: { delay: 600000 } });
     const id = sub.body.id as string;
-    await sys.api.context.queues.get('echo')!.addJobLog(id, 'a line', 1000);
+    await sys.api.context.queues.get(sys.ctx.keys.queueOf('echo', id))!.addJobLog(id, 'a line', 1000);
     const logsKey = `${sys.ctx.keys.job('echo', id)}:logs`;
     expect(await sys.ctx.redis.exists(logsKey)).toBe(1);
     // A queued job's cancel is BullMQ's remove: the job's keys, its log among them, go.

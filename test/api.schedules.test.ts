@@ -13,7 +13,8 @@ import { startWorker } from './worker-harness';
  */
 const sys = useSystem();
 const url = () => sys.api.url;
-const queue = (type: string) => sys.api.context.queues.get(type)!;
+/** The queue of a type's schedules: its first shard when it is sharded (QUEUE_SHARDS). */
+const queue = (type: string) => sys.api.context.queues.get(sys.ctx.keys.queuesOf(type)[0])!;
 const put = (name: string, body: unknown) => call(url(), 'PUT', `/schedules/${encodeURIComponent(name)}`, body);
 
 // ajv-formats is CommonJS with a default export; under ESM interop it may arrive wrapped once more.
@@ -308,7 +309,8 @@ describe('a run past RESULT_TTL_SECONDS', () => {
 
   it('reads 410 expired, like a submitted job, not 404', async () => {
     expect((await call(api.url, 'PUT', '/schedules/brief', { type: 'echo', data: {}, every: 1000 })).status).toBe(201);
-    const echo = new Queue('echo', { connection: short.redis, prefix: short.keys.prefixOf('echo') });
+    const [echoQueue] = short.keys.queuesOf('echo');
+    const echo = new Queue(echoQueue, { connection: short.redis, prefix: short.keys.prefixOf(echoQueue) });
     try {
       const first = await waitFor(async () => (await echo.getCompleted()).find((j) => j.repeatJobKey === 'brief'), 10000, 100);
       // BullMQ's retention by age drops it when a later run finishes.

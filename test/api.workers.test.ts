@@ -101,14 +101,16 @@ describe('GET /workers', { timeout: 240000 }, () => {
     onTestFinished(() => a.kill('SIGKILL'));
     await untilGone(a, 60000);
     // BullMQ's registry still has its connection: it is the heartbeat that took it off the list.
-    const registry = await sys.api.context.queues.get('echo')!.getWorkers();
+    const registry = await sys.api.context.queues.get(sys.ctx.keys.queuesOf('echo')[0])!.getWorkers();
     expect(registry.some((c) => c.rawname?.endsWith(`:w:${id}`))).toBe(true);
   });
 
   it('lists another BullMQ worker with what its connection tells', async () => {
     const connection = testRedis({ maxRetriesPerRequest: null });
     const { prefixOf } = sys.ctx.keys;
-    const named = new Worker('echo', async () => ({}), { connection, prefix: prefixOf('echo'), name: 'py-worker-1' });
+    // echo's (first) queue: with QUEUE_SHARDS its shards are the queues, not `echo`.
+    const [echoQueue] = sys.ctx.keys.queuesOf('echo');
+    const named = new Worker(echoQueue, async () => ({}), { connection, prefix: prefixOf(echoQueue), name: 'py-worker-1' });
     const unnamed = new Worker('hash', async () => ({}), { connection, prefix: prefixOf('hash') });
     onTestFinished(async () => {
       await Promise.all([named.close(), unnamed.close()]);

@@ -90,16 +90,18 @@ describe('Bull Board write actions', () => {
     expect((await job(id)).result).toEqual({ v: 1 });
 
     // Paused (from the Board too), so that the retried job waits in the queue while the waiters start.
-    expect((await board('PUT', 'echo/pause')).status).toBe(200);
+    // The Board shows each shard of a sharded echo as a queue: this job's is the one to act on.
+    const q = encodeURIComponent(sys.ctx.keys.queueOf('echo', id));
+    expect((await board('PUT', `${q}/pause`)).status).toBe(200);
     try {
-      expect((await board('PATCH', `echo/${id}/update-data`, { jobData: { v: 2 } })).status).toBe(200);
-      expect((await board('PUT', `echo/${id}/retry`)).status).toBe(204);
+      expect((await board('PATCH', `${q}/${id}/update-data`, { jobData: { v: 2 } })).status).toBe(200);
+      expect((await board('PUT', `${q}/${id}/retry`)).status).toBe(204);
       expect(await job(id)).toMatchObject({ state: 'queued', result: null });
       const w = await waiters(id);
-      expect((await board('PUT', 'echo/resume')).status).toBe(200);
+      expect((await board('PUT', `${q}/resume`)).status).toBe(200);
       await expectEndedWith(id, w, { state: 'completed', result: { v: 2 } });
     } finally {
-      await board('PUT', 'echo/resume');
+      await board('PUT', `${q}/resume`);
     }
   });
 
@@ -107,17 +109,18 @@ describe('Bull Board write actions', () => {
     const id = await submit('echo', { promoted: true }, { delay: 3_600_000 });
     expect((await job(id)).state).toBe('delayed');
     const w = await waiters(id);
-    expect((await board('PUT', `echo/${id}/promote`)).status).toBe(204);
+    expect((await board('PUT', `${encodeURIComponent(sys.ctx.keys.queueOf('echo', id))}/${id}/promote`)).status).toBe(204);
     await expectEndedWith(id, w, { state: 'completed', result: { promoted: true } });
   });
 
   it('clean of the delayed jobs: the job reads cancelled by RemovedError and its waiters are answered at once', async () => {
     const id = await submit('echo', {}, { delay: 3_600_000 });
     // The Board cleans only jobs older than its 5 s grace: make this one older rather than wait.
-    const hash = sys.api.context.queues.get('echo')!.toKey(id);
+    const queue = sys.ctx.keys.queueOf('echo', id);
+    const hash = sys.api.context.queues.get(queue)!.toKey(id);
     await sys.ctx.redis.hset(hash, 'timestamp', String(Date.now() - 60_000));
     const w = await waiters(id);
-    expect((await board('PUT', 'echo/clean/delayed')).status).toBe(200);
+    expect((await board('PUT', `${encodeURIComponent(queue)}/clean/delayed`)).status).toBe(200);
     await expectEndedWith(id, w, removed);
   });
 

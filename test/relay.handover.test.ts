@@ -14,7 +14,9 @@ afterAll(() => ctx.cleanup());
 
 describe('the event relay handed from one holder to the next', () => {
   it('publishes what happened while no relay ran, and goes on from there', async () => {
-    const queue = new Queue('echo', { connection: ctx.redis, prefix: ctx.keys.prefixOf('echo') });
+    // echo's (first) queue: with QUEUE_SHARDS its shards are the queues, not `echo`.
+    const [echoQueue] = ctx.keys.queuesOf('echo');
+    const queue = new Queue(echoQueue, { connection: ctx.redis, prefix: ctx.keys.prefixOf(echoQueue) });
     // A listener of the test's own, subscribed before any relay starts, so nothing published is missed.
     const sub = testRedis({ maxRetriesPerRequest: null });
     const heard: JobEvent[] = [];

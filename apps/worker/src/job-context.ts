@@ -70,7 +70,9 @@ export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(
     },
     log(message) {
       const line = logLine(String(message));
-      d.logger.info({ jobId, type: d.type, attempt: d.attempt }, line);
+      // Debug: the line is kept with the job (GET /jobs/:id/logs, Bull Board); at info, `sleep`
+      // alone would print a dozen lines per job.
+      d.logger.debug({ jobId, type: d.type, attempt: d.attempt }, line);
       return track(d.job.log(line), 'job log');
     },
   };

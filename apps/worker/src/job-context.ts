@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { Config, Logger } from '@async-jobs/shared';
+import type { ChildResult, Config, Logger } from '@async-jobs/shared';
 import type { HandlerContext } from './handlers/handler';
 
 /** Object progress larger than this is dropped: BullMQ appends every report to its event stream. */
@@ -12,6 +12,7 @@ export interface ContextDeps {
   signal: AbortSignal;
   config: Config;
   logger: Logger;
+  childResults?: ChildResult[];
 }
 
 function checkProgress(p: unknown): string | null {
@@ -48,6 +49,7 @@ export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(
     attempt: d.attempt,
     signal: d.signal,
     config: d.config,
+    childResults: d.childResults ?? [],
     progress(p) {
       const problem = checkProgress(p);
       if (problem) {

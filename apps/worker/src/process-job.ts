@@ -3,6 +3,7 @@ import { type Config, type JobTypeDefinition, type Logger } from '@async-jobs/sh
 import { attemptSignal, whenAborted, type AttemptSignal } from './attempt-signal';
 import { asError, CancelledError, errorInfo, InvalidInputError } from './errors';
 import type { JobHandler } from './handlers/handler';
+import { childResultsOf } from './child-results';
 import { createJobContext } from './job-context';
 import { checkResult } from './job-result';
 
@@ -71,7 +72,8 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       if (deps.cancelRequested(id)) throw new CancelledError('cancelled by request');
       const input = validate(deps.definition, job.data);
       timing = attemptSignal(timeoutOf(job), bullSignal, deps.shutdown);
-      const context = createJobContext({ job, type, attempt, signal: timing.signal, config, logger });
+      const childResults = await childResultsOf(job);
+      const context = createJobContext({ job, type, attempt, signal: timing.signal, config, logger, childResults });
       settle = context.settle;
       const raw = await Promise.race([Promise.resolve().then(() => handler.run(input, context.ctx)), whenAborted(timing.signal)]);
       const result = checkResult(raw, config.MAX_RESULT_BYTES);

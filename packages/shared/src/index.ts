@@ -20,3 +20,5 @@ export * from './callbacks';
 export * from './key-slot';
 export * from './slot-routing';
 export { luaScript } from './lua/scripts';
+export { childResultSchema } from './jobs/collect';
+export { jobRefOfKey, type ChildResult, type JobRef } from './flow-children';

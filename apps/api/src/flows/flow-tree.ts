@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { HttpError, type Config, type Keyspace } from '@async-jobs/shared';
+import { HttpError, maxFlowDepth, maxFlowJobs, type Config, type Keyspace } from '@async-jobs/shared';
 import { checkSubmission, type Submission } from '../jobs/validate-submission';
 import { validationFailed, type ProblemDetail } from '../middleware/validate';
 
 /** API.md "Flows": levels from the root (1) down, and jobs in all. */
-export const MAX_FLOW_DEPTH = 5;
-export const MAX_FLOW_JOBS = 1000;
+const MAX_FLOW_DEPTH = maxFlowDepth;
+const MAX_FLOW_JOBS = maxFlowJobs;
 
 /** One validated job of a flow, with the id it will have. */
 export interface FlowNode {

@@ -1,5 +1,6 @@
 import { appManifest as pkg } from '../app-root';
 import { errorResponses } from './responses';
+import { flowPaths } from './paths-flows';
 import { jobPaths } from './paths-jobs';
 import { servicePaths } from './paths-service';
 import { componentSchemas } from './schemas';
@@ -31,7 +32,7 @@ export function openApiDocument(): object {
       { name: 'demo', description: 'The index page and the two plain Redis queues (a list, a pub/sub channel) it links to.' },
       { name: 'admin', description: 'Operator pages.' },
     ],
-    paths: { ...jobPaths, ...servicePaths },
+    paths: { ...jobPaths, ...flowPaths, ...servicePaths },
     components: {
       securitySchemes: {
         bearerAuth: {

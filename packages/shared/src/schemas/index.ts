@@ -4,3 +4,4 @@ export * from './job-resource';
 export * from './plain-errors';
 export * from './queries';
 export * from './submit-request';
+export * from './flow';

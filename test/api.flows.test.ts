@@ -167,6 +167,21 @@ describe('POST /flows', () => {
   });
 });
 
+describe('a child cancelled before it ran', () => {
+  it('lets its parent run without it, and the parent is told it was cancelled', async () => {
+    const r = await postFlow({ type: 'collect', data: {}, children: [{ type: 'echo', data: { n: 1 } }, { type: 'echo', data: { n: 2 } }] });
+    const [root, first, second] = r.body.jobs;
+    expect((await call(api.url, 'DELETE', `/jobs/${first.id}`)).status).toBe(200);
+    expect(await get(root.id)).toMatchObject({ state: 'waiting-children', children: [{ id: first.id, state: 'cancelled' }, { id: second.id, state: 'queued' }] });
+    const end = await withWorker(() => final(root.id));
+    expect(end.state).toBe('completed');
+    expect(end.result.results).toEqual([
+      { id: first.id, type: 'echo', state: 'cancelled', error: { name: 'CancelledError', message: 'the child was cancelled before it ran' } },
+      { id: second.id, type: 'echo', state: 'completed', result: { n: 2 } },
+    ]);
+  });
+});
+
 describe('POST /flows refuses a bad tree and writes nothing', () => {
   const leaf = { type: 'echo', data: {} };
   const chain = (levels: number): Record<string, unknown> =>

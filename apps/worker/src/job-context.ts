@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import { JOB_LOG_LINES, type Config, type Logger } from '@async-jobs/shared';
+import { JOB_LOG_LINES, type ChildResult, type Config, type Logger } from '@async-jobs/shared';
 import type { Attempt } from './attempt';
 import type { HandlerContext } from './handlers/handler';
 import { logLine } from './log-line';
@@ -14,6 +14,7 @@ export interface ContextDeps {
   run: Attempt;
   config: Config;
   logger: Logger;
+  childResults?: ChildResult[];
 }
 
 function checkProgress(p: unknown): string | null {
@@ -58,6 +59,7 @@ export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(
       return d.run.signal;
     },
     config: d.config,
+    childResults: d.childResults ?? [],
     progress(p) {
       const problem = checkProgress(p);
       if (problem) {

@@ -23,3 +23,5 @@ export * from './slot-routing';
 export { luaScript } from './lua/scripts';
 export * from './types/type-limits';
 export * from './types/apply-limits';
+export { childResultSchema } from './jobs/collect';
+export { jobRefOfKey, type ChildResult, type JobRef } from './flow-children';

@@ -4,7 +4,6 @@ import express, { type Express } from 'express';
 import { ADMIN_PATH, adminRouter } from './admin';
 import { createNotifier } from './events/stream-reader';
 import { createRelay } from './events/relay';
-import { endedOf } from './events/lifecycle';
 import { httpMetrics } from './metrics/http';
 import { createMetrics } from './metrics/registry';
 import type { AppContext } from './deps';
@@ -43,12 +42,8 @@ export function createApp(deps: AppDeps): App {
   const notifier = createNotifier(subscriber, keys, jobTypeNames, logger);
   // The relay's blocking reads need a connection of their own; opened here, closed in close().
   const relayConnection = (subscriber as Redis).duplicate() as RedisClient;
-  const relay = createRelay({ config, keys, redis, blocking: relayConnection, store, callbackQueue, types: jobTypeNames, logger });
   const metrics = createMetrics({ queues, logger });
-  notifier.onAnyEvent((e) => {
-    const ended = endedOf(e);
-    if (ended) metrics.onEvent({ event: ended, type: e.type });
-  });
+  const relay = createRelay({ config, keys, redis, blocking: relayConnection, store, callbackQueue, types: jobTypeNames, logger, onRelayed: metrics.onRelayed });
   metrics.trackWaiters(() => notifier.watcherCount('poll'));
   metrics.trackStreams(() => notifier.watcherCount('stream'));
   const context: AppContext = { config, keys, redis, logger, store, queues, callbackQueue, notifier, relay, metrics };

@@ -7,6 +7,7 @@ import type { Listener, ListenerFactory } from './listener';
 import { createProcessor, type JobProcessor } from './process-job';
 import { createCallbackDispatch } from './callbacks/dispatch';
 import { createControlListener } from './control-listener';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics/job-metrics';
 import { servedTypes } from './served-types';
 import { workerOptions } from './worker-options';
 
@@ -26,6 +27,8 @@ export interface WorkerDeps {
    * pub/sub channel) plug in here; see listener.ts. Started after the workers.
    */
   listeners?: ListenerFactory[];
+  /** Where the attempts it runs are observed; default: a registry of its own (see `JobWorker.metrics`). */
+  metrics?: WorkerMetrics;
 }
 
 export interface CloseOptions {
@@ -36,6 +39,8 @@ export interface CloseOptions {
 export interface JobWorker {
   /** One BullMQ worker per served job type (the queue's name). */
   workers: Map<string, Worker>;
+  /** This process's Prometheus registry; main.ts serves it on WORKER_METRICS_PORT. */
+  metrics: WorkerMetrics;
   ready(): Promise<void>;
   /**
    * Stops taking jobs, lets active ones finish within the grace period, then closes
@@ -79,6 +84,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
 
   const callbacks = createCallbackDispatch(config, keys, deps.connection, store, logger);
   const workers = new Map<string, Worker>();
+  const metrics = deps.metrics ?? createWorkerMetrics();
   const control = createControlListener(config, keys, workers, logger);
   for (const type of types) {
     const processJob = createProcessor({
@@ -105,6 +111,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     // Without a listener, an 'error' event would crash the process; these are Redis or lock troubles.
     worker.on('error', (err) => logger.error({ queue: type, err: err.message }, 'worker error'));
     worker.on('stalled', (jobId) => logger.warn({ queue: type, jobId }, 'job stalled (its worker stopped); it will run again'));
+    metrics.follow(type, worker);
     workers.set(type, worker);
   }
 
@@ -148,6 +155,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
 
   return {
     workers,
+    metrics,
     async ready() {
       await Promise.all([...[...workers.values()].map((w) => w.waitUntilReady()), control.ready, callbacks.ready()]);
     },

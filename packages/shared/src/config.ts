@@ -59,6 +59,8 @@ const schema = z.object({
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   /** Job types this worker serves; empty means all registered types. */
   WORKER_TYPES: list.default([]),
+  /** Where a worker serves its own GET /metrics (on HOST, guarded by API_TOKENS like the API's); unset: no endpoint. 0 picks a free port. */
+  WORKER_METRICS_PORT: int(0, 65535).optional(),
   RESULT_TTL_SECONDS: int(1, 365 * 86400).default(86400),
   /** How long "this job existed" outlives its record, so an old id answers 410, not 404. */
   TOMBSTONE_TTL_SECONDS: int(1, 365 * 86400).default(7 * 86400),

@@ -14,6 +14,8 @@ export * from './results-store';
 export * from './job-view';
 export * from './queues';
 export * from './throttle';
+export * from './process-metrics';
+export * from './bearer';
 export * from './schemas/index';
 export * from './host-allowlist';
 export * from './callbacks';

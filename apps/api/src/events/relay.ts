@@ -12,7 +12,7 @@ import {
   type ResultsStore,
 } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
-import { ENDING_EVENTS, entryTime, lifecycleOf } from './lifecycle';
+import { countedAs, ENDING_EVENTS, entryTime, lifecycleOf, type CountedChange } from './lifecycle';
 import { readStreams, streamPositions, type StreamEntry } from './streams';
 
 export interface RelayDeps {
@@ -26,6 +26,16 @@ export interface RelayDeps {
   callbackQueue: Queue;
   types: readonly string[];
   logger: Logger;
+  /**
+   * Told, once per batch whose positions were saved, what its entries count as (the job
+   * counters): only the lease holder relays, so each change is counted by one process once.
+   */
+  onRelayed?: (changes: readonly RelayedChange[]) => void;
+}
+
+export interface RelayedChange {
+  type: string;
+  change: CountedChange;
 }
 
 export interface Relay {
@@ -105,8 +115,8 @@ export function createRelay(deps: RelayDeps): Relay {
     const due = ending.length > 0 ? (replies[r++][1] as (string | null)[]) : [];
 
     const dueEntries = ending.filter((_, i) => due[i] !== null);
-    // Whether a failure was a cancel, why a job was removed, and a retry's error: read from the job.
-    const needViews = listeners > 0 ? batch.filter((e) => e.event === 'failed' || e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active')) : [];
+    // Whether a failure was a cancel (counted even with nobody listening), why a job was removed, and a retry's error: read from the job.
+    const needViews = batch.filter((e) => e.event === 'failed' || (listeners > 0 && (e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active'))));
     const views = await deps.store.readMany(
       needViews.map((e) => e.jobId!),
       needViews.map((e) => e.type),
@@ -116,15 +126,19 @@ export function createRelay(deps: RelayDeps): Relay {
     if (dueEntries.length > 0) await handOverCallbacks(dueEntries);
 
     const out = deps.redis.pipeline();
+    const changes: RelayedChange[] = [];
     for (const e of batch) {
       const i = types.indexOf(e.type);
       const afterAdded = lastAdded[i] === e.jobId;
       lastAdded[i] = e.event === 'added' ? e.jobId : undefined;
       const message = listeners > 0 ? messageOf(e, afterAdded, foreign, viewOf.get(e)) : null;
       if (message) out.publish(keys.eventsChannel, encodeEvent(message));
+      const change = countedAs(e, afterAdded, viewOf.get(e)?.state);
+      if (change) changes.push({ type: e.type, change });
     }
     out.hset(keys.relayPositions, Object.fromEntries(streams.map((s, i) => [s, positions![i]])));
     await out.exec();
+    if (changes.length > 0) deps.onRelayed?.(changes);
   }
 
   /** Queues the delivery of each finished job that asked for a callback; its URL is in its tombstone. */

@@ -45,4 +45,22 @@ describe('a job added by a plain BullMQ producer', () => {
     const all = await call(sys.api.url, 'GET', '/jobs?state=queued');
     expect(all.body.jobs.map((j: { id: string }) => j.id)).toContain(id);
   });
+
+  it('reads cancelled with a RemovedError, and is announced so, once an operator removes it', async () => {
+    const queue = new Queue('echo', { connection: sys.ctx.redis, prefix: sys.ctx.keys.prefixOf('echo') });
+    try {
+      const added = await queue.add('echo', { from: 'elsewhere' }, { attempts: 2, delay: 60_000 });
+      const id = added.id!;
+      // Once the relay has seen it (it is then listed), its removal is a job of ours being removed.
+      await waitFor(async () => (await call(sys.api.url, 'GET', '/jobs?type=echo')).body.jobs?.some((j: { id: string }) => j.id === id));
+      await queue.remove(id);
+
+      const read = await call(sys.api.url, 'GET', `/jobs/${id}`);
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({ id, type: 'echo', state: 'cancelled', attempts: { max: 2 }, error: { name: 'RemovedError' } });
+      expect((await watch.next((e) => e.id === id && e.event === 'cancelled')).type).toBe('echo');
+    } finally {
+      await queue.close();
+    }
+  });
 });

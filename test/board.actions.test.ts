@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, type Reply } from './api-harness';
+import { call, startApi, type Reply } from './api-harness';
 import { waitFor } from './helpers';
 import { readStream } from './sse-client';
 import { useSystem } from './system-harness';
@@ -137,9 +137,20 @@ describe('Bull Board write actions', () => {
       const delayed = await submit('sleep', { ms: 1 }, { delay: 3_600_000 });
       expect((await job(queued)).state).toBe('queued');
       const w = await waiters(queued);
-      // The Board empties with BullMQ's drain(), which keeps delayed jobs.
-      expect((await board('PUT', 'sleep/empty')).status).toBe(200);
-      await expectEndedWith(queued, w, removed);
+      // A second API process: BullMQ's drain logs no event per job, yet its waiter hears too.
+      const other = await startApi(sys.ctx);
+      try {
+        // A stream, not a long-poll: a long-poll reads the job again when its wait ends anyway.
+        const otherStream = readStream(`${other.url}/jobs/${queued}/events`, {}, AbortSignal.timeout(8000));
+        await waitFor(() => other.context.notifier.watcherCount() >= 1);
+        // The Board empties with BullMQ's drain(), which keeps delayed jobs.
+        expect((await board('PUT', 'sleep/empty')).status).toBe(200);
+        await expectEndedWith(queued, w, removed);
+        const heard = await otherStream;
+        expect(heard.events.at(-1)).toMatchObject({ event: 'cancelled' });
+      } finally {
+        await other.close();
+      }
       expect((await job(delayed)).state).toBe('delayed');
       const listed = await call(sys.api.url, 'GET', '/jobs?type=sleep&state=queued');
       expect(listed.status).toBe(200);

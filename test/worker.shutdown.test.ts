@@ -75,8 +75,10 @@ describe('worker shutdown on a signal', () => {
     const id = await enqueue(ctx, 'sleep', { ms: 2500 });
     await watch.next((e) => e.id === id && e.event === 'active');
     first.kill('SIGTERM');
-    expect(await first.exited).toBe(0);
+    // Non-zero: it had to abandon the job (to stall recovery, below), and a process manager should know.
+    expect(await first.exited).toBe(1);
     expect(first.lines.some((l) => l.msg?.toString().startsWith('grace period over'))).toBe(true);
+    expect(first.lines.find((l) => l.msg === 'worker stopped')).toMatchObject({ abandoned: 1 });
     // Nothing final was recorded by the worker that gave up.
     expect((await store.read(id))?.state).toBe('active');
 

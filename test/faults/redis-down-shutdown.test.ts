@@ -1,13 +1,18 @@
 import { CLOSE_ALLOWANCE_MS } from '@async-jobs/shared';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestContext } from '../helpers';
+import { createTestContext, waitFor } from '../helpers';
 import { useWorkerProcesses, type WorkerProcess } from '../worker-harness';
-import { freePort } from './redis-server';
+import { freePort, ownRedis, type OwnRedis } from './redis-server';
 
 const ctx = createTestContext();
 const startWorker = useWorkerProcesses(ctx);
 
+let own: OwnRedis | undefined;
+
 afterAll(async () => {
+  await own?.close();
   await ctx.cleanup();
 });
 
@@ -44,5 +49,30 @@ describe('a worker whose Redis is not there', () => {
     expect(errorLines.length).toBeLessThanOrEqual(4);
     const summary = errorLines.find((l) => l.msg === 'redis connection errors continue');
     expect(summary?.count).toBeGreaterThan(1);
+  });
+});
+
+describe('a worker whose Redis stops under it', () => {
+  it('still exits within SHUTDOWN_GRACE_MS (+ the close allowance) of SIGINT, non-zero because it abandoned its running job', async () => {
+    own = await ownRedis();
+    const w = startWorker({ REDIS_URL: own.url, SHUTDOWN_GRACE_MS: String(GRACE_MS), WORKER_TYPES: 'sleep' });
+    await w.line((l) => l.msg === 'worker ready');
+    const conn = new Redis(own.url, { maxRetriesPerRequest: null });
+    const queue = new Queue('sleep', { connection: conn, prefix: ctx.keys.prefixOf('sleep') });
+    try {
+      await queue.add('sleep', { ms: 60_000 }, { jobId: 'long-1' });
+      await waitFor(async () => (await conn.llen(`${ctx.keys.prefixOf('sleep')}:sleep:active`)) === 1, 10_000);
+    } finally {
+      await queue.close();
+      conn.disconnect();
+    }
+
+    await own.stop('kill');
+    await w.line(connectionError);
+    w.kill('SIGINT');
+
+    expect(await exitWithin(w, GRACE_MS + CLOSE_ALLOWANCE_MS + MARGIN_MS)).toBe(1);
+    expect(w.lines.find((l) => l.msg === 'worker shutting down')).toMatchObject({ signal: 'SIGINT' });
+    expect(w.lines.some((l) => String(l.msg).startsWith('grace period over') || String(l.msg).startsWith('shutdown did not finish'))).toBe(true);
   });
 });

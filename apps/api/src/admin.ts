@@ -25,7 +25,8 @@ export function adminRouter(config: Config, queues: Queue[], afterWrite: () => v
   // No page of ours may ask another host for anything: its fonts come from here.
   renderWithLocalFonts(board);
   // An operator's write (empty, clean, remove) can drop jobs without an event per job in
-  // BullMQ's stream: whoever waits on a job reads it again once the Board has answered.
+  // BullMQ's stream: whoever waits on a job, in any API process, reads it again once the
+  // Board has answered (events/resync.ts).
   const watched: RequestHandler = (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') res.on('finish', afterWrite);
     board(req, res, next);

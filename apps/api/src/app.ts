@@ -3,6 +3,7 @@ import { CALLBACK_QUEUE, closeQueues, closeRedis, createKeyspace, createQueues, 
 import express, { type Express } from 'express';
 import { ADMIN_PATH, adminRouter } from './admin';
 import { createNotifier } from './events/stream-reader';
+import { announceResync } from './events/resync';
 import { createRelay } from './events/relay';
 import { httpMetrics } from './metrics/http';
 import { createMetrics } from './metrics/registry';
@@ -63,7 +64,7 @@ export function createApp(deps: AppDeps): App {
     // Last for its path: any other method on a path we serve is 405, not "no such route" (nor "no such job" for GET /jobs/batch).
     route.all(methodNotAllowed(routes.map((r) => r.method)));
   }
-  app.use(ADMIN_PATH, ...adminRouter(config, [...queues.values(), callbackQueue], notifier.resyncAll));
+  app.use(ADMIN_PATH, ...adminRouter(config, [...queues.values(), callbackQueue], announceResync(redis, keys, jobTypeNames, logger)));
   app.use(notFoundRoute);
   app.use(errorHandler(logger));
 

@@ -36,6 +36,11 @@ export interface CloseOptions {
   graceMs?: number;
 }
 
+/** How a close went: how many jobs were still running when the grace period ended. */
+export interface CloseOutcome {
+  abandoned: number;
+}
+
 export interface JobWorker {
   /** One BullMQ worker per served job type (the queue's name). */
   workers: Map<string, Worker>;
@@ -47,7 +52,7 @@ export interface JobWorker {
    * the workers; jobs still running then are left to BullMQ's stall recovery (their
    * locks lapse and another worker runs them again), never lost. Idempotent.
    */
-  close(opts?: CloseOptions): Promise<void>;
+  close(opts?: CloseOptions): Promise<CloseOutcome>;
 }
 
 /** Resolves true once nothing is active, or false when `ms` pass first. New arrivals are waited for too. */
@@ -125,9 +130,9 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     throw err;
   }
 
-  let closing: Promise<void> | undefined;
+  let closing: Promise<CloseOutcome> | undefined;
 
-  async function closeAll(graceMs: number): Promise<void> {
+  async function closeAll(graceMs: number): Promise<CloseOutcome> {
     const step = async (what: string, fn: () => Promise<unknown>) => {
       try {
         await fn();
@@ -143,7 +148,8 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     // Stop fetching on every queue at once; running jobs keep renewing their locks.
     await Promise.all(all.map((w) => step(`pause ${w.name}`, () => w.pause(true))));
     const drained = await waitForIdle(active, graceMs);
-    if (!drained) logger.warn({ active: active.size, graceMs }, 'grace period over; active jobs are left to stall recovery');
+    const abandoned = drained ? 0 : active.size;
+    if (!drained) logger.warn({ active: abandoned, graceMs }, 'grace period over; active jobs are left to stall recovery');
     // We waited above; BullMQ's own close() would wait again without a bound (and cannot be
     // escalated once started), so force: it only skips that wait.
     for (const w of all) await step(`worker ${w.name}`, () => w.close(true));
@@ -151,6 +157,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     await step('callbacks', () => callbacks.close());
     // Only now, with BullMQ closed, stop abandoned handlers: BullMQ no longer records their outcome.
     shutdown.abort(new Error('the worker shut down before this attempt finished'));
+    return { abandoned };
   }
 
   return {

@@ -15,11 +15,12 @@ export type ShutdownReason = NodeJS.Signals | 'launcher gone';
  * on). Later signals are logged and ignored: Ctrl-C in a terminal reaches a launcher and
  * its children alike, and the launcher passes it on again.
  *
- * The process then exits 0 once `shutdown` resolves, 1 if it throws, and 1 at the latest
+ * The process then exits with the code `shutdown` resolves to (0 when it resolves to
+ * nothing; a worker says 1 when it had to abandon active jobs), 1 if it throws, and 1 at the latest
  * `graceMs` + CLOSE_ALLOWANCE_MS after the signal, whatever `shutdown` still waits on
  * (a Redis that is gone never answers a QUIT).
  */
-export function onShutdownSignal(logger: Logger, graceMs: number, shutdown: (reason: ShutdownReason) => Promise<void>): void {
+export function onShutdownSignal(logger: Logger, graceMs: number, shutdown: (reason: ShutdownReason) => Promise<number | void>): void {
   let started = false;
   const handle = (reason: ShutdownReason) => {
     if (started) {
@@ -33,7 +34,7 @@ export function onShutdownSignal(logger: Logger, graceMs: number, shutdown: (rea
       process.exit(1);
     }, deadlineMs);
     shutdown(reason).then(
-      () => process.exit(0),
+      (code) => process.exit(code ?? 0),
       (err: unknown) => {
         logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
         process.exit(1);

@@ -64,6 +64,7 @@ type LeaseRedis = RedisClient & {
  */
 export function createRelay(deps: RelayDeps): Relay {
   const { keys, types, logger } = deps;
+  const tombstoneSeconds = deps.config.RESULT_TTL_SECONDS + deps.config.TOMBSTONE_TTL_SECONDS;
   const redis = deps.redis as LeaseRedis;
   if (typeof redis.ajRelayLease !== 'function') redis.defineCommand('ajRelayLease', { numberOfKeys: 1, lua: luaScript('relay-lease') });
   if (typeof redis.ajIndexAdded !== 'function') redis.defineCommand('ajIndexAdded', { numberOfKeys: 1, lua: luaScript('index-added') });
@@ -105,7 +106,7 @@ export function createRelay(deps: RelayDeps): Relay {
     const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && e.jobId);
     const pipe = deps.redis.pipeline();
     if (countListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
-    if (added.length > 0) (pipe as unknown as LeaseRedis).ajIndexAdded(keys.jobIndex, keys.bullPrefix, keys.typeIndex(''), ...added.flatMap((e) => [e.type, e.jobId!]));
+    if (added.length > 0) (pipe as unknown as LeaseRedis).ajIndexAdded(keys.jobIndex, keys.bullPrefix, keys.typeIndex(''), String(tombstoneSeconds), ...added.flatMap((e) => [e.type, e.jobId!]));
     if (ending.length > 0) pipe.zmscore(keys.callbacksDue, ...ending.map((e) => e.jobId!));
     const replies = (await pipe.exec()) ?? [];
     for (const [err] of replies) if (err) throw err;

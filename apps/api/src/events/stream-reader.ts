@@ -1,4 +1,5 @@
 import type { Keyspace, Logger, RedisClient } from '@async-jobs/shared';
+import { RESYNC_EVENT } from './resync';
 import { readStreams, streamPositions, type StreamEntry } from './streams';
 
 /** What a watcher hears: an event of its job, "read again" (something changed that names no job), or shutdown. */
@@ -36,8 +37,8 @@ export function createNotifier(blocking: RedisClient, keys: Keyspace, types: rea
   };
 
   const dispatch = (entry: StreamEntry) => {
-    // BullMQ logs a clean as a count, not per job: whoever waits reads again.
-    if (entry.event === 'cleaned') return broadcast({ kind: 'resync' });
+    // BullMQ logs a clean as a count, not per job, and an empty not at all (resync.ts): whoever waits reads again.
+    if (entry.event === 'cleaned' || entry.event === RESYNC_EVENT) return broadcast({ kind: 'resync' });
     const set = entry.jobId ? watchers.get(entry.jobId) : undefined;
     if (set) for (const w of [...set]) w({ kind: 'event', entry });
   };

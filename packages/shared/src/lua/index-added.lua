@@ -1,23 +1,36 @@
 --[[
   Lists jobs that another producer added straight to BullMQ (no tombstone of ours), so
-  that GET /jobs shows them too; the API indexes its own jobs when it submits them.
+  that GET /jobs shows them too, and gives each the tombstone a job of ours gets at submit
+  (submit ms, delay, max attempts), so that once BullMQ removes it, it reads as ours
+  would: `cancelled` (RemovedError) when an operator removed it, 410 past its retention.
+  The API indexes its own jobs when it submits them.
   KEYS[1]   the index of every job (the per-type indexes share its hash tag)
   ARGV[1]   BullMQ prefix, e.g. "{aj}"
   ARGV[2]   prefix of the per-type indexes (the type follows)
-  ARGV[3..] pairs: type, job id
+  ARGV[3]   seconds a tombstone lives past the job's delay (RESULT_TTL + TOMBSTONE_TTL)
+  ARGV[4..] pairs: type, job id
   Returns the ids it indexed (for each, the relay publishes `submitted`).
 ]]
 local indexed = {}
-for i = 3, #ARGV, 2 do
-  local type, id = ARGV[i], ARGV[i + 1]
-  local jobKey = ARGV[1] .. ":" .. type .. ":" .. id
+local ttl = tonumber(ARGV[3])
+for i = 4, #ARGV, 2 do
+  local jobType, id = ARGV[i], ARGV[i + 1]
+  local jobKey = ARGV[1] .. ":" .. jobType .. ":" .. id
   if redis.call("EXISTS", jobKey .. ":tomb") == 0 then
-    local ts = redis.call("HGET", jobKey, "timestamp")
+    local fields = redis.call("HMGET", jobKey, "timestamp", "delay", "opts")
+    local ts = fields[1]
     if ts then
       -- Same member shape as the API's (job-index.ts): submit ms (13 digits), sequence, id.
       local member = string.format("%013d", tonumber(ts)) .. ":0000:" .. id
       redis.call("ZADD", KEYS[1], 0, member)
-      redis.call("ZADD", ARGV[2] .. type, 0, member)
+      redis.call("ZADD", ARGV[2] .. jobType, 0, member)
+      local delay = tonumber(fields[2] or "0") or 0
+      local ok, opts = pcall(cjson.decode, fields[3] or "{}")
+      local attempts = ok and type(opts) == "table" and tonumber(opts.attempts) or 1
+      local tomb = jobKey .. ":tomb"
+      redis.call("HSET", tomb, "s", ts, "m", attempts)
+      if delay > 0 then redis.call("HSET", tomb, "d", delay) end
+      redis.call("EXPIRE", tomb, math.ceil(delay / 1000) + ttl)
       indexed[#indexed + 1] = id
     end
   end

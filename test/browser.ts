@@ -7,8 +7,7 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `the browser tests need Chromium at ${CHROMIUM}: install it with 'apt-get install -y chromium' ` +
-        `(or set CHROMIUM_PATH); .ci/run installs it`,
+      `the browser tests need Chromium at ${CHROMIUM}: install it with 'apt-get install -y chromium' (or set CHROMIUM_PATH); .ci/run installs it`,
     );
   }
   return chromium.launch({

@@ -41,8 +41,7 @@ export async function startDropProxy(target: string, cutFirst = 1): Promise<Drop
     let received = '';
     client.on('data', (d) => {
       sent += d.toString('latin1');
-      let end;
-      while ((end = sent.indexOf('\r\n\r\n')) >= 0) {
+      for (let end = sent.indexOf('\r\n\r\n'); end >= 0; end = sent.indexOf('\r\n\r\n')) {
         const [line, ...fields] = sent.slice(0, end).split('\r\n');
         const headers = Object.fromEntries(fields.map((f) => [f.slice(0, f.indexOf(':')).toLowerCase(), f.slice(f.indexOf(':') + 1).trim()]));
         proxy.requests.push({ line, headers });

@@ -21,10 +21,19 @@ function runDemo(args: string[], killAfterMs = 20000): Promise<Run> {
     let stderr = '';
     let firstOutput: number | undefined;
     const seen = () => (firstOutput ??= performance.now());
-    child.stdout.on('data', (d: Buffer) => ((stdout += d), seen()));
-    child.stderr.on('data', (d: Buffer) => ((stderr += d), seen()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      seen();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+      seen();
+    });
     const guard = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('error', (err) => (clearTimeout(guard), reject(err)));
+    child.on('error', (err) => {
+      clearTimeout(guard);
+      reject(err);
+    });
     child.on('close', (code, signal) => {
       clearTimeout(guard);
       if (signal) return reject(new Error(`demo did not exit by itself (killed with ${signal}); stdout:\n${stdout}`));

@@ -12,7 +12,7 @@ export const summary = (xs: number[]): Summary => {
 };
 
 /** `n` calls of `once` one after another; each one's latency in ms (it returns when it counts as done). */
-export async function sequential(n: number, once: () => Promise<number | void>): Promise<number[]> {
+export async function sequential(n: number, once: () => Promise<number | undefined>): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();

@@ -32,7 +32,10 @@ export async function runFigures(b: Bench): Promise<Record<string, Figure>> {
   };
   let api: RunningApi | undefined;
   const needApi = async () => {
-    if (!api) open.push((api = await startOurApi(b.env)));
+    if (!api) {
+      api = await startOurApi(b.env);
+      open.push(api);
+    }
     return api;
   };
   // The drain's "worker alone" figures need no API of ours running.

@@ -17,8 +17,7 @@ export async function followStream(url: string, headers: Record<string, string> 
   let status = 0;
   let buffer = '';
   const take = () => {
-    let cut: number;
-    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+    for (let cut = buffer.indexOf('\n\n'); cut >= 0; cut = buffer.indexOf('\n\n')) {
       const block = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 2);
       const e = parseBlock(block);

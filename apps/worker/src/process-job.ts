@@ -1,5 +1,5 @@
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
-import { type Config, type JobTypeDefinition, type Logger } from '@async-jobs/shared';
+import type { Config, JobTypeDefinition, Logger } from '@async-jobs/shared';
 import { attemptSignal, whenAborted, type AttemptSignal } from './attempt-signal';
 import { asError, CancelledError, errorInfo, InvalidInputError } from './errors';
 import type { JobHandler } from './handlers/handler';

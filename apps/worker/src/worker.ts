@@ -103,7 +103,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
       cancelRequested: control.cancelRequested,
     });
     // Declared with three parameters so that BullMQ passes its AbortSignal through.
-    const tracked: JobProcessor = function (job, token, signal) {
+    const tracked: JobProcessor = (job, token, signal) => {
       const p = processJob(job, token, signal);
       active.add(p);
       p.then(

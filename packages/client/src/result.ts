@@ -1,5 +1,5 @@
 import { AsyncJobsError } from './errors';
-import type { Transport } from './http';
+import type { Sent, Transport } from './http';
 import { DEFAULT_MAX_RETRIES, isTransient, retryDelayMs } from './retry';
 import { sleep } from './sleep';
 import type { Job, ResultOptions } from './types';
@@ -25,7 +25,7 @@ export async function awaitResult(transport: Transport, id: string, options: Res
     }
     const wait = Math.min(MAX_WAIT_S, Math.ceil(leftS * 1000) / 1000);
     const asked = Date.now();
-    let answer;
+    let answer: Sent;
     try {
       answer = await transport.json('GET', `${path}?wait=${wait}`, { signal: options.signal });
     } catch (err) {

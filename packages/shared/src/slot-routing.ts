@@ -30,14 +30,17 @@ export async function execRouted(redis: RedisClient, commands: readonly RoutedCo
     // Before the first slot map arrives, a group per slot is always right, just slower.
     const nodes = redis.slots[slot]?.join(';') ?? `slot ${slot}`;
     let group = groups.get(nodes);
-    if (!group) groups.set(nodes, (group = []));
+    if (!group) {
+      group = [];
+      groups.set(nodes, group);
+    }
     group.push(i);
   }
   const out = new Array<[Error | null, unknown]>(commands.length);
   await Promise.all(
     [...groups.values()].map(async (group) => {
       const replies = await run(redis, group.map((i) => commands[i]));
-      group.forEach((i, k) => (out[i] = replies[k]));
+      for (const [k, i] of group.entries()) out[i] = replies[k];
     }),
   );
   return out;

@@ -71,7 +71,10 @@ export function createNotifier(blocking: RedisClient, keys: Keyspace, types: rea
   return {
     watch(id, kind, watcher) {
       let set = watchers.get(id);
-      if (!set) watchers.set(id, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        watchers.set(id, set);
+      }
       set.add(watcher);
       counts[kind]++;
       let active = true;

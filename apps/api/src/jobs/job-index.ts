@@ -68,7 +68,10 @@ export function indexWrites(tx: ChainableCommander, keys: Keyspace, entries: Ind
     const m = indexMember(e);
     all.push('0', m);
     let list = byType.get(e.type);
-    if (!list) byType.set(e.type, (list = []));
+    if (!list) {
+      list = [];
+      byType.set(e.type, list);
+    }
     list.push('0', m);
   }
   if (all.length === 0) return;

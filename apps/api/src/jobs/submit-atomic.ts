@@ -51,7 +51,7 @@ export async function submitAtomically(ctx: AppContext, subs: Submission[], ids:
   for (const job of jobs) await job.addJob(tx);
 
   const ours = tx as unknown as ChainableCommander;
-  subs.forEach((s, i) => tombstoneWrites(ours, ctx.keys, ctx.config, s, ids[i], jobs[i].timestamp));
+  for (const [i, s] of subs.entries()) tombstoneWrites(ours, ctx.keys, ctx.config, s, ids[i], jobs[i].timestamp);
   const first = reserveOrder(subs.length);
   const entries = subs.map((s, i) => ({ id: ids[i], type: s.type, ms: first.ms, seq: first.seq + i }));
   indexWrites(ours, ctx.keys, entries, indexHorizonMs(ctx.config.RESULT_TTL_SECONDS));

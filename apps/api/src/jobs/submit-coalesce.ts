@@ -26,8 +26,10 @@ export function submitCoalesced(ctx: AppContext, s: Submission, id: string): Pro
   return new Promise((resolve, reject) => {
     let batch = batches.get(ctx);
     if (!batch) {
-      batches.set(ctx, (batch = []));
-      setImmediate(() => void flush(ctx, batch!));
+      const fresh: Pending[] = [];
+      batches.set(ctx, fresh);
+      setImmediate(() => void flush(ctx, fresh));
+      batch = fresh;
     }
     batch.push({ s, id, resolve, reject });
     if (batch.length >= MAX_BATCH) void flush(ctx, batch);
@@ -43,7 +45,7 @@ async function flush(ctx: AppContext, batch: Pending[]): Promise<void> {
       batch.map((p) => p.s),
       batch.map((p) => p.id),
     );
-    batch.forEach((p, i) => p.resolve(records[i]));
+    for (const [i, p] of batch.entries()) p.resolve(records[i]);
   } catch (err) {
     for (const p of batch) p.reject(err);
   }

@@ -20,7 +20,7 @@ export function jsonShapeProblem(body: unknown): { path: string; message: string
   while (stack.length > 0) {
     const { value, path } = stack.pop()!;
     if (value === null || typeof value !== 'object') continue;
-    if (path.length >= MAX_JSON_DEPTH) return { path: path.slice(0, 8).join('.') + '…', message: `nested deeper than ${MAX_JSON_DEPTH} levels` };
+    if (path.length >= MAX_JSON_DEPTH) return { path: `${path.slice(0, 8).join('.')}…`, message: `nested deeper than ${MAX_JSON_DEPTH} levels` };
     for (const key of Object.keys(value)) {
       const inner = (value as Record<string, unknown>)[key];
       if (key === '__proto__' || (key === 'constructor' && inner !== null && typeof inner === 'object' && Object.hasOwn(inner, 'prototype'))) {

@@ -99,7 +99,6 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
     defaultsInWords(s);
   }
   return { ...out.schemas, ...streamComponents };
-  return out.schemas;
 }
 
 /** A zod object of query parameters as OpenAPI parameter objects, one per property. */

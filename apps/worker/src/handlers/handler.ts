@@ -19,7 +19,7 @@ export interface HandlerContext {
  * The behaviour of one job type. `data` is the input after validation with the
  * type's shared schema (defaults applied). The result must be JSON.
  */
-export interface JobHandler<Input = any, Result = unknown> {
+export interface JobHandler<Input = unknown, Result = unknown> {
   name: string;
   run(data: Input, ctx: HandlerContext): Promise<Result> | Result;
 }

@@ -34,7 +34,8 @@ export function createHttpRequestHandler(opts: { resolve?: LookupFn } = {}): Job
     let found = agents.get(key);
     if (!found) {
       const allowlist = createHostAllowlist(entries);
-      agents.set(key, (found = { allowlist, agent: guardedAgent(allowlist, opts.resolve) }));
+      found = { allowlist, agent: guardedAgent(allowlist, opts.resolve) };
+      agents.set(key, found);
     }
     return found;
   };

@@ -40,15 +40,18 @@ export interface Invocation {
   state: string | undefined;
 }
 
-/** Reads the command line; the environment supplies what --url and --token do not. */
-export function readInvocation(argv: string[], env: Record<string, string | undefined>): Invocation {
-  let parsed;
+/** node's parseArgs, its complaints turned into usage errors. */
+function parseOrExplain(argv: string[]) {
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const { values, positionals } = parsed;
+}
+
+/** Reads the command line; the environment supplies what --url and --token do not. */
+export function readInvocation(argv: string[], env: Record<string, string | undefined>): Invocation {
+  const { values, positionals } = parseOrExplain(argv);
   const [name, ...args] = positionals;
   const base = {
     url: values.url ?? env.ASYNC_JOBS_URL ?? 'http://127.0.0.1:3000',
@@ -87,7 +90,8 @@ function optionsFrom(pairs: string[]): Record<string, unknown> {
     let target = out;
     for (const key of path.slice(0, -1)) {
       const next = target[key];
-      target = (typeof next === 'object' && next !== null ? next : (target[key] = {})) as Record<string, unknown>;
+      if (typeof next !== 'object' || next === null) target[key] = {};
+      target = target[key] as Record<string, unknown>;
     }
     target[path[path.length - 1]] = jsonOrString(pair.slice(eq + 1));
   }

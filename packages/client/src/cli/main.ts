@@ -1,7 +1,7 @@
 // The `async-jobs` command: the typed client on the command line. `async-jobs --help`.
 import { text } from 'node:stream/consumers';
 import { createClient } from '../client';
-import { readInvocation, usage, UsageError } from './args';
+import { type Invocation, readInvocation, usage, UsageError } from './args';
 import { runCommand } from './commands';
 import { exitCodes } from './exit-codes';
 import { describeError, processOutput } from './output';
@@ -10,7 +10,7 @@ const usageError = (err: UsageError) => `async-jobs: ${err.message}\nRun 'async-
 
 async function main(argv: string[]): Promise<number> {
   const o = processOutput();
-  let inv;
+  let inv: Invocation;
   try {
     inv = readInvocation(argv, process.env);
   } catch (err) {

@@ -58,8 +58,7 @@ async function followEvents(id, onUpdate) {
     const { value, done } = await reader.read();
     if (done) return;
     buffer += value;
-    let nl;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
       const line = buffer.slice(0, nl).replace(/\r$/, '');
       buffer = buffer.slice(nl + 1);
       if (line === '') {

@@ -29,6 +29,9 @@ async function exposedFamilies(): Promise<Set<string>> {
   return new Set(all.map((m) => m.name));
 }
 
+/** Grafana's reference to the dashboard's data source variable (not a template string). */
+const PROMETHEUS = { type: 'prometheus', uid: '$' + '{datasource}' };
+
 describe('the Grafana dashboard (deploy/grafana/async-jobs.json)', () => {
   const dashboard = JSON.parse(read('deploy/grafana/async-jobs.json')) as {
     uid: string;
@@ -45,17 +48,19 @@ describe('the Grafana dashboard (deploy/grafana/async-jobs.json)', () => {
     expect(dashboard.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' }));
     expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
     for (const p of panels) {
-      expect(p.datasource, p.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
+      expect(p.datasource, p.title).toEqual(PROMETHEUS);
       expect(p.targets?.length, p.title).toBeGreaterThan(0);
-      for (const t of p.targets ?? []) expect(t.datasource, p.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
+      for (const t of p.targets ?? []) expect(t.datasource, p.title).toEqual(PROMETHEUS);
     }
   });
 
   it('queries only metrics that the API and the workers expose', async () => {
     const exposed = await exposedFamilies();
     const named = new Set<string>();
-    for (const p of panels) for (const t of p.targets ?? []) for (const m of t.expr.matchAll(/\b(?:asyncjobs|http|process|nodejs)_[a-z0-9_]+/g)) named.add(m[0]);
-    for (const v of dashboard.templating.list) if (typeof v.query === 'object' && v.query) named.add(/label_values\((\w+)/.exec((v.query as { query: string }).query)![1]);
+    for (const p of panels)
+      for (const t of p.targets ?? []) for (const m of t.expr.matchAll(/\b(?:asyncjobs|http|process|nodejs)_[a-z0-9_]+/g)) named.add(m[0]);
+    for (const v of dashboard.templating.list)
+      if (typeof v.query === 'object' && v.query) named.add(/label_values\((\w+)/.exec((v.query as { query: string }).query)![1]);
     const unknown = [...named].filter((n) => !exposed.has(n) && !exposed.has(n.replace(/_(bucket|count|sum)$/, '')));
     expect(named.size).toBeGreaterThan(10);
     expect(unknown).toEqual([]);
@@ -82,7 +87,7 @@ describe('the docker-compose monitoring profile', () => {
 
   it.skipIf(!hasPromtool)('has a Prometheus configuration that promtool accepts', () => {
     // --syntax-only: the token file exists only inside the container (a compose secret).
-    const r = spawnSync('promtool', ['check', 'config', '--syntax-only', root + 'deploy/prometheus/prometheus.yml'], { encoding: 'utf8' });
+    const r = spawnSync('promtool', ['check', 'config', '--syntax-only', `${root}deploy/prometheus/prometheus.yml`], { encoding: 'utf8' });
     expect(r.status, r.stdout + r.stderr).toBe(0);
   });
 });

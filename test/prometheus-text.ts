@@ -32,8 +32,7 @@ export const value = (samples: Sample[], name: string, labels: Record<string, st
   samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value ?? 0;
 
 /** The sum over several scrapes (several processes), as Prometheus's sum() without `by` on the other labels. */
-export const sumOf = (scrapes: Sample[][], name: string, labels: Record<string, string>) =>
-  scrapes.reduce((n, samples) => n + value(samples, name, labels), 0);
+export const sumOf = (scrapes: Sample[][], name: string, labels: Record<string, string>) => scrapes.reduce((n, samples) => n + value(samples, name, labels), 0);
 
 /** Whether `promtool` is on PATH: .ci/run installs it (Debian's `prometheus` package); elsewhere its checks are skipped. */
 export const hasPromtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;

@@ -1,39 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobHandler } from '../apps/worker/src/handlers/handler';
-import { serveMetrics, type MetricsServer } from '../apps/worker/src/metrics/server';
-import { call, startApi, type RunningApi } from './api-harness';
+import { type ApiProcess, spawnApi } from './faults/api-process';
+import { call } from './api-harness';
 import { createTestContext, waitFor } from './helpers';
-import { hasPromtool, parse, promtoolCheck, sumOf, value, type Sample } from './prometheus-text';
-import { startWorker, type RunningWorker } from './worker-harness';
+import { hasPromtool, parse, promtoolCheck, type Sample, sumOf, value } from './prometheus-text';
+import { spawnWorker, type WorkerProcess } from './worker-harness';
 
-// Two APIs on one namespace stand for two API processes: each has its own connections,
-// stream reader, relay and registry, as a process would.
+// Two API processes and one worker process on one namespace, as `npm run start:api` and
+// `npm run start:worker` run them.
 const ctx = createTestContext();
-let apis: RunningApi[];
-let worker: RunningWorker;
-let workerMetrics: MetricsServer;
-
-/** `echo` that fails when its data says so: always, or on its first run only. */
-const runs = new Map<string, number>();
-const echo: JobHandler = {
-  name: 'echo',
-  run(data: { fail?: boolean; failFirst?: boolean }, hctx) {
-    const n = (runs.get(hctx.jobId) ?? 0) + 1;
-    runs.set(hctx.jobId, n);
-    if (data.fail || (data.failFirst && n === 1)) throw new Error('asked to fail');
-    return { run: n };
-  },
-};
+let apis: ApiProcess[] = [];
+let worker: WorkerProcess;
+let workerUrl: string;
 
 beforeAll(async () => {
-  apis = [await startApi(ctx), await startApi(ctx)];
-  worker = await startWorker(ctx, {}, new Map([['echo', echo]]));
-  workerMetrics = await serveMetrics(worker.worker.metrics.registry, { host: '127.0.0.1', port: 0, tokens: [] });
-});
+  apis = [await spawnApi(ctx), await spawnApi(ctx)];
+  worker = spawnWorker(ctx, { WORKER_METRICS_PORT: '0', WORKER_TYPES: 'echo,sleep' });
+  await Promise.all(apis.map((a) => a.listening));
+  workerUrl = `http://127.0.0.1:${(await worker.line((l) => l.msg === 'worker metrics listening')).port}`;
+  await worker.line((l) => l.msg === 'worker ready');
+  // One of them holds the relay's lease and knows where each stream starts: from then on every event is relayed.
+  await waitFor(async () => (await ctx.redis.exists(ctx.keys.relayLease)) === 1 && (await ctx.redis.hlen(ctx.keys.relayPositions)) > 0);
+}, 60000);
 afterAll(async () => {
-  await workerMetrics?.close();
-  await worker?.close();
-  for (const api of apis ?? []) await api.close();
+  for (const p of [...apis, worker]) {
+    p?.kill('SIGKILL');
+    await p?.exited;
+  }
   await ctx.cleanup();
 });
 
@@ -42,22 +34,31 @@ async function scrapeText(url: string): Promise<string> {
   expect(r.status).toBe(200);
   return r.text();
 }
-const scrapeApis = (list: RunningApi[]) => Promise.all(list.map(async (a) => parse(await scrapeText(a.url))));
+const scrapeApis = (list: ApiProcess[]) => Promise.all(list.map(async (a) => parse(await scrapeText(a.url))));
 
 /** Submits through `api` and waits for the job's end; its terminal state. */
-async function run(api: RunningApi, data: Record<string, unknown>, options: Record<string, unknown> = { attempts: 1 }): Promise<string> {
-  const sub = await call(api.url, 'POST', '/jobs', { type: 'echo', data, options });
+async function run(api: ApiProcess, type: string, data: unknown, options: Record<string, unknown> = { attempts: 1 }): Promise<string> {
+  const sub = await call(api.url, 'POST', '/jobs', { type, data, options });
   expect(sub.status).toBe(202);
   const end = await call(api.url, 'GET', `/jobs/${sub.body.id}/result?wait=20`);
   expect(end.status).toBe(200);
   return end.body.state;
 }
+const complete = (api: ApiProcess, n: number) => run(api, 'echo', { n });
+/** A sleep that outlasts its 1 ms timeout: the attempt fails (retryably, so `attempts` applies). */
+const fail = (api: ApiProcess, attempts = 1) => run(api, 'sleep', { ms: 60000 }, { timeout: 1, attempts, backoff: { type: 'fixed', delay: 0 } });
 
 const COUNTERS = ['completed', 'failed', 'cancelled', 'retried'] as const;
-const totals = (scrapes: Sample[][]) => Object.fromEntries(COUNTERS.map((c) => [c, sumOf(scrapes, `asyncjobs_jobs_${c}_total`, { type: 'echo' })]));
-/** Waits until the summed counters reach `expected`, and then says what they are. */
-async function countedOnce(list: RunningApi[], expected: Record<string, number>, before: Sample[][] = []) {
-  let last: Record<string, number> = {};
+type Totals = Record<(typeof COUNTERS)[number], number>;
+/** Each job counter summed over the scrapes (the processes) and over the job types. */
+const totals = (scrapes: Sample[][]) =>
+  Object.fromEntries(
+    COUNTERS.map((c) => [c, sumOf(scrapes, `asyncjobs_jobs_${c}_total`, { type: 'echo' }) + sumOf(scrapes, `asyncjobs_jobs_${c}_total`, { type: 'sleep' })]),
+  ) as Totals;
+
+/** Waits until the summed counters reach `expected` (the relay counts just after the job ends), then says what they are. */
+async function counted(list: ApiProcess[], expected: Totals, before: Sample[][] = []): Promise<Totals> {
+  let last = totals(before);
   await waitFor(async () => {
     last = totals([...before, ...(await scrapeApis(list))]);
     return COUNTERS.every((c) => last[c] >= expected[c]);
@@ -68,57 +69,56 @@ async function countedOnce(list: RunningApi[], expected: Record<string, number>,
 describe('job counters with two API processes', () => {
   it('sum to the jobs that ran, and the worker shows their timings', async () => {
     const [a, b] = apis;
-    const states = await Promise.all([
-      run(a, { n: 1 }),
-      run(b, { n: 2 }),
-      run(a, { n: 3 }),
-      run(b, { n: 4 }),
-      run(a, { fail: true }),
-      run(b, { fail: true }),
-      // Fails once, then runs again at once and completes.
-      run(a, { failFirst: true }, { attempts: 2, backoff: { type: 'fixed', delay: 0 } }),
-    ]);
-    expect(states.sort()).toEqual(['completed', 'completed', 'completed', 'completed', 'completed', 'failed', 'failed']);
-    expect(await countedOnce(apis, { completed: 5, failed: 2, cancelled: 0, retried: 1 })).toEqual({ completed: 5, failed: 2, cancelled: 0, retried: 1 });
-    // Once more after another job, so that both APIs have had time to count anything twice.
-    expect(await run(b, { n: 5 })).toBe('completed');
-    const expected = { completed: 6, failed: 2, cancelled: 0, retried: 1 };
-    expect(await countedOnce(apis, expected)).toEqual(expected);
+    const states = await Promise.all([complete(a, 1), complete(b, 2), complete(a, 3), complete(b, 4), fail(a), fail(b), fail(a, 2)]);
+    expect(states).toEqual(['completed', 'completed', 'completed', 'completed', 'failed', 'failed', 'failed']);
+    // The last job failed once, went back to the queue, and failed again.
+    const expected = { completed: 4, failed: 3, cancelled: 0, retried: 1 };
+    expect(await counted(apis, expected)).toEqual(expected);
+    // Once more after another job: by then each API process has read every event above, and would have counted it.
+    expect(await complete(b, 5)).toBe('completed');
+    expected.completed = 5;
+    expect(await counted(apis, expected)).toEqual(expected);
     const scrapes = await scrapeApis(apis);
     expect(totals(scrapes)).toEqual(expected);
-    expect(sumOf(scrapes, 'asyncjobs_jobs_submitted_total', { type: 'echo' })).toBe(8);
+    expect(sumOf(scrapes, 'asyncjobs_jobs_submitted_total', { type: 'echo' })).toBe(5);
+    expect(sumOf(scrapes, 'asyncjobs_jobs_submitted_total', { type: 'sleep' })).toBe(3);
 
-    const w = parse(await scrapeText(`http://127.0.0.1:${workerMetrics.port}`));
-    expect(value(w, 'asyncjobs_worker_run_seconds_count', { type: 'echo', outcome: 'completed' })).toBe(6);
-    // Two jobs that failed, and the first attempt of the one that was retried.
-    expect(value(w, 'asyncjobs_worker_run_seconds_count', { type: 'echo', outcome: 'failed' })).toBe(3);
-    expect(value(w, 'asyncjobs_worker_run_seconds_bucket', { type: 'echo', outcome: 'completed', le: '+Inf' })).toBe(6);
+    // The worker ends an attempt in Redis a moment before its own event: read until it has observed them all.
+    const w = await waitFor(async () => {
+      const s = parse(await scrapeText(workerUrl));
+      return value(s, 'asyncjobs_worker_run_seconds_count', { type: 'sleep', outcome: 'failed' }) === 4 &&
+        value(s, 'asyncjobs_worker_run_seconds_count', { type: 'echo', outcome: 'completed' }) === 5
+        ? s
+        : null;
+    });
+    expect(value(w, 'asyncjobs_worker_run_seconds_bucket', { type: 'echo', outcome: 'completed', le: '+Inf' })).toBe(5);
     // One wait per job: a retry's start is not a second wait.
-    expect(value(w, 'asyncjobs_worker_queue_wait_seconds_count', { type: 'echo' })).toBe(8);
+    expect(value(w, 'asyncjobs_worker_queue_wait_seconds_count', { type: 'echo' })).toBe(5);
+    expect(value(w, 'asyncjobs_worker_queue_wait_seconds_count', { type: 'sleep' })).toBe(3);
     expect(w.some((s) => s.name === 'process_resident_memory_bytes')).toBe(true);
   });
 
-  it('keeps counting from where the relay stopped when its API process goes away', async () => {
+  it.skipIf(!hasPromtool)('passes promtool check metrics on both APIs and the worker', async () => {
+    for (const url of [...apis.map((a) => a.url), workerUrl]) {
+      const text = await scrapeText(url);
+      expect(promtoolCheck(text), url).toEqual({ status: 0, output: '' });
+    }
+  });
+
+  it('keeps counting from where the relay stopped when its API process stops', async () => {
     const before = await scrapeApis(apis);
     const start = totals(before);
     // The process that holds the relay's lease is the one that counted.
     const holder = before.findIndex((s) => value(s, 'asyncjobs_jobs_completed_total', { type: 'echo' }) > 0);
     expect(holder).toBeGreaterThanOrEqual(0);
     const [gone] = apis.splice(holder, 1);
-    const lastScrape = (await scrapeApis([gone]))[0];
-    await gone.close();
+    gone.kill('SIGTERM');
+    expect(await gone.exited).toBe(0);
     const [other] = apis;
-    expect(await run(other, { n: 6 })).toBe('completed');
-    expect(await run(other, { fail: true })).toBe('failed');
+    expect(await complete(other, 6)).toBe('completed');
+    expect(await fail(other)).toBe('failed');
     const expected = { ...start, completed: start.completed + 1, failed: start.failed + 1 };
-    // The process that went away counted up to its last scrape; the one left counts the rest.
-    expect(await countedOnce(apis, expected, [lastScrape])).toEqual(expected);
-  });
-
-  it.skipIf(!hasPromtool)('passes promtool check metrics on the API and the worker', async () => {
-    for (const url of [apis[0].url, `http://127.0.0.1:${workerMetrics.port}`]) {
-      const text = await scrapeText(url);
-      expect(promtoolCheck(text), url).toEqual({ status: 0, output: '' });
-    }
+    // The process that stopped counted up to its last scrape (`before`); the one left counts the rest.
+    expect(await counted(apis, expected, [before[holder]])).toEqual(expected);
   });
 });

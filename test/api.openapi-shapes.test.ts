@@ -62,6 +62,7 @@ describe('what the API sends matches its OpenAPI document', () => {
       sleep: await runToEnd({ type: 'sleep', data: { ms: 1 } }),
       hash: await runToEnd({ type: 'hash', data: { text: 'abc' } }),
       'http.request': await runToEnd({ type: 'http.request', data: { url: targetUrl } }),
+      collect: await runToEnd({ type: 'collect', data: {} }),
     };
     expect(Object.keys(jobs).sort()).toEqual(Object.keys(doc.components.schemas.JobResource.discriminator.mapping).sort());
     for (const [type, job] of Object.entries(jobs)) expect(asJob(job), `${type}: ${JSON.stringify(asJob.errors)}`).toBe(true);
@@ -99,5 +100,30 @@ describe('what the API sends matches its OpenAPI document', () => {
       expect(data(e.data), `${e.event} data: ${JSON.stringify(data.errors)}`).toBe(true);
     }
     expect(item({ id: '1', event: 'finished', data: '{}' })).toBe(false);
+  });
+  it('describes GET /types, pause, resume and retry-failed as they answer', async () => {
+    const list = await call(api.url, 'GET', '/types');
+    expect(named('TypeList')(list.body), JSON.stringify(named('TypeList').errors)).toBe(true);
+    const op = (path: string) => doc.paths[path].post.responses;
+    const item = compile(op('/types/{type}/pause')['200'].content['application/json'].schema);
+    const paused = await call(api.url, 'POST', '/types/sleep/pause');
+    const resumed = await call(api.url, 'POST', '/types/sleep/resume');
+    for (const r of [paused, resumed]) expect(item(r.body), JSON.stringify(item.errors)).toBe(true);
+    expect(item({ ...paused.body, limits: { rate: { max: 1 } } })).toBe(false);
+    const retried = await call(api.url, 'POST', '/types/sleep/retry-failed');
+    expect(retried.status).toBe(202);
+    expect(compile(op('/types/{type}/retry-failed')['202'].content['application/json'].schema)(retried.body)).toBe(true);
+    expect(Object.keys(op('/types/{type}/resume'))).toContain('404');
+  });
+
+  it('describes the answers of GET /workers and GET /jobs/{id}/logs', async () => {
+    const workers = (await call(api.url, 'GET', '/workers')).body;
+    expect(workers.workers.length).toBeGreaterThan(0);
+    expect(named('WorkerList')(workers), JSON.stringify(workers)).toBe(true);
+    const job = await runToEnd({ type: 'sleep', data: { ms: 300 } });
+    const page = (await call(api.url, 'GET', `/jobs/${job.id}/logs?limit=1`)).body;
+    expect(page.logs).toHaveLength(1);
+    expect(named('JobLogPage')(page), JSON.stringify(page)).toBe(true);
+    expect(named('JobLogPage')({ logs: ['a line'], nextCursor: null })).toBe(false);
   });
 });

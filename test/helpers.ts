@@ -60,7 +60,7 @@ export interface TestContext {
   allKeys(): Promise<string[]>;
   /**
    * The keys a request could have written: all but what the processes keep for themselves
-   * whatever the traffic (BullMQ's `meta` per queue, the event relay's lease and positions).
+   * whatever the traffic (BullMQ's `meta` per queue, the event relay's lease and positions, workers' heartbeats).
    */
   requestKeys(): Promise<string[]>;
   cleanup(): Promise<void>;
@@ -101,7 +101,8 @@ export function createTestContext(): TestContext {
     allKeys,
     async requestKeys() {
       const own = new Set([keys.relayLease, keys.relayPositions]);
-      return (await allKeys()).filter((k) => !k.endsWith(':meta') && !own.has(k));
+      const heartbeat = keys.workerHeartbeat('');
+      return (await allKeys()).filter((k) => !k.endsWith(':meta') && !own.has(k) && !k.startsWith(heartbeat));
     },
     async cleanup() {
       const found = await allKeys();

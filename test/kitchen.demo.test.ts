@@ -70,19 +70,18 @@ describe('npm run demo:kitchen', () => {
     expect(made.length).toBeGreaterThan(0);
     expect(eaten.length).toBeGreaterThan(0);
     expect(Math.max(...counts)).toBeLessThanOrEqual(10);
+    // It ran its second: a loaded machine can make it end later, never sooner.
     expect(run.openMs).toBeGreaterThan(800);
-    expect(run.openMs).toBeLessThan(4000);
   });
 
   it('exits 2 with a message when --seconds is not a positive number', async () => {
-    const runs = await Promise.all([['--seconds', 'abc'], ['--seconds=0'], ['--seconds=-2'], ['--seconds']].map((a) => runDemo(a)));
-    for (const run of runs) {
-      expect(run.code).toBe(2);
-      expect(run.stdout).toBe('');
-      expect(run.stderr).toMatch(/^kitchen: .*--seconds/);
-      expect(run.stderr).toMatch(/usage: npm run demo:kitchen -- \[--seconds N\]/);
-    }
-    expect(runs[0].stderr).toContain("got 'abc'");
+    // One process for the exit path; the other bad values go through the same parser (its tests below).
+    const run = await runDemo(['--seconds', 'abc']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^kitchen: .*--seconds/);
+    expect(run.stderr).toContain("got 'abc'");
+    expect(run.stderr).toMatch(/usage: npm run demo:kitchen -- \[--seconds N\]/);
   });
 });
 

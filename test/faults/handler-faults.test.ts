@@ -69,9 +69,9 @@ describe('BullMQ jobs deleted by hand', () => {
     // Job hash, lock and all: what an operator's `DEL` or an over-eager cleanup script does.
     const jobKey = `${ctx.keys.bullPrefix}:sleep:${id}`;
     expect(await ctx.redis.del(jobKey, `${jobKey}:lock`)).toBeGreaterThan(0);
-    // BullMQ is the record: with its job gone there is nothing left to say how it ended.
+    // BullMQ is the record: with its job gone, it reads as a job an operator removed (its tombstone says it existed).
     await stillServes(2);
-    expect(await worker.record(id)).toBeNull();
+    expect(await worker.record(id)).toMatchObject({ state: 'cancelled', error: { name: 'RemovedError' } });
   });
 
   it('fails, without retry and with a clear error, a queued job whose BullMQ data was deleted', async () => {

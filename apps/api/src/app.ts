@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
-import { CALLBACK_QUEUE, closeQueues, closeRedis, createKeyspace, createQueues, createResultsStore, jobTypeNames, throttle, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
+import { CALLBACK_QUEUE, closeQueues, createKeyspace, createQueues, createResultsStore, jobTypeNames, throttle, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
 import express, { type Express } from 'express';
 import { ADMIN_PATH, adminRouter } from './admin';
 import { createNotifier } from './events/stream-reader';
+import { createStreamFollower } from './events/stream-follower';
 import { announceResync } from './events/resync';
 import { createRelay } from './events/relay';
 import { httpMetrics } from './metrics/http';
@@ -40,11 +40,16 @@ export function createApp(deps: AppDeps): App {
   // Its own map: it is not a job type (no /types entry, no metrics by type), but operators see it in Bull Board.
   const callbackQueues = createQueues(redis, keys, onQueueError, [CALLBACK_QUEUE]);
   const callbackQueue = callbackQueues.get(CALLBACK_QUEUE)!;
-  const notifier = createNotifier(subscriber, keys, jobTypeNames, logger);
-  // The relay's blocking reads need a connection of their own; opened here, closed in close().
-  const relayConnection = (subscriber as Redis).duplicate() as RedisClient;
+  // One reader of every queue's event stream, for the waiters and (while it holds the lease) the relay.
+  const follower = createStreamFollower(
+    subscriber,
+    jobTypeNames.map((t) => keys.events(t)),
+    jobTypeNames,
+    logger,
+  );
+  const notifier = createNotifier(follower, logger);
   const metrics = createMetrics({ queues, logger });
-  const relay = createRelay({ config, keys, redis, blocking: relayConnection, store, callbackQueue, types: jobTypeNames, logger, onRelayed: metrics.onRelayed });
+  const relay = createRelay({ config, keys, redis, follower, store, callbackQueue, types: jobTypeNames, logger, onRelayed: metrics.onRelayed });
   metrics.trackWaiters(() => notifier.watcherCount('poll'));
   metrics.trackStreams(() => notifier.watcherCount('stream'));
   const context: AppContext = { config, keys, redis, logger, store, queues, callbackQueue, notifier, relay, metrics };
@@ -76,7 +81,7 @@ export function createApp(deps: AppDeps): App {
     close: () =>
       (closing ??= (async () => {
         const steps = await Promise.allSettled([notifier.close(), relay.close(), closeQueues(queues), closeQueues(callbackQueues)]);
-        await closeRedis(relayConnection);
+        await follower.close();
         for (const s of steps) if (s.status === 'rejected') logger.error({ err: s.reason }, 'close step failed');
       })()),
   };

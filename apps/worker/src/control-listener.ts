@@ -1,5 +1,4 @@
 import { closeRedis, createRedis, parseControl, type Config, type Keyspace, type Logger } from '@async-jobs/shared';
-import type { Worker } from 'bullmq';
 
 export interface ControlListener {
   ready: Promise<void>;
@@ -17,10 +16,9 @@ const REMEMBER_MS = 60_000;
 
 /**
  * Hears "cancel job X" on the control channel, broadcast to every worker process, and
- * aborts the attempt if this process holds it (BullMQ's cancelJob fires the processor's
- * AbortSignal). The job then fails with CancelledError, which is never retried.
+ * aborts the attempt if this process holds it (`cancel` says whether it did).
  */
-export function createControlListener(config: Config, keys: Keyspace, workers: Map<string, Worker>, logger: Logger): ControlListener {
+export function createControlListener(config: Config, keys: Keyspace, cancel: (type: string, id: string) => boolean, logger: Logger): ControlListener {
   const log = logger.child({ listener: 'control' });
   const redis = createRedis(config, 'subscriber', log, 'worker-control');
   const recent = new Map<string, number>();
@@ -28,7 +26,7 @@ export function createControlListener(config: Config, keys: Keyspace, workers: M
     if (channel !== keys.controlChannel) return;
     const msg = parseControl(raw);
     if (!msg) return;
-    if (workers.get(msg.type)?.cancelJob(msg.id, 'cancelled by request')) log.info({ jobId: msg.id }, 'cancelling running job');
+    if (cancel(msg.type, msg.id)) log.info({ jobId: msg.id }, 'cancelling running job');
     else recent.set(msg.id, Date.now() + REMEMBER_MS);
     // Forget old requests as new ones come; few ever pile up.
     if (recent.size > 1000) for (const [id, until] of recent) if (until < Date.now()) recent.delete(id);

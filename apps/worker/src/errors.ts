@@ -24,7 +24,7 @@ export class InvalidResultError extends UnrecoverableError {
   override name = 'InvalidResultError';
 }
 
-/** The job was cancelled while it ran (BullMQ's `worker.cancelJob`). */
+/** The job was cancelled while it ran (a cancel on the control channel, or one asked for just before it started). */
 export class CancelledError extends UnrecoverableError {
   override name = 'CancelledError';
 }

@@ -1,6 +1,8 @@
 import type { Job } from 'bullmq';
-import type { Config, Logger } from '@async-jobs/shared';
+import { JOB_LOG_LINES, type ChildResult, type Config, type Logger } from '@async-jobs/shared';
+import type { Attempt } from './attempt';
 import type { HandlerContext } from './handlers/handler';
+import { logLine } from './log-line';
 
 /** Object progress larger than this is dropped: BullMQ appends every report to its event stream. */
 const MAX_PROGRESS_BYTES = 16 * 1024;
@@ -9,9 +11,10 @@ export interface ContextDeps {
   job: Job;
   type: string;
   attempt: number;
-  signal: AbortSignal;
+  run: Attempt;
   config: Config;
   logger: Logger;
+  childResults?: ChildResult[];
 }
 
 function checkProgress(p: unknown): string | null {
@@ -30,24 +33,33 @@ function checkProgress(p: unknown): string | null {
  * `log`) and never reject (a failing progress write must not fail the job); the processor
  * waits for the ones still in flight before it returns, so the outcome comes after them.
  */
-export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(): Promise<void> } {
+export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(): Promise<void> | undefined } {
   const jobId = d.job.id as string;
-  const pending = new Set<Promise<void>>();
+  let pending: Set<Promise<void>> | undefined;
+  // A job from another producer may carry no keepLogs; its log is kept to the same bound as
+  // ours (BullMQ trims on each job.log). Only this in-memory copy of the options changes.
+  d.job.opts.keepLogs ??= JOB_LOG_LINES;
   const track = (work: Promise<unknown>, what: string) => {
     const p = work.then(
       () => {},
       (err: Error) => d.logger.warn({ jobId, type: d.type, attempt: d.attempt, err: err.message }, `${what} failed`),
     );
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
+    const set = pending ?? new Set();
+    pending = set;
+    set.add(p);
+    void p.finally(() => set.delete(p));
     return p;
   };
 
   const ctx: HandlerContext = {
     jobId,
     attempt: d.attempt,
-    signal: d.signal,
+    // Made only if the handler reads it (attempt.ts).
+    get signal() {
+      return d.run.signal;
+    },
     config: d.config,
+    childResults: d.childResults ?? [],
     progress(p) {
       const problem = checkProgress(p);
       if (problem) {
@@ -55,20 +67,20 @@ export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(
         return Promise.resolve();
       }
       // Once the attempt is over (timed out, cancelled) its progress is no longer news.
-      if (d.signal.aborted) return Promise.resolve();
+      if (d.run.aborted) return Promise.resolve();
       return track(d.job.updateProgress(p), 'progress update');
     },
     log(message) {
-      const line = String(message);
-      d.logger.info({ jobId, type: d.type, attempt: d.attempt }, line);
+      const line = logLine(String(message));
+      // Debug: the line is kept with the job (GET /jobs/:id/logs, Bull Board); at info, `sleep`
+      // alone would print a dozen lines per job.
+      d.logger.debug({ jobId, type: d.type, attempt: d.attempt }, line);
       return track(d.job.log(line), 'job log');
     },
   };
 
   return {
     ctx,
-    async settle() {
-      await Promise.all([...pending]);
-    },
+    settle: () => (pending && pending.size > 0 ? Promise.all([...pending]).then(() => undefined) : undefined),
   };
 }

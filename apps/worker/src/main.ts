@@ -70,7 +70,7 @@ onShutdownSignal(logger, config.SHUTDOWN_GRACE_MS, async (signal) => {
 
 await worker.ready();
 logger.info(
-  { types, concurrency: config.WORKER_CONCURRENCY, redis: describeRedis(config), namespace: config.KEY_NAMESPACE || undefined },
+  { id: worker.name, types, concurrency: config.WORKER_CONCURRENCY, redis: describeRedis(config), namespace: config.KEY_NAMESPACE || undefined },
   'worker ready',
 );
 tellLauncher({ event: 'worker ready' });

@@ -1,8 +1,9 @@
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Config, JobTypeDefinition, Logger } from '@async-jobs/shared';
-import { attemptSignal, whenAborted, type AttemptSignal } from './attempt-signal';
+import { Attempt } from './attempt';
 import { asError, CancelledError, errorInfo, InvalidInputError } from './errors';
 import type { JobHandler } from './handlers/handler';
+import { childResultsOf } from './child-results';
 import { createJobContext } from './job-context';
 import { checkResult } from './job-result';
 
@@ -17,11 +18,13 @@ export interface ProcessorDeps {
   draining: AbortSignal;
   /** Aborted after a forced shutdown: running attempts are abandoned to stall recovery. */
   shutdown: AbortSignal;
+  /** This type's running attempts by job id: a cancel or a forced shutdown aborts them there. */
+  running: Map<string, Attempt>;
   /** True when a cancel of job `id` was asked for before this worker held it (control-listener.ts). */
   cancelRequested(id: string): boolean;
 }
 
-export type JobProcessor = (job: Job, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>;
+export type JobProcessor = (job: Job, token: string | undefined) => Promise<unknown>;
 
 function validate(definition: JobTypeDefinition | undefined, data: unknown): unknown {
   if (!definition) return data;
@@ -42,6 +45,8 @@ function timeoutOf(job: Job): number | undefined {
   return raw;
 }
 
+export const shutdownReason = (shutdown: AbortSignal) => (shutdown.reason instanceof Error ? shutdown.reason : new Error('worker shut down'));
+
 const isUnrecoverable = (err: Error) => err instanceof UnrecoverableError || err.name === 'UnrecoverableError';
 
 /**
@@ -53,8 +58,8 @@ const isUnrecoverable = (err: Error) => err instanceof UnrecoverableError || err
 export function createProcessor(deps: ProcessorDeps): JobProcessor {
   const { type, handler, config, logger } = deps;
 
-  // Three declared parameters: BullMQ only creates the per-job AbortSignal for a processor whose length is 3.
-  return async function processJob(job: Job, token: string | undefined, bullSignal: AbortSignal | undefined) {
+  // Two declared parameters: BullMQ then makes no AbortController of its own per job (cancels come through `running`).
+  return async function processJob(job: Job, token: string | undefined) {
     if (deps.draining.aborted) {
       // A fetch that was already waiting in Redis can still return a job after pause(); put it back
       // at the head of its queue for another worker. WaitingError tells BullMQ the job was moved.
@@ -63,25 +68,29 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     }
     const id = job.id as string;
     const attempt = job.attemptsMade + 1;
-    const log = { jobId: id, type, attempt };
     const startMs = Date.now();
-    let timing: AttemptSignal | undefined;
-    let settle = async () => {};
+    let run: Attempt | undefined;
+    let settle: (() => Promise<void> | undefined) | undefined;
     try {
       if (deps.cancelRequested(id)) throw new CancelledError('cancelled by request');
       const input = validate(deps.definition, job.data);
-      timing = attemptSignal(timeoutOf(job), bullSignal, deps.shutdown);
-      const context = createJobContext({ job, type, attempt, signal: timing.signal, config, logger });
+      run = new Attempt(timeoutOf(job));
+      deps.running.set(id, run);
+      if (deps.shutdown.aborted) run.abort(shutdownReason(deps.shutdown));
+      const childResults = await childResultsOf(job);
+      const context = createJobContext({ job, type, attempt, run, config, logger, childResults });
       settle = context.settle;
-      const raw = await Promise.race([Promise.resolve().then(() => handler.run(input, context.ctx)), whenAborted(timing.signal)]);
+      const raw = await run.race(Promise.resolve().then(() => handler.run(input, context.ctx)));
       const result = checkResult(raw, config.MAX_RESULT_BYTES);
-      await settle();
-      logger.debug({ ...log, durationMs: Date.now() - startMs }, 'job completed');
+      const inFlight = settle();
+      if (inFlight) await inFlight;
+      if (logger.isLevelEnabled('debug')) logger.debug({ jobId: id, type, attempt, durationMs: Date.now() - startMs }, 'job completed');
       return result;
     } catch (thrown) {
-      // Once the signal fired, its reason (timeout, cancel) says more than what the handler threw on the way out.
-      const err = asError(timing?.signal.aborted ? timing.signal.reason : thrown);
-      await settle();
+      // Once the attempt was aborted, its reason (timeout, cancel) says more than what the handler threw on the way out.
+      const err = asError(run?.reason ?? thrown);
+      await settle?.();
+      const log = { jobId: id, type, attempt };
       if (deps.shutdown.aborted) {
         logger.warn(log, 'job attempt abandoned by a forced shutdown; another worker will pick it up');
         throw err;
@@ -92,7 +101,10 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       else logger.warn({ ...log, err: error, durationMs: Date.now() - startMs }, final ? 'job failed' : 'job attempt failed; it will be retried');
       throw err;
     } finally {
-      timing?.dispose();
+      if (run) {
+        run.dispose();
+        if (deps.running.get(id) === run) deps.running.delete(id);
+      }
     }
   };
 }

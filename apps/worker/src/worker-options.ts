@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type { WorkerOptions } from 'bullmq';
 import { retention, type Config, type Keyspace, type RedisClient } from '@async-jobs/shared';
 
@@ -13,7 +12,8 @@ import { retention, type Config, type Keyspace, type RedisClient } from '@async-
  */
 export const MAX_STALLED_COUNT = 2;
 
-export function workerOptions(config: Config, keys: Keyspace, connection: RedisClient): WorkerOptions {
+/** `name` is this process's worker name (shared/worker-identity.ts), the same on every queue it serves. */
+export function workerOptions(config: Config, keys: Keyspace, connection: RedisClient, name: string): WorkerOptions {
   return {
     connection,
     prefix: keys.bullPrefix,
@@ -23,7 +23,8 @@ export function workerOptions(config: Config, keys: Keyspace, connection: RedisC
     maxStalledCount: MAX_STALLED_COUNT,
     // For jobs added without retention of their own (another producer): keep them as long as ours.
     ...retention(config.RESULT_TTL_SECONDS),
-    // Stored on each job (processedBy), so Bull Board shows which process ran it.
-    name: `${hostname()}:${process.pid}`,
+    // On the worker's connection, where Queue.getWorkers() (GET /workers) finds it, and on each
+    // job it runs (processedBy), so Bull Board shows which process ran it.
+    name,
   };
 }

@@ -1,13 +1,27 @@
-import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
-import { createKeyspace, createResultsStore, jobTypes, type Config, type Logger, type RedisClient } from '@async-jobs/shared';
+import {
+  applyTypeLimits,
+  closeQueues,
+  createKeyspace,
+  createQueues,
+  createResultsStore,
+  jobTypes,
+  ownWorkerIdentity,
+  workerName,
+  type Config,
+  type Logger,
+  type RedisClient,
+} from '@async-jobs/shared';
 import { handlers as builtInHandlers } from './handlers/index';
 import type { JobHandler } from './handlers/handler';
 import type { Listener, ListenerFactory } from './listener';
-import { createProcessor, type JobProcessor } from './process-job';
+import type { Attempt, RunningAttempts } from './attempt';
+import { CancelledError } from './errors';
+import { createProcessor, shutdownReason, type JobProcessor } from './process-job';
 import { createCallbackDispatch } from './callbacks/dispatch';
 import { createControlListener } from './control-listener';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics/job-metrics';
+import { startHeartbeat } from './heartbeat';
 import { servedTypes } from './served-types';
 import { workerOptions } from './worker-options';
 
@@ -46,6 +60,8 @@ export interface JobWorker {
   workers: Map<string, Worker>;
   /** This process's Prometheus registry; main.ts serves it on WORKER_METRICS_PORT. */
   metrics: WorkerMetrics;
+  /** This process's BullMQ worker name, as GET /workers shows it (`id`). */
+  name: string;
   ready(): Promise<void>;
   /**
    * Stops taking jobs, lets active ones finish within the grace period, then closes
@@ -82,15 +98,22 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   const store = createResultsStore({ redis: deps.redis, keys, resultTtlSeconds: config.RESULT_TTL_SECONDS, types: [...handlers.keys()] });
   const draining = new AbortController();
   const shutdown = new AbortController();
-  // Every running attempt listens to it (attempt-signal.ts): more than Node's default of 10
-  // is normal at WORKER_CONCURRENCY above 10, not a leak, so no warning for it.
-  setMaxListeners(0, shutdown.signal);
+  const running: RunningAttempts = new Map(types.map((t) => [t, new Map<string, Attempt>()]));
   const active = new Set<Promise<unknown>>();
 
-  const callbacks = createCallbackDispatch(config, keys, deps.connection, store, logger);
+  const name = workerName(ownWorkerIdentity(config.WORKER_CONCURRENCY));
+  const callbacks = createCallbackDispatch(config, keys, deps.connection, store, logger, name);
   const workers = new Map<string, Worker>();
   const metrics = deps.metrics ?? createWorkerMetrics();
-  const control = createControlListener(config, keys, workers, logger);
+  // A cancel aborts the attempt if this process runs it; the job then fails with CancelledError, never retried.
+  const cancel = (type: string, id: string) => {
+    const run = running.get(type)?.get(id);
+    run?.abort(new CancelledError('cancelled: cancelled by request'));
+    return run !== undefined;
+  };
+  const control = createControlListener(config, keys, cancel, logger);
+  // Only to write TYPE_LIMITS into BullMQ at start (ready()); the workers read them from there.
+  const limitQueues = createQueues(deps.connection, keys, (err) => logger.warn({ err: err.message }, 'queue connection error'), types);
   for (const type of types) {
     const processJob = createProcessor({
       type,
@@ -100,11 +123,12 @@ export function createWorker(deps: WorkerDeps): JobWorker {
       logger,
       draining: draining.signal,
       shutdown: shutdown.signal,
+      running: running.get(type)!,
       cancelRequested: control.cancelRequested,
     });
-    // Declared with three parameters so that BullMQ passes its AbortSignal through.
-    const tracked: JobProcessor = (job, token, signal) => {
-      const p = processJob(job, token, signal);
+    // Two parameters, like processJob: BullMQ makes an AbortController per job for a processor of three.
+    const tracked: JobProcessor = (job, token) => {
+      const p = processJob(job, token);
       active.add(p);
       p.then(
         () => active.delete(p),
@@ -112,7 +136,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
       );
       return p;
     };
-    const worker = new Worker(type, tracked, workerOptions(config, keys, deps.connection));
+    const worker = new Worker(type, tracked, workerOptions(config, keys, deps.connection, name));
     // Without a listener, an 'error' event would crash the process; these are Redis or lock troubles.
     worker.on('error', (err) => logger.error({ queue: type, err: err.message }, 'worker error'));
     worker.on('stalled', (jobId) => logger.warn({ queue: type, jobId }, 'job stalled (its worker stopped); it will run again'));
@@ -120,14 +144,34 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     workers.set(type, worker);
   }
 
+  // On the worker's own command connection: written while the workers run, deleted when they close.
+  const heartbeat = startHeartbeat(deps.redis, keys.workerHeartbeat(name), logger);
+
   const listenerCtx = { config, keys, logger, redis: deps.redis };
   const listeners: Listener[] = [];
   try {
     for (const start of deps.listeners ?? []) listeners.push(start(listenerCtx));
   } catch (err) {
     // Nothing is returned to close, so close here what was started before the failure.
-    void Promise.allSettled([...listeners.map((l) => l.close()), control.close(), callbacks.close(), ...[...workers.values()].map((w) => w.close(true))]);
+    void Promise.allSettled([
+      ...listeners.map((l) => l.close()),
+      control.close(),
+      closeQueues(limitQueues),
+      callbacks.close(),
+      heartbeat.close(),
+      ...[...workers.values()].map((w) => w.close(true)),
+    ]);
     throw err;
+  }
+
+  /**
+   * Every worker writes the limits of the types it serves, so a restart with a changed
+   * TYPE_LIMITS takes effect (and a dropped limit is cleared) without another step; workers
+   * that share a configuration write the same values. A change is logged, so that workers
+   * started with different TYPE_LIMITS show up as a tug of war in the logs.
+   */
+  async function applyLimits(): Promise<void> {
+    for (const change of await applyTypeLimits(limitQueues, config.TYPE_LIMITS)) logger.info(change, 'type limit set');
   }
 
   let closing: Promise<CloseOutcome> | undefined;
@@ -143,6 +187,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     // Reverse order of creation: listeners, then workers.
     for (const l of [...listeners].reverse()) await step(`listener ${l.name}`, () => l.close());
     await step('control listener', () => control.close());
+    await step('limit queues', () => closeQueues(limitQueues));
     const all = [...workers.values()].reverse();
     draining.abort();
     // Stop fetching on every queue at once; running jobs keep renewing their locks.
@@ -153,18 +198,22 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     // We waited above; BullMQ's own close() would wait again without a bound (and cannot be
     // escalated once started), so force: it only skips that wait.
     for (const w of all) await step(`worker ${w.name}`, () => w.close(true));
+    // Its connections are closed, so BullMQ's registry no longer lists it; the heartbeat goes too.
+    await step('heartbeat', () => heartbeat.close());
     // Deliveries in flight are bounded by CALLBACK_TIMEOUT_MS; one cut short is retried by another worker.
     await step('callbacks', () => callbacks.close());
     // Only now, with BullMQ closed, stop abandoned handlers: BullMQ no longer records their outcome.
     shutdown.abort(new Error('the worker shut down before this attempt finished'));
+    for (const byId of running.values()) for (const run of byId.values()) run.abort(shutdownReason(shutdown.signal));
     return { abandoned };
   }
 
   return {
     workers,
     metrics,
+    name,
     async ready() {
-      await Promise.all([...[...workers.values()].map((w) => w.waitUntilReady()), control.ready, callbacks.ready()]);
+      await Promise.all([...[...workers.values()].map((w) => w.waitUntilReady()), control.ready, callbacks.ready(), heartbeat.ready, applyLimits()]);
     },
     close(opts = {}) {
       closing ??= closeAll(opts.graceMs ?? config.SHUTDOWN_GRACE_MS);

@@ -10,7 +10,10 @@ import type {
   JobEvent,
   JobTypeInfo,
   ListOptions,
+  PutSchedule,
   ResultOptions,
+  Schedule,
+  ScheduleInput,
   SubmitOptions,
   Submitted,
 } from './types';
@@ -38,6 +41,14 @@ export interface AsyncJobsClient {
   list(options?: ListOptions): AsyncGenerator<Job>;
   /** `GET /types`: the job types the server runs and the JSON Schema of their `data`. */
   types(call?: CallOptions): Promise<JobTypeInfo[]>;
+  /** `PUT /schedules/:name`: creates or replaces the schedule; each run is an ordinary job with `schedule` set to `name`. */
+  putSchedule<T extends string>(name: string, schedule: ScheduleInput<T>, call?: CallOptions): Promise<PutSchedule>;
+  /** `GET /schedules/:name` (AsyncJobsError `not_found` when there is none). */
+  getSchedule(name: string, call?: CallOptions): Promise<Schedule>;
+  /** `GET /schedules`: every schedule, by name. */
+  listSchedules(call?: CallOptions): Promise<Schedule[]>;
+  /** `DELETE /schedules/:name`: no run comes after it (AsyncJobsError `not_found` when there is none). */
+  deleteSchedule(name: string, call?: CallOptions): Promise<void>;
 }
 
 export type { ClientOptions };
@@ -46,6 +57,7 @@ export type { ClientOptions };
 export function createClient(options: ClientOptions): AsyncJobsClient {
   const http = createTransport(options);
   const jobPath = (id: string) => `/jobs/${encodeURIComponent(id)}`;
+  const schedulePath = (name: string) => `/schedules/${encodeURIComponent(name)}`;
 
   return {
     async submit(type, data, jobOptions, call = {}) {
@@ -93,6 +105,23 @@ export function createClient(options: ClientOptions): AsyncJobsClient {
 
     async types(call = {}) {
       return ((await http.json('GET', '/types', { signal: call.signal })).body as { types: JobTypeInfo[] }).types;
+    },
+
+    async putSchedule(name, schedule, call = {}) {
+      const res = await http.json('PUT', schedulePath(name), { body: schedule, signal: call.signal });
+      return { schedule: res.body as Schedule, created: res.status === 201 };
+    },
+
+    async getSchedule(name, call = {}) {
+      return (await http.json('GET', schedulePath(name), { signal: call.signal })).body as Schedule;
+    },
+
+    async listSchedules(call = {}) {
+      return ((await http.json('GET', '/schedules', { signal: call.signal })).body as { schedules: Schedule[] }).schedules;
+    },
+
+    async deleteSchedule(name, call = {}) {
+      await http.json('DELETE', schedulePath(name), { signal: call.signal });
     },
   };
 }

@@ -1,7 +1,7 @@
 // Types only: the client takes its shapes from the shared schemas without loading zod or
 // anything else of the server's at run time (every import here is erased).
 import type { z } from 'zod';
-import type { JobInputs, jobResourceSchema, submitOptionsSchema } from '@async-jobs/shared';
+import type { JobInputs, jobResourceSchema, scheduleRequestSchema, scheduleResourceSchema, submitOptionsSchema } from '@async-jobs/shared';
 
 export type { JobInputs };
 
@@ -87,5 +87,26 @@ export interface JobTypeInfo {
   description: string;
   /** JSON Schema of the type's `data`. */
   input: Record<string, unknown>;
+  /** Paused: submits are accepted, nothing of the type starts until it is resumed. */
+  paused: boolean;
+  /** Limits across all workers, from the server's TYPE_LIMITS; `{}` when none. */
+  limits: { rate?: { max: number; durationMs: number }; concurrency?: number };
+  /** `waiting` counts every job that reads `queued`. */
+  counts: { waiting: number; active: number; delayed: number; completed: number; failed: number };
   [field: string]: unknown;
+}
+
+/** A schedule, as `GET /schedules/:name` sends it: `cron` (with `tz`) or `every`, `nextRunAt`, `recentJobs` (run ids, newest first). */
+export type Schedule = z.infer<typeof scheduleResourceSchema>;
+
+/** The body of `putSchedule`: a job of type `T` (its `data` checked like `submit`'s), and exactly one of `cron` and `every`. */
+export type ScheduleInput<T extends string = string> = Omit<z.input<typeof scheduleRequestSchema>, 'type' | 'data'> & {
+  type: T;
+  data: NoInfer<JobData<T>>;
+};
+
+/** What `putSchedule` answers: the schedule, and whether it was created (201) rather than replaced (200). */
+export interface PutSchedule {
+  schedule: Schedule;
+  created: boolean;
 }

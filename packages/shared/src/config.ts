@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { jobTypeNames } from './jobs/index';
+import { parseTypeLimits, TypeLimitsError, type TypeLimits } from './types/type-limits';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -7,6 +9,17 @@ const bool = z
 const list = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+/** TYPE_LIMITS, parsed; its error names the bad part. */
+const typeLimits = z.string().transform((v, ctx): Record<string, TypeLimits> => {
+  try {
+    return parseTypeLimits(v, jobTypeNames);
+  } catch (err) {
+    if (!(err instanceof TypeLimitsError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+    return z.NEVER;
+  }
+});
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -61,6 +74,13 @@ const schema = z.object({
   WORKER_TYPES: list.default([]),
   /** Where a worker serves its own GET /metrics (on HOST, guarded by API_TOKENS like the API's); unset: no endpoint. 0 picks a free port. */
   WORKER_METRICS_PORT: int(0, 65535).optional(),
+  /**
+   * Per-type limits that hold across all workers together, e.g.
+   * `http.request:rate=10/1s,concurrency=4;hash:concurrency=2` (docs/http-api.md "Types").
+   * Each worker writes them into BullMQ for the types it serves when it starts, and clears
+   * there what is no longer given; empty (the default) means no limits.
+   */
+  TYPE_LIMITS: typeLimits.default(Object.freeze({})),
   RESULT_TTL_SECONDS: int(1, 365 * 86400).default(86400),
   /** How long "this job existed" outlives its record, so an old id answers 410, not 404. */
   TOMBSTONE_TTL_SECONDS: int(1, 365 * 86400).default(7 * 86400),

@@ -42,10 +42,14 @@ export interface Keyspace {
   typeIndex(type: string): string;
   /** Ids of jobs submitted with a callbackUrl whose outcome has not been handed to delivery yet. */
   callbacksDue: string;
+  /** A worker process's heartbeat (worker-identity.ts), by its BullMQ worker name; a key of its own slot. */
+  workerHeartbeat(name: string): string;
   /** Held by the one API process that relays stream events to `jobs:events`. */
   relayLease: string;
   /** Stream id per queue up to which events were relayed. */
   relayPositions: string;
+  /** Held for a moment by the request that changes schedule `name`, so that a name is in one type's queue at most. */
+  scheduleLock(name: string): string;
   eventsChannel: string;
   /** Requests to every worker, such as "cancel job X wherever it runs". */
   controlChannel: string;
@@ -70,8 +74,10 @@ export function createKeyspace(namespace = ''): Keyspace {
     jobIndex: `${bull}:~idx:all`,
     typeIndex: (type: string) => `${bull}:~idx:type:${type}`,
     callbacksDue: `${bull}:~callbacks-due`,
+    workerHeartbeat: (name: string) => `${own}:worker:${name}`,
     relayLease: `${bull}:~relay:lease`,
     relayPositions: `${bull}:~relay:positions`,
+    scheduleLock: (name: string) => `${own}:schedule-lock:${name}`,
     eventsChannel: `${ns}jobs:events`,
     controlChannel: `${ns}jobs:control`,
     prodconsList: `${ns}task:prodcons:queue`,

@@ -12,6 +12,12 @@ export function retention(resultTtlSeconds: number) {
   return { removeOnComplete: { age: resultTtlSeconds }, removeOnFail: { age: resultTtlSeconds } } as const;
 }
 
+/**
+ * Lines of a job's log that are kept (API.md "Job logs"): BullMQ's `keepLogs` job option,
+ * which trims the log's list to its newest lines on each `job.log`.
+ */
+export const JOB_LOG_LINES = 1000;
+
 export type JobQueue = Queue<unknown, unknown, string>;
 
 /** One BullMQ queue per job type, sharing one connection; the caller closes the queues, then the connection. */

@@ -1,5 +1,6 @@
 import type { CallbackInfo } from './callbacks';
-import { viewOfGone, viewOfJob, type JobRecord, type Tombstone } from './job-view';
+import { childRefsOf, viewOfGone, viewOfJob, type JobRecord, type Tombstone } from './job-view';
+import type { JobRef } from './flow-children';
 import type { JobState } from './job-state';
 import { jobTypeNames } from './jobs/index';
 import type { Keyspace } from './keyspace';
@@ -55,17 +56,42 @@ export function createResultsStore(opts: ResultsStoreOptions) {
     return [keys.job(order[0], id), keys.bullPrefix, id, ...order];
   };
 
-  const decode = (id: string, reply: unknown[]): Lookup => {
+  const decode = (id: string, reply: unknown[]): Lookup & { childRefs?: JobRef[] } => {
     if (reply.length === 0) return NOTHING;
-    const [type, state, hash, lastEventId, tomb] = reply as [string, string, string[], string, string[]];
+    const [type, state, hash, lastEventId, tomb, childKeys] = reply as [string, string, string[], string, string[], string[]];
     const t = pairs(tomb) as Tombstone;
-    if (state) return { record: viewOfJob(id, type, state as JobState, pairs(hash), t), expired: false, lastEventId };
+    if (state) {
+      const h = pairs(hash);
+      const childRefs = childRefsOf(h, childKeys ?? []);
+      return { record: viewOfJob(id, type, state as JobState, h, t), expired: false, lastEventId, ...(childRefs.length ? { childRefs } : {}) };
+    }
     const gone = viewOfGone(id, type, t, opts.resultTtlSeconds);
     return { record: gone, expired: gone === null, lastEventId };
   };
 
   async function lookup(id: string, typeHint?: string): Promise<Lookup> {
-    return decode(id, await redis.ajReadJob(...argsFor(id, typeHint)));
+    const { childRefs, ...found } = decode(id, await redis.ajReadJob(...argsFor(id, typeHint)));
+    // A flow's parent: its children's states, from the same reads as any job's (a second round trip, parents only).
+    if (childRefs && found.record) {
+      const states = await readMany(
+        childRefs.map((c) => c.id),
+        childRefs.map((c) => c.type),
+      );
+      found.record.children = childRefs.flatMap((c, i) => (states[i] ? [{ id: c.id, type: c.type, state: states[i]!.state }] : []));
+    }
+    return found;
+  }
+
+  /** Many jobs in one round trip, in the order of `ids`; null where there is none. */
+  async function readMany(ids: readonly string[], typeHints: readonly (string | undefined)[] = []): Promise<(JobRecord | null)[]> {
+    if (ids.length === 0) return [];
+    const pipe = redis.pipeline() as unknown as ScriptRedis & { exec(): Promise<[Error | null, unknown][]> };
+    ids.forEach((id, i) => void pipe.ajReadJob(...argsFor(id, typeHints[i])));
+    const res = (await pipe.exec()) ?? [];
+    return res.map(([err, reply], i) => {
+      if (err) throw err;
+      return decode(ids[i], reply as unknown[]).record;
+    });
   }
 
   return {
@@ -75,17 +101,7 @@ export function createResultsStore(opts: ResultsStoreOptions) {
       return (await lookup(id, typeHint)).record;
     },
 
-    /** Many jobs in one round trip, in the order of `ids`; null where there is none. */
-    async readMany(ids: readonly string[], typeHints: readonly (string | undefined)[] = []): Promise<(JobRecord | null)[]> {
-      if (ids.length === 0) return [];
-      const pipe = redis.pipeline() as unknown as ScriptRedis & { exec(): Promise<[Error | null, unknown][]> };
-      ids.forEach((id, i) => void pipe.ajReadJob(...argsFor(id, typeHints[i])));
-      const res = (await pipe.exec()) ?? [];
-      return res.map(([err, reply], i) => {
-        if (err) throw err;
-        return decode(ids[i], reply as unknown[]).record;
-      });
-    },
+    readMany,
 
     /** For an id with no job: did it exist once (its record expired) or never? */
     async wasKnown(id: string): Promise<boolean> {

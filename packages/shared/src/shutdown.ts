@@ -16,11 +16,11 @@ export type ShutdownReason = NodeJS.Signals | 'launcher gone';
  * its children alike, and the launcher passes it on again.
  *
  * The process then exits with the code `shutdown` resolves to (0 when it resolves to
- * nothing; a worker says 1 when it had to abandon active jobs), 1 if it throws, and 1 at the latest
+ * anything but a number; a worker says 1 when it had to abandon active jobs), 1 if it throws, and 1 at the latest
  * `graceMs` + CLOSE_ALLOWANCE_MS after the signal, whatever `shutdown` still waits on
  * (a Redis that is gone never answers a QUIT).
  */
-export function onShutdownSignal(logger: Logger, graceMs: number, shutdown: (reason: ShutdownReason) => Promise<number | void>): void {
+export function onShutdownSignal(logger: Logger, graceMs: number, shutdown: (reason: ShutdownReason) => Promise<unknown>): void {
   let started = false;
   const handle = (reason: ShutdownReason) => {
     if (started) {
@@ -34,7 +34,7 @@ export function onShutdownSignal(logger: Logger, graceMs: number, shutdown: (rea
       process.exit(1);
     }, deadlineMs);
     shutdown(reason).then(
-      (code) => process.exit(code ?? 0),
+      (code) => process.exit(typeof code === 'number' ? code : 0),
       (err: unknown) => {
         logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
         process.exit(1);

@@ -13,21 +13,24 @@ import {
 } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
 import { countedAs, ENDING_EVENTS, entryTime, lifecycleOf, type CountedChange } from './lifecycle';
-import { readStreams, streamPositions, type StreamEntry } from './streams';
+import { createStreamFollower, type StreamConsumer, type StreamFollower } from './stream-follower';
+import { streamPositions, type StreamEntry } from './streams';
 
 export interface RelayDeps {
   config: Config;
   keys: Keyspace;
   /** Command connection (publishes, reads jobs). Not closed here. */
   redis: RedisClient;
-  /** A connection of the relay's own for its blocking reads. Not closed here. */
-  blocking: RedisClient;
+  /** The process's stream follower (shared with the waiters' notifier); or, without one, */
+  follower?: StreamFollower;
+  /** a connection for a follower of the relay's own (its blocking reads). Not closed here. */
+  blocking?: RedisClient;
   store: ResultsStore;
   callbackQueue: Queue;
   types: readonly string[];
   logger: Logger;
   /**
-   * Told, once per batch whose positions were saved, what its entries count as (the job
+   * Told, once per batch it handled, what its entries count as (the job
    * counters): only the lease holder relays, so each change is counted by one process once.
    */
   onRelayed?: (changes: readonly RelayedChange[]) => void;
@@ -44,9 +47,11 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-/** Another process's lease lapses this long after it stopped renewing (it renews every read, ≤ 1 s). */
+/** Another process's lease lapses this long after it stopped renewing (it renews every RENEW_MS). */
 const LEASE_MS = 5000;
-const RETRY_MS = 1000;
+const RENEW_MS = 1000;
+/** Entries waiting for the relay past which the follower waits for it before reading more. */
+const MAX_PENDING = 20_000;
 
 type LeaseRedis = RedisClient & {
   ajRelayLease(key: string, token: string, ms: number): Promise<number>;
@@ -54,26 +59,50 @@ type LeaseRedis = RedisClient & {
 };
 
 /**
- * Follows every queue's BullMQ event stream and, once for the whole system, does what
- * each lifecycle change calls for beyond waking this process's waiters (stream-reader.ts):
+ * Follows every queue's BullMQ event stream (as one consumer of the process's stream
+ * follower, beside the waiters' notifier: each entry is read once for both) and, once for
+ * the whole system, does what each lifecycle change calls for beyond waking waiters:
  * publishes it on `jobs:events`, hands a finished job with a callbackUrl to delivery, and
  * lists jobs that another producer added. One API process at a time holds the relay's
- * lease; its stream positions are saved after each batch, so a successor starts where it
- * stopped: after a crash a batch may be repeated (callbacks are deduplicated by event id),
- * never skipped. Publishing is skipped while nobody listens on one Redis (PUBSUB NUMSUB).
+ * lease (renewed every second) and only it reads for the relay. Entries are handled in
+ * batches, one `relay()` call each (what came while the previous batch was handled); the
+ * positions after a batch are saved once it is handled, at the latest with the next
+ * batch's first writes, so a successor starts where it stopped: after a crash or a failed
+ * batch a batch may be repeated (callbacks are deduplicated by event id), never skipped.
+ * Publishing is skipped while nobody listens on one Redis (PUBSUB NUMSUB).
  */
 export function createRelay(deps: RelayDeps): Relay {
-  const { keys, types, logger } = deps;
+  const { keys, logger } = deps;
   const tombstoneSeconds = deps.config.RESULT_TTL_SECONDS + deps.config.TOMBSTONE_TTL_SECONDS;
   const redis = deps.redis as LeaseRedis;
   if (typeof redis.ajRelayLease !== 'function') redis.defineCommand('ajRelayLease', { numberOfKeys: 1, lua: luaScript('relay-lease') });
   if (typeof redis.ajIndexAdded !== 'function') redis.defineCommand('ajIndexAdded', { numberOfKeys: 1, lua: luaScript('index-added') });
-  const streams = types.map((t) => keys.events(t));
+  const own = deps.follower
+    ? undefined
+    : createStreamFollower(
+        deps.blocking!,
+        deps.types.map((t) => keys.events(t)),
+        deps.types,
+        logger,
+      );
+  const follower = (deps.follower ?? own)!;
+  const { streams, types } = follower;
   const token = randomUUID();
   // On a Cluster NUMSUB counts one node's subscribers only, so there the relay always publishes.
   const countListeners = !isCluster(deps.redis);
   let closed = false;
-  let positions: string[] | null = null;
+  /** While the lease is ours: the positions after the last batch handled, where this relay goes on from. */
+  let handled: string[] | null = null;
+  /** Handled positions not written to Redis yet: they go with the next batch's first writes, or alone when none follows. */
+  let unsaved: Record<string, string> | null = null;
+  /** Bumped whenever the relay stops or moves back: entries read before then are dropped, not handled. */
+  let epoch = 0;
+  /** Entries taken while a batch was being handled: handled together next, as one batch. */
+  let pending: StreamEntry[] = [];
+  let pendingAfter: string[] = [];
+  let pendingEpoch = 0;
+  let busy: Promise<void> | null = null;
+  let failures = 0;
   /** Per stream: the job whose `added` entry came last, to tell a delayed submit from a delayed retry. */
   const lastAdded: (string | undefined)[] = streams.map(() => undefined);
   let wake: (() => void) | undefined;
@@ -86,31 +115,98 @@ export function createRelay(deps: RelayDeps): Relay {
       };
     });
 
-  async function takeLease(): Promise<boolean> {
-    const held = (await redis.ajRelayLease(keys.relayLease, token, LEASE_MS)) === 1;
-    if (!held) positions = null;
-    else if (!positions) {
-      const saved = await deps.redis.hgetall(keys.relayPositions);
-      const ends = await streamPositions(deps.redis, streams);
-      // A queue never relayed before starts at its end: its past is not news. That start is
-      // saved at once, so a batch that fails after it is read again, not skipped.
-      const fresh = Object.fromEntries(streams.filter((s) => saved[s] === undefined).map((s) => [s, ends[streams.indexOf(s)]]));
-      if (Object.keys(fresh).length > 0) await deps.redis.hset(keys.relayPositions, fresh);
-      positions = streams.map((s) => saved[s] ?? fresh[s]);
+  // The follower hands over what lies after `positions` (null: not relaying now). What comes
+  // while a batch is handled waits and is handled with whatever else came meanwhile, so under
+  // load the relay's round trips are per many entries, not per read.
+  const consumer: StreamConsumer = {
+    positions: null,
+    take(batch) {
+      if (pendingEpoch !== epoch) pending = [];
+      pending = pending.length > 0 ? pending.concat(batch) : batch;
+      pendingAfter = consumer.positions!.slice();
+      pendingEpoch = epoch;
+      busy ??= handlePending();
+      // A relay far behind slows the reads rather than piling entries up in memory.
+      return pending.length >= MAX_PENDING ? busy : undefined;
+    },
+  };
+  follower.add(consumer);
+
+  const follow = (from: string[]) => {
+    epoch++;
+    consumer.positions = from.slice();
+    follower.kick();
+  };
+  const stop = () => {
+    epoch++;
+    handled = null;
+    unsaved = null;
+    consumer.positions = null;
+  };
+
+  async function handlePending(): Promise<void> {
+    while (pending.length > 0 && pendingEpoch === epoch && !closed) {
+      const batch = pending;
+      pending = [];
+      await handle(batch, pendingAfter, pendingEpoch);
     }
-    return held;
+    busy = null;
   }
 
-  async function relay(batch: StreamEntry[]): Promise<void> {
+  async function handle(batch: StreamEntry[], after: string[], at: number): Promise<void> {
+    try {
+      await relay(batch, after);
+      if (at === epoch) handled = after;
+      failures = 0;
+    } catch (err) {
+      if (at !== epoch || closed) return;
+      // After a pause the same entries come again from the last batch handled (a repeat, not a gap).
+      epoch++;
+      consumer.positions = null;
+      if (++failures === 3) logger.warn({ err: (err as Error).message }, 'event relay failed; retrying');
+      setTimeout(
+        () => {
+          if (!closed && handled && consumer.positions === null) follow(handled);
+        },
+        Math.min(200 * failures, 2000),
+      ).unref?.();
+    }
+  }
+
+  /** Takes or renews the lease; on taking it, learns where to start and saves that. */
+  async function takeLease(): Promise<void> {
+    const held = (await redis.ajRelayLease(keys.relayLease, token, LEASE_MS)) === 1;
+    if (!held) {
+      if (handled) stop();
+      return;
+    }
+    if (handled) return;
+    const stored = await deps.redis.hgetall(keys.relayPositions);
+    const ends = await streamPositions(deps.redis, streams);
+    // A queue never relayed before starts at its end: its past is not news. That start is
+    // saved at once, so a batch that fails after it is read again, not skipped.
+    const fresh = Object.fromEntries(streams.filter((s) => stored[s] === undefined).map((s) => [s, ends[streams.indexOf(s)]]));
+    if (Object.keys(fresh).length > 0) await deps.redis.hset(keys.relayPositions, fresh);
+    if (closed) return;
+    handled = streams.map((s) => stored[s] ?? fresh[s]);
+    follow(handled);
+  }
+
+  /** Does what `batch` calls for, then saves `after` as where to go on from. */
+  async function relay(batch: StreamEntry[], after: readonly string[]): Promise<void> {
     const added = batch.filter((e) => e.event === 'added' && e.jobId);
     const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && e.jobId);
     const pipe = deps.redis.pipeline();
+    // Where the batches before this one left off: they are handled, so this can be saved now.
+    const saving = unsaved;
+    if (saving) pipe.hset(keys.relayPositions, saving);
+    unsaved = null;
     if (countListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
     if (added.length > 0) (pipe as unknown as LeaseRedis).ajIndexAdded(keys.jobIndex, keys.bullPrefix, keys.typeIndex(''), String(tombstoneSeconds), ...added.flatMap((e) => [e.type, e.jobId!]));
     if (ending.length > 0) pipe.zmscore(keys.callbacksDue, ...ending.map((e) => e.jobId!));
     const replies = (await pipe.exec()) ?? [];
     for (const [err] of replies) if (err) throw err;
-    let r = 0;
+    let r = saving ? 1 : 0;
     const listeners = countListeners ? Number((replies[r++][1] as [string, number])[1]) : 1;
     const foreign = new Set(added.length > 0 ? (replies[r++][1] as string[]) : []);
     const due = ending.length > 0 ? (replies[r++][1] as (string | null)[]) : [];
@@ -137,9 +233,24 @@ export function createRelay(deps: RelayDeps): Relay {
       const change = countedAs(e, afterAdded, viewOf.get(e)?.state);
       if (change) changes.push({ type: e.type, change });
     }
-    out.hset(keys.relayPositions, Object.fromEntries(streams.map((s, i) => [s, positions![i]])));
+    const positions = Object.fromEntries(streams.map((s, i) => [s, after[i]]));
+    // With more entries already waiting, the next batch saves these positions in its first round trip.
+    if (out.length === 0 && pending.length > 0 && pendingEpoch === epoch) {
+      unsaved = positions;
+      if (changes.length > 0) deps.onRelayed?.(changes);
+      return;
+    }
+    out.hset(keys.relayPositions, positions);
     await out.exec();
     if (changes.length > 0) deps.onRelayed?.(changes);
+  }
+
+  /** Writes positions handled but not saved yet (before handing the lease over). */
+  async function flushPositions(): Promise<void> {
+    if (!unsaved) return;
+    const positions = unsaved;
+    unsaved = null;
+    await deps.redis.hset(keys.relayPositions, positions);
   }
 
   /** Queues the delivery of each finished job that asked for a callback; its URL is in its tombstone. */
@@ -164,25 +275,19 @@ export function createRelay(deps: RelayDeps): Relay {
   let firstTried!: () => void;
   const first = new Promise<void>((resolve) => (firstTried = resolve));
   const loop = (async () => {
-    let failures = 0;
+    let leaseFailures = 0;
     while (!closed) {
       try {
-        const held = await takeLease();
+        await takeLease();
         firstTried();
-        if (!held) {
-          await pause(RETRY_MS);
-          continue;
-        }
-        const batch = await readStreams(deps.blocking, streams, positions!, types);
-        if (batch.length > 0 && !closed) await relay(batch);
-        failures = 0;
+        leaseFailures = 0;
       } catch (err) {
         if (closed) break;
-        // The positions were not saved: the same entries come again (a repeat, not a gap).
-        positions = null;
-        if (++failures === 3) logger.warn({ err: (err as Error).message }, 'event relay failed; retrying');
-        await pause(Math.min(200 * failures, 2000));
+        // Unsure whether the lease is still ours: stop, and go on from what is saved once Redis answers.
+        stop();
+        if (++leaseFailures === 3) logger.warn({ err: (err as Error).message }, 'event relay lease failed; retrying');
       }
+      await pause(RENEW_MS);
     }
   })();
 
@@ -192,9 +297,13 @@ export function createRelay(deps: RelayDeps): Relay {
     close() {
       closing ??= (async () => {
         closed = true;
+        epoch++;
+        follower.remove(consumer);
         firstTried();
         wake?.();
-        await Promise.race([loop, new Promise((r) => setTimeout(r, 50))]);
+        await Promise.race([Promise.all([loop, busy]), new Promise((r) => setTimeout(r, 50))]);
+        await flushPositions().catch(() => undefined);
+        await own?.close();
         // Hand over at once rather than after the lease lapses (only if it is still ours).
         if (deps.redis.status === 'ready') {
           const holder = await deps.redis.get(keys.relayLease).catch(() => null);

@@ -1,6 +1,7 @@
-import type { Keyspace, Logger, RedisClient } from '@async-jobs/shared';
+import type { Logger } from '@async-jobs/shared';
 import { RESYNC_EVENT } from './resync';
-import { readStreams, streamPositions, type StreamEntry } from './streams';
+import type { StreamConsumer, StreamFollower } from './stream-follower';
+import type { StreamEntry } from './streams';
 
 /** What a watcher hears: an event of its job, "read again" (something changed that names no job), or shutdown. */
 export type Notice = { kind: 'event'; entry: StreamEntry } | { kind: 'resync' } | { kind: 'closing' };
@@ -20,16 +21,15 @@ export interface Notifier {
 }
 
 /**
- * One reader per API process follows every queue's BullMQ event stream (XREAD on one
- * blocking connection) and fans out in memory to every long-poll and event stream;
- * thousands of waiters cost no extra connection and no Redis reads until their job
- * changes. Stream positions survive a reconnect, so nothing is missed while Redis is
- * briefly away (unless BullMQ trimmed it meanwhile).
+ * The waiters' side of the process's stream follower (stream-follower.ts): fans each
+ * entry out in memory to every long-poll and event stream of its job; thousands of
+ * waiters cost no extra connection and no Redis reads until their job changes. It
+ * starts where each stream ends at creation; positions survive a reconnect, so nothing
+ * is missed while Redis is briefly away (unless BullMQ trimmed it meanwhile).
  */
-export function createNotifier(blocking: RedisClient, keys: Keyspace, types: readonly string[], logger: Logger): Notifier {
+export function createNotifier(follower: StreamFollower, logger: Logger): Notifier {
   const watchers = new Map<string, Set<Watcher>>();
   const counts: Record<WatchKind, number> = { poll: 0, stream: 0 };
-  const streams = types.map((t) => keys.events(t));
   let closed = false;
 
   const broadcast = (notice: Notice) => {
@@ -43,29 +43,33 @@ export function createNotifier(blocking: RedisClient, keys: Keyspace, types: rea
     if (set) for (const w of [...set]) w({ kind: 'event', entry });
   };
 
-  let positions: string[] = [];
-  const started = streamPositions(blocking, streams).then((p) => {
-    positions = p;
+  const consumer: StreamConsumer = {
+    positions: null,
+    take(entries) {
+      for (const e of entries) dispatch(e);
+    },
+  };
+  follower.add(consumer);
+  follower.onReadFailure(() => {
+    if (!closed) broadcast({ kind: 'resync' });
   });
-  const loop = (async () => {
-    await started.catch(() => undefined);
-    let failures = 0;
-    while (!closed) {
-      try {
-        // Redis was away at start: where the streams end is learnt once it is back.
-        if (positions.length === 0) positions = await streamPositions(blocking, streams);
-        const batch = await readStreams(blocking, streams, positions, types);
-        failures = 0;
-        for (const e of batch) dispatch(e);
-      } catch (err) {
-        if (closed) break;
-        // Redis away: ioredis reconnects; a watcher may have missed an event that was trimmed meanwhile.
-        if (failures++ === 0) logger.warn({ err: (err as Error).message }, 'event stream read failed; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(100 * failures, 2000)));
-        if (!closed) broadcast({ kind: 'resync' });
-      }
+
+  const learn = () =>
+    follower.ends().then((p) => {
+      if (closed) return;
+      consumer.positions = p;
+      follower.kick();
+    });
+  const started = learn();
+  // Redis was away at start: where the streams end is learnt once it is back.
+  started.catch(async (err: Error) => {
+    logger.warn({ err: err.message }, 'event stream read failed; retrying');
+    for (let failures = 1; !closed && !consumer.positions; failures++) {
+      await new Promise((r) => setTimeout(r, Math.min(100 * failures, 2000)));
+      if (!closed) await learn().catch(() => undefined);
     }
-  })();
+    if (!closed) broadcast({ kind: 'resync' });
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -92,9 +96,8 @@ export function createNotifier(blocking: RedisClient, keys: Keyspace, types: rea
     close() {
       closing ??= (async () => {
         closed = true;
+        follower.remove(consumer);
         broadcast({ kind: 'closing' });
-        // The read in flight ends within its block time, or when the owner drops the connection.
-        await Promise.race([loop, new Promise((r) => setTimeout(r, 50))]);
       })();
       return closing;
     },

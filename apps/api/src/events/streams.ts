@@ -15,7 +15,6 @@ export interface StreamEntry {
 
 /** How long one XREAD waits for news; it returns as soon as there is any. */
 export const BLOCK_MS = 1000;
-const COUNT = 1000;
 
 type XReadReply = [string, [string, string[]][]][] | null;
 
@@ -38,18 +37,17 @@ export async function streamPositions(redis: RedisClient, streams: readonly stri
 }
 
 /**
- * The next entries after `positions` (updated in place), in stream order per queue;
- * waits up to BLOCK_MS when there are none. `types[i]` names the queue of `streams[i]`.
+ * An XREAD reply as entries per stream (`undefined` where a stream had none), in the
+ * order of `streams`; `types[i]` names the queue of `streams[i]`.
  */
-export async function readStreams(redis: RedisClient, streams: readonly string[], positions: string[], types: readonly string[]): Promise<StreamEntry[]> {
-  const reply = (await redis.xread('COUNT', COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...positions)) as XReadReply;
-  if (!reply) return [];
-  const out: StreamEntry[] = [];
-  for (const [key, entries] of reply) {
+export function readReply(reply: unknown, streams: readonly string[], types: readonly string[]): (StreamEntry[] | undefined)[] {
+  const out: (StreamEntry[] | undefined)[] = new Array(streams.length);
+  if (!reply) return out;
+  for (const [key, entries] of reply as NonNullable<XReadReply>) {
     const i = streams.indexOf(key);
     if (i < 0 || entries.length === 0) continue;
-    for (const [id, flat] of entries) out.push(entryOf(id, flat, types[i]));
-    positions[i] = entries[entries.length - 1][0];
+    const type = types[i];
+    out[i] = entries.map(([id, flat]) => entryOf(id, flat, type));
   }
   return out;
 }

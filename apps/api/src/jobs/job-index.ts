@@ -1,6 +1,3 @@
-import type { Keyspace } from '@async-jobs/shared';
-import type { ChainableCommander } from 'ioredis';
-
 /*
  * The index behind GET /jobs: two sorted sets (every job, and the jobs of one type)
  * whose members all have score 0 and are ordered by their text, which is
@@ -38,7 +35,8 @@ export function reserveOrder(n: number, now = Date.now()): IndexOrder {
   return next;
 }
 
-const MEMBER = /^(\d{13}):(\d{4}):([A-Za-z0-9_.-]{1,128})$/;
+// Ids may hold colons: a schedule's runs are BullMQ's `repeat:<name>:<ms>`.
+const MEMBER = /^(\d{13}):(\d{4}):([A-Za-z0-9_.:-]{1,128})$/;
 
 /**
  * How long an entry may outlive its submission. Finished jobs leave BullMQ on
@@ -57,30 +55,8 @@ export function memberId(member: string): string | null {
   return MEMBER.exec(member)?.[3] ?? null;
 }
 
-/**
- * Queues the index writes for `entries` (and a trim past the horizon) on `tx`, the submit's
- * transaction. The indexes share BullMQ's hash tag (keyspace.ts), so this holds on a Cluster.
- */
-export function indexWrites(tx: ChainableCommander, keys: Keyspace, entries: IndexEntry[], horizonMs: number): void {
-  const all: string[] = [];
-  const byType = new Map<string, string[]>();
-  for (const e of entries) {
-    const m = indexMember(e);
-    all.push('0', m);
-    let list = byType.get(e.type);
-    if (!list) {
-      list = [];
-      byType.set(e.type, list);
-    }
-    list.push('0', m);
-  }
-  if (all.length === 0) return;
-  const cutoff = `(${String(Date.now() - horizonMs).padStart(13, '0')}`;
-  for (const [key, members] of [[keys.jobIndex, all] as const, ...[...byType].map(([type, m]) => [keys.typeIndex(type), m] as const)]) {
-    tx.zadd(key, ...members);
-    tx.zremrangebylex(key, '-', cutoff);
-  }
-}
+/** ZREMRANGEBYLEX's bound below which index members are past the horizon (exclusive). */
+export const indexCutoff = (horizonMs: number, now = Date.now()) => `(${String(now - horizonMs).padStart(13, '0')}`;
 
 /** Cursors are members, base64url-encoded so that clients treat them as opaque. */
 export function encodeCursor(member: string): string {

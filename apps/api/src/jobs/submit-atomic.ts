@@ -1,10 +1,11 @@
 import { Job } from 'bullmq';
-import { encodeEvent, HttpError, type JobRecord } from '@async-jobs/shared';
+import { HttpError, type JobRecord } from '@async-jobs/shared';
 import type { ChainableCommander } from 'ioredis';
 import type { AppContext } from '../deps';
 import { isRedisUnavailable } from '../middleware/redis-errors';
-import { bullOptionsOf, submittedView, tombstoneWrites } from './job-build';
-import { indexHorizonMs, indexWrites, reserveOrder } from './job-index';
+import { bullOptionsOf, submittedView } from './job-build';
+import { reserveOrder } from './job-index';
+import { defineSubmitExtras, submitExtrasWrites } from './submit-extras';
 import type { Submission } from './validate-submission';
 
 /** ioredis refused to send: nothing reached Redis. */
@@ -14,7 +15,7 @@ const NOT_SENT = /Stream isn't writeable|enableOfflineQueue/;
  * The connection dropped after the transaction was sent: Redis may have committed it
  * (it stopped before its reply went out), so "nothing was written" would be untrue.
  */
-function outcomeUnknown(err: unknown): unknown {
+export function outcomeUnknown(err: unknown): unknown {
   if (!isRedisUnavailable(err) || NOT_SENT.test((err as Error).message)) return err;
   return new HttpError(
     503,
@@ -45,20 +46,15 @@ export async function submitAtomically(ctx: AppContext, subs: Submission[], ids:
   // BullMQ's wrapper of the API's connection: its transactions know BullMQ's scripts (every
   // queue shares the connection, so one is enough once each has loaded them).
   const clients = await Promise.all([...new Set(queues)].map((q) => q.getBackend().client));
+  defineSubmitExtras(ctx.redis);
   const tx = clients[0].multi();
-  const jobs = subs.map((s, i) => new Job(queues[i], s.type, s.data, bullOptionsOf(s, ids[i], ctx.config), ids[i]));
+  const jobs = subs.map((s, i) => new Job(queues[i], s.type, s.data, bullOptionsOf(s, ctx.config), ids[i]));
   // Each add is queued on the transaction before its promise settles; nothing runs before exec().
   for (const job of jobs) await job.addJob(tx);
 
-  const ours = tx as unknown as ChainableCommander;
-  for (const [i, s] of subs.entries()) tombstoneWrites(ours, ctx.keys, ctx.config, s, ids[i], jobs[i].timestamp);
-  const first = reserveOrder(subs.length);
-  const entries = subs.map((s, i) => ({ id: ids[i], type: s.type, ms: first.ms, seq: first.seq + i }));
-  indexWrites(ours, ctx.keys, entries, indexHorizonMs(ctx.config.RESULT_TTL_SECONDS));
   const views = subs.map((s, i) => submittedView(ids[i], s, jobs[i].timestamp));
-  for (const v of views) {
-    ours.publish(ctx.keys.eventsChannel, encodeEvent({ event: 'submitted', id: v.id, type: v.type, at: v.submittedAt!, state: v.state }));
-  }
+  const submitted = subs.map((sub, i) => ({ sub, view: views[i], timestamp: jobs[i].timestamp }));
+  submitExtrasWrites(tx as unknown as ChainableCommander, ctx.redis, ctx.keys, ctx.config, submitted, reserveOrder(subs.length));
   const replies = await tx.exec().catch((err: unknown) => {
     throw outcomeUnknown(err);
   });

@@ -2,7 +2,7 @@ import { HttpError } from '@async-jobs/shared';
 import type { RequestHandler } from 'express';
 
 /** What a browser page may send and read across origins; everything else stays same-origin. */
-const ALLOW_METHODS = 'GET, POST, DELETE';
+const ALLOW_METHODS = 'GET, POST, PUT, DELETE';
 const ALLOW_HEADERS = 'Authorization, Content-Type, Idempotency-Key, Last-Event-ID';
 const EXPOSE_HEADERS = 'Location, Retry-After, Idempotent-Replayed, RateLimit, RateLimit-Policy';
 const MAX_AGE_SECONDS = '600';

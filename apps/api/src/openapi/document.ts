@@ -1,7 +1,11 @@
 import { appManifest as pkg } from '../app-root';
 import { errorResponses } from './responses';
+import { flowPaths } from './paths-flows';
 import { jobPaths } from './paths-jobs';
+import { jobLogPaths } from './paths-job-logs';
+import { schedulePaths } from './paths-schedules';
 import { servicePaths } from './paths-service';
+import { workerPaths } from './paths-workers';
 import { componentSchemas } from './schemas';
 
 let built: object | undefined;
@@ -27,11 +31,12 @@ export function openApiDocument(): object {
     security: [{ bearerAuth: [] }],
     tags: [
       { name: 'jobs', description: 'Submit, read, wait for, follow, cancel and retry jobs.' },
+      { name: 'schedules', description: 'Jobs on a cron or an interval: BullMQ job schedulers whose runs are ordinary jobs.' },
       { name: 'operations', description: 'Probes, metrics and this document.' },
       { name: 'demo', description: 'The index page and the two plain Redis queues (a list, a pub/sub channel) it links to.' },
       { name: 'admin', description: 'Operator pages.' },
     ],
-    paths: { ...jobPaths, ...servicePaths },
+    paths: { ...jobPaths, ...jobLogPaths, ...flowPaths, ...schedulePaths, ...servicePaths, ...workerPaths },
     components: {
       securitySchemes: {
         bearerAuth: {

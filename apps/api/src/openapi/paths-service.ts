@@ -21,14 +21,50 @@ const seedOperation = (id: string, what: string, sent: string) => ({
   },
 });
 
+const typeParam = { name: 'type', in: 'path', required: true, description: 'A registered job type, e.g. `hash`.', schema: { type: 'string' } };
+const typeNotFound = {
+  description: '`not_found`: no job type of that name; `details[0].knownTypes` lists the registered ones.',
+  content: jsonContent(ref('Error')),
+};
+const typeErrors = { '404': typeNotFound, ...errors('Unauthorized', 'RateLimited', 'Unavailable') };
+const typeAction = (operationId: string, summary: string) => ({
+  operationId,
+  tags: ['jobs'],
+  summary,
+  responses: { '200': { description: 'The type as GET /types shows it now.', content: jsonContent(ref('TypeItem')) }, ...typeErrors },
+});
+
 /** Everything but the job routes: types, probes, metrics, documents, pages. */
 export const servicePaths = {
   '/types': {
     get: {
       operationId: 'listTypes',
       tags: ['jobs'],
-      summary: 'The registered job types and the JSON Schema of their `data`',
-      responses: { '200': { description: 'Every type.', content: jsonContent(ref('TypeList')) }, ...errors('Unauthorized', 'RateLimited') },
+      summary: 'The registered job types: the JSON Schema of their `data`, paused or not, limits and counts',
+      responses: { '200': { description: 'Every type.', content: jsonContent(ref('TypeList')) }, ...errors('Unauthorized', 'RateLimited', 'Unavailable') },
+    },
+  },
+  '/types/{type}/pause': {
+    parameters: [typeParam],
+    post: typeAction('pauseType', 'Pause a type: submits are still accepted (202), nothing of it starts until resumed; running jobs finish. Idempotent.'),
+  },
+  '/types/{type}/resume': {
+    parameters: [typeParam],
+    post: typeAction('resumeType', 'Resume a paused type: its waiting jobs start again. Idempotent.'),
+  },
+  '/types/{type}/retry-failed': {
+    parameters: [typeParam],
+    post: {
+      operationId: 'retryFailedOfType',
+      tags: ['jobs'],
+      summary: 'Run every failed job of a type again',
+      description:
+        'Each failed job (not those that read `cancelled`) gets one more attempt, as with POST /jobs/{id}/retry. Done in pages of a few ' +
+        'hundred jobs, so Redis is never blocked; the answer comes once all are queued again, which for many thousands of jobs takes seconds.',
+      responses: {
+        '202': { description: 'Queued again; `retried` says how many.', content: jsonContent(ref('RetriedCount')) },
+        ...typeErrors,
+      },
     },
   },
   '/healthz': {

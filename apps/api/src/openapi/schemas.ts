@@ -3,11 +3,20 @@ import {
   batchResponseOf,
   errorBodySchema,
   errorInfoSchema,
+  flowBodySchema,
+  flowChildSchema,
+  flowResponseOf,
   jobListOf,
+  jobLogPageSchema,
   pascalTypeName,
   problemDetailSchema,
+  scheduleListSchema,
+  scheduleOptionsSchema,
+  scheduleRequestSchema,
+  scheduleResourceSchema,
   submitOptionsSchema,
   submitRequestVariants,
+  workerListSchema,
 } from '@async-jobs/shared';
 import { z } from 'zod';
 import { defaultsInWords } from './defaults-in-words';
@@ -22,15 +31,28 @@ interface ComponentMeta {
   discriminator?: { propertyName: string; mapping: Record<string, string> };
 }
 
-const typeListSchema = z.strictObject({
-  types: z.array(
-    z.strictObject({
-      name: z.string(),
-      description: z.string(),
-      input: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema (2020-12) of this type\'s `data`.' }),
-    }),
-  ),
+const count = z.number().int().min(0);
+const typeItemSchema = z.strictObject({
+  name: z.string(),
+  description: z.string(),
+  input: z.record(z.string(), z.unknown()).meta({ description: "JSON Schema (2020-12) of this type's `data`." }),
+  paused: z.boolean().meta({ description: 'Paused (POST /types/{type}/pause): submits are accepted, nothing starts until resumed.' }),
+  limits: z
+    .strictObject({
+      rate: z
+        .strictObject({ max: z.number().int().min(1), durationMs: z.number().int().min(1) })
+        .optional()
+        .meta({ description: 'At most `max` jobs of this type start per `durationMs`, across all workers.' }),
+      concurrency: z.number().int().min(1).optional().meta({ description: 'At most this many run at once, across all workers.' }),
+    })
+    .meta({ description: 'From TYPE_LIMITS, as BullMQ holds them; `{}` when none.' }),
+  counts: z.strictObject({ waiting: count, active: count, delayed: count, completed: count, failed: count }).meta({
+    description:
+      "`waiting`: jobs that read `queued` (also while the type is paused, and prioritized ones); `failed`: BullMQ's failed set, " +
+      'which also holds jobs cancelled while they ran. Flow parents waiting for their children are in none of them.',
+  }),
 });
+const typeListSchema = z.strictObject({ types: z.array(typeItemSchema) });
 
 /**
  * Every named schema of the document, converted from the zod schemas the API validates
@@ -71,11 +93,25 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
   });
   add(batchResponseOf(job), { id: 'BatchResponse', description: 'The jobs, in the order of the request.' });
   add(jobListOf(job), { id: 'JobList' });
+  add(flowChildSchema, { id: 'FlowChild', description: 'A job of a flow below its root, with children of its own or none.' });
+  add(flowBodySchema, { id: 'FlowRequest', description: 'A flow: a job whose children must complete before it runs. Each job is checked as a POST /jobs body.' });
+  add(flowResponseOf(job), { id: 'FlowResponse', description: 'The root job\'s id, and every job of the flow, root first, each before its children.' });
   add(errorInfoSchema, { id: 'ErrorInfo' });
   add(problemDetailSchema, { id: 'ProblemDetail' });
   add(errorBodySchema, { id: 'Error', description: 'The body of every 4xx/5xx answer.' });
   add(jobEventSchema, { id: 'JobEvent', description: 'A lifecycle change, as on the `jobs:events` channel.' });
+  add(typeItemSchema, { id: 'TypeItem', description: "A job type: its input schema, and its queue's state in BullMQ." });
   add(typeListSchema, { id: 'TypeList' });
+  add(z.strictObject({ retried: count }), { id: 'RetriedCount', description: 'How many failed jobs were queued again.' });
+  add(workerListSchema, { id: 'WorkerList', description: 'The live worker processes, one entry each.' });
+  add(jobLogPageSchema, { id: 'JobLogPage', description: "One page of a job's log." });
+  add(scheduleOptionsSchema, { id: 'ScheduleOptions', description: "Each run's options: those of a submit but `delay`, `idempotencyKey` and `callbackUrl`." });
+  add(scheduleRequestSchema, {
+    id: 'ScheduleRequest',
+    description: 'Exactly one of `cron` and `every`; `data` is what `type` takes (see `SubmitJobRequest`).',
+  });
+  add(scheduleResourceSchema, { id: 'Schedule', description: 'A schedule: `cron` (with `tz`) or `every`, never both.' });
+  add(scheduleListSchema, { id: 'ScheduleList' });
   add(z.strictObject({ status: z.literal('ok') }), { id: 'Health' });
   add(z.strictObject({ status: z.literal('ready') }), { id: 'Ready' });
   const digit = z.number().int().min(0).max(9);

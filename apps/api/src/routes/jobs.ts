@@ -9,8 +9,8 @@ import { parseOr400 } from '../middleware/validate';
 
 const resultQuery = z.looseObject({ wait: z.coerce.number().min(0).max(30).optional() });
 
-/** Ids are ours (UUIDs), but accept any sane opaque string; anything else cannot exist. */
-const ID = /^[A-Za-z0-9_.-]{1,128}$/;
+/** Ids are ours (UUIDs) or a schedule's runs (`repeat:<name>:<ms>`); accept any sane opaque string; anything else cannot exist. */
+const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** The job, or 404 for an id never seen and 410 for one whose record expired; one round trip. */
 export async function loadRecord(ctx: AppContext, id: string, typeHint?: string): Promise<JobRecord> {

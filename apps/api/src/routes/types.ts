@@ -1,18 +1,9 @@
-import { jobTypes } from '@async-jobs/shared';
 import type { Request, Response } from 'express';
-import { z } from 'zod';
+import type { AppContext } from '../deps';
+import { typeItems } from '../types/type-items';
 
-/** Computed once: the schemas do not change while the process runs. */
-const body = {
-  types: [...jobTypes.values()].map((t) => ({
-    name: t.name,
-    description: t.description,
-    input: z.toJSONSchema(t.input, { io: 'input', unrepresentable: 'any' }),
-  })),
-};
-
-export const typeRoutes = {
-  list(_req: Request, res: Response) {
-    res.json(body);
-  },
-};
+/** GET /types: every registered type, with its paused flag, limits and counts from BullMQ. */
+export const typeListRoute = (ctx: AppContext) =>
+  async function listTypes(_req: Request, res: Response) {
+    res.json({ types: await typeItems(ctx) });
+  };

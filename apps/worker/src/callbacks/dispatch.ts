@@ -13,10 +13,17 @@ export interface CallbackDispatch {
  * queued by the API's relay when a job with a callbackUrl ends (apps/api/src/events/relay.ts),
  * whichever worker ran it.
  */
-export function createCallbackDispatch(config: Config, keys: Keyspace, connection: RedisClient, store: ResultsStore, logger: Logger): CallbackDispatch {
+export function createCallbackDispatch(
+  config: Config,
+  keys: Keyspace,
+  connection: RedisClient,
+  store: ResultsStore,
+  logger: Logger,
+  name: string,
+): CallbackDispatch {
   const log = logger.child({ queue: CALLBACK_QUEUE });
   const deliverer = createDeliverer(config, store, log);
-  const worker = new Worker<CallbackPayload>(CALLBACK_QUEUE, deliverer.deliver, workerOptions(config, keys, connection));
+  const worker = new Worker<CallbackPayload>(CALLBACK_QUEUE, deliverer.deliver, workerOptions(config, keys, connection, name));
   worker.on('error', (err) => log.error({ err: err.message }, 'callbacks worker error'));
   let closing: Promise<void> | undefined;
   return {

@@ -1,4 +1,4 @@
-import type { Config } from '@async-jobs/shared';
+import type { ChildResult, Config } from '@async-jobs/shared';
 
 /** What a handler gets besides its input; one per attempt. */
 export interface HandlerContext {
@@ -9,10 +9,15 @@ export interface HandlerContext {
   signal: AbortSignal;
   /** Reports progress: a number 0–100 or a JSON object. Never rejects. */
   progress(p: number | Record<string, unknown>): Promise<void>;
-  /** Adds a line to the job's log (BullMQ) and to the worker's log. Never rejects. */
+  /**
+   * Adds a line to the job's log (BullMQ's `job.log`; the newest 1000 are kept) and to the
+   * worker's log. A line over 2 KB (UTF-8) is cut to 2 KB, marked as cut. Never rejects.
+   */
   log(message: string): Promise<void>;
   /** The worker's configuration, for handlers that need limits or allowlists. */
   config: Config;
+  /** A flow's parent: its children's outcomes, in the order the flow gave them; [] for other jobs. */
+  childResults: ChildResult[];
 }
 
 /**

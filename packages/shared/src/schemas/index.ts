@@ -4,3 +4,7 @@ export * from './job-resource';
 export * from './plain-errors';
 export * from './queries';
 export * from './submit-request';
+export * from './job-logs';
+export * from './workers';
+export * from './schedule';
+export * from './flow';

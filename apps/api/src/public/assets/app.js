@@ -1,7 +1,10 @@
-// The index page: the article's two queue links, and a form that submits a job and follows it to its end.
+// The index page: the article's two queue links, a form that submits a job and follows it to its end,
+// a flow form, and what an operator looks at (types with pause/resume, schedules, workers).
 import { api, renderError, token } from './api.js';
 import { exampleFor } from './examples.js';
-import { watchJob } from './watch.js';
+import { follow } from './job-cards.js';
+import { startFlowForm } from './flow-form.js';
+import { startOperatorPanels } from './operator-panels.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('job-form');
@@ -14,6 +17,7 @@ $('token').value = token.get();
 $('token').addEventListener('change', (e) => {
   token.set(e.target.value.trim());
   loadTypes();
+  panels.refresh();
 });
 
 // --- the two Redis queues ----------------------------------------------------
@@ -65,6 +69,7 @@ async function loadTypes() {
   if (types.some((t) => t.name === previous)) typeSelect.value = previous;
   typeSelect.disabled = $('submit').disabled = types.length === 0;
   showType();
+  document.dispatchEvent(new CustomEvent('types-loaded'));
 }
 
 function showType() {
@@ -112,61 +117,6 @@ form.addEventListener('submit', async (e) => {
   }
 });
 
-// --- job cards ---------------------------------------------------------------
-const MAX_CARDS = 20;
-
-function follow(job) {
-  $('no-jobs').hidden = true;
-  const card = $('job-template').content.firstElementChild.cloneNode(true);
-  card.dataset.id = job.id;
-  card.querySelector('.job-type').textContent = job.type;
-  card.querySelector('.job-id').textContent = job.id;
-  const list = $('jobs');
-  list.prepend(card);
-  while (list.children.length > MAX_CARDS) list.lastElementChild.remove();
-  const current = { ...job };
-  const update = (partial) => {
-    Object.assign(current, partial ?? {});
-    renderJob(card, current);
-  };
-  update();
-  watchJob(job.id, update).then(update, (err) => {
-    card.querySelector('.state').textContent = 'error';
-    card.querySelector('.state').className = 'state state-error';
-    const out = card.querySelector('.job-output');
-    out.hidden = false;
-    out.className = 'job-output failed';
-    out.textContent = `${err.code ?? 'error'}: ${err.message}`;
-  });
-}
-
-function renderJob(card, job) {
-  card.dataset.state = job.state;
-  const state = card.querySelector('.state');
-  state.textContent = job.state;
-  state.className = `state state-${job.state}`;
-
-  const bar = card.querySelector('progress');
-  const pct = typeof job.progress === 'number' ? job.progress : null;
-  bar.hidden = !(job.state === 'active' && pct !== null);
-  if (pct !== null) bar.value = pct;
-
-  const meta = [];
-  if (job.attempts) meta.push(`attempt ${job.attempts.made}/${job.attempts.max}`);
-  if (job.submittedAt && job.finishedAt) meta.push(`took ${Date.parse(job.finishedAt) - Date.parse(job.submittedAt)} ms`);
-  if (job.lastError && job.state !== 'failed') meta.push(`last error: ${job.lastError.message}`);
-  card.querySelector('.job-meta').textContent = meta.join(' · ');
-
-  const out = card.querySelector('.job-output');
-  if (job.state === 'completed') {
-    out.hidden = false;
-    out.className = 'job-output';
-    out.textContent = JSON.stringify(job.result, null, 2);
-  } else if (job.state === 'failed' || job.state === 'cancelled') {
-    out.hidden = false;
-    out.className = 'job-output failed';
-    out.textContent = job.error ? `${job.error.name}: ${job.error.message}` : job.state;
-  }
-}
-
 loadTypes();
+startFlowForm(() => types);
+const panels = startOperatorPanels();

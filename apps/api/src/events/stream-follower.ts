@@ -1,0 +1,160 @@
+import type { Logger, RedisClient } from '@async-jobs/shared';
+import { BLOCK_MS, compareIds, readReply, streamPositions, type StreamEntry } from './streams';
+
+/**
+ * One reader of the follower's streams (the waiters' notifier, the relay while it holds
+ * the lease, …). `positions[i]` is the id of the last entry of `streams[i]` it has had;
+ * null while it follows nothing (the follower then neither reads for it nor calls it).
+ * The follower advances `positions` before each `take`; a consumer may replace the array
+ * at any time (e.g. move back to re-read after a failure) and is then read for from there.
+ */
+export interface StreamConsumer {
+  positions: string[] | null;
+  /**
+   * The entries after this consumer's positions, in stream order per queue. A promise it
+   * returns holds back the read after the next one (so at most one batch is in its hands
+   * while the next is read, and a slow consumer slows the reads rather than piling up).
+   */
+  take(entries: StreamEntry[]): void | Promise<void>;
+}
+
+export interface StreamFollower {
+  readonly streams: readonly string[];
+  /** `types[i]` is the queue (job type) of `streams[i]`. */
+  readonly types: readonly string[];
+  add(consumer: StreamConsumer): void;
+  remove(consumer: StreamConsumer): void;
+  /** Tells the follower that a consumer's positions changed (so an idle follower reads). */
+  kick(): void;
+  /** Where each stream ends now ("0-0" where it does not exist yet). */
+  ends(): Promise<string[]>;
+  /** Called after a read failed (Redis away): a consumer may have missed entries BullMQ trimmed meanwhile. */
+  onReadFailure(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * One blocking XREAD loop per API process over every queue's BullMQ event stream, shared
+ * by all its consumers: each entry crosses the wire and is parsed once however many parts
+ * of the process need it. A read starts at the earliest position of any consumer; each
+ * consumer gets only what lies after its own. While one consumer's batch is handled
+ * (the relay's Redis writes), the next read is already under way.
+ *
+ * `blocking` is used for nothing else (it is blocked up to BLOCK_MS at a time) and is not
+ * closed here. To follow streams on several connections (e.g. cluster nodes), run one
+ * follower per connection with that connection's streams.
+ */
+export function createStreamFollower(blocking: RedisClient, streams: readonly string[], types: readonly string[], logger: Logger): StreamFollower {
+  const consumers: StreamConsumer[] = [];
+  const failureListeners: (() => void)[] = [];
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const idle = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      };
+    });
+
+  /** Hands each consumer what lies after its own positions of the entries read from `from`. */
+  function deliver(from: readonly string[], perStream: (StreamEntry[] | undefined)[]): Promise<void>[] {
+    const held: Promise<void>[] = [];
+    for (const c of [...consumers]) {
+      const at = c.positions;
+      if (!at) continue;
+      let out: StreamEntry[] | undefined;
+      for (let i = 0; i < perStream.length; i++) {
+        const entries = perStream[i];
+        if (!entries) continue;
+        let picked = entries;
+        if (at[i] !== from[i]) {
+          // Behind the read's start (it moved back meanwhile): the next read starts at it.
+          if (compareIds(at[i], from[i]) < 0) continue;
+          picked = entries.filter((e) => compareIds(e.id, at[i]) > 0);
+          if (picked.length === 0) continue;
+        }
+        at[i] = picked[picked.length - 1].id;
+        out = out ? out.concat(picked) : picked;
+      }
+      if (!out) continue;
+      try {
+        const p = c.take(out);
+        if (p) held.push(p.catch(() => undefined));
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'a stream consumer failed');
+      }
+    }
+    return held;
+  }
+
+  const loop = (async () => {
+    let failures = 0;
+    let held: Promise<void>[] = [];
+    while (!closed) {
+      const active = consumers.filter((c) => c.positions);
+      if (active.length === 0) {
+        await idle(BLOCK_MS);
+        continue;
+      }
+      const from = streams.map((_, i) => {
+        let min = active[0].positions![i];
+        for (let k = 1; k < active.length; k++) {
+          const p = active[k].positions![i];
+          if (p !== min && compareIds(p, min) < 0) min = p;
+        }
+        return min;
+      });
+      let perStream: (StreamEntry[] | undefined)[];
+      try {
+        const reply = await blocking.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...from);
+        perStream = readReply(reply, streams, types);
+        failures = 0;
+      } catch (err) {
+        if (closed) break;
+        // Redis away: ioredis reconnects; positions stand, so only what BullMQ trimmed meanwhile is lost.
+        if (failures++ === 0) logger.warn({ err: (err as Error).message }, 'event stream read failed; retrying');
+        await idle(Math.min(100 * failures, 2000));
+        if (!closed) for (const l of failureListeners) l();
+        continue;
+      }
+      if (closed) break;
+      const next = deliver(from, perStream);
+      // The batch before this one must be handled before a third is read.
+      if (held.length > 0) await Promise.all(held);
+      held = next;
+    }
+    await Promise.all(held);
+  })();
+
+  let closing: Promise<void> | undefined;
+  return {
+    streams,
+    types,
+    add(c) {
+      if (!consumers.includes(c)) consumers.push(c);
+      wake?.();
+    },
+    remove(c) {
+      const i = consumers.indexOf(c);
+      if (i >= 0) consumers.splice(i, 1);
+    },
+    kick: () => wake?.(),
+    ends: () => streamPositions(blocking, streams),
+    onReadFailure: (l) => void failureListeners.push(l),
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        wake?.();
+        // The read in flight ends within its block time, or when the owner drops the connection.
+        await Promise.race([loop, new Promise((r) => setTimeout(r, 50))]);
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Entries per stream per read: under load one read takes all that piled up meanwhile. */
+const READ_COUNT = 2000;

@@ -1,0 +1,56 @@
+import { notFound, SCHEDULE_NAME } from '@async-jobs/shared';
+import type { Request, Response } from 'express';
+import type { AppContext } from '../deps';
+import { assertRedisReady } from '../middleware/redis-errors';
+import { findSchedule, listSchedules, type FoundSchedule } from '../schedules/find-schedule';
+import { withScheduleLock } from '../schedules/name-lock';
+import { putSchedule } from '../schedules/put-schedule';
+import { runsOf } from '../schedules/recent-runs';
+import { scheduleView } from '../schedules/schedule-view';
+import { checkSchedule } from '../schedules/validate-schedule';
+
+const views = async (ctx: AppContext, found: FoundSchedule[]) => {
+  const runs = await runsOf(ctx, found);
+  return found.map((f, i) => scheduleView(f, runs[i]));
+};
+
+/** The schedule of that name, or 404; a name PUT could not have made cannot exist. */
+async function findOne(ctx: AppContext, name: string): Promise<FoundSchedule> {
+  const found = SCHEDULE_NAME.test(name) ? await findSchedule(ctx, name) : [];
+  if (found.length === 0) throw notFound('schedule');
+  return found[0];
+}
+
+/** PUT, GET and DELETE /schedules/:name, and GET /schedules: BullMQ job schedulers, one per name across the type queues. */
+export const scheduleRoutes = (ctx: AppContext) => ({
+  /** 201 when created, 200 when it replaced the schedule of that name (in whichever type's queue it was). */
+  async put(req: Request, res: Response) {
+    const request = checkSchedule(String(req.params.name), req.body, ctx.config);
+    const { created, found } = await putSchedule(ctx, request);
+    const [view] = await views(ctx, [found]);
+    if (created) res.location(view.links.self);
+    res.status(created ? 201 : 200).json(view);
+  },
+
+  async get(req: Request, res: Response) {
+    const [view] = await views(ctx, [await findOne(ctx, String(req.params.name))]);
+    res.json(view);
+  },
+
+  async list(_req: Request, res: Response) {
+    res.json({ schedules: await views(ctx, await listSchedules(ctx)) });
+  },
+
+  /** 204; BullMQ removes the scheduler and its pending run (a run already queued or running still ends). */
+  async remove(req: Request, res: Response) {
+    const name = String(req.params.name);
+    if (!SCHEDULE_NAME.test(name)) throw notFound('schedule');
+    assertRedisReady(ctx.redis);
+    await withScheduleLock(ctx, name, async () => {
+      const found = await findSchedule(ctx, name);
+      if (found.length === 0) throw notFound('schedule');
+      for (const f of found) await f.queue.removeJobScheduler(name);
+    });
+    res.status(204).end();
+  },
+});

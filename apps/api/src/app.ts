@@ -5,7 +5,6 @@ import { createNotifier } from './events/stream-reader';
 import { createStreamFollower } from './events/stream-follower';
 import { announceResync } from './events/resync';
 import { createRelay } from './events/relay';
-import { endedOf } from './events/lifecycle';
 import { httpMetrics } from './metrics/http';
 import { createMetrics } from './metrics/registry';
 import type { AppContext } from './deps';
@@ -49,12 +48,8 @@ export function createApp(deps: AppDeps): App {
     logger,
   );
   const notifier = createNotifier(follower, logger);
-  const relay = createRelay({ config, keys, redis, follower, store, callbackQueue, types: jobTypeNames, logger });
   const metrics = createMetrics({ queues, logger });
-  notifier.onAnyEvent((e) => {
-    const ended = endedOf(e);
-    if (ended) metrics.onEvent({ event: ended, type: e.type });
-  });
+  const relay = createRelay({ config, keys, redis, follower, store, callbackQueue, types: jobTypeNames, logger, onRelayed: metrics.onRelayed });
   metrics.trackWaiters(() => notifier.watcherCount('poll'));
   metrics.trackStreams(() => notifier.watcherCount('stream'));
   const context: AppContext = { config, keys, redis, logger, store, queues, callbackQueue, notifier, relay, metrics };

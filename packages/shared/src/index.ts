@@ -15,6 +15,8 @@ export * from './job-view';
 export * from './queues';
 export * from './worker-identity';
 export * from './throttle';
+export * from './process-metrics';
+export * from './bearer';
 export * from './schemas/index';
 export * from './host-allowlist';
 export * from './callbacks';

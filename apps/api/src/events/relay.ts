@@ -12,7 +12,7 @@ import {
   type ResultsStore,
 } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
-import { ENDING_EVENTS, entryTime, lifecycleOf } from './lifecycle';
+import { countedAs, ENDING_EVENTS, entryTime, lifecycleOf, type CountedChange } from './lifecycle';
 import { createStreamFollower, type StreamConsumer, type StreamFollower } from './stream-follower';
 import { streamPositions, type StreamEntry } from './streams';
 
@@ -29,6 +29,16 @@ export interface RelayDeps {
   callbackQueue: Queue;
   types: readonly string[];
   logger: Logger;
+  /**
+   * Told, once per batch it handled, what its entries count as (the job
+   * counters): only the lease holder relays, so each change is counted by one process once.
+   */
+  onRelayed?: (changes: readonly RelayedChange[]) => void;
+}
+
+export interface RelayedChange {
+  type: string;
+  change: CountedChange;
 }
 
 export interface Relay {
@@ -202,8 +212,8 @@ export function createRelay(deps: RelayDeps): Relay {
     const due = ending.length > 0 ? (replies[r++][1] as (string | null)[]) : [];
 
     const dueEntries = ending.filter((_, i) => due[i] !== null);
-    // Whether a failure was a cancel, why a job was removed, and a retry's error: read from the job.
-    const needViews = listeners > 0 ? batch.filter((e) => e.event === 'failed' || e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active')) : [];
+    // Whether a failure was a cancel (counted even with nobody listening), why a job was removed, and a retry's error: read from the job.
+    const needViews = batch.filter((e) => e.event === 'failed' || (listeners > 0 && (e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active'))));
     const views = await deps.store.readMany(
       needViews.map((e) => e.jobId!),
       needViews.map((e) => e.type),
@@ -213,21 +223,26 @@ export function createRelay(deps: RelayDeps): Relay {
     if (dueEntries.length > 0) await handOverCallbacks(dueEntries);
 
     const out = deps.redis.pipeline();
+    const changes: RelayedChange[] = [];
     for (const e of batch) {
       const i = types.indexOf(e.type);
       const afterAdded = lastAdded[i] === e.jobId;
       lastAdded[i] = e.event === 'added' ? e.jobId : undefined;
       const message = listeners > 0 ? messageOf(e, afterAdded, foreign, viewOf.get(e)) : null;
       if (message) out.publish(keys.eventsChannel, encodeEvent(message));
+      const change = countedAs(e, afterAdded, viewOf.get(e)?.state);
+      if (change) changes.push({ type: e.type, change });
     }
     const positions = Object.fromEntries(streams.map((s, i) => [s, after[i]]));
     // With more entries already waiting, the next batch saves these positions in its first round trip.
     if (out.length === 0 && pending.length > 0 && pendingEpoch === epoch) {
       unsaved = positions;
+      if (changes.length > 0) deps.onRelayed?.(changes);
       return;
     }
     out.hset(keys.relayPositions, positions);
     await out.exec();
+    if (changes.length > 0) deps.onRelayed?.(changes);
   }
 
   /** Writes positions handled but not saved yet (before handing the lease over). */

@@ -25,7 +25,7 @@ describe('Bull Board at /admin/queues', () => {
     const queues = await call(api.url, 'GET', '/admin/queues/api/queues');
     expect(queues.status).toBe(200);
     const names = queues.body.queues.map((q: { name: string }) => q.name).sort();
-    expect(names).toEqual(['callbacks', 'echo', 'hash', 'http.request', 'sleep']);
+    expect(names).toEqual(['callbacks', 'collect', 'echo', 'hash', 'http.request', 'sleep']);
   });
 
   it('links its fonts from here, not from another host, and serves those files only', async () => {

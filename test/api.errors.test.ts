@@ -70,7 +70,7 @@ describe('rejected submissions', () => {
     const r = await post({ type: 'mine.bitcoin', data: {} });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('unknown_type');
-    expect(r.body.error.details[0].knownTypes).toEqual(['echo', 'sleep', 'hash', 'http.request']);
+    expect(r.body.error.details[0].knownTypes).toEqual(['echo', 'sleep', 'hash', 'http.request', 'collect']);
   });
 
   it('returns 413 payload_too_large over MAX_BODY_BYTES, stating the limit in bytes', async () => {

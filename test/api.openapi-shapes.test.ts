@@ -62,6 +62,7 @@ describe('what the API sends matches its OpenAPI document', () => {
       sleep: await runToEnd({ type: 'sleep', data: { ms: 1 } }),
       hash: await runToEnd({ type: 'hash', data: { text: 'abc' } }),
       'http.request': await runToEnd({ type: 'http.request', data: { url: targetUrl } }),
+      collect: await runToEnd({ type: 'collect', data: {} }),
     };
     expect(Object.keys(jobs).sort()).toEqual(Object.keys(doc.components.schemas.JobResource.discriminator.mapping).sort());
     for (const [type, job] of Object.entries(jobs)) expect(asJob(job), `${type}: ${JSON.stringify(asJob.errors)}`).toBe(true);

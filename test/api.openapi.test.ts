@@ -31,6 +31,7 @@ afterAll(async () => {
 const contractRoutes = [
   'post /jobs',
   'post /jobs/batch',
+  'post /flows',
   'get /jobs/{id}',
   'get /jobs/{id}/result',
   'get /jobs/{id}/events',

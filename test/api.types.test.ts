@@ -49,7 +49,7 @@ const typeItem = async (name: string) => {
 describe('GET /types', () => {
   it('lists every type with paused, limits and counts', async () => {
     const r = await call(api.url, 'GET', '/types');
-    expect(r.body.types.map((t: { name: string }) => t.name)).toEqual(['echo', 'sleep', 'hash', 'http.request']);
+    expect(r.body.types.map((t: { name: string }) => t.name)).toEqual(['echo', 'sleep', 'hash', 'http.request', 'collect']);
     for (const t of r.body.types) {
       expect(t).toMatchObject({ paused: false, limits: {}, counts: { waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 } });
       expect(t.input).toBeTypeOf('object');

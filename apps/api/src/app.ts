@@ -17,7 +17,6 @@ import { createNotifier } from './events/stream-reader';
 import { createStreamFollowers } from './events/stream-follower';
 import { announceResync } from './events/resync';
 import { createRelay } from './events/relay';
-import { endedOf } from './events/lifecycle';
 import { httpMetrics } from './metrics/http';
 import { createMetrics } from './metrics/registry';
 import type { AppContext } from './deps';
@@ -56,12 +55,8 @@ export function createApp(deps: AppDeps): App {
   // One reader of every queue's event stream (one per group on a Cluster), for the waiters and (while it holds the lease) the relay.
   const followers = createStreamFollowers(subscriber, keys, jobTypeNames, logger);
   const notifier = createNotifier(followers.all, logger);
-  const relay = createRelay({ config, keys, redis, followers: followers.all, store, callbackQueue, types: jobTypeNames, logger });
   const metrics = createMetrics({ queues, typeOfQueue: keys.layout.typeOfQueue, logger });
-  notifier.onAnyEvent((e) => {
-    const ended = endedOf(e);
-    if (ended) metrics.onEvent({ event: ended, type: e.type });
-  });
+  const relay = createRelay({ config, keys, redis, followers: followers.all, store, callbackQueue, types: jobTypeNames, logger, onRelayed: metrics.onRelayed });
   metrics.trackWaiters(() => notifier.watcherCount('poll'));
   metrics.trackStreams(() => notifier.watcherCount('stream'));
   const context: AppContext = { config, keys, redis, logger, store, queues, callbackQueue, notifier, relay, metrics };

@@ -4,6 +4,7 @@ import type { AppContext } from './deps';
 import { bearerAuth } from './middleware/auth';
 import { jsonBody } from './middleware/json-body';
 import { docsRoutes } from './routes/docs';
+import { flowRoute } from './routes/flows';
 import { healthRoutes } from './routes/health';
 import { jobCancelRoute } from './routes/job-cancel';
 import { jobEventsRoute } from './routes/job-events';
@@ -55,6 +56,7 @@ export function routeTable(ctx: AppContext): RouteDef[] {
     { method: 'post', path: '/jobs', auth: true, handlers: [...body, jobs.submit] },
     { method: 'get', path: '/jobs', auth: true, handlers: [listRoute(ctx)] },
     { method: 'post', path: '/jobs/batch', auth: true, handlers: [...body, batchRoute(ctx)] },
+    { method: 'post', path: '/flows', auth: true, handlers: [...body, flowRoute(ctx)] },
     // No body: the job is retried as it was submitted.
     { method: 'post', path: '/jobs/:id/retry', auth: true, handlers: [retryRoute(ctx)] },
     { method: 'get', path: '/jobs/:id', auth: true, handlers: [jobs.get] },

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import { JOB_LOG_LINES, type Config, type Logger } from '@async-jobs/shared';
+import { JOB_LOG_LINES, type ChildResult, type Config, type Logger } from '@async-jobs/shared';
 import type { Attempt } from './attempt';
 import type { HandlerContext } from './handlers/handler';
 import { logLine } from './log-line';
@@ -14,6 +14,7 @@ export interface ContextDeps {
   run: Attempt;
   config: Config;
   logger: Logger;
+  childResults?: ChildResult[];
 }
 
 function checkProgress(p: unknown): string | null {
@@ -58,6 +59,7 @@ export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(
       return d.run.signal;
     },
     config: d.config,
+    childResults: d.childResults ?? [],
     progress(p) {
       const problem = checkProgress(p);
       if (problem) {
@@ -70,7 +72,9 @@ export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(
     },
     log(message) {
       const line = logLine(String(message));
-      d.logger.info({ jobId, type: d.type, attempt: d.attempt }, line);
+      // Debug: the line is kept with the job (GET /jobs/:id/logs, Bull Board); at info, `sleep`
+      // alone would print a dozen lines per job.
+      d.logger.debug({ jobId, type: d.type, attempt: d.attempt }, line);
       return track(d.job.log(line), 'job log');
     },
   };

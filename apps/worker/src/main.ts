@@ -12,6 +12,8 @@ import {
 import { seedListeners } from '@async-jobs/seed';
 import { handlers } from './handlers/index';
 import { servedTypes } from './served-types';
+import { createWorkerMetrics } from './metrics/job-metrics';
+import { serveMetrics, type MetricsServer } from './metrics/server';
 import { createWorker } from './worker';
 
 function configOrExit(): { config: Config; types: string[] } {
@@ -36,16 +38,31 @@ process.on('uncaughtException', (err) => {
   logger.error({ err: err.message }, 'uncaught exception');
 });
 
+// Before any connection is opened: a port in use stops the worker with nothing to close.
+const metrics = createWorkerMetrics();
+let metricsServer: MetricsServer | undefined;
+if (config.WORKER_METRICS_PORT !== undefined) {
+  try {
+    metricsServer = await serveMetrics(metrics.registry, { host: config.HOST, port: config.WORKER_METRICS_PORT, tokens: config.API_TOKENS });
+  } catch (err) {
+    // A port in use is the user's to fix, in plain words, not a stack trace.
+    process.stderr.write(`Cannot serve the worker's metrics on ${config.HOST}:${config.WORKER_METRICS_PORT}: ${(err as Error).message}. Choose another WORKER_METRICS_PORT, or leave it unset.\n`);
+    process.exit(1);
+  }
+  logger.info({ host: config.HOST, port: metricsServer.port }, 'worker metrics listening');
+}
+
 const connection = createRedis(config, 'blocking', logger, 'worker-bullmq');
 const redis = createRedis(config, 'blocking', logger, 'worker-store');
 // The seed article's list (BLPOP) and pub/sub listeners; LIST_LISTENER / PUBSUB_LISTENER turn them off.
-const worker = createWorker({ config, connection, redis, logger, handlers, listeners: seedListeners(config) });
+const worker = createWorker({ config, connection, redis, logger, handlers, metrics, listeners: seedListeners(config) });
 
 // Bounded: with Redis gone, closing would otherwise wait for it forever.
 onShutdownSignal(logger, config.SHUTDOWN_GRACE_MS, async (signal) => {
   logger.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'worker shutting down');
+  // Still scraped while active jobs finish; closed with the rest.
   const { abandoned } = await worker.close();
-  await Promise.allSettled([closeRedis(connection), closeRedis(redis)]);
+  await Promise.allSettled([metricsServer?.close(), closeRedis(connection), closeRedis(redis)]);
   logger.info({ abandoned }, 'worker stopped');
   // Non-zero tells a process manager that work was cut short (it is not lost: another worker runs it).
   return abandoned > 0 ? 1 : 0;

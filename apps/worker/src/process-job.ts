@@ -3,6 +3,7 @@ import type { Config, JobTypeDefinition, Logger } from '@async-jobs/shared';
 import { Attempt } from './attempt';
 import { asError, CancelledError, errorInfo, InvalidInputError } from './errors';
 import type { JobHandler } from './handlers/handler';
+import { childResultsOf } from './child-results';
 import { createJobContext } from './job-context';
 import { checkResult } from './job-result';
 
@@ -76,7 +77,8 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       run = new Attempt(timeoutOf(job));
       deps.running.set(id, run);
       if (deps.shutdown.aborted) run.abort(shutdownReason(deps.shutdown));
-      const context = createJobContext({ job, type, attempt, run, config, logger });
+      const childResults = await childResultsOf(job);
+      const context = createJobContext({ job, type, attempt, run, config, logger, childResults });
       settle = context.settle;
       const raw = await run.race(Promise.resolve().then(() => handler.run(input, context.ctx)));
       const result = checkResult(raw, config.MAX_RESULT_BYTES);

@@ -21,6 +21,7 @@ import { CancelledError } from './errors';
 import { createProcessor, shutdownReason, type JobProcessor } from './process-job';
 import { createCallbackDispatch } from './callbacks/dispatch';
 import { createControlListener } from './control-listener';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics/job-metrics';
 import { startHeartbeat } from './heartbeat';
 import { servedTypes } from './served-types';
 import { workerOptions } from './worker-options';
@@ -41,6 +42,8 @@ export interface WorkerDeps {
    * pub/sub channel) plug in here; see listener.ts. Started after the workers.
    */
   listeners?: ListenerFactory[];
+  /** Where the attempts it runs are observed; default: a registry of its own (see `JobWorker.metrics`). */
+  metrics?: WorkerMetrics;
 }
 
 export interface CloseOptions {
@@ -56,6 +59,8 @@ export interface CloseOutcome {
 export interface JobWorker {
   /** One BullMQ worker per queue of each served job type (a type, or each shard of a sharded one), by queue name. */
   workers: Map<string, Worker>;
+  /** This process's Prometheus registry; main.ts serves it on WORKER_METRICS_PORT. */
+  metrics: WorkerMetrics;
   /** This process's BullMQ worker name, as GET /workers shows it (`id`). */
   name: string;
   ready(): Promise<void>;
@@ -100,6 +105,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   const name = workerName(ownWorkerIdentity(config.WORKER_CONCURRENCY));
   const callbacks = createCallbackDispatch(config, keys, deps.connection, store, logger, name);
   const workers = new Map<string, Worker>();
+  const metrics = deps.metrics ?? createWorkerMetrics();
   // A cancel aborts the attempt if this process runs it; the job then fails with CancelledError, never retried.
   const cancel = (type: string, id: string) => {
     const run = running.get(type)?.get(id);
@@ -137,6 +143,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
       // Without a listener, an 'error' event would crash the process; these are Redis or lock troubles.
       worker.on('error', (err) => logger.error({ queue, err: err.message }, 'worker error'));
       worker.on('stalled', (jobId) => logger.warn({ queue, jobId }, 'job stalled (its worker stopped); it will run again'));
+      metrics.follow(type, worker);
       workers.set(queue, worker);
     }
   }
@@ -207,6 +214,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
 
   return {
     workers,
+    metrics,
     name,
     async ready() {
       await Promise.all([...[...workers.values()].map((w) => w.waitUntilReady()), control.ready, callbacks.ready(), heartbeat.ready, applyLimits()]);

@@ -81,6 +81,8 @@ const schema = z.object({
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   /** Job types this worker serves; empty means all registered types. */
   WORKER_TYPES: list.default([]),
+  /** Where a worker serves its own GET /metrics (on HOST, guarded by API_TOKENS like the API's); unset: no endpoint. 0 picks a free port. */
+  WORKER_METRICS_PORT: int(0, 65535).optional(),
   /**
    * Per-type limits that hold across all workers together, e.g.
    * `http.request:rate=10/1s,concurrency=4;hash:concurrency=2` (docs/http-api.md "Types").

@@ -1,5 +1,7 @@
 import type { CallbackInfo } from './callbacks';
+import { jobRefOfKey, type JobRef } from './flow-children';
 import type { JobState } from './job-state';
+import { asyncJobsOf } from './jobs/options';
 
 export interface ErrorInfo {
   name: string;
@@ -23,6 +25,10 @@ export interface JobRecord {
   callback?: CallbackInfo;
   /** Present only for a run of a schedule: its name (BullMQ's job scheduler id). */
   schedule?: string;
+  /** A flow's child: its parent (BullMQ's `parentKey`). */
+  parent?: JobRef;
+  /** A flow's parent: its children and their states, in the order the flow gave them. */
+  children?: (JobRef & { state: JobState })[];
 }
 
 /** What we keep beside a BullMQ job (keyspace.ts `tombstone`): short field names, it lives for days. */
@@ -145,7 +151,21 @@ export function viewOfJob(id: string, type: string, bullState: JobState, h: Reco
   if (callback) record.callback = callback;
   // BullMQ's own mark of a job its job scheduler made (`repeatJobKey`).
   if (h.rjk) record.schedule = h.rjk;
+  const parent = h.parentKey ? jobRefOfKey(h.parentKey) : null;
+  if (parent) record.parent = parent;
   return record;
+}
+
+/**
+ * The children of a flow's parent, without their states yet: those the flow listed in
+ * `opts.asyncJobs.children`, in that order (a child cancelled before it ran is listed
+ * there only), then any other child in BullMQ's dependency keys.
+ */
+export function childRefsOf(h: Record<string, string>, childKeys: string[]): JobRef[] {
+  const listed = asyncJobsOf(jsonOrText(h.opts)).children ?? [];
+  const seen = new Set(listed.map((c) => `${c.type}\n${c.id}`));
+  const more = childKeys.map(jobRefOfKey).filter((r): r is JobRef => r !== null && !seen.has(`${r.type}\n${r.id}`));
+  return [...listed.map(({ id, type }) => ({ id, type })), ...more];
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { CallbackInfo } from './callbacks';
-import { viewOfGone, viewOfJob, type JobRecord, type Tombstone } from './job-view';
+import { childRefsOf, viewOfGone, viewOfJob, type JobRecord, type Tombstone } from './job-view';
+import type { JobRef } from './flow-children';
 import type { JobState } from './job-state';
 import { jobTypeNames } from './jobs/index';
 import type { Keyspace } from './keyspace';
@@ -84,12 +85,16 @@ export function createResultsStore(opts: ResultsStoreOptions) {
     return probed.map(([g]) => callIn(id, g));
   };
 
-  const decode = (id: string, reply: unknown[]): Lookup => {
+  const decode = (id: string, reply: unknown[]): Lookup & { childRefs?: JobRef[] } => {
     if (reply.length === 0) return NOTHING;
-    const [queue, state, hash, lastEventId, tomb] = reply as [string, string, string[], string, string[]];
+    const [queue, state, hash, lastEventId, tomb, childKeys] = reply as [string, string, string[], string, string[], string[]];
     const type = keys.layout.typeOfQueue(queue);
     const t = pairs(tomb) as Tombstone;
-    if (state) return { record: viewOfJob(id, type, state as JobState, pairs(hash), t), expired: false, lastEventId };
+    if (state) {
+      const h = pairs(hash);
+      const childRefs = childRefsOf(h, childKeys ?? []).map((r) => ({ ...r, type: keys.layout.typeOfQueue(r.type) }));
+      return { record: viewOfJob(id, type, state as JobState, h, t), expired: false, lastEventId, ...(childRefs.length ? { childRefs } : {}) };
+    }
     const gone = viewOfGone(id, type, t, opts.resultTtlSeconds);
     return { record: gone, expired: gone === null, lastEventId };
   };
@@ -123,7 +128,16 @@ export function createResultsStore(opts: ResultsStoreOptions) {
   }
 
   async function lookup(id: string, typeHint?: string): Promise<Lookup> {
-    return (await lookupMany([id], [typeHint]))[0];
+    const { childRefs, ...found } = (await lookupMany([id], [typeHint]))[0] as Lookup & { childRefs?: JobRef[] };
+    // A flow's parent: its children's states, from the same reads as any job's (a second round trip, parents only).
+    if (childRefs && found.record) {
+      const states = await lookupMany(
+        childRefs.map((c) => c.id),
+        childRefs.map((c) => c.type),
+      );
+      found.record.children = childRefs.flatMap((c, i) => (states[i].record ? [{ id: c.id, type: c.type, state: states[i].record!.state }] : []));
+    }
+    return found;
   }
 
   return {

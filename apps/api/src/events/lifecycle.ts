@@ -38,8 +38,26 @@ export function lifecycleOf(e: StreamEntry, addedJustBefore: boolean): { event: 
 /** The time of a stream entry: its id starts with the milliseconds Redis added it at. */
 export const entryTime = (id: string) => new Date(Number(id.split('-')[0])).toISOString();
 
-/** How a job ended, as the job counters count it (a cancel that ran reads `failed` here: telling needs a read). */
-export function endedOf(e: StreamEntry): 'completed' | 'failed' | 'cancelled' | null {
-  if (e.event === 'completed' || e.event === 'failed') return e.event;
-  return e.event === 'removed' ? 'cancelled' : null;
+/** What the job counters count (metrics/job-counters.ts): how a job ended, or that it went back for another attempt. */
+export type CountedChange = 'completed' | 'failed' | 'cancelled' | 'retrying';
+
+/**
+ * What a relayed stream entry counts as, or null. `cancelled` is the job's state as read
+ * after a `failed` entry (a cancel that ran); a `removed` job that had already ended was
+ * counted when it ended, so its removal (cleanup, an operator) is not counted again.
+ */
+export function countedAs(e: StreamEntry, addedJustBefore: boolean, stateAfter: JobState | undefined): CountedChange | null {
+  switch (e.event) {
+    case 'completed':
+      return 'completed';
+    case 'failed':
+      return stateAfter === 'cancelled' ? 'cancelled' : 'failed';
+    case 'removed':
+      return e.fields.prev === 'completed' || e.fields.prev === 'failed' ? null : 'cancelled';
+    case 'waiting':
+    case 'delayed':
+      return lifecycleOf(e, addedJustBefore)?.event === 'retrying' ? 'retrying' : null;
+    default:
+      return null;
+  }
 }

@@ -14,7 +14,7 @@ import {
 } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
-import { ENDING_EVENTS, entryTime, lifecycleOf } from './lifecycle';
+import { countedAs, ENDING_EVENTS, entryTime, lifecycleOf, type CountedChange } from './lifecycle';
 import { createStreamFollowers, type StreamConsumer, type StreamFollower, type StreamFollowers } from './stream-follower';
 import { streamPositions, type StreamEntry, type StreamSet } from './streams';
 
@@ -31,6 +31,16 @@ export interface RelayDeps {
   callbackQueue: Queue;
   types: readonly string[];
   logger: Logger;
+  /**
+   * Told, once per batch it handled, what its entries count as (the job
+   * counters): only the lease holder relays, so each change is counted by one process once.
+   */
+  onRelayed?: (changes: readonly RelayedChange[]) => void;
+}
+
+export interface RelayedChange {
+  type: string;
+  change: CountedChange;
 }
 
 export interface Relay {
@@ -245,11 +255,10 @@ export function createRelay(deps: RelayDeps): Relay {
         }
       }
 
-      // Whether a failure was a cancel, why a job was removed, and a retry's error: read from the job.
-      const needViews =
-        listeners > 0
-          ? batch.filter((e) => e.event === 'failed' || e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active'))
-          : [];
+      // Whether a failure was a cancel (counted even with nobody listening), why a job was removed, and a retry's error: read from the job.
+      const needViews = batch.filter(
+        (e) => e.event === 'failed' || (listeners > 0 && (e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active'))),
+      );
       const views = await deps.store.readMany(
         needViews.map((e) => e.jobId!),
         needViews.map((e) => e.type),
@@ -259,21 +268,26 @@ export function createRelay(deps: RelayDeps): Relay {
       if (dueEntries.length > 0) await handOverCallbacks(dueEntries);
 
       const out = deps.redis.pipeline();
+      const changes: RelayedChange[] = [];
       for (const e of batch) {
         const i = set.queues.indexOf(e.queue);
         const afterAdded = lastAdded[i] === e.jobId;
         lastAdded[i] = e.event === 'added' ? e.jobId : undefined;
         const message = listeners > 0 ? messageOf(e, afterAdded, foreign, viewOf.get(e)) : null;
         if (message) out.publish(keys.eventsChannel, encodeEvent(message));
+        const change = countedAs(e, afterAdded, viewOf.get(e)?.state);
+        if (change) changes.push({ type: e.type, change });
       }
       const positions = Object.fromEntries(streams.map((s, i) => [s, after[i]]));
       // With more entries already waiting, the next batch saves these positions in its first round trip.
       if (out.length === 0 && pending.length > 0 && pendingEpoch === epoch) {
         unsaved = positions;
+        if (changes.length > 0) deps.onRelayed?.(changes);
         return;
       }
       savePositions(out, set, positions);
       await out.exec();
+      if (changes.length > 0) deps.onRelayed?.(changes);
     }
 
     /** Writes positions handled but not saved yet (before handing the lease over). */

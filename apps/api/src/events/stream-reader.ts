@@ -12,8 +12,6 @@ export type WatchKind = 'poll' | 'stream';
 export interface Notifier {
   /** Calls `watcher` for every notice about job `id` until the returned function is called. */
   watch(id: string, kind: WatchKind, watcher: Watcher): () => void;
-  /** Called with every entry of every queue's stream (metrics). */
-  onAnyEvent(listener: (e: StreamEntry) => void): void;
   /** Tells every watcher to read its job again, e.g. after an operator emptied a queue (BullMQ logs no event per job then). */
   resyncAll(): void;
   /** Resolves once the reader knows where each stream ends, so no later event is missed. */
@@ -34,7 +32,6 @@ export interface Notifier {
  */
 export function createNotifier(followers: readonly StreamFollower[], logger: Logger): Notifier {
   const watchers = new Map<string, Set<Watcher>>();
-  const anyListeners: ((e: StreamEntry) => void)[] = [];
   const counts: Record<WatchKind, number> = { poll: 0, stream: 0 };
   let closed = false;
 
@@ -43,7 +40,6 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
   };
 
   const dispatch = (entry: StreamEntry) => {
-    for (const l of anyListeners) l(entry);
     // BullMQ logs a clean as a count, not per job, and an empty not at all (resync.ts): whoever waits reads again.
     if (entry.event === 'cleaned' || entry.event === RESYNC_EVENT) return broadcast({ kind: 'resync' });
     const set = entry.jobId ? watchers.get(entry.jobId) : undefined;
@@ -101,9 +97,6 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
         set.delete(watcher);
         if (set.size === 0 && watchers.get(id) === set) watchers.delete(id);
       };
-    },
-    onAnyEvent(listener) {
-      anyListeners.push(listener);
     },
     resyncAll: () => broadcast({ kind: 'resync' }),
     ready: () => started,

@@ -15,7 +15,7 @@ const NOT_SENT = /Stream isn't writeable|enableOfflineQueue/;
  * The connection dropped after the transaction was sent: Redis may have committed it
  * (it stopped before its reply went out), so "nothing was written" would be untrue.
  */
-function outcomeUnknown(err: unknown): unknown {
+export function outcomeUnknown(err: unknown): unknown {
   if (!isRedisUnavailable(err) || NOT_SENT.test((err as Error).message)) return err;
   return new HttpError(
     503,

@@ -1,5 +1,6 @@
-import type { JobEvent, JobQueue, Logger } from '@async-jobs/shared';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics, type JobQueue, type Logger } from '@async-jobs/shared';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RelayedChange } from '../events/relay';
 
 /** BullMQ's lists and sets a job can sit in; each becomes a `state` label of the queue depth gauge. */
 const QUEUE_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'completed', 'failed'] as const;
@@ -19,7 +20,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
  */
 export function createMetrics(deps: MetricsDeps) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
 
   const httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
@@ -34,14 +35,15 @@ export function createMetrics(deps: MetricsDeps) {
     labelNames: ['type'] as const,
     registers: [registry],
   });
-  // The next three count events seen on jobs:events; every API instance sees every event,
-  // so across instances take max(), not sum().
-  const endedBy = (name: string, what: string) =>
-    new Counter({ name, help: `Jobs that ended ${what}, by type (from jobs:events)`, labelNames: ['type'] as const, registers: [registry] });
-  const ended = {
-    completed: endedBy('asyncjobs_jobs_completed_total', 'completed'),
-    failed: endedBy('asyncjobs_jobs_failed_total', 'failed, after their last attempt'),
-    cancelled: endedBy('asyncjobs_jobs_cancelled_total', 'cancelled'),
+  // Counted from what the relay relays: one API process at a time holds its lease and each
+  // change is relayed once, so the sum over API processes is the system's count (README "Metrics").
+  const counted = (name: string, what: string) =>
+    new Counter({ name, help: `Jobs that ${what}, by type; counted by the API process that relayed it: sum() over processes`, labelNames: ['type'] as const, registers: [registry] });
+  const changes = {
+    completed: counted('asyncjobs_jobs_completed_total', 'completed'),
+    failed: counted('asyncjobs_jobs_failed_total', 'failed after their last attempt'),
+    cancelled: counted('asyncjobs_jobs_cancelled_total', 'were cancelled'),
+    retrying: counted('asyncjobs_jobs_retried_total', 'went back to the queue for another attempt (after a failed attempt, a stall, or a retry by hand)'),
   };
 
   new Gauge({
@@ -95,11 +97,9 @@ export function createMetrics(deps: MetricsDeps) {
     jobSubmitted(type: string, n = 1) {
       submitted.inc({ type }, n);
     },
-    /** Call for each event from jobs:events; counts the terminal ones. */
-    onEvent(event: Pick<JobEvent, 'event' | 'type'>) {
-      if (event.event === 'completed' || event.event === 'failed' || event.event === 'cancelled') {
-        ended[event.event].inc({ type: event.type });
-      }
+    /** The relay's hook: counts each change it relayed (once for the whole system). */
+    onRelayed(relayed: readonly RelayedChange[]) {
+      for (const { type, change } of relayed) changes[change].inc({ type });
     },
     /** The notifier supplies how many long-poll requests are waiting; read at scrape time. */
     trackWaiters(count: () => number) {

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { HttpError } from '@async-jobs/shared';
+import { HttpError, safeEqual } from '@async-jobs/shared';
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
-import { safeEqual } from './auth';
 
 /** Probes must never be throttled: an orchestrator would restart a healthy API. */
 const UNLIMITED = new Set(['/healthz', '/readyz']);

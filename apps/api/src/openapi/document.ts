@@ -1,5 +1,6 @@
 import { appManifest as pkg } from '../app-root';
 import { errorResponses } from './responses';
+import { flowPaths } from './paths-flows';
 import { jobPaths } from './paths-jobs';
 import { jobLogPaths } from './paths-job-logs';
 import { schedulePaths } from './paths-schedules';
@@ -35,7 +36,7 @@ export function openApiDocument(): object {
       { name: 'demo', description: 'The index page and the two plain Redis queues (a list, a pub/sub channel) it links to.' },
       { name: 'admin', description: 'Operator pages.' },
     ],
-    paths: { ...jobPaths, ...jobLogPaths, ...schedulePaths, ...servicePaths, ...workerPaths },
+    paths: { ...jobPaths, ...jobLogPaths, ...flowPaths, ...schedulePaths, ...servicePaths, ...workerPaths },
     components: {
       securitySchemes: {
         bearerAuth: {

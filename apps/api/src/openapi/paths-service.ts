@@ -90,6 +90,8 @@ export const servicePaths = {
       operationId: 'metrics',
       tags: ['operations'],
       summary: 'Prometheus metrics of this API instance',
+      description:
+        'Its HTTP timings, the job counters it counted (only the process holding the event relay counts, so sum them over API processes), and the queue depth read from Redis. Workers serve their own on WORKER_METRICS_PORT.',
       responses: {
         '200': { description: 'Prometheus text format 0.0.4.', content: { 'text/plain': { schema: { type: 'string' } } } },
         ...errors('Unauthorized', 'RateLimited'),

@@ -1,4 +1,4 @@
-import type { Config } from '@async-jobs/shared';
+import type { ChildResult, Config } from '@async-jobs/shared';
 
 /** What a handler gets besides its input; one per attempt. */
 export interface HandlerContext {
@@ -16,6 +16,8 @@ export interface HandlerContext {
   log(message: string): Promise<void>;
   /** The worker's configuration, for handlers that need limits or allowlists. */
   config: Config;
+  /** A flow's parent: its children's outcomes, in the order the flow gave them; [] for other jobs. */
+  childResults: ChildResult[];
 }
 
 /**

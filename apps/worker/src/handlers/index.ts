@@ -1,3 +1,4 @@
+import { collect } from './collect';
 import { echo } from './echo';
 import type { JobHandler } from './handler';
 import { hash } from './hash';
@@ -8,5 +9,5 @@ export type { HandlerContext, JobHandler } from './handler';
 
 /** Every built-in handler by job type; a new type is a file here and a line in this list. */
 export const handlers: ReadonlyMap<string, JobHandler> = new Map<string, JobHandler>(
-  [echo, sleep, hash, httpRequest].map((h) => [h.name, h as JobHandler]),
+  [echo, sleep, hash, httpRequest, collect].map((h) => [h.name, h as JobHandler]),
 );

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { collect } from './collect';
 import { echo } from './echo';
 import { hash } from './hash';
 import { httpRequest } from './http-request';
@@ -9,13 +10,13 @@ export type { JobTypeDefinition };
 
 /** Every registered job type; adding one is a file in this folder and a line here. */
 export const jobTypes: ReadonlyMap<string, JobTypeDefinition> = new Map(
-  [echo, sleep, hash, httpRequest].map((t) => [t.name, t]),
+  [echo, sleep, hash, httpRequest, collect].map((t) => [t.name, t]),
 );
 
 export const jobTypeNames = [...jobTypes.keys()];
 
 /** The definitions by name, typed, for code that needs one type's input type (the worker's handlers). */
-export const jobDefinitions = { echo, sleep, hash, httpRequest } as const;
+export const jobDefinitions = { echo, sleep, hash, httpRequest, collect } as const;
 
 type Definition = (typeof jobDefinitions)[keyof typeof jobDefinitions];
 

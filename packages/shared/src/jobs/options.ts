@@ -42,15 +42,21 @@ export interface AsyncJobsOptions {
   /** Per-attempt timeout, ms. */
   timeoutMs?: number;
   callbackUrl?: string;
+  /** A flow's parent: its children in the order the flow gave them (BullMQ keeps them in a set). */
+  children?: { id: string; type: string }[];
 }
 
 /** The extras of a job's BullMQ options, when it has any that make sense. */
 export function asyncJobsOf(opts: unknown): AsyncJobsOptions {
   const extra = (opts as { asyncJobs?: unknown } | undefined)?.asyncJobs;
   if (typeof extra !== 'object' || extra === null) return {};
-  const { timeoutMs, callbackUrl } = extra as Record<string, unknown>;
+  const { timeoutMs, callbackUrl, children } = extra as Record<string, unknown>;
   return {
     ...(typeof timeoutMs === 'number' ? { timeoutMs } : {}),
     ...(typeof callbackUrl === 'string' ? { callbackUrl } : {}),
+    ...(Array.isArray(children) ? { children: children.filter(isChildRef) } : {}),
   };
 }
+
+const isChildRef = (c: unknown): c is { id: string; type: string } =>
+  typeof c === 'object' && c !== null && typeof (c as { id?: unknown }).id === 'string' && typeof (c as { type?: unknown }).type === 'string';

@@ -15,7 +15,9 @@
 
   Returns {} when no queue knows the id; else
   { queue, state or "" (BullMQ no longer holds it), job hash as a flat list,
-    newest event id or "0-0", tombstone hash as a flat list }
+    newest event id or "0-0", tombstone hash as a flat list,
+    keys of its children (a flow's parent: BullMQ's dependencies, processed, failed
+    and unsuccessful keys; empty for other jobs) }
 ]]
 local prefix = ARGV[1]
 local id = ARGV[2]
@@ -36,16 +38,27 @@ local function newestEvent(base)
   return "0-0"
 end
 
+local function childKeys(jobKey)
+  local deps, processed, failed, unsuccessful =
+    jobKey .. ":dependencies", jobKey .. ":processed", jobKey .. ":failed", jobKey .. ":unsuccessful"
+  if redis.call("EXISTS", deps, processed, failed, unsuccessful) == 0 then return {} end
+  local out = redis.call("SMEMBERS", deps)
+  for _, list in ipairs({ redis.call("HKEYS", processed), redis.call("HKEYS", failed), redis.call("ZRANGE", unsuccessful, 0, -1) }) do
+    for _, k in ipairs(list) do out[#out + 1] = k end
+  end
+  return out
+end
+
 for i = 3, #ARGV do
   local base = prefix .. ":" .. ARGV[i] .. ":"
   local jobKey = base .. id
   local hash = redis.call("HGETALL", jobKey)
   local tomb = redis.call("HGETALL", jobKey .. ":tomb")
   if #hash > 0 then
-    return { ARGV[i], stateIn(base), hash, newestEvent(base), tomb }
+    return { ARGV[i], stateIn(base), hash, newestEvent(base), tomb, childKeys(jobKey) }
   end
   if #tomb > 0 then
-    return { ARGV[i], "", hash, newestEvent(base), tomb }
+    return { ARGV[i], "", hash, newestEvent(base), tomb, {} }
   end
 end
 return {}

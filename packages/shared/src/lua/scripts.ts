@@ -1,17 +1,42 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { removeUnprocessedChildren } from 'bullmq/dist/esm/scripts/removeUnprocessedChildren-2.js';
 
 /*
  * Our few Lua scripts live in .lua files beside this one, each with a header naming
  * its KEYS and ARGV. Read once, when first used. The bundles (scripts/bundle.mjs) carry
  * copies next to them, so the same relative path works from source and from dist/.
+ *
+ * A line `--- @bullmq <script>` is replaced by the text of that BullMQ script (as BullMQ
+ * ships it, its includes expanded): a script of ours can then act on BullMQ's jobs with
+ * BullMQ's own functions, in the same atomic step, instead of a copy of them.
  */
 const cache = new Map<string, string>();
 
-export function luaScript(name: 'read-job' | 'set-if-exists' | 'index-added' | 'relay-lease' | 'idempotency-claim' | 'idempotency-release' | 'submit-extras'): string {
+const bullmqScripts: Record<string, string> = { removeUnprocessedChildren: removeUnprocessedChildren.content };
+
+function spliceBullmq(text: string, name: string): string {
+  return text.replace(/^--- @bullmq (\w+)$/gm, (_line, script: string) => {
+    const content = bullmqScripts[script];
+    if (content === undefined) throw new Error(`${name}.lua asks for BullMQ script "${script}", which scripts.ts does not provide`);
+    return content;
+  });
+}
+
+export type LuaScriptName =
+  | 'read-job'
+  | 'set-if-exists'
+  | 'index-added'
+  | 'relay-lease'
+  | 'idempotency-claim'
+  | 'idempotency-release'
+  | 'cancel-unstarted'
+  | 'submit-extras';
+
+export function luaScript(name: LuaScriptName): string {
   let text = cache.get(name);
   if (text === undefined) {
-    text = readFileSync(fileURLToPath(new URL(`./${name}.lua`, import.meta.url)), 'utf8');
+    text = spliceBullmq(readFileSync(fileURLToPath(new URL(`./${name}.lua`, import.meta.url)), 'utf8'), name);
     cache.set(name, text);
   }
   return text;

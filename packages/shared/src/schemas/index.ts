@@ -7,3 +7,4 @@ export * from './submit-request';
 export * from './job-logs';
 export * from './workers';
 export * from './schedule';
+export * from './flow';

@@ -30,6 +30,14 @@ export const jobResourceSchema = z.strictObject({
     .optional()
     .meta({ description: 'Delivery of the final resource to `options.callbackUrl`, when one was given.' }),
   schedule: z.string().optional().meta({ description: 'For a run of a schedule: its name (`/schedules/{name}`).' }),
+  parent: z
+    .strictObject({ id: z.string(), type: z.string() })
+    .optional()
+    .meta({ description: 'A child in a flow (POST /flows): the job that waits for it.' }),
+  children: z
+    .array(z.strictObject({ id: z.string(), type: z.string(), state: z.enum(jobStates) }))
+    .optional()
+    .meta({ description: 'A parent in a flow (POST /flows): its children and their states, in the order the flow gave them.' }),
   links: z.strictObject({ self: z.string(), result: z.string(), events: z.string() }),
 });
 
@@ -41,8 +49,9 @@ export function jobListOf<T extends z.ZodType>(job: T) {
 export const jobListSchema = jobListOf(jobResourceSchema);
 
 // Fails to compile when the resource gains or loses a field this schema does not describe
-// (`callback` is optional and may not be in the record type yet).
-type SchemaKeys = Exclude<keyof z.infer<typeof jobResourceSchema>, 'callback'>;
-type ResourceKeys = Exclude<keyof JobResource, 'callback'>;
+// (the optional fields may not be in the record type yet).
+type Optional = 'callback' | 'parent' | 'children';
+type SchemaKeys = Exclude<keyof z.infer<typeof jobResourceSchema>, Optional>;
+type ResourceKeys = Exclude<keyof JobResource, Optional>;
 const sameKeys: [Exclude<SchemaKeys, ResourceKeys>, Exclude<ResourceKeys, SchemaKeys>] extends [never, never] ? true : never = true;
 void sameKeys;

@@ -1,0 +1,30 @@
+import { asyncJobsOf, jobRefOfKey, type ChildResult } from '@async-jobs/shared';
+import type { Job } from 'bullmq';
+
+const refKey = (type: string, id: string) => `${type}\n${id}`;
+
+/**
+ * A flow parent's children as its handler gets them (`ctx.childResults`), in the order
+ * the flow gave them (`opts.asyncJobs.children`; BullMQ keeps children in a set). Results
+ * and ignored failures are BullMQ's (getChildrenValues, getIgnoredChildrenFailures); a
+ * child in neither was removed before it ran (cancelled). Jobs that are no flow parent of
+ * ours get [] without a round trip.
+ */
+export async function childResultsOf(job: Job): Promise<ChildResult[]> {
+  const order = asyncJobsOf(job.opts).children ?? [];
+  if (order.length === 0) return [];
+  const [values, ignored] = await Promise.all([job.getChildrenValues(), job.getIgnoredChildrenFailures()]);
+  const byRef = new Map<string, ChildResult>();
+  for (const [key, result] of Object.entries(values ?? {})) {
+    const ref = jobRefOfKey(key);
+    if (ref) byRef.set(refKey(ref.type, ref.id), { ...ref, state: 'completed', result });
+  }
+  for (const [key, reason] of Object.entries(ignored ?? {})) {
+    const ref = jobRefOfKey(key);
+    if (ref) byRef.set(refKey(ref.type, ref.id), { ...ref, state: 'failed', error: { name: 'Error', message: String(reason) } });
+  }
+  return order.map(
+    ({ id, type }) =>
+      byRef.get(refKey(type, id)) ?? { id, type, state: 'cancelled', error: { name: 'CancelledError', message: 'the child was cancelled before it ran' } },
+  );
+}

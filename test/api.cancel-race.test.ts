@@ -1,0 +1,81 @@
+import { Worker } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, startApi, type RunningApi } from './api-harness';
+import { createTestContext, testRedis } from './helpers';
+
+/*
+ * The moment between DELETE's read of a job and its removal, made deterministic: the
+ * route's read is wrapped so that, once it has seen the job queued, a plain BullMQ worker
+ * takes the job (and maybe finishes it) before the route goes on.
+ */
+const ctx = createTestContext();
+const connection = testRedis({ maxRetriesPerRequest: null });
+let api: RunningApi;
+let manual: Worker;
+
+beforeAll(async () => {
+  api = await startApi(ctx);
+  // No processor: jobs are taken and finished by hand, exactly when the test says.
+  manual = new Worker('echo', null, { connection, prefix: ctx.keys.prefixOf('echo') });
+  await manual.waitUntilReady();
+});
+afterAll(async () => {
+  await manual.close();
+  connection.disconnect();
+  await api.close();
+  await ctx.cleanup();
+});
+
+const submit = async (data: unknown) => (await call(api.url, 'POST', '/jobs', { type: 'echo', data })).body.id as string;
+
+/** Runs `meanwhile` right after the route's first read of `id` (which still sees it queued). */
+function afterFirstRead(id: string, meanwhile: () => Promise<void>) {
+  const store = api.context.store;
+  const original = store.lookup;
+  store.lookup = async (jobId, hint) => {
+    const found = await original(jobId, hint);
+    if (jobId === id) {
+      store.lookup = original;
+      expect(found.record?.state).toBe('queued');
+      await meanwhile();
+    }
+    return found;
+  };
+}
+
+describe('DELETE /jobs/:id racing a worker', () => {
+  it('answers 409 for a job that completed after the cancel read it queued, and the job keeps its result', async () => {
+    const id = await submit({ n: 1 });
+    afterFirstRead(id, async () => {
+      const job = await manual.getNextJob('tok-1');
+      expect(job?.id).toBe(id);
+      await job!.moveToCompleted({ done: true }, 'tok-1', false);
+    });
+    const r = await call(api.url, 'DELETE', `/jobs/${id}`);
+    expect(r.status).toBe(409);
+    expect(r.body.error).toMatchObject({ code: 'conflict', message: 'the job is already completed' });
+    const after = await call(api.url, 'GET', `/jobs/${id}`);
+    expect(after.body).toMatchObject({ state: 'completed', result: { done: true } });
+  });
+
+  it('takes a job a worker picked up after the read down the running-job path (202), and leaves it to that worker', async () => {
+    const id = await submit({ n: 2 });
+    afterFirstRead(id, async () => {
+      expect((await manual.getNextJob('tok-2'))?.id).toBe(id);
+    });
+    const r = await call(api.url, 'DELETE', `/jobs/${id}`);
+    expect(r.status).toBe(202);
+    expect(r.body).toMatchObject({ id, state: 'active' });
+    const job = await api.context.queues.get('echo')!.getJob(id);
+    await job!.moveToCompleted({ done: 2 }, 'tok-2', false);
+    expect((await call(api.url, 'GET', `/jobs/${id}`)).body).toMatchObject({ state: 'completed', result: { done: 2 } });
+  });
+
+  it('still cancels a job nobody took with 200', async () => {
+    const id = await submit({ n: 3 });
+    const r = await call(api.url, 'DELETE', `/jobs/${id}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ id, state: 'cancelled', error: { name: 'CancelledError' } });
+    expect(await api.context.queues.get('echo')!.getJob(id)).toBeUndefined();
+  });
+});

@@ -103,7 +103,7 @@ describe('a sharded type through the type endpoints', () => {
     expect(r.status).toBe(200);
     const mine = r.body.workers.filter((w: { id: string }) => w.id === worker.worker.name);
     expect(mine).toHaveLength(1);
-    expect(mine[0].types).toEqual(['echo', 'hash', 'http.request', 'sleep']);
+    expect(mine[0].types).toEqual(['collect', 'echo', 'hash', 'http.request', 'sleep']);
   });
 
   it('keeps a schedule of a sharded type in its first shard, where its runs are found by id', async () => {

@@ -58,7 +58,12 @@ export function summarize(file: string, top: number): string {
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const n = byId.get(cur) as Node;
-      if (!/apps\/|packages\/|pino|ioredis\/built\/(Pipeline|Redis|Command|DataHandler)|bullmq\/dist\/esm\/classes\/(queue|job|worker)\.js|zod|express\/lib|router\/index/.test(n.callFrame.url)) continue;
+      if (
+        !/apps\/|packages\/|pino|ioredis\/built\/(Pipeline|Redis|Command|DataHandler)|bullmq\/dist\/esm\/classes\/(queue|job|worker)\.js|zod|express\/lib|router\/index/.test(
+          n.callFrame.url,
+        )
+      )
+        continue;
       const k = label(n);
       if (seen.has(k)) continue;
       seen.add(k);
@@ -79,7 +84,13 @@ export function summarize(file: string, top: number): string {
 const argv = process.argv.slice(2);
 const topAt = argv.indexOf('--top');
 const top = topAt >= 0 ? Number(argv.splice(topAt, 2)[1]) : 25;
-const files = argv.flatMap((a) => (statSync(a).isDirectory() ? readdirSync(a).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(a, f)) : [a]));
+const files = argv.flatMap((a) =>
+  statSync(a).isDirectory()
+    ? readdirSync(a)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(a, f))
+    : [a],
+);
 if (files.length === 0) {
   console.error('usage: npx tsx bench/profile-summary.ts DIR_OR_FILE... [--top N]');
   process.exit(2);

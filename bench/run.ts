@@ -13,7 +13,15 @@ import { machineInfo, versionInfo } from './lib/machine';
 import { startRedis } from './lib/redis-server';
 import { formatTable, markdownTable, rows } from './lib/table';
 
-const FIGURES = { submit: ['submit'], batchSubmit: ['batchSubmit'], drain: ['drainC10', 'drainC50', 'drainC10Api', 'drainC50Api', 'drainC10ApiSub', 'drainC50ApiSub'], e2e: ['e2eP50', 'e2eP99', 'e2eFloor', 'oneRequestP50'], waiters: ['waiters'], memory: ['memory'], peers: [] } as const;
+const FIGURES = {
+  submit: ['submit'],
+  batchSubmit: ['batchSubmit'],
+  drain: ['drainC10', 'drainC50', 'drainC10Api', 'drainC50Api', 'drainC10ApiSub', 'drainC50ApiSub'],
+  e2e: ['e2eP50', 'e2eP99', 'e2eFloor', 'oneRequestP50'],
+  waiters: ['waiters'],
+  memory: ['memory'],
+  peers: [],
+} as const;
 // Peers (Celery, RQ) are optional: measured when installed, skipped with a note when not.
 
 let args: BenchArgs;

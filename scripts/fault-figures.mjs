@@ -13,7 +13,7 @@ if (files.length === 0) {
   console.log('no fault figures yet: run `npm run test:faults` (or `npm test`) first');
   process.exit(0);
 }
-const rank = (f) => (ORDER.indexOf(f.replace(/\.json$/, '')) + 1 || ORDER.length + 1);
+const rank = (f) => ORDER.indexOf(f.replace(/\.json$/, '')) + 1 || ORDER.length + 1;
 const rows = files.sort((a, b) => rank(a) - rank(b)).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
 
 const dash = (v) => (v === undefined ? '–' : String(v));
@@ -26,6 +26,9 @@ const total = rows.reduce((t, r) => ({ accepted: t.accepted + r.accepted, lost: 
 console.log(lines.join('\n'));
 console.log('');
 for (const r of rows) if (r.notes) console.log(`- ${r.fault}: ${r.notes}`);
-const newest = rows.map((r) => r.at).sort().at(-1);
+const newest = rows
+  .map((r) => r.at)
+  .sort()
+  .at(-1);
 console.log(`\n${total.accepted} jobs accepted under faults, ${total.lost} lost (measured ${newest}).`);
 process.exitCode = total.lost === 0 ? 0 : 1;

@@ -43,7 +43,12 @@ describe('Bull Board at /admin/queues', () => {
       expect(font.status, file).toBe(200);
       await font.arrayBuffer();
     }
-    for (const other of ['fonts/ibm-plex-sans/package.json', 'fonts/ibm-plex-sans/..%2fpackage.json', 'fonts/ibm-plex-sans/files/..%2f..%2fpackage.json', 'fonts/roboto/400.css']) {
+    for (const other of [
+      'fonts/ibm-plex-sans/package.json',
+      'fonts/ibm-plex-sans/..%2fpackage.json',
+      'fonts/ibm-plex-sans/files/..%2f..%2fpackage.json',
+      'fonts/roboto/400.css',
+    ]) {
       expect((await fetch(`${api.url}/admin/queues/${other}`)).status, other).toBe(404);
     }
   });

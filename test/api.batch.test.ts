@@ -71,7 +71,10 @@ describe('POST /jobs/batch', () => {
   });
 
   it('refuses idempotency keys, in an item or as the header', async () => {
-    const inItem = await batch([{ type: 'echo', data: {} }, { type: 'echo', data: {}, options: { idempotencyKey: 'k' } }]);
+    const inItem = await batch([
+      { type: 'echo', data: {} },
+      { type: 'echo', data: {}, options: { idempotencyKey: 'k' } },
+    ]);
     expect(inItem.status).toBe(400);
     expect(inItem.body.error.details).toEqual([expect.objectContaining({ index: 1, path: 'jobs.1.options.idempotencyKey' })]);
     const header = await batch([{ type: 'echo', data: {} }], { 'Idempotency-Key': 'k' });

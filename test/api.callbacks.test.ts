@@ -54,8 +54,7 @@ afterAll(async () => {
 });
 
 const of = (path: string) => deliveries.filter((d) => d.path === path);
-const submit = (data: unknown, callbackUrl: string, type = 'echo') =>
-  call(api.url, 'POST', '/jobs', { type, data, options: { callbackUrl } });
+const submit = (data: unknown, callbackUrl: string, type = 'echo') => call(api.url, 'POST', '/jobs', { type, data, options: { callbackUrl } });
 
 describe('completion callbacks', () => {
   it('POSTs the signed final resource, retrying until the receiver accepts', async () => {

@@ -17,8 +17,7 @@ afterAll(async () => {
   await ctx.cleanup();
 });
 
-const submit = async (type: string, data: unknown, options?: unknown) =>
-  (await call(api.url, 'POST', '/jobs', { type, data, options })).body.id as string;
+const submit = async (type: string, data: unknown, options?: unknown) => (await call(api.url, 'POST', '/jobs', { type, data, options })).body.id as string;
 const cancel = (id: string) => call(api.url, 'DELETE', `/jobs/${id}`);
 const finalState = async (id: string) => (await call(api.url, 'GET', `/jobs/${id}/result?wait=20`)).body;
 

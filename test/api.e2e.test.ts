@@ -65,11 +65,15 @@ describe('submit, then read the result', () => {
   it('sleep reports progress that a client can see while it runs', async () => {
     const sub = await call(api.url, 'POST', '/jobs', { type: 'sleep', data: { ms: 1500 } });
     const seen = new Set<number>();
-    await waitFor(async () => {
-      const r = await call(api.url, 'GET', `/jobs/${sub.body.id}`);
-      if (typeof r.body.progress === 'number') seen.add(r.body.progress);
-      return r.body.state === 'completed';
-    }, 20000, 50);
+    await waitFor(
+      async () => {
+        const r = await call(api.url, 'GET', `/jobs/${sub.body.id}`);
+        if (typeof r.body.progress === 'number') seen.add(r.body.progress);
+        return r.body.state === 'completed';
+      },
+      20000,
+      50,
+    );
     const between = [...seen].filter((p) => p > 0 && p < 100);
     expect(between.length).toBeGreaterThan(0);
     const end = await call(api.url, 'GET', `/jobs/${sub.body.id}/result`);

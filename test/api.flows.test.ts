@@ -42,7 +42,7 @@ const final = async (id: string) => (await call(api.url, 'GET', `/jobs/${id}/res
 const once = { attempts: 1 };
 
 describe('POST /flows', () => {
-  it("runs a collect parent after its three children and gives it their results in the order given", async () => {
+  it('runs a collect parent after its three children and gives it their results in the order given', async () => {
     const r = await postFlow({
       type: 'collect',
       data: {},
@@ -169,10 +169,23 @@ describe('POST /flows', () => {
 
 describe('a child cancelled before it ran', () => {
   it('lets its parent run without it, and the parent is told it was cancelled', async () => {
-    const r = await postFlow({ type: 'collect', data: {}, children: [{ type: 'echo', data: { n: 1 } }, { type: 'echo', data: { n: 2 } }] });
+    const r = await postFlow({
+      type: 'collect',
+      data: {},
+      children: [
+        { type: 'echo', data: { n: 1 } },
+        { type: 'echo', data: { n: 2 } },
+      ],
+    });
     const [root, first, second] = r.body.jobs;
     expect((await call(api.url, 'DELETE', `/jobs/${first.id}`)).status).toBe(200);
-    expect(await get(root.id)).toMatchObject({ state: 'waiting-children', children: [{ id: first.id, state: 'cancelled' }, { id: second.id, state: 'queued' }] });
+    expect(await get(root.id)).toMatchObject({
+      state: 'waiting-children',
+      children: [
+        { id: first.id, state: 'cancelled' },
+        { id: second.id, state: 'queued' },
+      ],
+    });
     const end = await withWorker(() => final(root.id));
     expect(end.state).toBe('completed');
     expect(end.result.results).toEqual([
@@ -184,8 +197,7 @@ describe('a child cancelled before it ran', () => {
 
 describe('POST /flows refuses a bad tree and writes nothing', () => {
   const leaf = { type: 'echo', data: {} };
-  const chain = (levels: number): Record<string, unknown> =>
-    levels === 1 ? { ...leaf } : { type: 'collect', data: {}, children: [chain(levels - 1)] };
+  const chain = (levels: number): Record<string, unknown> => (levels === 1 ? { ...leaf } : { type: 'collect', data: {}, children: [chain(levels - 1)] });
 
   async function refused(flow: unknown) {
     const before = new Set(await ctx.requestKeys());

@@ -80,7 +80,12 @@ describe('a type served by a plain BullMQ worker', () => {
     await startPlainWorker();
     // Deliveries go through the callbacks queue, which every worker process of ours serves,
     // whatever job types it runs; this one runs none of echo's.
-    const ours = await startWorker(sys.ctx, { WORKER_TYPES: 'hash', CALLBACK_SECRET: SECRET, CALLBACK_ALLOWED_HOSTS: new URL(hooks).host, CALLBACK_BACKOFF_MS: '50' });
+    const ours = await startWorker(sys.ctx, {
+      WORKER_TYPES: 'hash',
+      CALLBACK_SECRET: SECRET,
+      CALLBACK_ALLOWED_HOSTS: new URL(hooks).host,
+      CALLBACK_BACKOFF_MS: '50',
+    });
     onTestFinished(() => ours.close());
     const id = await submit({ n: 2 }, { callbackUrl: `${hooks}/hook/plain` });
     const delivered = await waitFor(() => deliveries.find((d) => d.path === '/hook/plain'));

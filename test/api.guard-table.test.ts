@@ -24,13 +24,31 @@ describe('API_TOKENS over the whole route table (routes.ts)', () => {
   const table = () => routeTable(api.context);
 
   it('leaves open exactly the probes and the index page', () => {
-    const open = table().filter((r) => !r.auth).map((r) => `${r.method.toUpperCase()} ${r.path}`);
+    const open = table()
+      .filter((r) => !r.auth)
+      .map((r) => `${r.method.toUpperCase()} ${r.path}`);
     expect(open.sort()).toEqual([...PUBLIC].sort());
   });
 
   it('guards every job route, /types, /metrics, /openapi.json and /docs', () => {
-    const guarded = new Set(table().filter((r) => r.auth).map((r) => r.path));
-    for (const p of ['/jobs', '/jobs/batch', '/jobs/:id', '/jobs/:id/result', '/jobs/:id/events', '/jobs/:id/retry', '/types', '/metrics', '/openapi.json', '/docs', '/docs/assets/:file']) {
+    const guarded = new Set(
+      table()
+        .filter((r) => r.auth)
+        .map((r) => r.path),
+    );
+    for (const p of [
+      '/jobs',
+      '/jobs/batch',
+      '/jobs/:id',
+      '/jobs/:id/result',
+      '/jobs/:id/events',
+      '/jobs/:id/retry',
+      '/types',
+      '/metrics',
+      '/openapi.json',
+      '/docs',
+      '/docs/assets/:file',
+    ]) {
       expect(guarded.has(p), p).toBe(true);
     }
   });
@@ -38,7 +56,11 @@ describe('API_TOKENS over the whole route table (routes.ts)', () => {
   it('answers 401 without a token, and with a wrong one, on every guarded route, and writes nothing', async () => {
     for (const r of table().filter((x) => x.auth)) {
       const body = r.method === 'post' ? { type: 'echo', data: {} } : undefined;
-      const junk: Record<string, string>[] = [{}, { authorization: `Bearer ${TOKEN}-wrong` }, { authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` }];
+      const junk: Record<string, string>[] = [
+        {},
+        { authorization: `Bearer ${TOKEN}-wrong` },
+        { authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` },
+      ];
       for (const headers of junk) {
         const reply = await call(api.url, r.method.toUpperCase(), concrete(r.path), body, headers);
         expect(reply.status, `${r.method} ${r.path}`).toBe(401);

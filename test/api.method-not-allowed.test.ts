@@ -24,7 +24,7 @@ describe('a path we serve, asked with a method it does not take', () => {
     expect(r.body.error).toEqual({ code: 'method_not_allowed', message: '/jobs/batch takes POST only, not GET' });
   });
 
-  it('answers every other method on every path of the route table with 405 and that path\'s methods', async () => {
+  it("answers every other method on every path of the route table with 405 and that path's methods", async () => {
     for (const [path, routes] of routesByPath(routeTable(sys.api.context))) {
       const allow = routes.map((r) => r.method.toUpperCase());
       for (const method of CANDIDATES.filter((m) => !allow.includes(m))) {

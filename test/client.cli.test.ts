@@ -173,7 +173,10 @@ describe('async-jobs CLI', () => {
       tty: true,
       out: (text: string) => {
         out += text;
-        promoted ??= sys.api.context.queues.get('sleep')!.getJob(job.id).then((j) => j!.promote());
+        promoted ??= sys.api.context.queues
+          .get('sleep')!
+          .getJob(job.id)
+          .then((j) => j!.promote());
       },
       err: (text: string) => expect.fail(text),
     };

@@ -102,10 +102,14 @@ describe.skipIf(!onCluster)('three workers and one API on a Redis Cluster (npm r
     const allDoneMs = Date.now() - started;
     // Let anything still moving in BullMQ (a rerun of a recovered job) finish before counting.
     const queues = [...api.context.queues.values()];
-    await waitFor(async () => {
-      const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'prioritized', 'delayed', 'active')));
-      return counts.every((c) => Object.values(c).every((n) => n === 0));
-    }, 30000, 100);
+    await waitFor(
+      async () => {
+        const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'prioritized', 'delayed', 'active')));
+        return counts.every((c) => Object.values(c).every((n) => n === 0));
+      },
+      30000,
+      100,
+    );
     terminalCount();
 
     // Exactly one terminal event per job, and it says completed.
@@ -120,7 +124,9 @@ describe.skipIf(!onCluster)('three workers and one API on a Redis Cluster (npm r
     const records = [];
     for (let i = 0; i < JOBS; i += 500) records.push(...(await api.context.store.readMany(ids.slice(i, i + 500))));
     const wrong = records.flatMap((r, i) =>
-      r?.state === 'completed' && JSON.stringify(r.result) === JSON.stringify(expectedResult(specs[i])) ? [] : [{ id: ids[i], state: r?.state, result: r?.result }],
+      r?.state === 'completed' && JSON.stringify(r.result) === JSON.stringify(expectedResult(specs[i]))
+        ? []
+        : [{ id: ids[i], state: r?.state, result: r?.result }],
     );
     expect(wrong.slice(0, 5)).toEqual([]);
 
@@ -148,7 +154,11 @@ describe.skipIf(!onCluster)('three workers and one API on a Redis Cluster (npm r
 
     const figures = {
       jobs: JOBS,
-      mix: { echo: specs.filter((s) => s.type === 'echo').length, hash: specs.filter((s) => s.type === 'hash').length, sleep: specs.filter((s) => s.type === 'sleep').length },
+      mix: {
+        echo: specs.filter((s) => s.type === 'echo').length,
+        hash: specs.filter((s) => s.type === 'hash').length,
+        sleep: specs.filter((s) => s.type === 'sleep').length,
+      },
       hashRounds: HASH_ROUNDS,
       sleepMs: SLEEP_MS,
       workers: WORKERS,

@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { checkLinks, linksOf } from './markdown-links';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
-const docs = [join(root, 'README.md'), ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(root, 'docs', f))];
+const docs = [
+  join(root, 'README.md'),
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join(root, 'docs', f)),
+];
 const read = (file: string) => readFileSync(file, 'utf8');
 
 describe('links in README.md and docs/*.md', () => {
@@ -32,13 +37,6 @@ describe('links in README.md and docs/*.md', () => {
       '```',
     ].join('\n');
     const reported = checkLinks(root, file, md).map((p) => p.link);
-    expect(reported).toEqual([
-      '../../private/notes.md',
-      'missing.md',
-      'http-api.md#no-such-heading',
-      '#nope',
-      '/etc/passwd',
-      'file:///tmp/notes.md',
-    ]);
+    expect(reported).toEqual(['../../private/notes.md', 'missing.md', 'http-api.md#no-such-heading', '#nope', '/etc/passwd', 'file:///tmp/notes.md']);
   });
 });

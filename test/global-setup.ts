@@ -8,7 +8,12 @@ export default async function setup() {
   const seeds = process.env.TEST_REDIS_CLUSTER_NODES;
   if (seeds) {
     const first = `redis://${seeds.split(',')[0]}`;
-    await check(first, 'CLUSTER INFO', (r) => /cluster_state:ok/.test(String(r)), `tests need a Redis Cluster at ${seeds} (start one with scripts/cluster-up.sh)`);
+    await check(
+      first,
+      'CLUSTER INFO',
+      (r) => /cluster_state:ok/.test(String(r)),
+      `tests need a Redis Cluster at ${seeds} (start one with scripts/cluster-up.sh)`,
+    );
   }
 }
 

@@ -122,7 +122,10 @@ export function createTestContext(layoutEnv?: LayoutEnv): TestContext {
       const found = await allKeys();
       // One DEL per key: a multi-key DEL must stay within one slot on a Cluster.
       for (let i = 0; i < found.length; i += 1000) {
-        await execRouted(redis, found.slice(i, i + 1000).map((key) => ({ key, queue: (pipe) => void pipe.del(key) })));
+        await execRouted(
+          redis,
+          found.slice(i, i + 1000).map((key) => ({ key, queue: (pipe) => void pipe.del(key) })),
+        );
       }
       await redis.quit();
     },

@@ -44,8 +44,16 @@ function runLoad(args: string[]): Promise<{ code: number | null; stdout: string;
 /** The table's row for one route, as numbers by column name. */
 function row(stdout: string, label: string): Record<string, number> {
   const lines = stdout.split('\n');
-  const head = lines.find((l) => l.startsWith('route'))!.trim().split(/\s{2,}/);
-  const cells = lines.find((l) => l.startsWith(label))!.slice(label.length).trim().split(/\s+/).map(Number);
+  const head = lines
+    .find((l) => l.startsWith('route'))!
+    .trim()
+    .split(/\s{2,}/);
+  const cells = lines
+    .find((l) => l.startsWith(label))!
+    .slice(label.length)
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   return Object.fromEntries(head.slice(1).map((h, i) => [h, cells[i]]));
 }
 

@@ -51,7 +51,15 @@ describe('key slots', () => {
   it.runIf(onCluster)('match CLUSTER KEYSLOT for our own key names', async () => {
     if (!isCluster(ctx.redis)) throw new Error('not on a cluster');
     const g = ctx.keys.groups[0];
-    const names = [ctx.keys.tombstone('echo', 'a1'), ctx.keys.events('echo'), ctx.keys.jobIndex(g), ctx.keys.typeIndex(g, 'echo'), ctx.keys.idempotency('k'), `${ctx.keys.prefixOf('echo')}:echo:wait`, 'é{ü}x'];
+    const names = [
+      ctx.keys.tombstone('echo', 'a1'),
+      ctx.keys.events('echo'),
+      ctx.keys.jobIndex(g),
+      ctx.keys.typeIndex(g, 'echo'),
+      ctx.keys.idempotency('k'),
+      `${ctx.keys.prefixOf('echo')}:echo:wait`,
+      'é{ü}x',
+    ];
     const node = ctx.redis.nodes('master')[0];
     for (const n of names) expect(keySlot(n)).toBe(Number(await node.call('CLUSTER', 'KEYSLOT', n)));
   });
@@ -60,8 +68,14 @@ describe('key slots', () => {
 describe('execRouted', () => {
   it('returns each reply where its command was, whatever node the key lives on', async () => {
     const keys = Array.from({ length: 300 }, (_, i) => `${ctx.namespace}:aj:route:{${i}}`);
-    await execRouted(ctx.redis, keys.map((key, i) => ({ key, queue: (pipe) => void pipe.set(key, String(i)) })));
-    const replies = await execRouted(ctx.redis, keys.map((key) => ({ key, queue: (pipe) => void pipe.get(key) })));
+    await execRouted(
+      ctx.redis,
+      keys.map((key, i) => ({ key, queue: (pipe) => void pipe.set(key, String(i)) })),
+    );
+    const replies = await execRouted(
+      ctx.redis,
+      keys.map((key) => ({ key, queue: (pipe) => void pipe.get(key) })),
+    );
     expect(replies.map(([err, v]) => (err ? err.message : v))).toEqual(keys.map((_, i) => String(i)));
   });
 

@@ -88,7 +88,7 @@ describe('GET and POST /pubsub', () => {
 describe('asked for JSON, as the index page asks', () => {
   const asJson = { method: 'POST', headers: { accept: 'application/json' } };
 
-  it('answers POST /prodcons with 200 and what it pushed, where, and the list\'s length', async () => {
+  it("answers POST /prodcons with 200 and what it pushed, where, and the list's length", async () => {
     await ctx.redis.del(ctx.keys.prodconsList);
     const res = await send(api, '/prodcons', asJson);
     expect(res.status).toBe(200);
@@ -117,7 +117,7 @@ describe('asked for JSON, as the index page asks', () => {
     }
   });
 
-  it('still redirects a browser\'s link and curl\'s */* with 303', async () => {
+  it("still redirects a browser's link and curl's */* with 303", async () => {
     for (const accept of ['text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', '*/*']) {
       const res = await send(api, '/prodcons', { headers: { accept } });
       expect(res.status, accept).toBe(303);

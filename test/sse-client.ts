@@ -8,7 +8,10 @@ export interface SseEvent {
 export async function readStream(url: string, headers: Record<string, string> = {}, signal?: AbortSignal) {
   const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal });
   const text = await res.text();
-  const events = text.split('\n\n').map(parseBlock).filter((e): e is SseEvent => e !== null);
+  const events = text
+    .split('\n\n')
+    .map(parseBlock)
+    .filter((e): e is SseEvent => e !== null);
   return { status: res.status, contentType: res.headers.get('content-type'), events };
 }
 

@@ -83,7 +83,10 @@ describe('the index page', () => {
       // More jobs than the page holds streams for: the rest are polled, and the form stays usable.
       for (let i = 1; i <= 5; i++) {
         await submit(page, 'sleep', { ms: 2000 });
-        await page.locator('.job').nth(i - 1).waitFor();
+        await page
+          .locator('.job')
+          .nth(i - 1)
+          .waitFor();
       }
       await page.locator('.job[data-state="active"] progress').first().waitFor({ timeout: 15000 });
       await page.screenshot({ path: artifact('web-sleep-active.png'), fullPage: true });

@@ -43,7 +43,10 @@ describe('built-in job types', () => {
     const { id, record } = await run('sleep', { ms: 1200 });
     expect(record.state).toBe('completed');
     expect(record.result).toEqual({ sleptMs: 1200 });
-    const progress = watch.of(id).filter((e) => e.event === 'progress').map((e) => e.progress as number);
+    const progress = watch
+      .of(id)
+      .filter((e) => e.event === 'progress')
+      .map((e) => e.progress as number);
     const during = progress.filter((p) => p > 0 && p < 100);
     expect(during.length).toBeGreaterThanOrEqual(2);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));

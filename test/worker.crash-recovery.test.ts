@@ -4,7 +4,7 @@ import { createTestContext, enqueue, watchEvents, type EventWatch } from './help
 import { startWorker, useWorkerProcesses } from './worker-harness';
 
 const ctx = createTestContext();
-const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600});
+const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600 });
 let watch: EventWatch;
 const spawnTracked = useWorkerProcesses(ctx);
 /**

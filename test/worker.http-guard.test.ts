@@ -33,7 +33,10 @@ const fakeDns: Record<string, string[]> = {
 const resolve: LookupFn = (hostname, _options, callback) => {
   const found = fakeDns[hostname.toLowerCase()];
   if (!found) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
-  callback(null, found.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
+  callback(
+    null,
+    found.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+  );
 };
 const handlers = new Map<string, JobHandler>([...builtIn, ['http.request', createHttpRequestHandler({ resolve }) as JobHandler]]);
 
@@ -75,10 +78,25 @@ async function run(env: Record<string, string>, input: unknown, opts: Parameters
 }
 
 describe('which addresses count as public', () => {
-  it.each(['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '64:ff9b::a00:1', '2002:a00:1::1', 'not-an-ip'])(
-    '%s is not',
-    (a) => expect(isPublicAddress(a)).toBe(false),
-  );
+  it.each([
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.16.0.1',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '0.0.0.0',
+    '224.0.0.1',
+    '::1',
+    '::',
+    'fd00::1',
+    'fe80::1',
+    '::ffff:127.0.0.1',
+    '::ffff:10.0.0.1',
+    '64:ff9b::a00:1',
+    '2002:a00:1::1',
+    'not-an-ip',
+  ])('%s is not', (a) => expect(isPublicAddress(a)).toBe(false));
   it.each(['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111'])('%s is', (a) => expect(isPublicAddress(a)).toBe(true));
 
   it('lets a listed name use a non-public address only when that address is listed too (or the name is localhost)', () => {
@@ -163,8 +181,14 @@ describe('http.request caps what an answer may cost', () => {
 
   it('counts the size after decompression, so a small gzip bomb is still refused', async () => {
     const bomb = gzipSync(Buffer.alloc(5 * 1024 * 1024));
-    routes.set('/bomb', (_req, res) => res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip', 'content-length': bomb.length }).end(bomb));
-    const record = await run({ HTTP_ALLOWED_HOSTS: `127.0.0.1:${port}`, HTTP_MAX_RESPONSE_BYTES: '100000' }, { url: `http://127.0.0.1:${port}/bomb` }, { attempts: 2 });
+    routes.set('/bomb', (_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip', 'content-length': bomb.length }).end(bomb),
+    );
+    const record = await run(
+      { HTTP_ALLOWED_HOSTS: `127.0.0.1:${port}`, HTTP_MAX_RESPONSE_BYTES: '100000' },
+      { url: `http://127.0.0.1:${port}/bomb` },
+      { attempts: 2 },
+    );
     expect(bomb.length).toBeLessThan(100000);
     expect(record.state).toBe('failed');
     expect(record.error?.name).toBe('ResponseTooLargeError');

@@ -55,8 +55,10 @@ beforeEach(() => {
   otherHits = 0;
 });
 
-const json = (status: number, body: unknown): Route => (_req, res) =>
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+const json =
+  (status: number, body: unknown): Route =>
+  (_req, res) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
 async function run(input: unknown, opts: Parameters<typeof enqueue>[3] = {}) {
   const id = await enqueue(ctx, 'http.request', input, opts);

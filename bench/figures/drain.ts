@@ -87,9 +87,19 @@ export async function measureDrain(b: Bench, concurrency: number, ours: Child, b
     queue: submitter.queue as unknown as Queue,
     fill: () => submitter.prefill(n),
     worker: ours,
-    clean: () => unlinkMatching(b.redis.client, ...submitter.keys.queuesOf('echo').map((q) => `${submitter.keys.prefixOf(q)}:${q}:*`), ...submitter.keys.groups.flatMap((g) => [submitter.keys.typeIndex(g, '*'), submitter.keys.jobIndex(g)])),
+    clean: () =>
+      unlinkMatching(
+        b.redis.client,
+        ...submitter.keys.queuesOf('echo').map((q) => `${submitter.keys.prefixOf(q)}:${q}:*`),
+        ...submitter.keys.groups.flatMap((g) => [submitter.keys.typeIndex(g, '*'), submitter.keys.jobIndex(g)]),
+      ),
   };
-  const base: Side = { queue: baseQueue, fill: () => prefillBaseline(baseQueue, n), worker: bare, clean: () => unlinkMatching(b.redis.client, `${BASE_PREFIX}:${BASE_QUEUE}:*`) };
+  const base: Side = {
+    queue: baseQueue,
+    fill: () => prefillBaseline(baseQueue, n),
+    worker: bare,
+    clean: () => unlinkMatching(b.redis.client, `${BASE_PREFIX}:${BASE_QUEUE}:*`),
+  };
   const workerRssIdleMB: number[] = [];
   const workerRssDrainMB: number[] = [];
   const runs: Record<DrainVariant, Record<string, unknown>[]> = { alone: [], api: [], apiSub: [] };
@@ -98,7 +108,8 @@ export async function measureDrain(b: Bench, concurrency: number, ours: Child, b
     await Promise.all([mine.clean(), base.clean()]);
     for (let i = 0; i < b.args.runs; i++) {
       const got = {} as Record<DrainVariant | 'bare', Drained>;
-      for (const which of i % 2 ? (['bare', 'alone'] as const) : (['alone', 'bare'] as const)) got[which] = await drainOnce(b, which === 'bare' ? base : mine, n);
+      for (const which of i % 2 ? (['bare', 'alone'] as const) : (['alone', 'bare'] as const))
+        got[which] = await drainOnce(b, which === 'bare' ? base : mine, n);
       const api = await startOurApi(b.env, `api-drain-c${concurrency}`);
       try {
         await relayFollowing(b.redis.client, mine.queue);
@@ -126,7 +137,9 @@ export async function measureDrain(b: Bench, concurrency: number, ours: Child, b
         runs[v].push(run);
         line.push(`${v} ${run.value} (${run.ratio}; µs/job ${JSON.stringify(m.usPerJob)}${m.relay ? `; relay ${JSON.stringify(m.relay)}` : ''})`);
       }
-      b.log(`  drain c${concurrency} run ${i + 1}: bare worker ${round(got.bare.rate, 0)} jobs/s (µs/job ${JSON.stringify(got.bare.usPerJob)}); ours ${line.join('; ')}`);
+      b.log(
+        `  drain c${concurrency} run ${i + 1}: bare worker ${round(got.bare.rate, 0)} jobs/s (µs/job ${JSON.stringify(got.bare.usPerJob)}); ours ${line.join('; ')}`,
+      );
     }
     const name = {
       alone: 'our worker alone',

@@ -13,7 +13,8 @@ const body = { type: 'echo', data };
 
 /** Throws unless `r` is `status` (and, for a job, a completed one); the time its last byte came. */
 function expect(r: Reply, status: number, what: string, completed = false): number {
-  if (r.status !== status || (completed && (JSON.parse(r.body) as { state: string }).state !== 'completed')) throw new Error(`e2e: ${what} answered ${r.status}: ${r.body}`);
+  if (r.status !== status || (completed && (JSON.parse(r.body) as { state: string }).state !== 'completed'))
+    throw new Error(`e2e: ${what} answered ${r.status}: ${r.body}`);
   return r.doneAt;
 }
 
@@ -78,7 +79,11 @@ export async function measureE2e(b: Bench, api: RunningApi): Promise<Record<'e2e
           `trivial round trip p50 ${got.trivial.p50}; floor ${round(floor, 3)} (ours/floor ${round(got.ours.p50 / floor, 3)}, one/(raw+1) ${round(got.one.p50 / (got.raw.p50 + got.trivial.p50), 3)})`,
       );
     }
-    const figure = (unit: string, baselineName: string, at: (r: (typeof runs)[number]) => { value: number; baseline: number } & Record<string, unknown>): Figure => {
+    const figure = (
+      unit: string,
+      baselineName: string,
+      at: (r: (typeof runs)[number]) => { value: number; baseline: number } & Record<string, unknown>,
+    ): Figure => {
       const rs = runs.map((r) => {
         const x = at(r);
         return { ...x, value: round(x.value, 3), baseline: round(x.baseline, 3), ratio: round(x.value / x.baseline, 3) };
@@ -86,7 +91,12 @@ export async function measureE2e(b: Bench, api: RunningApi): Promise<Record<'e2e
       return { value: median(rs.map((r) => r.value)), unit, baseline: median(rs.map((r) => r.baseline)), baselineName, runs: rs };
     };
     const percentileFigure = (p: 'p50' | 'p99') =>
-      figure('ms', `raw queue.add + job.waitUntilFinished(QueueEvents), bare worker (${p})`, (r) => ({ value: r.ours[p], baseline: r.raw[p], ours: r.ours, raw: r.raw }));
+      figure('ms', `raw queue.add + job.waitUntilFinished(QueueEvents), bare worker (${p})`, (r) => ({
+        value: r.ours[p],
+        baseline: r.raw[p],
+        ours: r.ours,
+        raw: r.raw,
+      }));
     return {
       e2eP50: percentileFigure('p50'),
       e2eP99: percentileFigure('p99'),

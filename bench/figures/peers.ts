@@ -18,8 +18,24 @@ function pythonWith(modules: string): string | null {
 }
 
 const PEERS = {
-  celery: { label: 'Celery', modules: 'celery, redis', script: 'bench/peers/celery_bench.py', maxDrain: 5000, extra: ['10'], how: 'delay().get()', drainHow: 'prefork worker, 10 processes' },
-  rq: { label: 'RQ', modules: 'rq, redis', script: 'bench/peers/rq_bench.py', maxDrain: 2000, extra: [], how: 'enqueue + poll status every 0.5 ms', drainHow: 'one SimpleWorker' },
+  celery: {
+    label: 'Celery',
+    modules: 'celery, redis',
+    script: 'bench/peers/celery_bench.py',
+    maxDrain: 5000,
+    extra: ['10'],
+    how: 'delay().get()',
+    drainHow: 'prefork worker, 10 processes',
+  },
+  rq: {
+    label: 'RQ',
+    modules: 'rq, redis',
+    script: 'bench/peers/rq_bench.py',
+    maxDrain: 2000,
+    extra: [],
+    how: 'enqueue + poll status every 0.5 ms',
+    drainHow: 'one SimpleWorker',
+  },
 } as const;
 
 /**
@@ -41,8 +57,20 @@ export async function measurePeers(b: Bench, ours: Record<string, Figure>): Prom
     b.log(`  ${p.label}: ${p.how} p50 ${r.p50} p95 ${r.p95} p99 ${r.p99} ms; drain ${r.drainRate} jobs/s (${drainN} jobs, ${p.drainHow})`);
     const one = ours.oneRequestP50?.value ?? null;
     const drain = ours.drainC10?.value ?? null;
-    out[`${name}P50`] = { value: r.p50, unit: 'ms', baseline: one, baselineName: `ours: POST /jobs?wait=5 p50 (peer: ${p.label} ${p.how})`, runs: [{ ...r, value: r.p50, baseline: one }] };
-    out[`${name}Drain`] = { value: r.drainRate, unit: 'jobs/s', baseline: drain, baselineName: `ours: drain c10, worker alone (peer: ${p.label}, ${p.drainHow}, ${drainN} jobs)`, runs: [{ ...r, value: r.drainRate, baseline: drain }] };
+    out[`${name}P50`] = {
+      value: r.p50,
+      unit: 'ms',
+      baseline: one,
+      baselineName: `ours: POST /jobs?wait=5 p50 (peer: ${p.label} ${p.how})`,
+      runs: [{ ...r, value: r.p50, baseline: one }],
+    };
+    out[`${name}Drain`] = {
+      value: r.drainRate,
+      unit: 'jobs/s',
+      baseline: drain,
+      baselineName: `ours: drain c10, worker alone (peer: ${p.label}, ${p.drainHow}, ${drainN} jobs)`,
+      runs: [{ ...r, value: r.drainRate, baseline: drain }],
+    };
   }
   return out;
 }

@@ -66,7 +66,9 @@ export async function measureSubmit(b: Bench, api: RunningApi): Promise<SubmitOu
         // Server CPU per answered request, in µs: hardly moved by other load on a shared machine.
         serverCpuUsPerReq: Object.fromEntries(names.map((n) => [n, Math.round((cpuPct[n].server * 1e4) / got[n].okPerSec)])),
       };
-      b.log(`  submit run ${i + 1}: ours ${run.value} req/s, bare ${run.baseline}, queue.add-only ${run.queueAddOnly} (ratio ${run.ratio}); server cpu µs/req ${JSON.stringify(run.serverCpuUsPerReq)}`);
+      b.log(
+        `  submit run ${i + 1}: ours ${run.value} req/s, bare ${run.baseline}, queue.add-only ${run.queueAddOnly} (ratio ${run.ratio}); server cpu µs/req ${JSON.stringify(run.serverCpuUsPerReq)}`,
+      );
       runs.push(run);
     }
     const figure: Figure = {

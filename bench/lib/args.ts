@@ -67,7 +67,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   }
   const s = (k: string) => values[k] as string | undefined;
   const quick = values.quick === true;
-  const only = s('only')?.split(',').map((p) => p.trim()).filter(Boolean);
+  const only = s('only')
+    ?.split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   for (const p of only ?? []) if (!(ALL_PARTS as readonly string[]).includes(p)) throw new UsageError(`--only: unknown figure '${p}'`);
   return {
     quick,

@@ -78,8 +78,7 @@ function spawnChild(o: ChildOptions): Child {
     proc,
     logFile,
     waitFor,
-    waitForOutput: (marker, timeoutMs = 30000) =>
-      waitFor(`"${marker}" in its output`, async () => readFileSync(logFile, 'utf8').includes(marker), timeoutMs),
+    waitForOutput: (marker, timeoutMs = 30000) => waitFor(`"${marker}" in its output`, async () => readFileSync(logFile, 'utf8').includes(marker), timeoutMs),
     async stop(graceMs = 15000) {
       if (!gone) proc.kill('SIGTERM');
       const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);

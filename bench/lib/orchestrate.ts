@@ -24,7 +24,12 @@ export async function runFigures(b: Bench): Promise<Record<string, Figure>> {
   const open: Child[] = [];
   const step = (name: string) => b.log(`${name} ...`);
   const stopAll = async () => {
-    await Promise.allSettled(open.splice(0).reverse().map((c) => c.stop()));
+    await Promise.allSettled(
+      open
+        .splice(0)
+        .reverse()
+        .map((c) => c.stop()),
+    );
   };
   const stop = async (...cs: (Child | null | undefined)[]) => {
     for (const c of cs) if (c && open.includes(c)) open.splice(open.indexOf(c), 1);

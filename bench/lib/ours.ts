@@ -76,8 +76,5 @@ export async function startOurWorker(e: Env, concurrency: number, name = `worker
 
 /** A bench/baselines script in its own process, like ours; it prints `ready` when listening. */
 export async function startBaseline(e: Env, name: string, script: string, extra: Record<string, string>): Promise<Child> {
-  return startReady(
-    { name, argv: node(undefined, script), env: baseEnv(e.redisUrl, extra), logDir: e.logDir },
-    (c) => c.waitForOutput('ready'),
-  );
+  return startReady({ name, argv: node(undefined, script), env: baseEnv(e.redisUrl, extra), logDir: e.logDir }, (c) => c.waitForOutput('ready'));
 }

@@ -14,7 +14,7 @@ export const echoData = (n: number) => ({ bench: true, n });
 export function ourSubmitter(redis: Redis) {
   const config = loadConfig({ KEY_NAMESPACE: NAMESPACE });
   const keys = createKeyspace(NAMESPACE);
-  const store = createResultsStore({ redis, keys, resultTtlSeconds: config.RESULT_TTL_SECONDS});
+  const store = createResultsStore({ redis, keys, resultTtlSeconds: config.RESULT_TTL_SECONDS });
   const queues = createQueues(redis, keys, () => {}, ['echo']);
   // Only what submitBatch uses; it writes records, index entries and enqueues like the API.
   const ctx = { config, keys, redis, store, queues, metrics: { jobSubmitted() {} } } as unknown as AppContext;
@@ -27,7 +27,11 @@ export function ourSubmitter(redis: Redis) {
     keys,
     queue: queues.get('echo') as JobQueue,
     async prefill(n: number) {
-      for (let i = 0; i < n; i += CHUNK) await submitBatch(ctx, Array.from({ length: Math.min(CHUNK, n - i) }, (_, j) => sub(i + j)));
+      for (let i = 0; i < n; i += CHUNK)
+        await submitBatch(
+          ctx,
+          Array.from({ length: Math.min(CHUNK, n - i) }, (_, j) => sub(i + j)),
+        );
     },
     close: () => Promise.all([...queues.values()].map((q) => q.close())),
   };

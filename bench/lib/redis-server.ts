@@ -19,7 +19,12 @@ export interface BenchRedis {
 export async function startRedis(logDir: string): Promise<BenchRedis> {
   const port = await freePort();
   const child = await startReady(
-    { name: 'redis-server', argv: ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], env: { PATH: process.env.PATH }, logDir },
+    {
+      name: 'redis-server',
+      argv: ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      env: { PATH: process.env.PATH },
+      logDir,
+    },
     (c) => c.waitForOutput('Ready to accept connections', 10000),
   );
   const url = `redis://127.0.0.1:${port}`;

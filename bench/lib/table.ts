@@ -31,7 +31,14 @@ export function rows(figures: Record<string, Figure>): Row[] {
   if (figures.submit) {
     const qa = median(field(figures.submit, 'queueAddOnly'));
     const qr = round(median(field(figures.submit, 'queueAddOnlyRatio')), 3);
-    out.push({ figure: '  queue.add-only handler', value: num(qa, 'req/s'), baseline: num(figures.submit.baseline, 'req/s'), ratio: String(qr), target: '(reference)', met: '—' });
+    out.push({
+      figure: '  queue.add-only handler',
+      value: num(qa, 'req/s'),
+      baseline: num(figures.submit.baseline, 'req/s'),
+      ratio: String(qr),
+      target: '(reference)',
+      met: '—',
+    });
   }
   ratioRow('batchSubmit', 'batch submit (100/request)', 0.7);
   for (const c of [10, 50]) {
@@ -52,7 +59,14 @@ export function rows(figures: Record<string, Figure>): Row[] {
     ratioRow('e2eFloor', 'e2e floor: raw + 2 trivial round trips');
     const r = round(median(field(floor, 'e2eP50ToFloor')), 3);
     const ours = p50 ? num(p50.value, 'ms') : '—';
-    out.push({ figure: '  e2e p50 against the floor', value: ours, baseline: num(floor.value, 'ms'), ratio: String(r), target: 'ratio ≤ 1.15', met: yes(r <= 1.15) });
+    out.push({
+      figure: '  e2e p50 against the floor',
+      value: ours,
+      baseline: num(floor.value, 'ms'),
+      ratio: String(r),
+      target: 'ratio ≤ 1.15',
+      met: yes(r <= 1.15),
+    });
   }
   ratioRow('oneRequestP50', 'one request: POST /jobs?wait=5 p50 (base: raw + 1 round trip)', undefined, 1.15);
   // Peers (optional): value / baseline, where the baseline is ours in the same run.
@@ -72,17 +86,52 @@ export function rows(figures: Record<string, Figure>): Row[] {
     const conns = Math.max(...field(w, 'redisConnections'));
     const lag = Math.max(...field(w, 'maxLagMs'));
     const rss = Math.max(...field(w, 'apiRssPeakMB'));
-    out.push({ figure: `waiters: ${n} long-polls, last answer after last completion`, value: num(w.value, 'ms'), baseline: '—', ratio: '—', target: '—', met: '—' });
-    out.push({ figure: '  worst answer lag after its job completed', value: num(lag, 'ms'), baseline: '—', ratio: '—', target: '≤ 1000 ms', met: yes(lag <= 1000) });
+    out.push({
+      figure: `waiters: ${n} long-polls, last answer after last completion`,
+      value: num(w.value, 'ms'),
+      baseline: '—',
+      ratio: '—',
+      target: '—',
+      met: '—',
+    });
+    out.push({
+      figure: '  worst answer lag after its job completed',
+      value: num(lag, 'ms'),
+      baseline: '—',
+      ratio: '—',
+      target: '≤ 1000 ms',
+      met: yes(lag <= 1000),
+    });
     out.push({ figure: '  Redis connections held by the API', value: String(conns), baseline: '—', ratio: '—', target: '≤ 4', met: yes(conns <= 4) });
-    out.push({ figure: '  Redis connections at 0 / 1,000 long-polls', value: `${Math.max(...field(w, 'redisConnectionsAt0'))} / ${Math.max(...field(w, 'redisConnectionsAt1000'))}`, baseline: '—', ratio: '—', target: '—', met: '—' });
+    out.push({
+      figure: '  Redis connections at 0 / 1,000 long-polls',
+      value: `${Math.max(...field(w, 'redisConnectionsAt0'))} / ${Math.max(...field(w, 'redisConnectionsAt1000'))}`,
+      baseline: '—',
+      ratio: '—',
+      target: '—',
+      met: '—',
+    });
     out.push({ figure: '  API RSS (peak)', value: num(rss, 'MB'), baseline: '—', ratio: '—', target: '≤ 250 MB', met: yes(rss <= 250) });
   }
   const m = figures.memory;
   if (m) {
-    out.push({ figure: 'memory: terminal echo job in Redis', value: num(m.value, 'bytes'), baseline: '—', ratio: '—', target: '≤ 1024 bytes', met: yes(m.value <= 1024) });
+    out.push({
+      figure: 'memory: terminal echo job in Redis',
+      value: num(m.value, 'bytes'),
+      baseline: '—',
+      ratio: '—',
+      target: '≤ 1024 bytes',
+      met: yes(m.value <= 1024),
+    });
     const parts = ['jobHashBytes', 'completedEntryBytes', 'tombstoneBytes', 'indexEntryBytes', 'typeIndexEntryBytes'].map((k) => median(field(m, k)));
-    out.push({ figure: '  BullMQ hash + completed entry + tombstone + 2 index entries', value: parts.join(' + '), baseline: '—', ratio: '—', target: '—', met: '—' });
+    out.push({
+      figure: '  BullMQ hash + completed entry + tombstone + 2 index entries',
+      value: parts.join(' + '),
+      baseline: '—',
+      ratio: '—',
+      target: '—',
+      met: '—',
+    });
     const rssRow = (label: string, k: string) => {
       const xs = field(m, k).filter((x) => Number.isFinite(x) && x > 0);
       if (xs.length) out.push({ figure: `  ${label}`, value: num(round(median(xs), 1), 'MB'), baseline: '—', ratio: '—', target: '—', met: '—' });

@@ -51,9 +51,7 @@ export async function hitRoute(args: LoadArgs, spec: RouteSpec): Promise<RouteSt
           (context as { seq?: number }).seq = n;
           return spec.body ? { ...req, body: JSON.stringify(spec.body(n)) } : req;
         },
-        onResponse: spec.onResponse
-          ? (status, body, context) => spec.onResponse!(status, body, (context as { seq: number }).seq)
-          : undefined,
+        onResponse: spec.onResponse ? (status, body, context) => spec.onResponse!(status, body, (context as { seq: number }).seq) : undefined,
       },
     ],
   });

@@ -10,7 +10,8 @@ export async function unreachable(url: URL, timeoutMs = 5000): Promise<string | 
     return null;
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    if (cause?.code === 'ECONNREFUSED') return `connection refused at ${url.origin}: nothing listens there. Is the API running (npm start), and is --url right?`;
+    if (cause?.code === 'ECONNREFUSED')
+      return `connection refused at ${url.origin}: nothing listens there. Is the API running (npm start), and is --url right?`;
     if ((err as Error).name === 'TimeoutError') return `no answer from ${url.origin} within ${timeoutMs / 1000} s`;
     return `cannot reach ${url.origin}: ${cause?.message ?? (err as Error).message}`;
   }

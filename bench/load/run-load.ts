@@ -58,7 +58,7 @@ export async function runLoad(args: LoadArgs, print: (line: string) => void): Pr
   const lostJobs = checks.filter((c) => c.state !== 'completed' || c.mismatch);
   const completed = checks.length - lostJobs.length;
   print(`jobs: ${jobs.size} accepted, ${completed} completed${untraced > 0 ? `, ${untraced} accepted without a readable id` : ''}`);
-  for (const c of lostJobs) print(`  lost job ${c.id}: ${c.mismatch ? 'completed with another job\'s data' : `still ${c.state}`}`);
+  for (const c of lostJobs) print(`  lost job ${c.id}: ${c.mismatch ? "completed with another job's data" : `still ${c.state}`}`);
   if (redis.error) print(`list ${redis.list}: not checked, Redis at --redis-url: ${redis.error}`);
   else {
     print(`list ${redis.list}: ${redis.left === 0 ? 'drained' : `${redis.left} element(s) left (is a worker with LIST_LISTENER on running?)`}`);

@@ -82,13 +82,44 @@ const notKnownType = fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !j
 
 /** Ids that cannot name a job: traversal, bad escapes, prototype names, invalid UTF-8, very long, or well-formed but unknown. */
 const hostileId = fc.oneof(
-  fc.constantFrom('..', '../..', '..%2f..%2fetc%2fpasswd', '%2e%2e', '%2e%2e%2f%2e%2e%2fpackage.json', '%00', '%ff', '%E0%A4%A', '%', '%zz', '__proto__', 'constructor', 'prototype', '%5c..%5c', '....%2f%2f', '%252e%252e', 'a%2fb', '%u002e', '%0d%0aSet-Cookie:x'),
+  fc.constantFrom(
+    '..',
+    '../..',
+    '..%2f..%2fetc%2fpasswd',
+    '%2e%2e',
+    '%2e%2e%2f%2e%2e%2fpackage.json',
+    '%00',
+    '%ff',
+    '%E0%A4%A',
+    '%',
+    '%zz',
+    '__proto__',
+    'constructor',
+    'prototype',
+    '%5c..%5c',
+    '....%2f%2f',
+    '%252e%252e',
+    'a%2fb',
+    '%u002e',
+    '%0d%0aSet-Cookie:x',
+  ),
   fc.uint8Array({ minLength: 1, maxLength: 40 }).map(pct),
   fc.integer({ min: 129, max: 8000 }).map((n) => 'a'.repeat(n)),
   fc.stringMatching(/^[A-Za-z0-9_.-]{1,128}$/),
 );
 
-const badWait = fc.constantFrom('wait=31', 'wait=-1', 'wait=abc', 'wait=1e400', 'wait=1&wait=2', 'wait[__proto__]=1', 'wait=%ff', `wait=${'9'.repeat(400)}`, 'wait=Infinity', 'wait=0x10');
+const badWait = fc.constantFrom(
+  'wait=31',
+  'wait=-1',
+  'wait=abc',
+  'wait=1e400',
+  'wait=1&wait=2',
+  'wait[__proto__]=1',
+  'wait=%ff',
+  `wait=${'9'.repeat(400)}`,
+  'wait=Infinity',
+  'wait=0x10',
+);
 
 /** Query strings for GET /jobs with at least one invalid parameter. */
 const badListQuery = fc
@@ -106,7 +137,9 @@ const badListQuery = fc
 
 const badSleep = fc.oneof(
   notAnObject,
-  fc.record({ ms: fc.oneof(fc.integer({ min: 600001 }), fc.integer({ max: -1 }), fc.double({ noInteger: true }), fc.string(), fc.boolean(), fc.constant(null)) }),
+  fc.record({
+    ms: fc.oneof(fc.integer({ min: 600001 }), fc.integer({ max: -1 }), fc.double({ noInteger: true }), fc.string(), fc.boolean(), fc.constant(null)),
+  }),
   fc.record({ ms: fc.integer({ min: 0, max: 600000 }), extra: anyJson }),
 );
 const badHash = fc.oneof(
@@ -119,7 +152,18 @@ const badHttp = fc.oneof(
   notAnObject,
   fc.record({
     url: fc.oneof(
-      fc.constantFrom('file:///etc/passwd', 'ftp://example.org/x', 'gopher://127.0.0.1:6379/_FLUSHALL', 'javascript:alert(1)', 'data:text/plain,hi', '//no-scheme', 'http//x', '', 'http://', 'redis://127.0.0.1:6379'),
+      fc.constantFrom(
+        'file:///etc/passwd',
+        'ftp://example.org/x',
+        'gopher://127.0.0.1:6379/_FLUSHALL',
+        'javascript:alert(1)',
+        'data:text/plain,hi',
+        '//no-scheme',
+        'http//x',
+        '',
+        'http://',
+        'redis://127.0.0.1:6379',
+      ),
       fc.string().filter((s) => !/^https?:\/\/./i.test(s)),
     ),
   }),
@@ -140,27 +184,53 @@ const badOptions = fc.oneof(
   fc.record({ delay: fc.oneof(fc.integer({ max: -1 }), fc.double({ min: 30 * 86400000 + 1, max: 1e15, noNaN: true }).map(Math.floor), fc.string()) }),
   fc.record({ priority: fc.oneof(fc.constant(0), fc.integer({ min: 2097152 })) }),
   fc.record({ timeout: fc.oneof(fc.constant(0), fc.integer({ max: -1 }), fc.integer({ min: 86400001 })) }),
-  fc.record({ backoff: fc.oneof(fc.record({ type: fc.constant('linear'), delay: fc.constant(1) }), fc.record({ type: fc.constant('fixed'), delay: fc.integer({ max: -1 }) }), fc.string()) }),
+  fc.record({
+    backoff: fc.oneof(
+      fc.record({ type: fc.constant('linear'), delay: fc.constant(1) }),
+      fc.record({ type: fc.constant('fixed'), delay: fc.integer({ max: -1 }) }),
+      fc.string(),
+    ),
+  }),
   fc.record({ idempotencyKey: fc.oneof(fc.constant(''), fc.string({ minLength: 256, maxLength: 400 }), fc.integer()) }),
   fc.record({ callbackUrl: fc.constantFrom('file:///etc/passwd', 'ftp://x/y', 'not a url', 'javascript:x', 'gopher://127.0.0.1:6379/') }),
-  fc.dictionary(fc.string({ minLength: 1 }).filter((k) => !['delay', 'priority', 'attempts', 'backoff', 'timeout', 'idempotencyKey', 'callbackUrl'].includes(k)), anyJson, { minKeys: 1, maxKeys: 3 }),
+  fc.dictionary(
+    fc.string({ minLength: 1 }).filter((k) => !['delay', 'priority', 'attempts', 'backoff', 'timeout', 'idempotencyKey', 'callbackUrl'].includes(k)),
+    anyJson,
+    { minKeys: 1, maxKeys: 3 },
+  ),
 );
 
 /** A JSON text nested `depth` levels inside an otherwise valid echo submission. */
 const deepEcho = fc
   .tuple(fc.integer({ min: 65, max: 20000 }), fc.boolean())
-  .map(([depth, arrays]) => (arrays ? `{"type":"echo","data":{"d":${'['.repeat(depth)}${']'.repeat(depth)}}}` : `{"type":"echo","data":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`));
+  .map(([depth, arrays]) =>
+    arrays ? `{"type":"echo","data":{"d":${'['.repeat(depth)}${']'.repeat(depth)}}}` : `{"type":"echo","data":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`,
+  );
 
 /** `__proto__`, or `constructor.prototype`, at some depth of an otherwise valid echo submission. */
 const prototypeKeys = fc
-  .tuple(fc.integer({ min: 0, max: 6 }), fc.constantFrom('{"__proto__":{"polluted":true}}', '{"constructor":{"prototype":{"polluted":true}}}', '{"x":1,"__proto__":[]}'))
-  .map(([depth, poison]) => (depth === 0 ? `{"type":"echo","data":{},"__proto__":{"polluted":true}}` : `{"type":"echo","data":${'{"a":'.repeat(depth - 1)}${poison}${'}'.repeat(depth - 1)}}`));
+  .tuple(
+    fc.integer({ min: 0, max: 6 }),
+    fc.constantFrom('{"__proto__":{"polluted":true}}', '{"constructor":{"prototype":{"polluted":true}}}', '{"x":1,"__proto__":[]}'),
+  )
+  .map(([depth, poison]) =>
+    depth === 0
+      ? `{"type":"echo","data":{},"__proto__":{"polluted":true}}`
+      : `{"type":"echo","data":${'{"a":'.repeat(depth - 1)}${poison}${'}'.repeat(depth - 1)}}`,
+  );
 
 /** Numbers no parser keeps as written. */
 const hugeNumbers = fc
-  .tuple(fc.constantFrom('1e999', '-1e999', '123456789012345678901234567890', '1.7976931348623157e309', '-0.0000000000000000000000001', '9007199254740993.5'), fc.constantFrom('sleep', 'hash', 'attempts'))
+  .tuple(
+    fc.constantFrom('1e999', '-1e999', '123456789012345678901234567890', '1.7976931348623157e309', '-0.0000000000000000000000001', '9007199254740993.5'),
+    fc.constantFrom('sleep', 'hash', 'attempts'),
+  )
   .map(([n, where]) =>
-    where === 'sleep' ? `{"type":"sleep","data":{"ms":${n}}}` : where === 'hash' ? `{"type":"hash","data":{"text":"x","rounds":${n}}}` : `{"type":"echo","data":{},"options":{"attempts":${n}}}`,
+    where === 'sleep'
+      ? `{"type":"sleep","data":{"ms":${n}}}`
+      : where === 'hash'
+        ? `{"type":"hash","data":{"text":"x","rounds":${n}}}`
+        : `{"type":"echo","data":{},"options":{"attempts":${n}}}`,
   );
 
 /** Invalid UTF-8 bytes inside a string of an otherwise valid submission. */
@@ -188,11 +258,21 @@ const notJsonText = fc.oneof(
 const badSubmission: fc.Arbitrary<Buffer> = fc.oneof(
   notAnObject.map(json),
   fc.record({ data: anyJson }).map(json),
-  fc.record({ type: fc.oneof(fc.integer(), fc.constant(''), fc.string({ minLength: 201, maxLength: 300 }), fc.constant(null), fc.array(fc.string())), data: anyJson }).map(json),
+  fc
+    .record({
+      type: fc.oneof(fc.integer(), fc.constant(''), fc.string({ minLength: 201, maxLength: 300 }), fc.constant(null), fc.array(fc.string())),
+      data: anyJson,
+    })
+    .map(json),
   fc.record({ type: notKnownType, data: fc.dictionary(fc.string(), anyJson) }).map(json),
   badData.map(json),
   badOptions.map((options) => json({ type: 'echo', data: { ok: true }, options })),
-  fc.tuple(fc.string({ minLength: 1 }).filter((k) => !['type', 'data', 'options'].includes(k)), anyJson).map(([k, v]) => json({ type: 'echo', data: {}, [k]: v })),
+  fc
+    .tuple(
+      fc.string({ minLength: 1 }).filter((k) => !['type', 'data', 'options'].includes(k)),
+      anyJson,
+    )
+    .map(([k, v]) => json({ type: 'echo', data: {}, [k]: v })),
   deepEcho.map((t) => Buffer.from(t)),
   prototypeKeys.map((t) => Buffer.from(t)),
   hugeNumbers.map((t) => Buffer.from(t)),
@@ -203,8 +283,18 @@ const badSubmission: fc.Arbitrary<Buffer> = fc.oneof(
 /** A batch with at least one wrong item, or a wrong envelope. */
 const badBatch: fc.Arbitrary<Buffer> = fc.oneof(
   fc
-    .tuple(fc.array(fc.constant({ type: 'echo', data: { ok: 1 } }), { maxLength: 5 }), badSubmission, fc.array(fc.constant({ type: 'sleep', data: { ms: 1 } }), { maxLength: 5 }))
-    .map(([before, bad, after]) => Buffer.concat([Buffer.from(`{"jobs":[${before.map((b) => `${JSON.stringify(b)},`).join('')}`), bad.length ? bad : Buffer.from('0'), Buffer.from(`${after.map((a) => `,${JSON.stringify(a)}`).join('')}]}`)])),
+    .tuple(
+      fc.array(fc.constant({ type: 'echo', data: { ok: 1 } }), { maxLength: 5 }),
+      badSubmission,
+      fc.array(fc.constant({ type: 'sleep', data: { ms: 1 } }), { maxLength: 5 }),
+    )
+    .map(([before, bad, after]) =>
+      Buffer.concat([
+        Buffer.from(`{"jobs":[${before.map((b) => `${JSON.stringify(b)},`).join('')}`),
+        bad.length ? bad : Buffer.from('0'),
+        Buffer.from(`${after.map((a) => `,${JSON.stringify(a)}`).join('')}]}`),
+      ]),
+    ),
   fc.constantFrom('{"jobs":[]}', '{"jobs":{}}', '{"jobs":null}', '{}', '{"jobs":[{"type":"echo","data":{}}],"extra":1}').map((t) => Buffer.from(t)),
   fc.constant(json({ jobs: Array.from({ length: 1001 }, () => ({ type: 'echo', data: {} })) })),
   fc.constant(json({ jobs: [{ type: 'echo', data: {}, options: { idempotencyKey: 'k' } }] })),
@@ -222,8 +312,14 @@ const contentHeaders: fc.Arbitrary<Array<[string, string]>> = fc.oneof(
       [['Content-Type', 'application/x-www-form-urlencoded']],
       [['Content-Type', 'application/json; charset=utf-16']],
       [['Content-Type', 'application/json; charset=latin1']],
-      [['Content-Type', 'application/json'], ['Content-Encoding', 'gzip']],
-      [['Content-Type', 'application/json'], ['Content-Encoding', 'zstd']],
+      [
+        ['Content-Type', 'application/json'],
+        ['Content-Encoding', 'gzip'],
+      ],
+      [
+        ['Content-Type', 'application/json'],
+        ['Content-Encoding', 'zstd'],
+      ],
       [['Content-Type', 'multipart/form-data; boundary=x']],
     ),
   },
@@ -259,14 +355,19 @@ describe('hostile requests to the API', () => {
         fc.option(badWait, { nil: undefined }),
         fc.option(fc.constantFrom('0-0', 'junk', `${'9'.repeat(400)}-1`, '-1--1', '__proto__'), { nil: undefined }),
       )
-      .map(([id, [method, suffix], wait, lastEventId]): Req => ({
-        method,
-        target: `/jobs/${id}${suffix}${wait && suffix === '/result' ? `?${wait}` : ''}`,
-        headers: lastEventId ? [['Last-Event-ID', lastEventId]] : [],
-      }));
+      .map(
+        ([id, [method, suffix], wait, lastEventId]): Req => ({
+          method,
+          target: `/jobs/${id}${suffix}${wait && suffix === '/result' ? `?${wait}` : ''}`,
+          headers: lastEventId ? [['Last-Event-ID', lastEventId]] : [],
+        }),
+      );
     const list = badListQuery.map((q): Req => ({ method: 'GET', target: `/jobs?${q}` }));
     const statics = fc
-      .tuple(fc.constantFrom('/assets/', '/docs/assets/'), fc.constantFrom('..%2f..%2fpackage.json', '../../package.json', '%2e%2e/%2e%2e/.env', '..\\..\\x', 'nope.js', '%ff', '.git/config'))
+      .tuple(
+        fc.constantFrom('/assets/', '/docs/assets/'),
+        fc.constantFrom('..%2f..%2fpackage.json', '../../package.json', '%2e%2e/%2e%2e/.env', '..\\..\\x', 'nope.js', '%ff', '.git/config'),
+      )
       .map(([dir, file]): Req => ({ method: 'GET', target: dir + file }));
     await run(fc.oneof({ weight: 6, arbitrary: jobRoute }, { weight: 3, arbitrary: list }, { weight: 1, arbitrary: statics }), () => open, 1000);
   }, 120000);
@@ -296,9 +397,15 @@ describe('hostile requests to the API', () => {
     const wrongMethod = fc
       .constantFrom(...served)
       .chain(([path, ok]) => fc.constantFrom(...methods.filter((m) => !ok.includes(m))).map((method): Req => ({ method, target: path })))
-      .map((r): Req => (r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH' ? { ...r, headers: jsonType, body: json({ type: 'echo', data: {} }) } : r));
+      .map(
+        (r): Req =>
+          r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH' ? { ...r, headers: jsonType, body: json({ type: 'echo', data: {} }) } : r,
+      );
     const noRoute = fc
-      .tuple(fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'), fc.array(fc.oneof(fc.stringMatching(/^[a-z0-9._~-]{1,12}$/), fc.uint8Array({ minLength: 1, maxLength: 6 }).map(pct)), { minLength: 1, maxLength: 4 }))
+      .tuple(
+        fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'),
+        fc.array(fc.oneof(fc.stringMatching(/^[a-z0-9._~-]{1,12}$/), fc.uint8Array({ minLength: 1, maxLength: 6 }).map(pct)), { minLength: 1, maxLength: 4 }),
+      )
       .map(([method, segs]): Req => ({ method, target: `/x-${segs.join('/')}` }));
     await run(fc.oneof(wrongMethod, noRoute), () => open, 600);
   }, 120000);
@@ -325,8 +432,20 @@ describe('hostile requests to the API', () => {
     ];
     const junkAuth = fc.oneof(
       fc.constant(undefined),
-      fc.string({ maxLength: 100 }).filter((s) => s.trim() !== TOKEN && !/[\r\n\0]/.test(s)).map((s) => `Bearer ${s}`),
-      fc.constantFrom('Bearer', 'bearer ', 'Basic dXNlcjpwYXNz', `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}`, `Token ${TOKEN}`, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`, `${TOKEN}`),
+      fc
+        .string({ maxLength: 100 })
+        .filter((s) => s.trim() !== TOKEN && !/[\r\n\0]/.test(s))
+        .map((s) => `Bearer ${s}`),
+      fc.constantFrom(
+        'Bearer',
+        'bearer ',
+        'Basic dXNlcjpwYXNz',
+        `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}`,
+        `Token ${TOKEN}`,
+        `Bearer ${TOKEN}x`,
+        `Bearer ${TOKEN.slice(1)}`,
+        `${TOKEN}`,
+      ),
       fc.integer({ min: 1000, max: 12000 }).map((n) => `Bearer ${'x'.repeat(n)}`),
       fc.uint8Array({ minLength: 1, maxLength: 40 }).map((b) => Buffer.concat([Buffer.from('Bearer '), Buffer.from([...b].map((x) => 0x80 | x))])),
     );

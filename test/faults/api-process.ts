@@ -12,11 +12,7 @@ export interface ApiProcess extends WorkerProcess {
 /** `apps/api/src/main.ts` as a child process, as `npm run start:api` runs it, on a free port unless PORT is given. */
 export async function spawnApi(ctx: TestContext, env: Record<string, string> = {}): Promise<ApiProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const proc = spawnProcess(
-    'apps/api/src/main.ts',
-    ctx.env({ LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '2000', ...env, PORT: String(port) }),
-    'api',
-  );
+  const proc = spawnProcess('apps/api/src/main.ts', ctx.env({ LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '2000', ...env, PORT: String(port) }), 'api');
   return {
     ...proc,
     url: `http://127.0.0.1:${port}`,

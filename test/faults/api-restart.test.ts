@@ -76,10 +76,14 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('the API stopped with %s while cl
     const begun = new Set<string>();
     const streams = streamIds.map((id) => followStream(`http://127.0.0.1:${port}/jobs/${id}/events`, {}, () => begun.add(id)));
     let last = { polls: 0, streams: 0 };
-    await waitFor(async () => {
-      last = await held();
-      return last.polls >= 5 && last.streams >= 5 && begun.size >= 5;
-    }, 10000, 50).catch((err: Error) => {
+    await waitFor(
+      async () => {
+        last = await held();
+        return last.polls >= 5 && last.streams >= 5 && begun.size >= 5;
+      },
+      10000,
+      50,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}: held ${JSON.stringify(last)}, ${begun.size} streams begun; api log: ${JSON.stringify(api!.lines.slice(-10))}`);
     });
 

@@ -35,7 +35,8 @@ afterAll(async () => {
   writeFigures('handler-faults', {
     fault: 'Hung handler; BullMQ job deleted by hand',
     ...figures,
-    notes: 'hung attempts end failed (TimeoutError) and a job whose BullMQ data was deleted ends failed (InvalidInputError), as they should; the worker served on after each',
+    notes:
+      'hung attempts end failed (TimeoutError) and a job whose BullMQ data was deleted ends failed (InvalidInputError), as they should; the worker served on after each',
   });
 });
 

@@ -21,7 +21,14 @@ beforeAll(async () => {
   redis = await ownRedis();
   conn = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   conn.on('error', () => {}); // it reconnects by itself after each restart
-  const env = { REDIS_URL: redis.url, REDIS_CLUSTER_NODES: '', STALLED_INTERVAL_MS: '500', LOCK_DURATION_MS: '1000', LIST_LISTENER: 'false', PUBSUB_LISTENER: 'false' };
+  const env = {
+    REDIS_URL: redis.url,
+    REDIS_CLUSTER_NODES: '',
+    STALLED_INTERVAL_MS: '500',
+    LOCK_DURATION_MS: '1000',
+    LIST_LISTENER: 'false',
+    PUBSUB_LISTENER: 'false',
+  };
   api = await spawnApi(ctx, env);
   fleet = startFleet(ctx, 2, { ...env, WORKER_TYPES: 'sleep,echo', WORKER_CONCURRENCY: '5' });
   await Promise.all([api.listening, fleet.ready()]);
@@ -99,7 +106,11 @@ async function watchAcrossRestarts(id: string) {
 describe('Redis stopped and started again under a stream of submissions', () => {
   it('completes every job that got a 202, answers 503 while down, and recovers without restarting anything', async () => {
     // A client long-polling and one streaming the events of a job that spans both restarts.
-    const first = await fetch(`${api.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'sleep', data: { ms: 4000 } }) });
+    const first = await fetch(`${api.url}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'sleep', data: { ms: 4000 } }),
+    });
     expect(first.status).toBe(202);
     const spanning = (await first.json()) as { id: string };
     const watchers = watchAcrossRestarts(spanning.id);
@@ -145,7 +156,7 @@ describe('Redis stopped and started again under a stream of submissions', () => 
 
     // Every 202 completes, with both worker processes still the first ones: they reconnected by themselves.
     const ids = [spanning.id, ...outcomes.filter((o) => o.status === 202).map((o) => o.id!)];
-    const store = createResultsStore({ redis: conn, keys: ctx.keys, resultTtlSeconds: 600});
+    const store = createResultsStore({ redis: conn, keys: ctx.keys, resultTtlSeconds: 600 });
     await waitFor(async () => (await store.readMany(ids)).every((r) => r?.state === 'completed'), 60000, 200).catch(async (err: Error) => {
       const records = await store.readMany(ids);
       const stuck = await Promise.all(

@@ -11,7 +11,7 @@ import { writeFigures } from './figures';
 import { startFleet, type Fleet } from './fleet';
 
 const ctx = createTestContext();
-const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600});
+const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600 });
 /** Small lock and stall-check times: a dead worker's jobs are recovered within about three seconds, with room for a busy CI machine. */
 const fast = { STALLED_INTERVAL_MS: '1000', LOCK_DURATION_MS: '2000', LIST_LISTENER: 'false', PUBSUB_LISTENER: 'false' };
 const fleets: Fleet[] = [];
@@ -42,10 +42,14 @@ const terminalEvents = (id: string) => watch.of(id).filter((e) => ['completed', 
 async function drained(types: string[], timeoutMs = 20000) {
   const queues = types.flatMap((t) => ctx.keys.queuesOf(t)).map((q) => new Queue(q, { connection: ctx.redis, prefix: ctx.keys.prefixOf(q) }));
   try {
-    await waitFor(async () => {
-      const counts = await Promise.all(queues.map((q) => q.getJobCounts('wait', 'delayed', 'active', 'prioritized')));
-      return counts.every((c) => Object.values(c).every((n) => n === 0));
-    }, timeoutMs, 100);
+    await waitFor(
+      async () => {
+        const counts = await Promise.all(queues.map((q) => q.getJobCounts('wait', 'delayed', 'active', 'prioritized')));
+        return counts.every((c) => Object.values(c).every((n) => n === 0));
+      },
+      timeoutMs,
+      100,
+    );
   } finally {
     await Promise.all(queues.map((q) => q.close()));
   }
@@ -66,7 +70,10 @@ async function expectCompletedOnce(ids: string[], types: string[], timeoutMs: nu
   for (const id of ids) {
     const record = await store.read(id);
     const seen = `${id}: ${JSON.stringify(record?.error ?? record?.state)}`;
-    expect(terminalEvents(id).map((e) => e.event), seen).toEqual(['completed']);
+    expect(
+      terminalEvents(id).map((e) => e.event),
+      seen,
+    ).toEqual(['completed']);
     expect(record?.state, seen).toBe('completed');
     if (record?.state === 'completed' && terminalEvents(id).length === 1) ok++;
   }

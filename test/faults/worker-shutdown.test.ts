@@ -7,7 +7,7 @@ import { writeFigures } from './figures';
 import { startFleet, type Fleet } from './fleet';
 
 const ctx = createTestContext();
-const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600});
+const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: 600 });
 let watch: EventWatch;
 let api: RunningApi;
 let fleet: Fleet | undefined;
@@ -72,7 +72,13 @@ describe('a rolling restart: every worker gets SIGTERM in turn while jobs run', 
     // event crosses the cluster bus first, so wait for each one rather than read too early.
     await Promise.all(ids.map((id) => watch.terminal(id, 10000)));
     for (const id of ids) {
-      expect(watch.of(id).filter((e) => ['completed', 'failed', 'cancelled'].includes(e.event)).map((e) => e.event), id).toEqual(['completed']);
+      expect(
+        watch
+          .of(id)
+          .filter((e) => ['completed', 'failed', 'cancelled'].includes(e.event))
+          .map((e) => e.event),
+        id,
+      ).toEqual(['completed']);
     }
     // What the stopped workers did: finished some jobs after the signal, released others.
     const finishedInGrace = stopped.flatMap((w) => {

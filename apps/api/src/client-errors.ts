@@ -4,7 +4,11 @@ import type { Socket } from 'node:net';
 /** What Node's HTTP parser refuses before Express sees a request, by its error code. */
 function answerFor(code: string | undefined): { status: number; reason: string; body: { code: string; message: string } } {
   if (code === 'HPE_HEADER_OVERFLOW') {
-    return { status: 431, reason: 'Request Header Fields Too Large', body: { code: 'headers_too_large', message: 'the request headers are larger than the server accepts (16 KB)' } };
+    return {
+      status: 431,
+      reason: 'Request Header Fields Too Large',
+      body: { code: 'headers_too_large', message: 'the request headers are larger than the server accepts (16 KB)' },
+    };
   }
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     return { status: 408, reason: 'Request Timeout', body: { code: 'request_timeout', message: 'the request was not received in time' } };

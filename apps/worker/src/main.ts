@@ -1,14 +1,4 @@
-import {
-  closeRedis,
-  ConfigError,
-  createLogger,
-  createRedis,
-  describeRedis,
-  loadConfig,
-  onShutdownSignal,
-  tellLauncher,
-  type Config,
-} from '@async-jobs/shared';
+import { closeRedis, ConfigError, createLogger, createRedis, describeRedis, loadConfig, onShutdownSignal, tellLauncher, type Config } from '@async-jobs/shared';
 import { seedListeners } from '@async-jobs/seed';
 import { handlers } from './handlers/index';
 import { servedTypes } from './served-types';
@@ -46,7 +36,9 @@ if (config.WORKER_METRICS_PORT !== undefined) {
     metricsServer = await serveMetrics(metrics.registry, { host: config.HOST, port: config.WORKER_METRICS_PORT, tokens: config.API_TOKENS });
   } catch (err) {
     // A port in use is the user's to fix, in plain words, not a stack trace.
-    process.stderr.write(`Cannot serve the worker's metrics on ${config.HOST}:${config.WORKER_METRICS_PORT}: ${(err as Error).message}. Choose another WORKER_METRICS_PORT, or leave it unset.\n`);
+    process.stderr.write(
+      `Cannot serve the worker's metrics on ${config.HOST}:${config.WORKER_METRICS_PORT}: ${(err as Error).message}. Choose another WORKER_METRICS_PORT, or leave it unset.\n`,
+    );
     process.exit(1);
   }
   logger.info({ host: config.HOST, port: metricsServer.port }, 'worker metrics listening');

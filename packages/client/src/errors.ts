@@ -21,10 +21,7 @@ export class AsyncJobsError extends Error {
   /** Seconds from `Retry-After` (429, 503), when the server sent one. */
   readonly retryAfter: number | undefined;
 
-  constructor(
-    init: { status: number; code: string; message: string; details?: ErrorDetail[]; retryAfter?: number },
-    options?: { cause?: unknown },
-  ) {
+  constructor(init: { status: number; code: string; message: string; details?: ErrorDetail[]; retryAfter?: number }, options?: { cause?: unknown }) {
     super(init.message, options);
     this.status = init.status;
     this.code = init.code;

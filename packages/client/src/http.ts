@@ -54,7 +54,11 @@ export function createTransport(options: ClientOptions): Transport {
       if (!res.ok) throw errorFromResponse(res.status, text, res.headers.get('retry-after'));
       const body = text ? parseJson(text) : undefined;
       if (text && body === undefined) {
-        throw new AsyncJobsError({ status: res.status, code: 'invalid_response', message: `${method} ${path} answered ${res.status} with a body that is not JSON` });
+        throw new AsyncJobsError({
+          status: res.status,
+          code: 'invalid_response',
+          message: `${method} ${path} answered ${res.status} with a body that is not JSON`,
+        });
       }
       return { status: res.status, headers: res.headers, body };
     },

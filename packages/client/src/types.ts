@@ -77,9 +77,7 @@ export interface JobChange {
  * One server-sent event of `GET /jobs/:id/events`. `id` is opaque (pass it back as
  * `lastEventId`); a terminal event carries the job's final resource.
  */
-export type JobEvent =
-  | { event: 'completed' | 'failed' | 'cancelled'; id?: string; data: Job }
-  | { event: 'state' | 'progress'; id?: string; data: JobChange };
+export type JobEvent = { event: 'completed' | 'failed' | 'cancelled'; id?: string; data: Job } | { event: 'state' | 'progress'; id?: string; data: JobChange };
 
 /** One item of `GET /types`. */
 export interface JobTypeInfo {

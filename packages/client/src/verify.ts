@@ -10,13 +10,7 @@ const encoder = new TextEncoder();
  * workers and Node alike; hence it answers with a promise. Pass the body exactly as it
  * arrived, before any JSON parsing.
  */
-export async function verifyCallbackSignature(
-  secret: string,
-  header: string,
-  body: string,
-  toleranceSeconds = 300,
-  now = Date.now(),
-): Promise<boolean> {
+export async function verifyCallbackSignature(secret: string, header: string, body: string, toleranceSeconds = 300, now = Date.now()): Promise<boolean> {
   const parts = new Map(header.split(',').map((p) => [p.slice(0, p.indexOf('=')).trim(), p.slice(p.indexOf('=') + 1).trim()]));
   const t = Number(parts.get('t'));
   const v1 = parts.get('v1') ?? '';

@@ -3,13 +3,14 @@ import { jobTypeNames } from './jobs/index';
 import { parseLayout, type LayoutSpec } from './queue-layout';
 import { parseTypeLimits, TypeLimitsError, type TypeLimits } from './types/type-limits';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const list = z
-  .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 /** TYPE_LIMITS, parsed; its error names the bad part. */
 const typeLimits = z.string().transform((v, ctx): Record<string, TypeLimits> => {
@@ -50,9 +51,9 @@ const schema = z.object({
    * credentials and TLS, which then apply to every node. When set, it wins over REDIS_URL,
    * which is then not used at all. Empty (the default) means one Redis at REDIS_URL.
    */
-  REDIS_CLUSTER_NODES: list.pipe(
-    z.array(z.string().regex(/^(rediss?:\/\/([^@/]*@)?)?[^:/@\s]+:\d{1,5}\/?$/, 'each entry must be host:port or redis[s]://[user:pass@]host:port')),
-  ).default([]),
+  REDIS_CLUSTER_NODES: list
+    .pipe(z.array(z.string().regex(/^(rediss?:\/\/([^@/]*@)?)?[^:/@\s]+:\d{1,5}\/?$/, 'each entry must be host:port or redis[s]://[user:pass@]host:port')))
+    .default([]),
   /**
    * Queue groups on a Redis Cluster (docs/scaling-out.md): `name=type,type;name=type`. Each
    * group's queues get a hash tag of their own, so groups can sit on different masters; a
@@ -62,7 +63,10 @@ const schema = z.object({
   /** Types split into N queues (shards) spread over the cluster by job id: `type=N,type=N`, e.g. `echo=3`. */
   QUEUE_SHARDS: z.string().default(''),
   /** Empty in production; tests set it so that parallel files never share a key or channel. */
-  KEY_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only').default(''),
+  KEY_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only')
+    .default(''),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(3000),
   API_TOKENS: list.default([]),

@@ -32,12 +32,14 @@ export function createQueues(
   types: readonly string[] = jobTypeNames,
 ): Map<string, JobQueue> {
   return new Map(
-    types.flatMap((t) => keys.queuesOf(t)).map((name) => {
-      const q = new Queue<unknown, unknown, string>(name, { connection, prefix: keys.prefixOf(name) }) as JobQueue;
-      // Without a listener BullMQ prints every reconnect failure to stderr.
-      q.on('error', onError);
-      return [name, q];
-    }),
+    types
+      .flatMap((t) => keys.queuesOf(t))
+      .map((name) => {
+        const q = new Queue<unknown, unknown, string>(name, { connection, prefix: keys.prefixOf(name) }) as JobQueue;
+        // Without a listener BullMQ prints every reconnect failure to stderr.
+        q.on('error', onError);
+        return [name, q];
+      }),
   );
 }
 

@@ -51,7 +51,10 @@ export function createRedis(target: RedisTarget, role: RedisRole, logger?: Redis
       ? createCluster(seeds, options)
       : new Redis(typeof target === 'string' ? target : target.REDIS_URL, { ...options, retryStrategy, lazyConnect: false });
   // ioredis emits an error for every failed reconnect; one line per 5 s is enough to see it.
-  redis.on('error', throttle(5000, (err: Error) => logger?.warn({ role, err: err.message }, 'redis connection error')));
+  redis.on(
+    'error',
+    throttle(5000, (err: Error) => logger?.warn({ role, err: err.message }, 'redis connection error')),
+  );
   return redis;
 }
 

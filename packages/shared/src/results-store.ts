@@ -150,7 +150,12 @@ export function createResultsStore(opts: ResultsStoreOptions) {
     /** Many jobs in one round trip (per node), in the order of `ids`; null where there is none. */
     async readMany(ids: readonly string[], hints: readonly ReadHint[] = []): Promise<(JobRecord | null)[]> {
       if (ids.length === 0) return [];
-      return (await lookupMany(ids, ids.map((_, i) => hints[i]))).map((l) => l.record);
+      return (
+        await lookupMany(
+          ids,
+          ids.map((_, i) => hints[i]),
+        )
+      ).map((l) => l.record);
     },
 
     /** For an id with no job: did it exist once (its record expired) or never? */

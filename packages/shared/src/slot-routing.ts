@@ -39,7 +39,10 @@ export async function execRouted(redis: RedisClient, commands: readonly RoutedCo
   const out = new Array<[Error | null, unknown]>(commands.length);
   await Promise.all(
     [...groups.values()].map(async (group) => {
-      const replies = await run(redis, group.map((i) => commands[i]));
+      const replies = await run(
+        redis,
+        group.map((i) => commands[i]),
+      );
       for (const [k, i] of group.entries()) out[i] = replies[k];
     }),
   );

@@ -257,7 +257,8 @@ export function createRelay(deps: RelayDeps): Relay {
 
       // Whether a failure was a cancel (counted even with nobody listening), why a job was removed, and a retry's error: read from the job.
       const needViews = batch.filter(
-        (e) => e.event === 'failed' || (listeners > 0 && (e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active'))),
+        (e) =>
+          e.event === 'failed' || (listeners > 0 && (e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active'))),
       );
       const views = await deps.store.readMany(
         needViews.map((e) => e.jobId!),

@@ -75,7 +75,10 @@ export function checkFlow(body: unknown, config: Config, keys: Keyspace): FlowNo
     throw validationFailed(problems, 'the flow');
   }
   // BullMQ needs every queue of a flow in one cluster slot: one queue group (a sharded type spans several).
-  assertOneGroup(keys, flowNodes(root!).map((n) => n.sub.type));
+  assertOneGroup(
+    keys,
+    flowNodes(root!).map((n) => n.sub.type),
+  );
   return root!;
 }
 

@@ -58,7 +58,11 @@ export async function submitFlow(ctx: AppContext, root: FlowNode): Promise<JobRe
           const view = submittedView(n.id, n.sub, ts);
           if (n.children.length) {
             view.state = 'waiting-children';
-            view.children = n.children.map((c) => ({ id: c.id, type: c.sub.type, state: c.children.length ? 'waiting-children' : submittedView(c.id, c.sub, ts).state }));
+            view.children = n.children.map((c) => ({
+              id: c.id,
+              type: c.sub.type,
+              state: c.children.length ? 'waiting-children' : submittedView(c.id, c.sub, ts).state,
+            }));
           }
           const parent = parentOf.get(n.id);
           if (parent) view.parent = { id: parent.id, type: parent.sub.type };

@@ -26,9 +26,7 @@ export function idempotencyKeyOf(header: string | undefined, option: string | un
     throw validationFailed([{ path: 'Idempotency-Key', message: 'the Idempotency-Key header must be 1 to 255 characters' }]);
   }
   if (option !== undefined && option !== header) {
-    throw validationFailed([
-      { path: 'options.idempotencyKey', message: 'differs from the Idempotency-Key header; send one, or the same value in both' },
-    ]);
+    throw validationFailed([{ path: 'options.idempotencyKey', message: 'differs from the Idempotency-Key header; send one, or the same value in both' }]);
   }
   return header;
 }
@@ -39,7 +37,9 @@ export function idempotencyKeyOf(header: string | undefined, option: string | un
  * a repeat with other options is a replay of the first job, as it was submitted.
  */
 export function fingerprint(s: Submission): string {
-  return createHash('sha256').update(`${s.type}\n${canonicalJson(s.input)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${s.type}\n${canonicalJson(s.input)}`)
+    .digest('hex');
 }
 
 /**

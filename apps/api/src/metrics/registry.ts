@@ -38,7 +38,12 @@ export function createMetrics(deps: MetricsDeps) {
   // Counted from what the relay relays: one API process at a time holds its lease and each
   // change is relayed once, so the sum over API processes is the system's count (README "Metrics").
   const counted = (name: string, what: string) =>
-    new Counter({ name, help: `Jobs that ${what}, by type; counted by the API process that relayed it: sum() over processes`, labelNames: ['type'] as const, registers: [registry] });
+    new Counter({
+      name,
+      help: `Jobs that ${what}, by type; counted by the API process that relayed it: sum() over processes`,
+      labelNames: ['type'] as const,
+      registers: [registry],
+    });
   const changes = {
     completed: counted('asyncjobs_jobs_completed_total', 'completed'),
     failed: counted('asyncjobs_jobs_failed_total', 'failed after their last attempt'),
@@ -54,9 +59,7 @@ export function createMetrics(deps: MetricsDeps) {
     async collect() {
       this.reset();
       try {
-        const counts = await Promise.all(
-          [...deps.queues].map(async ([queue, q]) => [deps.typeOfQueue(queue), await q.getJobCounts(...QUEUE_STATES)] as const),
-        );
+        const counts = await Promise.all([...deps.queues].map(async ([queue, q]) => [deps.typeOfQueue(queue), await q.getJobCounts(...QUEUE_STATES)] as const));
         // The shards of a type add up to the type.
         const sums = new Map<string, number>();
         for (const [type, c] of counts) for (const state of QUEUE_STATES) sums.set(`${type}\n${state}`, (sums.get(`${type}\n${state}`) ?? 0) + (c[state] ?? 0));

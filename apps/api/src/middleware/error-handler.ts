@@ -5,7 +5,11 @@ import { isRedisUnavailable } from './redis-errors';
 
 /** 413, naming the limit so that a client knows how far to cut (body-parser's error carries it). */
 const tooLarge = (limit: unknown) =>
-  new HttpError(413, 'payload_too_large', typeof limit === 'number' ? `the body is larger than the limit of ${limit} bytes (MAX_BODY_BYTES)` : 'the body is larger than the limit (MAX_BODY_BYTES)');
+  new HttpError(
+    413,
+    'payload_too_large',
+    typeof limit === 'number' ? `the body is larger than the limit of ${limit} bytes (MAX_BODY_BYTES)` : 'the body is larger than the limit (MAX_BODY_BYTES)',
+  );
 
 /** Body-parser failures, by their `type`, as the contract's errors. */
 const parserErrors: Record<string, (err: { limit?: unknown }) => HttpError> = {
@@ -68,5 +72,4 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-export const notFoundRoute: RequestHandler = (_req, res) =>
-  sendError(res, new HttpError(404, 'not_found', 'no such route'));
+export const notFoundRoute: RequestHandler = (_req, res) => sendError(res, new HttpError(404, 'not_found', 'no such route'));

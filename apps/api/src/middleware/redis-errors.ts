@@ -1,6 +1,7 @@
 import { unavailable, type RedisClient } from '@async-jobs/shared';
 
-const REDIS_DOWN = /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Command timed out|Reached the max retries|max retries per request|Connection timeout|Socket closed|Cluster isn't ready|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes is available/i;
+const REDIS_DOWN =
+  /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Command timed out|Reached the max retries|max retries per request|Connection timeout|Socket closed|Cluster isn't ready|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes is available/i;
 
 /** True for the errors ioredis and BullMQ raise when Redis is down or unreachable. */
 export function isRedisUnavailable(err: unknown): boolean {

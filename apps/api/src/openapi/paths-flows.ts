@@ -25,7 +25,7 @@ export const flowPaths = {
       description:
         `At most ${maxFlowDepth} levels and ${maxFlowJobs} jobs, all validated first (400, each problem's \`path\` names its node, ` +
         'e.g. `children.1.data.text`; nothing is written). A parent reads `waiting-children` until its children complete, then ' +
-        "runs with their results; a child that fails for good fails its parent unless it set `ignoreDependencyOnFailure`.",
+        'runs with their results; a child that fails for good fails its parent unless it set `ignoreDependencyOnFailure`.',
       requestBody: { required: true, content: { 'application/json': { schema: ref('FlowRequest'), examples: { collect: example } } } },
       responses: {
         '202': {

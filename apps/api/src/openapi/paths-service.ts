@@ -13,7 +13,8 @@ const seedOperation = (id: string, what: string, sent: string) => ({
   operationId: id,
   tags: ['demo'],
   summary: what,
-  description: 'A link, a form or any client that does not ask for JSON is sent back to `/` (303). With `Accept: application/json` (as the index page asks) the answer is 200 with what was sent.',
+  description:
+    'A link, a form or any client that does not ask for JSON is sent back to `/` (303). With `Accept: application/json` (as the index page asks) the answer is 200 with what was sent.',
   responses: {
     '200': { description: 'Sent; asked for with `Accept: application/json`.', content: jsonContent(ref(sent)) },
     '303': backHome,

@@ -104,8 +104,11 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
   add(batchResponseOf(job), { id: 'BatchResponse', description: 'The jobs, in the order of the request.' });
   add(jobListOf(job), { id: 'JobList' });
   add(flowChildSchema, { id: 'FlowChild', description: 'A job of a flow below its root, with children of its own or none.' });
-  add(flowBodySchema, { id: 'FlowRequest', description: 'A flow: a job whose children must complete before it runs. Each job is checked as a POST /jobs body.' });
-  add(flowResponseOf(job), { id: 'FlowResponse', description: 'The root job\'s id, and every job of the flow, root first, each before its children.' });
+  add(flowBodySchema, {
+    id: 'FlowRequest',
+    description: 'A flow: a job whose children must complete before it runs. Each job is checked as a POST /jobs body.',
+  });
+  add(flowResponseOf(job), { id: 'FlowResponse', description: "The root job's id, and every job of the flow, root first, each before its children." });
   add(errorInfoSchema, { id: 'ErrorInfo' });
   add(problemDetailSchema, { id: 'ProblemDetail' });
   add(errorBodySchema, { id: 'Error', description: 'The body of every 4xx/5xx answer.' });

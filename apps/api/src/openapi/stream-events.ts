@@ -23,7 +23,10 @@ function sseEvent(event: string, description: string, data: object) {
     type: 'object',
     description,
     properties: {
-      id: { type: 'string', description: "The id of the change in BullMQ's event stream of the job's queue (`<ms>-<n>`); send the last one back as `Last-Event-ID` to resume." },
+      id: {
+        type: 'string',
+        description: "The id of the change in BullMQ's event stream of the job's queue (`<ms>-<n>`); send the last one back as `Last-Event-ID` to resume.",
+      },
       event: { type: 'string', const: event },
       data: { type: 'string', contentMediaType: 'application/json', contentSchema: data },
     },
@@ -31,16 +34,11 @@ function sseEvent(event: string, description: string, data: object) {
   };
 }
 
-const terminal = (state: string) =>
-  sseEvent(state, `The job ended \`${state}\`: the final job resource. The stream ends after it.`, ref('JobResource'));
+const terminal = (state: string) => sseEvent(state, `The job ended \`${state}\`: the final job resource. The stream ends after it.`, ref('JobResource'));
 
 /** The named components of the event stream, as JSON Schema; merged into the document's schemas. */
 export const streamComponents = {
-  SseStateEvent: sseEvent(
-    'state',
-    'The job resource: first as it is when the stream opens, then after each change of state.',
-    ref('JobResource'),
-  ),
+  SseStateEvent: sseEvent('state', 'The job resource: first as it is when the stream opens, then after each change of state.', ref('JobResource')),
   SseProgressEvent: sseEvent('progress', 'The handler reported progress (`JobEvent` with `progress`).', ref('JobEvent')),
   SseCompletedEvent: terminal('completed'),
   SseFailedEvent: terminal('failed'),

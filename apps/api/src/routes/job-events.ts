@@ -26,10 +26,12 @@ export const jobEventsRoute = (ctx: AppContext) =>
     let buffer: Notice[] | null = [];
     let chain: Promise<void> = Promise.resolve();
     const enqueue = (n: Notice) => {
-      chain = chain.then(() => handle(n)).catch((err: Error) => {
-        ctx.logger.warn({ err: err.message, id }, 'event stream failed');
-        finish();
-      });
+      chain = chain
+        .then(() => handle(n))
+        .catch((err: Error) => {
+          ctx.logger.warn({ err: err.message, id }, 'event stream failed');
+          finish();
+        });
     };
     const unwatch = ctx.notifier.watch(id, 'stream', (n) => {
       if (n.kind === 'closing') return finish();

@@ -45,7 +45,10 @@ export const jobRoutes = (ctx: AppContext) => ({
     const resource = toJobResource(record);
     // A replay is 200, not 202: nothing new was accepted (API.md "Submit options").
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.status(replayed || isTerminal(record.state) ? 200 : 202).location(resource.links.self).json(resource);
+    res
+      .status(replayed || isTerminal(record.state) ? 200 : 202)
+      .location(resource.links.self)
+      .json(resource);
   },
 
   async get(req: Request, res: Response) {

@@ -21,7 +21,10 @@ export class InvalidRequestError extends UnrecoverableError {
 /** A 5xx answer: the server may recover, so the attempt fails and BullMQ retries. */
 export class HttpStatusError extends Error {
   override name = 'HttpStatusError';
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -10,6 +10,9 @@ export const hash = {
     rounds: z.number().int().min(1).max(1000000).default(1),
   }),
   result: z.strictObject({
-    digest: z.string().regex(/^[0-9a-f]+$/).meta({ description: 'The last round\'s digest, lowercase hex.' }),
+    digest: z
+      .string()
+      .regex(/^[0-9a-f]+$/)
+      .meta({ description: "The last round's digest, lowercase hex." }),
   }),
 } as const satisfies JobTypeDefinition;

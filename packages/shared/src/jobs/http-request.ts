@@ -12,8 +12,8 @@ export const httpRequest = {
     body: z.unknown().optional(),
   }),
   result: z.strictObject({
-    status: z.number().int().min(100).max(499).meta({ description: 'The answer\'s status; a 5xx fails the attempt instead.' }),
-    headers: z.record(z.string(), z.string()).meta({ description: 'The answer\'s headers, names in lower case.' }),
+    status: z.number().int().min(100).max(499).meta({ description: "The answer's status; a 5xx fails the attempt instead." }),
+    headers: z.record(z.string(), z.string()).meta({ description: "The answer's headers, names in lower case." }),
     body: z.unknown().meta({ description: 'The parsed JSON when the answer says it is JSON and it parses; otherwise the text (empty for no body).' }),
   }),
 } as const satisfies JobTypeDefinition;

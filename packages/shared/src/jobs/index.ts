@@ -9,9 +9,7 @@ import type { JobTypeDefinition } from './definition';
 export type { JobTypeDefinition };
 
 /** Every registered job type; adding one is a file in this folder and a line here. */
-export const jobTypes: ReadonlyMap<string, JobTypeDefinition> = new Map(
-  [echo, sleep, hash, httpRequest, collect].map((t) => [t.name, t]),
-);
+export const jobTypes: ReadonlyMap<string, JobTypeDefinition> = new Map([echo, sleep, hash, httpRequest, collect].map((t) => [t.name, t]));
 
 export const jobTypeNames = [...jobTypes.keys()];
 

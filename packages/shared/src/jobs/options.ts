@@ -6,7 +6,12 @@ const DAY_MS = 86400000;
 
 /** Options a client may pass with a job; every bound is checked before anything is written. */
 export const submitOptionsSchema = z.strictObject({
-  delay: z.number().int().min(0).max(30 * DAY_MS).optional(),
+  delay: z
+    .number()
+    .int()
+    .min(0)
+    .max(30 * DAY_MS)
+    .optional(),
   /** 1 is the highest priority; BullMQ's limit is 2^21 - 1. */
   priority: z.number().int().min(1).max(2097151).optional(),
   attempts: z.number().int().min(1).max(50).default(3),

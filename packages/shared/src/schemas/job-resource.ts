@@ -30,10 +30,7 @@ export const jobResourceSchema = z.strictObject({
     .optional()
     .meta({ description: 'Delivery of the final resource to `options.callbackUrl`, when one was given.' }),
   schedule: z.string().optional().meta({ description: 'For a run of a schedule: its name (`/schedules/{name}`).' }),
-  parent: z
-    .strictObject({ id: z.string(), type: z.string() })
-    .optional()
-    .meta({ description: 'A child in a flow (POST /flows): the job that waits for it.' }),
+  parent: z.strictObject({ id: z.string(), type: z.string() }).optional().meta({ description: 'A child in a flow (POST /flows): the job that waits for it.' }),
   children: z
     .array(z.strictObject({ id: z.string(), type: z.string(), state: z.enum(jobStates) }))
     .optional()

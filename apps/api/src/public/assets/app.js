@@ -63,9 +63,7 @@ async function loadTypes() {
     renderError(formError, err);
   }
   const previous = typeSelect.value;
-  typeSelect.replaceChildren(
-    ...types.map((t) => Object.assign(document.createElement('option'), { value: t.name, textContent: t.name })),
-  );
+  typeSelect.replaceChildren(...types.map((t) => Object.assign(document.createElement('option'), { value: t.name, textContent: t.name })));
   if (types.some((t) => t.name === previous)) typeSelect.value = previous;
   typeSelect.disabled = $('submit').disabled = types.length === 0;
   showType();

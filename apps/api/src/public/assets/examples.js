@@ -26,11 +26,16 @@ function fromSchema(s) {
       }
       return out;
     }
-    case 'array': return [];
-    case 'string': return '';
+    case 'array':
+      return [];
+    case 'string':
+      return '';
     case 'integer':
-    case 'number': return s.minimum ?? 0;
-    case 'boolean': return false;
-    default: return null;
+    case 'number':
+      return s.minimum ?? 0;
+    case 'boolean':
+      return false;
+    default:
+      return null;
   }
 }

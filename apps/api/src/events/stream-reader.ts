@@ -64,9 +64,9 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
         consumer.positions = p;
         follower.kick();
       });
-    const started = learn();
-    // Redis was away at start: where the streams end is learnt once it is back.
-    started.catch(async (err: Error) => {
+    // Redis was away at start: where the streams end is learnt once it is back, and ready()
+    // waits for that (it never rejects: nobody need be awaiting it while Redis is away).
+    const started = learn().catch(async (err: Error) => {
       logger.warn({ err: err.message }, 'event stream read failed; retrying');
       for (let failures = 1; !closed && !consumer.positions; failures++) {
         await new Promise((r) => setTimeout(r, Math.min(100 * failures, 2000)));

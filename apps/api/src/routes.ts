@@ -20,62 +20,103 @@ import { typeRetryFailedRoute } from './routes/type-retry-failed';
 import { typeListRoute } from './routes/types';
 import { workersRoute } from './routes/workers';
 import { scheduleRoutes } from './routes/schedules';
+import { flowOperations } from './openapi/operations-flows';
+import { jobLogOperations } from './openapi/operations-job-logs';
+import { jobOperations } from './openapi/operations-jobs';
+import { scheduleOperations } from './openapi/operations-schedules';
+import { serviceOperations } from './openapi/operations-service';
+import { workerOperations } from './openapi/operations-workers';
 
-export interface RouteDef {
+/** An operation of the OpenAPI document: what the route's entry says about it. */
+export type Operation = Readonly<Record<string, unknown>>;
+
+/** The handlers a route's entry picks from; built once per app (some share state, e.g. the job routes). */
+interface Handlers {
+  ctx: AppContext;
+  body: RequestHandler[];
+  jobs: ReturnType<typeof jobRoutes>;
+  health: ReturnType<typeof healthRoutes>;
+  seed: ReturnType<typeof seedRoutes>;
+  schedules: ReturnType<typeof scheduleRoutes>;
+}
+
+export interface RouteSpec {
   method: 'get' | 'post' | 'put' | 'delete';
   path: string;
   /** Whether API_TOKENS guards this route. */
   auth: boolean;
+  /** Its operation in the OpenAPI document (null: static files, not part of the API). */
+  doc: Operation | null;
+  handlers(h: Handlers): RequestHandler[];
+}
+
+export interface RouteDef extends Omit<RouteSpec, 'handlers'> {
   handlers: RequestHandler[];
 }
 
-/** Every route, its method and its guard, in one table. */
+/**
+ * Every route, its method, its guard and its operation, in one table: the app serves it
+ * and the OpenAPI document is built from it (openapi/document.ts), so neither can list a
+ * route the other lacks.
+ */
+export const routeSpecs: readonly RouteSpec[] = [
+  // The page and its assets are public (docs/http-api.md); they hold no data, the token is typed into the page.
+  { method: 'get', path: '/', auth: false, doc: serviceOperations.indexPage, handlers: () => pageRoutes.index },
+  { method: 'get', path: '/assets/{*file}', auth: false, doc: null, handlers: () => pageRoutes.assets },
+  { method: 'get', path: '/healthz', auth: false, doc: serviceOperations.health, handlers: (h) => [h.health.health] },
+  { method: 'get', path: '/readyz', auth: false, doc: serviceOperations.ready, handlers: (h) => [h.health.ready] },
+  // Guarded like the API itself: they describe it, and /metrics shows its traffic.
+  { method: 'get', path: '/metrics', auth: true, doc: serviceOperations.metrics, handlers: (h) => [metricsRoutes(h.ctx).scrape] },
+  { method: 'get', path: '/openapi.json', auth: true, doc: serviceOperations.openapi, handlers: () => [docsRoutes.openapi] },
+  { method: 'get', path: '/docs', auth: true, doc: serviceOperations.docs, handlers: () => docsRoutes.page },
+  { method: 'get', path: '/docs/assets/:file', auth: true, doc: null, handlers: () => docsRoutes.asset },
+  { method: 'get', path: '/types', auth: true, doc: serviceOperations.listTypes, handlers: (h) => [typeListRoute(h.ctx)] },
+  // No body: the type is in the path.
+  { method: 'post', path: '/types/:type/pause', auth: true, doc: serviceOperations.pauseType, handlers: (h) => [typePauseRoute(h.ctx, 'pause')] },
+  { method: 'post', path: '/types/:type/resume', auth: true, doc: serviceOperations.resumeType, handlers: (h) => [typePauseRoute(h.ctx, 'resume')] },
+  {
+    method: 'post',
+    path: '/types/:type/retry-failed',
+    auth: true,
+    doc: serviceOperations.retryFailedOfType,
+    handlers: (h) => [typeRetryFailedRoute(h.ctx)],
+  },
+  { method: 'get', path: '/workers', auth: true, doc: workerOperations.listWorkers, handlers: (h) => [workersRoute(h.ctx)] },
+  { method: 'post', path: '/jobs', auth: true, doc: jobOperations.submitJob, handlers: (h) => [...h.body, h.jobs.submit] },
+  { method: 'get', path: '/jobs', auth: true, doc: jobOperations.listJobs, handlers: (h) => [listRoute(h.ctx)] },
+  { method: 'post', path: '/jobs/batch', auth: true, doc: jobOperations.submitBatch, handlers: (h) => [...h.body, batchRoute(h.ctx)] },
+  { method: 'post', path: '/flows', auth: true, doc: flowOperations.submitFlow, handlers: (h) => [...h.body, flowRoute(h.ctx)] },
+  // No body: the job is retried as it was submitted.
+  { method: 'post', path: '/jobs/:id/retry', auth: true, doc: jobOperations.retryJob, handlers: (h) => [retryRoute(h.ctx)] },
+  { method: 'get', path: '/jobs/:id', auth: true, doc: jobOperations.getJob, handlers: (h) => [h.jobs.get] },
+  { method: 'get', path: '/jobs/:id/result', auth: true, doc: jobOperations.getJobResult, handlers: (h) => [h.jobs.result] },
+  { method: 'get', path: '/jobs/:id/events', auth: true, doc: jobOperations.streamJobEvents, handlers: (h) => [jobEventsRoute(h.ctx)] },
+  { method: 'get', path: '/jobs/:id/logs', auth: true, doc: jobLogOperations.getJobLogs, handlers: (h) => [jobLogsRoute(h.ctx)] },
+  { method: 'delete', path: '/jobs/:id', auth: true, doc: jobOperations.cancelJob, handlers: (h) => [jobCancelRoute(h.ctx)] },
+  { method: 'get', path: '/schedules', auth: true, doc: scheduleOperations.listSchedules, handlers: (h) => [h.schedules.list] },
+  { method: 'put', path: '/schedules/:name', auth: true, doc: scheduleOperations.putSchedule, handlers: (h) => [...h.body, h.schedules.put] },
+  { method: 'get', path: '/schedules/:name', auth: true, doc: scheduleOperations.getSchedule, handlers: (h) => [h.schedules.get] },
+  { method: 'delete', path: '/schedules/:name', auth: true, doc: scheduleOperations.deleteSchedule, handlers: (h) => [h.schedules.remove] },
+  // The article's demo links write to Redis, so API_TOKENS guards them like any other write.
+  // A plain click works when no tokens are set; with tokens, the index page's script turns
+  // the click into a fetch carrying the Bearer token. No JSON body is needed (a bare form POST works).
+  { method: 'get', path: '/prodcons', auth: true, doc: serviceOperations.prodconsGet, handlers: (h) => [h.seed.prodcons] },
+  { method: 'post', path: '/prodcons', auth: true, doc: serviceOperations.prodconsPost, handlers: (h) => [h.seed.prodcons] },
+  { method: 'get', path: '/pubsub', auth: true, doc: serviceOperations.pubsubGet, handlers: (h) => [h.seed.pubsub] },
+  { method: 'post', path: '/pubsub', auth: true, doc: serviceOperations.pubsubPost, handlers: (h) => [h.seed.pubsub] },
+];
+
+/** The table with each route's handlers made for this app. */
 export function routeTable(ctx: AppContext): RouteDef[] {
-  const jobs = jobRoutes(ctx);
-  const health = healthRoutes(ctx);
-  const seed = seedRoutes(ctx);
-  const schedules = scheduleRoutes(ctx);
-  const body = jsonBody(ctx.config.MAX_BODY_BYTES);
-  return [
-    // The page and its assets are public (docs/http-api.md); they hold no data, the token is typed into the page.
-    { method: 'get', path: '/', auth: false, handlers: pageRoutes.index },
-    { method: 'get', path: '/assets/{*file}', auth: false, handlers: pageRoutes.assets },
-    { method: 'get', path: '/healthz', auth: false, handlers: [health.health] },
-    { method: 'get', path: '/readyz', auth: false, handlers: [health.ready] },
-    // Guarded like the API itself: they describe it, and /metrics shows its traffic.
-    { method: 'get', path: '/metrics', auth: true, handlers: [metricsRoutes(ctx).scrape] },
-    { method: 'get', path: '/openapi.json', auth: true, handlers: [docsRoutes.openapi] },
-    { method: 'get', path: '/docs', auth: true, handlers: docsRoutes.page },
-    { method: 'get', path: '/docs/assets/:file', auth: true, handlers: docsRoutes.asset },
-    { method: 'get', path: '/types', auth: true, handlers: [typeListRoute(ctx)] },
-    // No body: the type is in the path.
-    { method: 'post', path: '/types/:type/pause', auth: true, handlers: [typePauseRoute(ctx, 'pause')] },
-    { method: 'post', path: '/types/:type/resume', auth: true, handlers: [typePauseRoute(ctx, 'resume')] },
-    { method: 'post', path: '/types/:type/retry-failed', auth: true, handlers: [typeRetryFailedRoute(ctx)] },
-    { method: 'get', path: '/workers', auth: true, handlers: [workersRoute(ctx)] },
-    { method: 'post', path: '/jobs', auth: true, handlers: [...body, jobs.submit] },
-    { method: 'get', path: '/jobs', auth: true, handlers: [listRoute(ctx)] },
-    { method: 'post', path: '/jobs/batch', auth: true, handlers: [...body, batchRoute(ctx)] },
-    { method: 'post', path: '/flows', auth: true, handlers: [...body, flowRoute(ctx)] },
-    // No body: the job is retried as it was submitted.
-    { method: 'post', path: '/jobs/:id/retry', auth: true, handlers: [retryRoute(ctx)] },
-    { method: 'get', path: '/jobs/:id', auth: true, handlers: [jobs.get] },
-    { method: 'get', path: '/jobs/:id/result', auth: true, handlers: [jobs.result] },
-    { method: 'get', path: '/jobs/:id/events', auth: true, handlers: [jobEventsRoute(ctx)] },
-    { method: 'get', path: '/jobs/:id/logs', auth: true, handlers: [jobLogsRoute(ctx)] },
-    { method: 'delete', path: '/jobs/:id', auth: true, handlers: [jobCancelRoute(ctx)] },
-    { method: 'get', path: '/schedules', auth: true, handlers: [schedules.list] },
-    { method: 'put', path: '/schedules/:name', auth: true, handlers: [...body, schedules.put] },
-    { method: 'get', path: '/schedules/:name', auth: true, handlers: [schedules.get] },
-    { method: 'delete', path: '/schedules/:name', auth: true, handlers: [schedules.remove] },
-    // The article's demo links write to Redis, so API_TOKENS guards them like any other write.
-    // A plain click works when no tokens are set; with tokens, the index page's script turns
-    // the click into a fetch carrying the Bearer token. No JSON body is needed (a bare form POST works).
-    { method: 'get', path: '/prodcons', auth: true, handlers: [seed.prodcons] },
-    { method: 'post', path: '/prodcons', auth: true, handlers: [seed.prodcons] },
-    { method: 'get', path: '/pubsub', auth: true, handlers: [seed.pubsub] },
-    { method: 'post', path: '/pubsub', auth: true, handlers: [seed.pubsub] },
-  ];
+  const h: Handlers = {
+    ctx,
+    body: jsonBody(ctx.config.MAX_BODY_BYTES),
+    jobs: jobRoutes(ctx),
+    health: healthRoutes(ctx),
+    seed: seedRoutes(ctx),
+    schedules: scheduleRoutes(ctx),
+  };
+  return routeSpecs.map((spec) => ({ ...spec, handlers: spec.handlers(h) }));
 }
 
 /**

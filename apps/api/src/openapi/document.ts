@@ -1,11 +1,9 @@
 import { appManifest as pkg } from '../app-root';
 import { errorResponses } from './responses';
-import { flowPaths } from './paths-flows';
-import { jobPaths } from './paths-jobs';
-import { jobLogPaths } from './paths-job-logs';
-import { schedulePaths } from './paths-schedules';
-import { servicePaths } from './paths-service';
-import { workerPaths } from './paths-workers';
+import { ADMIN_PATH } from '../admin';
+import { routeSpecs } from '../routes';
+import { adminOperation } from './operations-service';
+import { pathParams } from './path-params';
 import { componentSchemas } from './schemas';
 
 let built: object | undefined;
@@ -36,7 +34,7 @@ export function openApiDocument(): object {
       { name: 'demo', description: 'The index page and the two plain Redis queues (a list, a pub/sub channel) it links to.' },
       { name: 'admin', description: 'Operator pages.' },
     ],
-    paths: { ...jobPaths, ...jobLogPaths, ...flowPaths, ...schedulePaths, ...servicePaths, ...workerPaths },
+    paths: pathsOfRoutes(),
     components: {
       securitySchemes: {
         bearerAuth: {
@@ -51,4 +49,22 @@ export function openApiDocument(): object {
     },
   });
   return built;
+}
+
+/**
+ * The document's paths, from the route table (routes.ts): each route's operation under its
+ * path in OpenAPI's spelling, with the path's parameters; and Bull Board's page, which
+ * admin.ts mounts under its own guard.
+ */
+function pathsOfRoutes(): Record<string, Record<string, unknown>> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routeSpecs) {
+    if (!route.doc) continue;
+    const names = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
+    const path = route.path.replace(/:(\w+)/g, '{$1}');
+    paths[path] ??= names.length > 0 ? { parameters: names.map((n) => pathParams[n]) } : {};
+    paths[path][route.method] = route.doc;
+  }
+  paths[ADMIN_PATH] = { get: adminOperation };
+  return paths;
 }

@@ -1,0 +1,12 @@
+/** The path parameters of the route table's patterns (`:id` in routes.ts), as the document states them. */
+export const pathParams: Record<string, object> = {
+  id: { name: 'id', in: 'path', required: true, description: 'The job id.', schema: { type: 'string' } },
+  type: { name: 'type', in: 'path', required: true, description: 'A registered job type, e.g. `hash`.', schema: { type: 'string' } },
+  name: {
+    name: 'name',
+    in: 'path',
+    required: true,
+    description: 'The schedule name: 1-100 letters, digits, `_`, `.` and `-`; unique across types.',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$' },
+  },
+};

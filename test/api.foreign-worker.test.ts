@@ -40,9 +40,18 @@ afterAll(async () => {
   await new Promise((r) => receiver.close(r));
 });
 
-/** The whole "service": what a BullMQ worker in any language would do with an echo job. */
+/**
+ * The whole "service": what a BullMQ worker in any language would do with an echo job, with
+ * the retention docs/wire-format.md asks of it (jobs carry none of their own).
+ */
 async function startPlainWorker() {
-  plain ??= new Worker('echo', async (job) => ({ servedBy: 'plain', got: job.data }), { connection, prefix: sys.ctx.keys.prefixOf('echo') });
+  const age = sys.ctx.config().RESULT_TTL_SECONDS;
+  plain ??= new Worker('echo', async (job) => ({ servedBy: 'plain', got: job.data }), {
+    connection,
+    prefix: sys.ctx.keys.prefixOf('echo'),
+    removeOnComplete: { age },
+    removeOnFail: { age },
+  });
   await plain.waitUntilReady();
 }
 

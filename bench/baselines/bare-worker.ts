@@ -1,13 +1,14 @@
 /** Baseline for the drain and e2e figures: a bare BullMQ Worker with a no-op processor, in its own process. */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BASE_PREFIX, BASE_QUEUE } from './job-options';
+import { BASE_PREFIX, BASE_QUEUE, baseRetention } from './job-options';
 
 const connection = new Redis(process.env.REDIS_URL as string, { maxRetriesPerRequest: null });
 const worker = new Worker(BASE_QUEUE, async () => {}, {
   connection,
   prefix: BASE_PREFIX,
   concurrency: Number(process.env.CONCURRENCY ?? 10),
+  ...baseRetention,
 });
 worker.on('error', (err) => console.error(`worker error: ${err.message}`));
 await worker.waitUntilReady();

@@ -9,10 +9,13 @@ export const BASE_QUEUE = 'echo';
 const { RESULT_TTL_SECONDS } = loadConfig({});
 
 /**
- * The options our API gives an echo job by default (3 attempts, exponential backoff,
- * retention by age for RESULT_TTL_SECONDS), so the baselines enqueue the same BullMQ job;
- * its data is the submitted data itself, as ours is (docs/wire-format.md).
+ * The options our API gives an echo job by default (3 attempts, exponential backoff), so
+ * the baselines enqueue the same BullMQ job; its data is the submitted data itself, as
+ * ours is (docs/wire-format.md).
  */
 export function baseJobOptions(): JobsOptions {
-  return { jobId: randomUUID(), attempts: 3, backoff: { type: 'exponential', delay: 1000 }, ...retention(RESULT_TTL_SECONDS) };
+  return { jobId: randomUUID(), attempts: 3, backoff: { type: 'exponential', delay: 1000 } };
 }
+
+/** Retention by age for RESULT_TTL_SECONDS, which our workers set as worker options, so the bare worker does too. */
+export const baseRetention = retention(RESULT_TTL_SECONDS);

@@ -36,8 +36,9 @@ function checkProgress(p: unknown): string | null {
 export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(): Promise<void> | undefined } {
   const jobId = d.job.id as string;
   let pending: Set<Promise<void>> | undefined;
-  // A job from another producer may carry no keepLogs; its log is kept to the same bound as
-  // ours (BullMQ trims on each job.log). Only this in-memory copy of the options changes.
+  // The log bound is not stored with the job (shared/queues.ts): job.log reads it from this
+  // in-memory copy of the options, and BullMQ trims the log to it on each line. A job from
+  // another producer that set keepLogs of its own keeps that.
   d.job.opts.keepLogs ??= JOB_LOG_LINES;
   const track = (work: Promise<unknown>, what: string) => {
     const p = work.then(

@@ -24,7 +24,8 @@ export function workerOptions(config: Config, keys: Keyspace, connection: RedisC
     stalledInterval: config.STALLED_INTERVAL_MS,
     lockDuration: config.LOCK_DURATION_MS,
     maxStalledCount: MAX_STALLED_COUNT,
-    // For jobs added without retention of their own (another producer): keep them as long as ours.
+    // Retention of every job it finishes: jobs carry none of their own (shared/queues.ts). A job
+    // that does (another producer's) keeps its own.
     ...retention(config.RESULT_TTL_SECONDS),
     // On the worker's connection, where Queue.getWorkers() (GET /workers) finds it, and on each
     // job it runs (processedBy), so Bull Board shows which process ran it.

@@ -2,7 +2,6 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Config } from './config';
 import { createHostAllowlist } from './host-allowlist';
-import { retention } from './queues';
 
 /** The BullMQ queue that delivers completion callbacks, one job per delivery. */
 export const CALLBACK_QUEUE = 'callbacks';
@@ -56,7 +55,11 @@ export function callbackRefusal(config: Config, url: string): string | null {
   return null;
 }
 
-/** Queues the delivery of job `id`'s final resource to `url`; a second enqueue of the same outcome is a no-op. */
+/**
+ * Queues the delivery of job `id`'s final resource to `url`; a second enqueue of the same
+ * outcome is a no-op while the delivery job is kept (RESULT_TTL_SECONDS after it ends, by
+ * the retention our workers apply to every queue they serve).
+ */
 export async function enqueueCallback(queue: Queue, config: Config, job: { id: string; type: string }, url: string, outcome: string): Promise<void> {
   const { id } = job;
   const payload: CallbackPayload = { id, type: job.type, url };
@@ -64,6 +67,5 @@ export async function enqueueCallback(queue: Queue, config: Config, job: { id: s
     jobId: callbackJobId(id, outcome),
     attempts: config.CALLBACK_MAX_ATTEMPTS,
     backoff: { type: 'exponential', delay: config.CALLBACK_BACKOFF_MS },
-    ...retention(config.RESULT_TTL_SECONDS),
   });
 }

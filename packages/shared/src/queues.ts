@@ -6,15 +6,19 @@ import type { RedisClient } from './redis';
 /**
  * How long BullMQ keeps a finished job: it is the results store, so a job stays
  * readable for RESULT_TTL_SECONDS after it ends (by age only; a count limit would drop
- * results early under load). BullMQ applies it when a later job of the queue finishes.
+ * results early under load). Our workers set it as BullMQ Worker options, not on each job:
+ * in a job's `opts` it would push the job's hash out of Redis's compact listpack encoding
+ * (a value over 64 bytes), doubling what a finished job holds. BullMQ applies it when a
+ * later job of the queue finishes, to every job of the finished set older than that.
  */
 export function retention(resultTtlSeconds: number) {
   return { removeOnComplete: { age: resultTtlSeconds }, removeOnFail: { age: resultTtlSeconds } } as const;
 }
 
 /**
- * Lines of a job's log that are kept (API.md "Job logs"): BullMQ's `keepLogs` job option,
- * which trims the log's list to its newest lines on each `job.log`.
+ * Lines of a job's log that are kept (API.md "Job logs"): our workers pass it to BullMQ's
+ * `job.log` as `keepLogs` (job-context.ts), which trims the log's list to its newest lines
+ * on each line. Not stored in the job's `opts`, for the reason `retention` is not.
  */
 export const JOB_LOG_LINES = 1000;
 

@@ -17,7 +17,7 @@ import { flowNodes, type FlowNode } from './flow-tree';
  */
 function flowJobOf(ctx: AppContext, node: FlowNode, isChild: boolean): FlowJob {
   // FlowProducer takes a node's id from its options (a submit passes it to BullMQ's Job directly).
-  const base = { ...bullOptionsOf(node.sub, ctx.config), jobId: node.id };
+  const base = { ...bullOptionsOf(node.sub), jobId: node.id };
   const asyncJobs = { ...base.asyncJobs, ...(node.children.length ? { children: node.children.map((c) => ({ id: c.id, type: c.sub.type })) } : {}) };
   return {
     name: node.sub.type,

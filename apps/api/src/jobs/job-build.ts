@@ -1,4 +1,4 @@
-import { JOB_LOG_LINES, retention, type AsyncJobsOptions, type Config, type JobRecord } from '@async-jobs/shared';
+import type { AsyncJobsOptions, Config, JobRecord } from '@async-jobs/shared';
 import type { JobsOptions } from 'bullmq';
 import type { Submission } from './validate-submission';
 
@@ -12,8 +12,10 @@ import type { Submission } from './validate-submission';
  * BullMQ's options of a job. The id is not among them (it goes to BullMQ beside them): every
  * byte here is kept in each job's hash for as long as the job is, and the hash is stored far
  * more compactly while each of its values is at most 64 bytes (Redis's hash-max-listpack-value).
+ * So retention and the log bound are not here either: our workers apply both (worker-options.ts,
+ * job-context.ts), and docs/wire-format.md asks the same of any other worker.
  */
-export function bullOptionsOf(s: Submission, config: Config): JobsOptions & { asyncJobs?: AsyncJobsOptions } {
+export function bullOptionsOf(s: Submission): JobsOptions & { asyncJobs?: AsyncJobsOptions } {
   const o = s.options;
   const extra: AsyncJobsOptions = {};
   if (o.timeout !== undefined) extra.timeoutMs = o.timeout;
@@ -23,9 +25,6 @@ export function bullOptionsOf(s: Submission, config: Config): JobsOptions & { as
     backoff: o.backoff,
     delay: o.delay,
     priority: o.priority,
-    ...retention(config.RESULT_TTL_SECONDS),
-    // Any worker's job.log (ours or another BullMQ worker's) keeps the newest lines only.
-    keepLogs: JOB_LOG_LINES,
     ...(Object.keys(extra).length > 0 ? { asyncJobs: extra } : {}),
   };
 }

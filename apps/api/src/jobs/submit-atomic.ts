@@ -52,7 +52,7 @@ export async function submitAtomically(ctx: AppContext, subs: Submission[], ids:
   // queue shares the connection, so one is enough once each has loaded them).
   const clients = await Promise.all([...new Set(queues)].map((q) => q.getBackend().client));
   defineSubmitExtras(ctx.redis);
-  const jobs = subs.map((s, i) => new Job(queues[i], s.type, s.data, bullOptionsOf(s, ctx.config), ids[i]));
+  const jobs = subs.map((s, i) => new Job(queues[i], s.type, s.data, bullOptionsOf(s), ids[i]));
   const first = reserveOrder(subs.length);
   const views = subs.map((s, i) => submittedView(ids[i], s, jobs[i].timestamp));
 

@@ -22,7 +22,7 @@ export async function putSchedule(ctx: AppContext, s: ScheduleRequest): Promise<
     const before = await findSchedule(ctx, s.name);
     for (const other of before) if (other.type !== s.type) await other.queue.removeJobScheduler(s.name);
     try {
-      await queue.upsertJobScheduler(s.name, s.repeat, { name: s.type, data: s.data, opts: runOptionsOf(s.options, ctx.config) });
+      await queue.upsertJobScheduler(s.name, s.repeat, { name: s.type, data: s.data, opts: runOptionsOf(s.options) });
     } catch (err) {
       if (!SLOT_TAKEN.has((err as { code?: number }).code ?? 0)) throw err;
       throw new HttpError(409, 'conflict', `schedule "${s.name}": its next run's time slot already holds a run; retry in a moment`);

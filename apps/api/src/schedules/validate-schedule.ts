@@ -1,4 +1,4 @@
-import { HttpError, plainErrors, retention, SCHEDULE_NAME, scheduleTimingSchema, type Config, type ScheduleOptions } from '@async-jobs/shared';
+import { HttpError, plainErrors, SCHEDULE_NAME, scheduleTimingSchema, type Config, type ScheduleOptions } from '@async-jobs/shared';
 import type { JobsOptions, RepeatOptions } from 'bullmq';
 import { issuesToDetails, validationFailed, type ProblemDetail } from '../middleware/validate';
 import { checkSubmission } from '../jobs/validate-submission';
@@ -53,13 +53,15 @@ export function checkSchedule(name: string, body: unknown, config: Config): Sche
   return { name, type: job.value.type, data: job.value.data, options: runOptions, repeat };
 }
 
-/** The options every run carries, as a submitted job's (docs/wire-format.md): BullMQ's own, retention, and ours in `asyncJobs`. */
-export function runOptionsOf(options: ScheduleOptions, config: Config): JobsOptions {
+/**
+ * The options every run carries, as a submitted job's (docs/wire-format.md, job-build.ts):
+ * BullMQ's own and ours in `asyncJobs`; retention is the worker's, as for any job.
+ */
+export function runOptionsOf(options: ScheduleOptions): JobsOptions {
   return {
     attempts: options.attempts,
     backoff: options.backoff,
     ...(options.priority === undefined ? {} : { priority: options.priority }),
-    ...retention(config.RESULT_TTL_SECONDS),
     ...(options.timeout === undefined ? {} : { asyncJobs: { timeoutMs: options.timeout } }),
   } as JobsOptions;
 }

@@ -145,7 +145,8 @@ export function createRelay(deps: RelayDeps): Relay {
         pending = pending.length > 0 ? pending.concat(batch) : batch;
         pendingAfter = consumer.positions!.slice();
         pendingEpoch = epoch;
-        busy ??= handlePending();
+        // After this turn: the reads of the waiters these entries woke go to Redis first, the relay's writes after them.
+        busy ??= new Promise<void>((resolve) => setImmediate(resolve)).then(handlePending);
         // A relay far behind slows the reads rather than piling entries up in memory.
         return pending.length >= MAX_PENDING ? busy : undefined;
       },

@@ -68,9 +68,10 @@ type LeaseRedis = RedisClient & {
  * lists jobs that another producer added. One API process at a time holds the relay's
  * lease (renewed every second) and only it reads for the relay. Entries are handled in
  * batches, one `relay()` call each (what came while the previous batch was handled); the
- * positions after a batch are saved once it is handled, at the latest with the next
- * batch's first writes, so a successor starts where it stopped: after a crash or a failed
- * batch a batch may be repeated (callbacks are deduplicated by event id), never skipped.
+ * positions after a batch are saved once it is handled: with its publishes, else with the
+ * next batch's first writes or the lease's next renewal, so a successor starts where it
+ * stopped: after a crash or a failed batch a batch may be repeated (callbacks are
+ * deduplicated by event id), never skipped.
  * Publishing is skipped while nobody listens on one Redis (PUBSUB NUMSUB).
  *
  * Queue groups: one lease for all groups (under the default group's tag), and per group
@@ -145,7 +146,8 @@ export function createRelay(deps: RelayDeps): Relay {
         pending = pending.length > 0 ? pending.concat(batch) : batch;
         pendingAfter = consumer.positions!.slice();
         pendingEpoch = epoch;
-        busy ??= handlePending();
+        // After this turn: the reads of the waiters these entries woke go to Redis first, the relay's writes after them.
+        busy ??= new Promise<void>((resolve) => setImmediate(resolve)).then(handlePending);
         // A relay far behind slows the reads rather than piling entries up in memory.
         return pending.length >= MAX_PENDING ? busy : undefined;
       },
@@ -280,8 +282,9 @@ export function createRelay(deps: RelayDeps): Relay {
         if (change) changes.push({ type: e.type, change });
       }
       const positions = Object.fromEntries(streams.map((s, i) => [s, after[i]]));
-      // With more entries already waiting, the next batch saves these positions in its first round trip.
-      if (out.length === 0 && pending.length > 0 && pendingEpoch === epoch) {
+      // With nothing published, the positions go with the next batch's first round trip, or with
+      // the lease's next renewal (within RENEW_MS) when no batch follows: not a round trip per batch.
+      if (out.length === 0 && pendingEpoch === epoch) {
         unsaved = positions;
         if (changes.length > 0) deps.onRelayed?.(changes);
         return;
@@ -303,6 +306,7 @@ export function createRelay(deps: RelayDeps): Relay {
 
     return {
       start,
+      flushPositions,
       /** Stops relaying (the lease is lost or in doubt); the next start reads what is saved. */
       stop: () => {
         if (handled) stop();
@@ -326,6 +330,7 @@ export function createRelay(deps: RelayDeps): Relay {
       return;
     }
     await Promise.all(lanes.map((l) => l.start()));
+    await Promise.all(lanes.map((l) => l.flushPositions()));
   }
 
   /** Queues the delivery of each finished job that asked for a callback; its URL is in its tombstone. */

@@ -124,6 +124,8 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
       }
       if (closed) break;
       const next = deliver(from, perStream);
+      // Lets what these entries woke (a held request's read of its job) reach Redis before the next read.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       // The batch before this one must be handled before a third is read.
       if (held.length > 0) await Promise.all(held);
       held = next;

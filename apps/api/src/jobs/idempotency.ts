@@ -107,9 +107,9 @@ async function waitForRecord(ctx: AppContext, id: string, type: string, ms: numb
   }
 }
 
-/** POST /jobs: with an idempotency key (header or option) at most once per key, otherwise plainly. */
-export async function submitWithKey(ctx: AppContext, s: Submission, header: string | undefined): Promise<Submitted> {
+/** POST /jobs: with an idempotency key (header or option) at most once per key, otherwise plainly (as job `id`, if given). */
+export async function submitWithKey(ctx: AppContext, s: Submission, header: string | undefined, id?: string): Promise<Submitted> {
   const key = idempotencyKeyOf(header, s.options.idempotencyKey);
-  if (key === undefined) return { record: await submitJob(ctx, s), replayed: false };
+  if (key === undefined) return { record: await submitJob(ctx, s, id), replayed: false };
   return submitOnce(ctx, s, key);
 }

@@ -3,14 +3,25 @@ import type { Response } from 'express';
 import type { AppContext } from '../deps';
 import { mayHaveEnded } from '../events/lifecycle';
 
+export interface TerminalWatch {
+  /**
+   * Holds until the job is terminal, `ms` pass, the client goes away or the API shuts
+   * down; then returns the job as it is. `known` is the job as it was at some moment
+   * after the watch began (a submit's own record): then Redis is read only after an event.
+   */
+  until(ms: number, res: Response, load: () => Promise<JobRecord>, known?: JobRecord): Promise<JobRecord>;
+  /** Ends the watch without waiting (e.g. the submit it was begun for failed). */
+  end(): void;
+}
+
 /**
- * Holds until job `id` is terminal, `ms` pass, the client goes away or the API shuts
- * down; then returns the job as it is. Woken by the stream reader, never by polling:
- * Redis is read once on entry with `load` (after the watch is in place, so no event can
- * slip in between; it throws for a job that does not exist) and again only after an
- * event that can end a job (completed, failed, removed) or a "read again" notice.
+ * Watches job `id` from now on. Woken by the stream reader, never by polling: Redis is
+ * read once on entry with `load` (after the watch is in place, so no event can slip in
+ * between; it throws for a job that does not exist), unless `until` is given a record
+ * known since the watch began, and again only after an event that can end a job
+ * (completed, failed, removed) or a "read again" notice.
  */
-export async function waitForTerminal(ctx: AppContext, id: string, ms: number, res: Response, load: () => Promise<JobRecord>): Promise<JobRecord> {
+export function watchTerminal(ctx: AppContext, id: string): TerminalWatch {
   let wake!: () => void;
   let woken = new Promise<void>((resolve) => (wake = resolve));
   let done = false;
@@ -24,22 +35,32 @@ export async function waitForTerminal(ctx: AppContext, id: string, ms: number, r
     done = true;
     wake();
   };
-  const timer = setTimeout(finish, ms);
-  // The response's close, not the request's: a request whose body has been read closes at once.
-  // on/off rather than once: once() wraps the listener in a bound function and a state object, per held request.
-  res.on('close', finish);
-  try {
-    let now = await load();
-    while (!isTerminal(now.state) && !done) {
-      await woken;
-      woken = new Promise<void>((resolve) => (wake = resolve));
-      // A job gone meanwhile answers as load() says (404, 410 or cancelled).
-      now = await load();
-    }
-    return now;
-  } finally {
-    clearTimeout(timer);
-    res.off('close', finish);
-    unwatch();
-  }
+  return {
+    end: unwatch,
+    async until(ms, res, load, known) {
+      const timer = setTimeout(finish, ms);
+      // The response's close, not the request's: a request whose body has been read closes at once.
+      // on/off rather than once: once() wraps the listener in a bound function and a state object, per held request.
+      res.on('close', finish);
+      try {
+        let now = known ?? (await load());
+        while (!isTerminal(now.state) && !done) {
+          await woken;
+          woken = new Promise<void>((resolve) => (wake = resolve));
+          // A job gone meanwhile answers as load() says (404, 410 or cancelled).
+          now = await load();
+        }
+        return now;
+      } finally {
+        clearTimeout(timer);
+        res.off('close', finish);
+        unwatch();
+      }
+    },
+  };
+}
+
+/** Holds until job `id` is terminal or `ms` pass (watchTerminal), reading it once on entry. */
+export function waitForTerminal(ctx: AppContext, id: string, ms: number, res: Response, load: () => Promise<JobRecord>): Promise<JobRecord> {
+  return watchTerminal(ctx, id).until(ms, res, load);
 }

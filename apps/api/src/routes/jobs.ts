@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { HttpError, isTerminal, notFound, toJobResource, type JobRecord } from '@async-jobs/shared';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../deps';
 import { submitWithKey } from '../jobs/idempotency';
 import { checkSubmission } from '../jobs/validate-submission';
-import { waitForTerminal } from '../jobs/wait-terminal';
+import { waitForTerminal, watchTerminal } from '../jobs/wait-terminal';
 import { parseOr400 } from '../middleware/validate';
 
 const resultQuery = z.looseObject({ wait: z.coerce.number().min(0).max(30).optional() });
@@ -35,12 +36,22 @@ export const jobRoutes = (ctx: AppContext) => ({
     const { wait } = parseOr400(resultQuery, req.query);
     const checked = checkSubmission(req.body, [], ctx.config);
     if (!checked.ok) throw checked.error;
-    const submitted = await submitWithKey(ctx, checked.value, req.get('idempotency-key'));
-    const { replayed } = submitted;
-    let { record } = submitted;
-    if (wait && !isTerminal(record.state)) {
-      record = await waitForTerminal(ctx, record.id, wait * 1000, res, () => loadRecord(ctx, record.id, record.type));
-      if (res.destroyed) return;
+    const id = randomUUID();
+    // Watched before it is written: no event can come first, so the wait starts from the submit's own record, without a read.
+    const watch = wait ? watchTerminal(ctx, id) : undefined;
+    let replayed: boolean;
+    let record: JobRecord;
+    try {
+      ({ replayed, record } = await submitWithKey(ctx, checked.value, req.get('idempotency-key'), id));
+      if (wait && !isTerminal(record.state)) {
+        // An idempotent submit's job has an id of its own: watched from now, and read once first.
+        const ours = record.id === id;
+        const held = ours ? watch! : watchTerminal(ctx, record.id);
+        record = await held.until(wait * 1000, res, () => loadRecord(ctx, record.id, record.type), ours ? record : undefined);
+        if (res.destroyed) return;
+      }
+    } finally {
+      watch?.end();
     }
     const resource = toJobResource(record);
     // A replay is 200, not 202: nothing new was accepted (API.md "Submit options").

@@ -17,6 +17,7 @@ import type { ChainableCommander } from 'ioredis';
 import { countedAs, ENDING_EVENTS, entryTime, lifecycleOf, type CountedChange } from './lifecycle';
 import { createStreamFollowers, type StreamConsumer, type StreamFollower, type StreamFollowers } from './stream-follower';
 import { streamPositions, type StreamEntry, type StreamSet } from './streams';
+import { wakeableSleep } from './wakeable-sleep';
 
 export interface RelayDeps {
   config: Config;
@@ -91,15 +92,7 @@ export function createRelay(deps: RelayDeps): Relay {
   // On a Cluster NUMSUB counts one node's subscribers only, so there the relay always publishes.
   const countListeners = !isCluster(deps.redis);
   let closed = false;
-  let wake: (() => void) | undefined;
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const { sleep: pause, wake } = wakeableSleep();
 
   const groupOf = (queue: string) => keys.layout.groupOfQueue(queue);
 
@@ -378,7 +371,7 @@ export function createRelay(deps: RelayDeps): Relay {
       closing ??= (async () => {
         closed = true;
         firstTried();
-        wake?.();
+        wake();
         await Promise.race([loop, new Promise((r) => setTimeout(r, 50))]);
         await Promise.all(lanes.map((l) => l.close()));
         await own?.close();

@@ -1,4 +1,5 @@
 import { closeRedis, type Keyspace, type Logger, type RedisClient } from '@async-jobs/shared';
+import { wakeableSleep } from './wakeable-sleep';
 import { BLOCK_MS, compareIds, quietDuplicate, readReply, streamPositions, streamSets, type StreamEntry, type StreamSet } from './streams';
 
 /**
@@ -50,16 +51,7 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
   const consumers: StreamConsumer[] = [];
   const failureListeners: (() => void)[] = [];
   let closed = false;
-  let wake: (() => void) | undefined;
-  const idle = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      };
-    });
+  const { sleep: idle, wake } = wakeableSleep();
 
   /** Hands each consumer what lies after its own positions of the entries read from `from`. */
   function deliver(from: readonly string[], perStream: (StreamEntry[] | undefined)[]): Promise<void>[] {
@@ -139,19 +131,19 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
     streams,
     add(c) {
       if (!consumers.includes(c)) consumers.push(c);
-      wake?.();
+      wake();
     },
     remove(c) {
       const i = consumers.indexOf(c);
       if (i >= 0) consumers.splice(i, 1);
     },
-    kick: () => wake?.(),
+    kick: () => wake(),
     ends: () => streamPositions(blocking, streams),
     onReadFailure: (l) => void failureListeners.push(l),
     close() {
       closing ??= (async () => {
         closed = true;
-        wake?.();
+        wake();
         // The read in flight ends within its block time, or when the owner drops the connection.
         await Promise.race([loop, new Promise((r) => setTimeout(r, 50))]);
       })();

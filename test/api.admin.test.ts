@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { call, startApi, type RunningApi } from './api-harness';
-import { createTestContext } from './helpers';
+import { createTestContext, expectedQueueNames } from './helpers';
 
 const ctx = createTestContext();
 const running: RunningApi[] = [];
@@ -17,7 +17,7 @@ const start = async (env: Record<string, string>) => {
 const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
 
 describe('Bull Board at /admin/queues', () => {
-  it('answers without credentials on loopback when ADMIN_PASSWORD is empty, listing one queue per type and the callbacks queue', async () => {
+  it('answers without credentials on loopback when ADMIN_PASSWORD is empty, listing one queue per type (per shard of a sharded type) and the callbacks queue', async () => {
     const api = await start({});
     const page = await call(api.url, 'GET', '/admin/queues');
     expect(page.status).toBe(200);
@@ -25,7 +25,9 @@ describe('Bull Board at /admin/queues', () => {
     const queues = await call(api.url, 'GET', '/admin/queues/api/queues');
     expect(queues.status).toBe(200);
     const names = queues.body.queues.map((q: { name: string }) => q.name).sort();
-    expect(names).toEqual(['callbacks', 'collect', 'echo', 'hash', 'http.request', 'sleep']);
+    // One queue per type and shard (sleep~1, sleep~2 under npm run test:cluster:groups).
+    expect(names).toEqual(expectedQueueNames(ctx));
+    if (Object.keys(ctx.layout.shards).length === 0) expect(names).toEqual(['callbacks', 'collect', 'echo', 'hash', 'http.request', 'sleep']);
   });
 
   it('links its fonts from here, not from another host, and serves those files only', async () => {

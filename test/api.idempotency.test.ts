@@ -8,9 +8,14 @@ const { ctx } = sys;
 
 const post = (body: unknown, headers: Record<string, string> = {}) => call(sys.api.url, 'POST', '/jobs', body, headers);
 
+/** The jobs BullMQ holds for `type`, over every queue of it (each shard of a sharded type). */
 async function queuedInBullmq(type: string): Promise<number> {
-  const counts = await sys.api.context.queues.get(type)!.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
-  return Object.values(counts).reduce((a, b) => a + b, 0);
+  let total = 0;
+  for (const queue of sys.ctx.keys.queuesOf(type)) {
+    const counts = await sys.api.context.queues.get(queue)!.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
+    total += Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+  return total;
 }
 
 /** Jobs the API wrote: each has a tombstone of ours beside BullMQ's hash. */

@@ -32,7 +32,7 @@ describe('GET /jobs/:id/result?wait=S', () => {
     const id = sub.body.id as string;
     const held = call(sys.api.url, 'GET', `/jobs/${id}/result?wait=20`);
     await waitFor(() => sys.api.context.notifier.watcherCount() >= 1);
-    await sys.api.context.queues.get('sleep')!.remove(id);
+    await sys.api.context.queues.get(sys.ctx.keys.queueOf('sleep', id))!.remove(id);
     const r = await held;
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ id, state: 'cancelled', error: { name: 'RemovedError' } });
@@ -80,7 +80,7 @@ describe('GET /jobs/:id/result?wait=S', () => {
         const id = (await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data, options: { delay: 60000 } })).body.id as string;
         const reply = call(sys.api.url, 'GET', `/jobs/${id}/result?wait=25`);
         await waitFor(() => reads.get(id) === 1 && sys.api.context.notifier.watcherCount('poll') === 1);
-        await (await sys.api.context.queues.get('echo')!.getJob(id))!.promote();
+        await (await sys.api.context.queues.get(sys.ctx.keys.queueOf('echo', id))!.getJob(id))!.promote();
         const r = await reply;
         expect(r.status).toBe(200);
         expect(r.body.result).toEqual(data);

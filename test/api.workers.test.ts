@@ -69,7 +69,7 @@ describe('GET /workers', { timeout: 240000 }, () => {
     expect((await ofPid(b))?.running).toBe(0);
     // The id of a worker is the processedBy of the jobs it runs, as Bull Board shows it.
     const worker = (await ofPid(a))!;
-    const job = await sys.api.context.queues.get('sleep')!.getJob(ids[0]);
+    const job = await sys.api.context.queues.get(sys.ctx.keys.queueOf('sleep', ids[0]))!.getJob(ids[0]);
     expect(job?.processedBy).toBe(worker.id);
     for (const id of ids) expect((await call(sys.api.url, 'DELETE', `/jobs/${id}`)).status).toBe(202);
     await waitFor(async () => (await ofPid(a))?.running === 0, 20000, 100);

@@ -127,17 +127,24 @@ describe('Bull Board write actions', () => {
   it('remove of one job: it reads cancelled by RemovedError and its waiters are answered at once', async () => {
     const id = await submit('sleep', { ms: 1 }, { delay: 3_600_000 });
     const w = await waiters(id);
-    expect((await board('PUT', `sleep/${id}/clean`)).status).toBe(204);
+    expect((await board('PUT', `${encodeURIComponent(sys.ctx.keys.queueOf('sleep', id))}/${id}/clean`)).status).toBe(204);
     await expectEndedWith(id, w, removed);
     expect((await job(id)).error.message).toMatch(/removed/);
   });
 
   it('empty of a queue: its queued job reads cancelled by RemovedError, its delayed job stays delayed (as BullMQ keeps it)', async () => {
-    // Paused, so that the worker does not take the queued job first.
-    expect((await board('PUT', 'sleep/pause')).status).toBe(200);
+    // Paused, so that the worker does not take the queued job first (every shard of a sharded type).
+    const sleepQueues = sys.ctx.keys.queuesOf('sleep').map(encodeURIComponent);
+    for (const q of sleepQueues) expect((await board('PUT', `${q}/pause`)).status).toBe(200);
     try {
       const queued = await submit('sleep', { ms: 1 });
-      const delayed = await submit('sleep', { ms: 1 }, { delay: 3_600_000 });
+      // The Board empties one queue: the queued job's, which must hold the delayed one too.
+      const queue = encodeURIComponent(sys.ctx.keys.queueOf('sleep', queued));
+      let delayed = await submit('sleep', { ms: 1 }, { delay: 3_600_000 });
+      for (let i = 0; i < 30 && encodeURIComponent(sys.ctx.keys.queueOf('sleep', delayed)) !== queue; i++) {
+        delayed = await submit('sleep', { ms: 1 }, { delay: 3_600_000 });
+      }
+      expect(encodeURIComponent(sys.ctx.keys.queueOf('sleep', delayed))).toBe(queue);
       expect((await job(queued)).state).toBe('queued');
       const w = await waiters(queued);
       // A second API process: BullMQ's drain logs no event per job, yet its waiter hears too.
@@ -147,7 +154,7 @@ describe('Bull Board write actions', () => {
         const otherStream = readStream(`${other.url}/jobs/${queued}/events`, {}, AbortSignal.timeout(8000));
         await waitFor(() => other.context.notifier.watcherCount() >= 1);
         // The Board empties with BullMQ's drain(), which keeps delayed jobs.
-        expect((await board('PUT', 'sleep/empty')).status).toBe(200);
+        expect((await board('PUT', `${queue}/empty`)).status).toBe(200);
         await expectEndedWith(queued, w, removed);
         const heard = await otherStream;
         expect(heard.events.at(-1)).toMatchObject({ event: 'cancelled' });
@@ -159,7 +166,7 @@ describe('Bull Board write actions', () => {
       expect(listed.status).toBe(200);
       expect(listed.body.jobs.map((j: { id: string }) => j.id)).not.toContain(queued);
     } finally {
-      await board('PUT', 'sleep/resume');
+      for (const q of sleepQueues) await board('PUT', `${q}/resume`);
     }
   });
 });

@@ -82,7 +82,7 @@ describe('async-jobs CLI', () => {
   it('watch prints each event as a JSON line to the end and exits 0', async () => {
     // Delayed until the watch has printed the job's state, so that it sees the job run.
     const { job } = await client().submit('sleep', { ms: 600 }, { delay: 60000 });
-    const promote = async () => (await sys.api.context.queues.get('sleep')!.getJob(job.id))!.promote();
+    const promote = async () => (await sys.api.context.queues.get(sys.ctx.keys.queueOf('sleep', job.id))!.getJob(job.id))!.promote();
     let promoted: Promise<void> | undefined;
     const run = await cli(['watch', job.id], { onFirstLine: () => (promoted = promote()) });
     await promoted;
@@ -174,7 +174,7 @@ describe('async-jobs CLI', () => {
       out: (text: string) => {
         out += text;
         promoted ??= sys.api.context.queues
-          .get('sleep')!
+          .get(sys.ctx.keys.queueOf('sleep', job.id))!
           .getJob(job.id)
           .then((j) => j!.promote());
       },

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { isTerminal, jobTypeNames } from '@async-jobs/shared';
+import { isTerminal, jobTypeNames, parseWorkerName } from '@async-jobs/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startApi, type RunningApi } from './api-harness';
 import { createTestContext, onCluster, waitFor, watchEvents, type EventWatch } from './helpers';
@@ -139,10 +139,10 @@ describe.skipIf(!onCluster)('three workers and one API on a Redis Cluster (npm r
     // the victim (BullMQ's processedBy says so while it still keeps the job) just before the kill.
     const unlogged = ids.flatMap((id, i) => (byWorker.every((s) => !s.has(id)) ? [{ id, type: specs[i].type }] : []));
     expect(unlogged.length).toBeLessThanOrEqual(JOBS / 50);
-    const victimName = `${hostname()}:${victim.child.pid}`;
     for (const { id, type } of unlogged) {
-      const job = await api.context.queues.get(type)!.getJob(id);
-      if (job) expect(job.processedBy).toBe(victimName);
+      const job = await api.context.queues.get(ctx.keys.queueOf(type, id))!.getJob(id);
+      // processedBy is the worker's name, `<host>:<pid>:<started>:<concurrency>` (worker-identity.ts).
+      if (job) expect(parseWorkerName(job.processedBy ?? ''), id).toMatchObject({ host: hostname(), pid: victim.child.pid });
     }
     const stalledLines = workers.flatMap((w) => w.lines).filter((l) => String(l.msg).startsWith('job stalled'));
     const stalled = new Set(stalledLines.map((l) => String(l.jobId))).size;

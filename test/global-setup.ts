@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
+import type { TestProject } from 'vitest/node';
+import type { MasterSlots } from './cluster-masters';
 
 /** Fails the run at once, with a clear message, when the Redis the tests need is not there. */
-export default async function setup() {
+export default async function setup(project: TestProject) {
   const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   await check(url, 'PING', (r) => r === 'PONG', `tests need Redis at ${url} (set TEST_REDIS_URL)`);
   // `npm run test:cluster`: the cluster must be formed, not just its nodes up.
@@ -14,6 +16,23 @@ export default async function setup() {
       (r) => /cluster_state:ok/.test(String(r)),
       `tests need a Redis Cluster at ${seeds} (start one with scripts/cluster-up.sh)`,
     );
+  }
+  // Which master serves which slots, so test contexts can place queue groups on different masters.
+  project.provide('clusterMasters', seeds ? await masterSlots(`redis://${seeds.split(',')[0]}`) : []);
+}
+
+/** CLUSTER SLOTS as `{ start, end, master }` ranges, `master` the node's index in first-seen order. */
+async function masterSlots(url: string): Promise<MasterSlots[]> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    const reply = (await redis.call('CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
+    const ids: string[] = [];
+    return reply.map(([start, end, [, , id]]) => {
+      if (!ids.includes(id)) ids.push(id);
+      return { start, end, master: ids.indexOf(id) };
+    });
+  } finally {
+    redis.disconnect();
   }
 }
 

@@ -2,6 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import { createRelay } from '../apps/api/src/events/relay';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { inject } from 'vitest';
+import { spreadOverMasters } from './cluster-masters';
 import {
   CALLBACK_QUEUE,
   createLogger,
@@ -11,6 +13,7 @@ import {
   retention,
   execRouted,
   isCluster,
+  type LayoutSpec,
   layoutSpecOf,
   loadConfig,
   parseClusterSeeds,
@@ -51,6 +54,8 @@ export async function untilReady(redis: RedisClient): Promise<void> {
 export interface TestContext {
   namespace: string;
   keys: Keyspace;
+  /** The queue layout this context runs with (QUEUE_GROUPS and QUEUE_SHARDS, parsed). */
+  layout: LayoutSpec;
   /** Configuration as the processes would load it, with this file's namespace. */
   config(env?: Record<string, string>): Config;
   /** Env for child processes (worker/API started with tsx). */
@@ -78,12 +83,13 @@ export interface LayoutEnv {
  * The queue layout is the suite's (`QUEUE_GROUPS=... npm run test:cluster`) unless `layoutEnv` gives one.
  */
 export function createTestContext(layoutEnv?: LayoutEnv): TestContext {
-  const namespace = `t${randomBytes(4).toString('hex')}`;
-  // The queue layout the suite runs with (docs/scaling-out.md): `QUEUE_GROUPS=... npm run test:cluster`.
+  // The queue layout the suite runs with (docs/scaling-out.md): `npm run test:cluster:groups`.
   const layout = layoutEnv
     ? { QUEUE_GROUPS: layoutEnv.QUEUE_GROUPS ?? '', QUEUE_SHARDS: layoutEnv.QUEUE_SHARDS ?? '' }
     : { QUEUE_GROUPS: process.env.QUEUE_GROUPS ?? '', QUEUE_SHARDS: process.env.QUEUE_SHARDS ?? '' };
-  const keys = createKeyspace(namespace, layoutSpecOf(layout));
+  const spec = layoutSpecOf(layout);
+  const namespace = spreadNamespace(spec);
+  const keys = createKeyspace(namespace, spec);
   const redis = testRedis({ maxRetriesPerRequest: 1 });
   const baseEnv = { REDIS_URL, REDIS_CLUSTER_NODES: CLUSTER_NODES, KEY_NAMESPACE: namespace, LOG_LEVEL: 'silent', ...layout };
   // A test that names its own REDIS_URL (a dead port, say) means that one Redis, not the cluster.
@@ -109,6 +115,7 @@ export function createTestContext(layoutEnv?: LayoutEnv): TestContext {
   return {
     namespace,
     keys,
+    layout: spec,
     redis,
     config: (env = {}) => loadConfig(withBase(env)),
     env: (extra = {}) => ({ ...process.env, ...withBase(extra) }) as Record<string, string>,
@@ -130,6 +137,34 @@ export function createTestContext(layoutEnv?: LayoutEnv): TestContext {
       await redis.quit();
     },
   };
+}
+
+/**
+ * A fresh namespace; on a Cluster, one whose queue groups' hash tags fall on different
+ * masters (cluster-masters.ts), so that a grouped run really crosses masters in every file.
+ */
+function spreadNamespace(spec: LayoutSpec): string {
+  const draw = () => `t${randomBytes(4).toString('hex')}`;
+  const ranges = onCluster ? inject('clusterMasters') : [];
+  if (ranges.length === 0) return draw();
+  // Each draw succeeds with a chance of at least 2/9 for three groups on three masters.
+  for (let i = 0; i < 1000; i++) {
+    const namespace = draw();
+    if (spreadOverMasters(createKeyspace(namespace, spec).groups, ranges)) return namespace;
+  }
+  throw new Error('no namespace spreads the queue groups over the masters in 1000 draws');
+}
+
+/**
+ * The BullMQ queues the layout implies, sorted: one per job type, or `<type>~1` ... `<type>~N`
+ * for a type in N shards, and the callbacks queue (what Bull Board lists).
+ */
+export function expectedQueueNames(ctx: TestContext): string[] {
+  const ofType = (type: string) => {
+    const n = ctx.layout.shards[type] ?? 1;
+    return n === 1 ? [type] : Array.from({ length: n }, (_, k) => `${type}~${k + 1}`);
+  };
+  return [CALLBACK_QUEUE, ...jobTypeNames.flatMap(ofType)].sort();
 }
 
 /** Resolves when `check` returns a truthy value; polls a local condition, never a fixed sleep. */

@@ -63,6 +63,20 @@ describe('key slots', () => {
     const node = ctx.redis.nodes('master')[0];
     for (const n of names) expect(keySlot(n)).toBe(Number(await node.call('CLUSTER', 'KEYSLOT', n)));
   });
+
+  it.runIf(onCluster)("put the test context's queue groups on different masters, as CLUSTER SLOTS serves them", async () => {
+    // What the suite's grouped run (npm run test:cluster:groups) relies on to cross masters in every file.
+    if (!isCluster(ctx.redis)) throw new Error('not on a cluster');
+    const node = ctx.redis.nodes('master')[0];
+    const ranges = (await node.call('CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
+    const masterOf = async (tag: string) => {
+      const slot = Number(await node.call('CLUSTER', 'KEYSLOT', tag));
+      return ranges.find(([start, end]) => slot >= start && slot <= end)![2][2];
+    };
+    const masters = await Promise.all(ctx.keys.groups.map((g) => masterOf(g.prefix)));
+    const all = new Set(ranges.map((r) => r[2][2]));
+    expect(new Set(masters).size).toBe(Math.min(ctx.keys.groups.length, all.size));
+  });
 });
 
 describe('execRouted', () => {

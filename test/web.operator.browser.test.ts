@@ -52,7 +52,7 @@ describe('the index page for an operator', () => {
 
       const submitted = await call(api.url, 'POST', '/jobs', { type: 'sleep', data: { ms: 1 } });
       // The next refresh counts it as waiting, and it does not run while paused.
-      await row.locator('td:nth-of-type(2)', { hasText: /^1$/ }).waitFor();
+      await row.locator('td.count-waiting', { hasText: /^1$/ }).waitFor();
       expect((await call(api.url, 'GET', `/jobs/${submitted.body.id}`)).body.state).toBe('queued');
 
       await row.locator('button', { hasText: 'Resume' }).click();
@@ -62,6 +62,28 @@ describe('the index page for an operator', () => {
     } finally {
       await call(api.url, 'POST', '/types/sleep/resume');
       await page.close();
+    }
+  });
+
+  it('shows how many queues each type is spread over, as GET /types says (echo in 3 shards here)', async () => {
+    // An API of its own with echo in three shards, whatever layout the suite runs with; its
+    // page needs no worker, only /types.
+    const sharded = createTestContext({ QUEUE_SHARDS: 'echo=3' });
+    const shardedApi = await startApi(sharded);
+    const page = await browser.newPage();
+    try {
+      const types = (await call(shardedApi.url, 'GET', '/types')).body.types as { name: string; shards: number }[];
+      expect(types.find((t) => t.name === 'echo')?.shards).toBe(3);
+      await page.goto(`${shardedApi.url}/`);
+      const shown = async (type: string) => page.locator(`#types-rows tr[data-type="${type}"] td.shards`).innerText();
+      await page.locator('#types-rows tr[data-type="echo"]').waitFor();
+      expect(await shown('echo')).toBe('3');
+      for (const t of types) expect(await shown(t.name), t.name).toBe(String(t.shards));
+      expect(await page.locator('#types-table thead th').nth(2).innerText()).toBe('shards');
+    } finally {
+      await page.close();
+      await shardedApi.close();
+      await sharded.cleanup();
     }
   });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Queue } from 'bullmq';
 import { retention } from '@async-jobs/shared';
@@ -16,26 +17,50 @@ afterAll(async () => {
 
 interface Run {
   id: string;
+  /** BullMQ's queue the job ran from: the type, or one of its shards (`sleep~2`). */
+  queue: string;
   start: number;
   end: number;
   by: string;
 }
 
-/** Adds `n` jobs of `type` at once and waits until all completed; their runs as BullMQ recorded them. */
+/**
+ * Adds `n` jobs of `type` at once, each to the queue the API would pick for its id (a
+ * shard of a sharded type), and waits until all completed; their runs as BullMQ recorded them.
+ */
 async function runAll(type: string, data: object, n: number): Promise<Run[]> {
-  const queue = new Queue(type, { connection: ctx.redis, prefix: ctx.keys.prefixOf(type) });
+  const ids = Array.from({ length: n }, () => randomUUID());
+  const queues = new Map(ctx.keys.queuesOf(type).map((q) => [q, new Queue(q, { connection: ctx.redis, prefix: ctx.keys.prefixOf(q) })]));
   try {
-    const jobs = await queue.addBulk(Array.from({ length: n }, () => ({ name: type, data, opts: { attempts: 1, ...retention(3600) } })));
-    await waitFor(async () => (await queue.getJobCounts('completed')).completed === n, 60000, 100);
+    await Promise.all(
+      [...queues].map(([name, queue]) =>
+        queue.addBulk(
+          ids.filter((id) => ctx.keys.queueOf(type, id) === name).map((id) => ({ name: type, data, opts: { jobId: id, attempts: 1, ...retention(3600) } })),
+        ),
+      ),
+    );
+    const completed = async () => {
+      let total = 0;
+      for (const queue of queues.values()) total += (await queue.getJobCounts('completed')).completed;
+      return total;
+    };
+    await waitFor(async () => (await completed()) === n, 60000, 100);
     return Promise.all(
-      jobs.map(async (j) => {
-        const h = await ctx.redis.hgetall(ctx.keys.job(type, j.id!));
-        return { id: j.id!, start: Number(h.processedOn), end: Number(h.finishedOn), by: h.pb };
+      ids.map(async (id) => {
+        const h = await ctx.redis.hgetall(ctx.keys.job(type, id));
+        return { id, queue: ctx.keys.queueOf(type, id), start: Number(h.processedOn), end: Number(h.finishedOn), by: h.pb };
       }),
     );
   } finally {
-    await queue.close();
+    await Promise.all([...queues.values()].map((q) => q.close()));
   }
+}
+
+/** The runs of each queue: BullMQ's limits hold per queue, so per shard of a sharded type (docs/scaling-out.md). */
+function byQueue(runs: Run[]): Run[][] {
+  const out = new Map<string, Run[]>();
+  for (const r of runs) out.set(r.queue, [...(out.get(r.queue) ?? []), r]);
+  return [...out.values()];
 }
 
 async function twoWorkers(env: Record<string, string>) {
@@ -82,8 +107,22 @@ describe('TYPE_LIMITS across worker processes', () => {
   it('starts at most 5 jobs per second between two workers with rate=5/1s', async () => {
     await twoWorkers({ TYPE_LIMITS: 'echo:rate=5/1s', WORKER_TYPES: 'echo', WORKER_CONCURRENCY: '10' });
     const runs = await runAll('echo', { x: 1 }, 20);
-    const starts = runs.map((r) => r.start);
-    expect(busiestWindow(starts, 1000, 50)).toBeLessThanOrEqual(5);
+    for (const queueRuns of byQueue(runs))
+      expect(
+        busiestWindow(
+          queueRuns.map((r) => r.start),
+          1000,
+          50,
+        ),
+      ).toBeLessThanOrEqual(5);
+    // One queue (echo is not sharded) or N shards allowing N x 5.
+    expect(
+      busiestWindow(
+        runs.map((r) => r.start),
+        1000,
+        50,
+      ),
+    ).toBeLessThanOrEqual(5 * ctx.keys.queuesOf('echo').length);
     // Both processes took jobs: the limit held between them, not just inside one.
     expect(new Set(runs.map((r) => r.by)).size).toBe(2);
   });
@@ -91,7 +130,10 @@ describe('TYPE_LIMITS across worker processes', () => {
   it('runs at most 2 jobs at once between two workers with concurrency=2', async () => {
     await twoWorkers({ TYPE_LIMITS: 'sleep:concurrency=2', WORKER_TYPES: 'sleep', WORKER_CONCURRENCY: '5' });
     const runs = await runAll('sleep', { ms: 200 }, 10);
-    expect(mostAtOnce(runs)).toBe(2);
+    // At most 2 at once in each queue (each shard of sleep, when it is sharded), and 2 reached.
+    const perQueue = byQueue(runs).map(mostAtOnce);
+    expect(Math.max(...perQueue)).toBe(2);
+    expect(mostAtOnce(runs)).toBeLessThanOrEqual(2 * ctx.keys.queuesOf('sleep').length);
     expect(new Set(runs.map((r) => r.by)).size).toBe(2);
   });
 

@@ -58,10 +58,12 @@ describe('a worker whose Redis stops under it', () => {
     const w = startWorker({ REDIS_URL: own.url, SHUTDOWN_GRACE_MS: String(GRACE_MS), WORKER_TYPES: 'sleep' });
     await w.line((l) => l.msg === 'worker ready');
     const conn = new Redis(own.url, { maxRetriesPerRequest: null });
-    const queue = new Queue('sleep', { connection: conn, prefix: ctx.keys.prefixOf('sleep') });
+    // The queue the API would pick for this id: sleep's, or one of its shards.
+    const name = ctx.keys.queueOf('sleep', 'long-1');
+    const queue = new Queue(name, { connection: conn, prefix: ctx.keys.prefixOf(name) });
     try {
       await queue.add('sleep', { ms: 60_000 }, { jobId: 'long-1' });
-      await waitFor(async () => (await conn.llen(`${ctx.keys.prefixOf('sleep')}:sleep:active`)) === 1, 10_000);
+      await waitFor(async () => (await conn.llen(`${ctx.keys.prefixOf(name)}:${name}:active`)) === 1, 10_000);
     } finally {
       await queue.close();
       conn.disconnect();

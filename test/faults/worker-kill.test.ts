@@ -89,8 +89,18 @@ describe('workers SIGKILLed while they hold jobs', () => {
     await fleet.ready();
 
     const points = ['before', 'during', 'afterrun'] as const;
-    const planned = points.flatMap((p) => [1, 2].map(() => `${p}.${randomUUID()}`));
-    const plain = [1, 2, 3, 4].map(() => randomUUID());
+    // WORKER_CONCURRENCY is per queue: a worker of a sleep in N shards would hold up to N jobs,
+    // and one kill would take a neighbour's kill point with it. So every job goes to sleep's
+    // first queue (its one queue when it is not sharded), drawing ids until they land there.
+    const [firstQueue] = ctx.keys.queuesOf('sleep');
+    const inFirstQueue = (make: () => string) => {
+      for (;;) {
+        const id = make();
+        if (ctx.keys.queueOf('sleep', id) === firstQueue) return id;
+      }
+    };
+    const planned = points.flatMap((p) => [1, 2].map(() => inFirstQueue(() => `${p}.${randomUUID()}`)));
+    const plain = [1, 2, 3, 4].map(() => inFirstQueue(randomUUID));
     enqueuedDirectly.push(...plain);
     for (const id of [...planned, ...plain]) await enqueue(ctx, 'sleep', { ms: 600 }, { jobId: id, attempts: 1 });
 

@@ -39,7 +39,9 @@ function renderTypes(types, refresh) {
       {},
       el('th', { scope: 'row', textContent: t.name }),
       el('td', { className: `paused-${Boolean(t.paused)}`, textContent: t.paused ? 'paused' : 'running' }),
-      ...COUNTS.map((c) => el('td', { className: 'num', textContent: String(counts[c] ?? '—') })),
+      // Counts are summed over a sharded type's queues (QUEUE_SHARDS); Bull Board lists each.
+      el('td', { className: 'num shards', textContent: String(t.shards ?? 1) }),
+      ...COUNTS.map((c) => el('td', { className: `num count-${c}`, textContent: String(counts[c] ?? '—') })),
       el('td', { textContent: limitsText(t.limits) }),
       el('td', {}, button),
     );

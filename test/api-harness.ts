@@ -12,19 +12,20 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** The API in-process on a free port, around its own fail-fast connection. */
+/** The API in-process on a free port, around its own fail-fast connections. */
 export async function startApi(ctx: TestContext, env: Record<string, string> = {}): Promise<RunningApi> {
   const config = ctx.config(env);
   const redis = createRedis(config, 'command');
+  const queueRedis = createRedis(config, 'command');
   const subscriber = createRedis(config, 'subscriber');
   const logger = createLogger('api-test', 'silent');
-  const { app, context, close } = createApp({ config, redis, subscriber, logger });
+  const { app, context, close } = createApp({ config, redis, queueRedis, subscriber, logger });
   const server = listen(app, 0, '127.0.0.1');
   answerClientErrors(server);
   await once(server, 'listening');
   // Unless the test points it at a Redis of its own (a dead one), wait until it is up.
   if (env.REDIS_URL === undefined) {
-    await untilReady(redis);
+    await Promise.all([untilReady(redis), untilReady(queueRedis)]);
     await Promise.all([context.notifier.ready(), context.relay.ready()]);
   }
   const { port } = server.address() as AddressInfo;
@@ -36,6 +37,7 @@ export async function startApi(ctx: TestContext, env: Record<string, string> = {
       await new Promise((r) => server.close(r));
       await close();
       await closeRedis(subscriber);
+      await closeRedis(queueRedis);
       await closeRedis(redis);
     },
   };

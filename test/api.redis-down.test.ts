@@ -44,3 +44,38 @@ describe('when Redis cannot be reached', () => {
     expect(r.status).toBe(400);
   });
 });
+
+// The API's two command connections (AppDeps): submits go through the queues' one, reads through the other.
+describe("when only the queues' connection is down", () => {
+  const live = createTestContext();
+  let up: RunningApi;
+  let id: string;
+  beforeAll(async () => {
+    up = await startApi(live);
+    const r = await call(up.url, 'POST', '/jobs', { type: 'echo', data: {} });
+    expect(r.status).toBe(202);
+    id = r.body.id;
+    const ended = new Promise((r) => up.context.queueRedis.once('end', r));
+    up.context.queueRedis.disconnect();
+    await ended;
+  });
+  afterAll(async () => {
+    await up.close();
+    await live.cleanup();
+  });
+
+  it('answers POST /jobs with 503 unavailable at once, and /readyz with 503', async () => {
+    const started = Date.now();
+    const r = await call(up.url, 'POST', '/jobs', { type: 'echo', data: {} });
+    expect(r.status).toBe(503);
+    expect(r.body.error.code).toBe('unavailable');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await call(up.url, 'GET', '/readyz')).status).toBe(503);
+  });
+
+  it('still answers reads of a job, which do not use it', async () => {
+    const r = await call(up.url, 'GET', `/jobs/${id}`);
+    expect(r.status).toBe(200);
+    expect(r.body.id).toBe(id);
+  });
+});

@@ -17,7 +17,7 @@ export function ourSubmitter(redis: Redis) {
   const store = createResultsStore({ redis, keys, resultTtlSeconds: config.RESULT_TTL_SECONDS });
   const queues = createQueues(redis, keys, () => {}, ['echo']);
   // Only what submitBatch uses; it writes records, index entries and enqueues like the API.
-  const ctx = { config, keys, redis, store, queues, metrics: { jobSubmitted() {} } } as unknown as AppContext;
+  const ctx = { config, keys, redis, queueRedis: redis, store, queues, metrics: { jobSubmitted() {} } } as unknown as AppContext;
   const sub = (n: number): Submission => {
     const c = checkSubmission({ type: 'echo', data: echoData(n) }, [], config);
     if (!c.ok) throw c.error;

@@ -31,6 +31,14 @@ export interface AppDeps {
   config: Config;
   /** A 'command' role connection: fails fast when Redis is down. The caller closes it. */
   redis: RedisClient;
+  /**
+   * A second 'command' connection, BullMQ's: its queues, and the submits whose MULTI runs its
+   * add scripts. Apart from `redis` because BullMQ defines its ~65 scripts on the connection
+   * it is given, and ioredis copies every script defined on a connection into each pipeline
+   * and MULTI made from it: the relay's and the reads' pipelines on `redis` skip that. The
+   * caller closes it.
+   */
+  queueRedis: RedisClient;
   /** A 'subscriber' role connection for the stream reader's blocking reads. The caller closes it. */
   subscriber: RedisClient;
   logger: Logger;
@@ -44,13 +52,13 @@ export interface App {
 
 /** Builds the HTTP app around injected connections; opens no socket of its own. */
 export function createApp(deps: AppDeps): App {
-  const { config, redis, subscriber, logger } = deps;
+  const { config, redis, queueRedis, subscriber, logger } = deps;
   const keys = createKeyspace(config.KEY_NAMESPACE, layoutSpecOf(config));
   const store = createResultsStore({ redis, keys, resultTtlSeconds: config.RESULT_TTL_SECONDS });
   const onQueueError = throttle(5000, (err: Error) => logger.warn({ err: err.message }, 'queue connection error'));
-  const queues = createQueues(redis, keys, onQueueError);
+  const queues = createQueues(queueRedis, keys, onQueueError);
   // Its own map: it is not a job type (no /types entry, no metrics by type), but operators see it in Bull Board.
-  const callbackQueues = createQueues(redis, keys, onQueueError, [CALLBACK_QUEUE]);
+  const callbackQueues = createQueues(queueRedis, keys, onQueueError, [CALLBACK_QUEUE]);
   const callbackQueue = callbackQueues.get(CALLBACK_QUEUE)!;
   // One reader of every queue's event stream (one per group on a Cluster), for the waiters and (while it holds the lease) the relay.
   const followers = createStreamFollowers(subscriber, keys, jobTypeNames, logger);
@@ -59,7 +67,7 @@ export function createApp(deps: AppDeps): App {
   const relay = createRelay({ config, keys, redis, followers: followers.all, store, callbackQueue, types: jobTypeNames, logger, onRelayed: metrics.onRelayed });
   metrics.trackWaiters(() => notifier.watcherCount('poll'));
   metrics.trackStreams(() => notifier.watcherCount('stream'));
-  const context: AppContext = { config, keys, redis, logger, store, queues, callbackQueue, notifier, relay, metrics };
+  const context: AppContext = { config, keys, redis, queueRedis, logger, store, queues, callbackQueue, notifier, relay, metrics };
 
   const app = express();
   app.disable('x-powered-by');

@@ -8,7 +8,10 @@ import type { Relay } from './events/relay';
 export interface AppContext {
   config: Config;
   keys: Keyspace;
+  /** Everything but BullMQ: its pipelines carry none of BullMQ's scripts (AppDeps). */
   redis: RedisClient;
+  /** BullMQ's: the queues' connection, for transactions that run BullMQ's scripts (flows). */
+  queueRedis: RedisClient;
   logger: Logger;
   store: ResultsStore;
   /** Every queue of every job type by queue name; a job's is `queues.get(keys.queueOf(type, id))`. */

@@ -38,8 +38,9 @@ if (insecure) {
 }
 
 const redis = createRedis(config, 'command', logger, 'api');
+const queueRedis = createRedis(config, 'command', logger, 'api-queues');
 const subscriber = createRedis(config, 'subscriber', logger, 'api-events');
-const { app, context, close } = createApp({ config, redis, subscriber, logger });
+const { app, context, close } = createApp({ config, redis, queueRedis, subscriber, logger });
 const server = listen(app, config.PORT, config.HOST);
 answerClientErrors(server);
 try {
@@ -63,6 +64,6 @@ onShutdownSignal(logger, config.SHUTDOWN_GRACE_MS, async (signal) => {
   await closed;
   clearTimeout(timer);
   await close();
-  await Promise.allSettled([closeRedis(subscriber), closeRedis(redis)]);
+  await Promise.allSettled([closeRedis(subscriber), closeRedis(queueRedis), closeRedis(redis)]);
   logger.info('api stopped');
 });

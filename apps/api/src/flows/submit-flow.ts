@@ -40,10 +40,10 @@ function flowJobOf(ctx: AppContext, node: FlowNode, isChild: boolean): FlowJob {
  */
 export async function submitFlow(ctx: AppContext, root: FlowNode): Promise<JobRecord[]> {
   const nodes = flowNodes(root);
-  defineSubmitExtras(ctx.redis);
+  defineSubmitExtras(ctx.queueRedis);
   // Every job of a flow is in one queue group (flow-tree.ts), so the root's tells where all of them are.
   const group = ctx.keys.layout.groupOfQueue(ctx.keys.queueOf(root.sub.type, root.id));
-  const producer = new TransactionalFlowProducer({ connection: ctx.redis, prefix: group.prefix, skipVersionCheck: true });
+  const producer = new TransactionalFlowProducer({ connection: ctx.queueRedis, prefix: group.prefix, skipVersionCheck: true });
   try {
     const timestamps = new Map<string, number>();
     const views: JobRecord[] = [];

@@ -48,10 +48,10 @@ export async function submitAtomically(ctx: AppContext, subs: Submission[], ids:
     if (!q) throw new HttpError(400, 'unknown_type', `no queue for type "${s.type}"`);
     return q;
   });
-  // BullMQ's wrapper of the API's connection: its transactions know BullMQ's scripts (every
+  // BullMQ's wrapper of the queues' connection: its transactions know BullMQ's scripts (every
   // queue shares the connection, so one is enough once each has loaded them).
   const clients = await Promise.all([...new Set(queues)].map((q) => q.getBackend().client));
-  defineSubmitExtras(ctx.redis);
+  defineSubmitExtras(ctx.queueRedis);
   const jobs = subs.map((s, i) => new Job(queues[i], s.type, s.data, bullOptionsOf(s), ids[i]));
   const first = reserveOrder(subs.length);
   const views = subs.map((s, i) => submittedView(ids[i], s, jobs[i].timestamp));

@@ -6,6 +6,7 @@ import { startWorker, type RunningWorker } from './worker-harness';
 const ctx = createTestContext();
 let api: RunningApi;
 const workers: RunningWorker[] = [];
+let sleepServed = false;
 
 beforeAll(async () => {
   api = await startApi(ctx);
@@ -26,11 +27,16 @@ const finished = async (id: string) => (await call(api.url, 'GET', `/jobs/${id}/
 
 describe('priority and delay, end to end', () => {
   it('runs a high-priority job before low-priority ones submitted earlier', async () => {
-    // No worker yet: everything waits in the queue. `sleep` so that each run takes measurable time.
-    const low1 = await submit('sleep', { ms: 30 }, { priority: 10 });
-    const low2 = await submit('sleep', { ms: 30 }, { priority: 10 });
-    const high = await submit('sleep', { ms: 30 }, { priority: 1 });
-    workers.push(await startWorker(ctx, { WORKER_CONCURRENCY: '1', WORKER_TYPES: 'sleep' }));
+    // No worker yet: everything waits in the queue. `sleep` so that each run takes measurable
+    // time; priority orders one BullMQ queue, so where a layout shards sleep (docs/scaling-out.md)
+    // `hash` with many rounds, which every layout here keeps in one queue, stands in for it.
+    const [type, data] = ctx.keys.queuesOf('sleep').length === 1 ? ['sleep', { ms: 30 }] : ['hash', { text: 'x', rounds: 50000 }];
+    expect(ctx.keys.queuesOf(type)).toHaveLength(1);
+    const low1 = await submit(type, data, { priority: 10 });
+    const low2 = await submit(type, data, { priority: 10 });
+    const high = await submit(type, data, { priority: 1 });
+    workers.push(await startWorker(ctx, { WORKER_CONCURRENCY: '1', WORKER_TYPES: type }));
+    sleepServed = type === 'sleep';
 
     const [h, l1, l2] = await Promise.all([finished(high.id), finished(low1.id), finished(low2.id)]);
     for (const j of [h, l1, l2]) expect(j.state).toBe('completed');
@@ -41,7 +47,10 @@ describe('priority and delay, end to end', () => {
   });
 
   it('holds a delayed job back for its delay, then runs it', async () => {
-    if (workers.length === 0) workers.push(await startWorker(ctx, { WORKER_CONCURRENCY: '1', WORKER_TYPES: 'sleep' }));
+    if (!sleepServed) {
+      workers.push(await startWorker(ctx, { WORKER_CONCURRENCY: '1', WORKER_TYPES: 'sleep' }));
+      sleepServed = true;
+    }
     const delay = 800;
     const job = await submit('sleep', { ms: 1 }, { delay });
     expect(job.state).toBe('delayed');

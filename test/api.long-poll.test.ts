@@ -64,9 +64,8 @@ describe('GET /jobs/:id/result?wait=S', () => {
     expect(sys.api.context.notifier.watcherCount()).toBe(0);
   });
 
-  it('answers with what GET /jobs/:id says, reading the job once on entry and once after the event that ended it', async () => {
-    // Terminal events carry no job: the waiter reads it again, once, after the ending event (and
-    // not after each earlier event such as `active`), whatever the size of its result.
+  /** Counts the store's lookups per job id while `body` runs. */
+  async function countingReads(body: (reads: Map<string, number>) => Promise<void>) {
     const store = sys.api.context.store;
     const lookup = store.lookup;
     const reads = new Map<string, number>();
@@ -75,6 +74,16 @@ describe('GET /jobs/:id/result?wait=S', () => {
       return lookup(id, typeHint);
     };
     try {
+      await body(reads);
+    } finally {
+      store.lookup = lookup;
+    }
+  }
+
+  it('answers with what GET /jobs/:id says: read once on entry, the job then comes read with its ending event', async () => {
+    // While few wait, the stream read that brings the ending event also reads the waiting jobs
+    // (in the same round trip): the waiter's own lookup runs once, on entry, whatever the result's size.
+    await countingReads(async (reads) => {
       for (const data of [{ small: true }, { big: 'x'.repeat(6000) }]) {
         // Held back until the long-poll has read the job and waits; then let it run.
         const id = (await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data, options: { delay: 60000 } })).body.id as string;
@@ -84,12 +93,23 @@ describe('GET /jobs/:id/result?wait=S', () => {
         const r = await reply;
         expect(r.status).toBe(200);
         expect(r.body.result).toEqual(data);
-        expect(reads.get(id)).toBe(2);
+        expect(reads.get(id)).toBe(1);
         expect(r.body).toEqual((await call(sys.api.url, 'GET', `/jobs/${id}`)).body);
       }
-    } finally {
-      store.lookup = lookup;
-    }
+    });
+  });
+
+  it('with many waiting, each reads its job itself after the event that ended it (and not after earlier ones)', async () => {
+    await countingReads(async (reads) => {
+      const id = (await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data: { many: 1 }, options: { delay: 60000 } })).body.id as string;
+      const n = 12;
+      const replies = Array.from({ length: n }, () => call(sys.api.url, 'GET', `/jobs/${id}/result?wait=25`));
+      await waitFor(() => reads.get(id) === n && sys.api.context.notifier.watcherCount('poll') === n);
+      await (await sys.api.context.queues.get(sys.ctx.keys.queueOf('echo', id))!.getJob(id))!.promote();
+      const all = await Promise.all(replies);
+      expect(all.every((r) => r.status === 200 && r.body.state === 'completed')).toBe(true);
+      expect(reads.get(id)).toBe(2 * n);
+    });
   });
 
   it('rejects a wait outside 0–30 seconds with 400', async () => {

@@ -16,6 +16,7 @@ import { ADMIN_PATH, adminRouter } from './admin';
 import { createNotifier } from './events/stream-reader';
 import { createStreamFollowers } from './events/stream-follower';
 import { announceResync } from './events/resync';
+import { createOwnJobs } from './events/own-jobs';
 import { createRelay } from './events/relay';
 import { httpMetrics } from './metrics/http';
 import { createMetrics } from './metrics/registry';
@@ -61,13 +62,25 @@ export function createApp(deps: AppDeps): App {
   const callbackQueues = createQueues(queueRedis, keys, onQueueError, [CALLBACK_QUEUE]);
   const callbackQueue = callbackQueues.get(CALLBACK_QUEUE)!;
   // One reader of every queue's event stream (one per group on a Cluster), for the waiters and (while it holds the lease) the relay.
-  const followers = createStreamFollowers(subscriber, keys, jobTypeNames, logger);
-  const notifier = createNotifier(followers.all, logger);
+  const followers = createStreamFollowers(subscriber, keys, jobTypeNames, logger, store.defineOn);
+  const notifier = createNotifier(followers.all, logger, store);
   const metrics = createMetrics({ queues, typeOfQueue: keys.layout.typeOfQueue, logger });
-  const relay = createRelay({ config, keys, redis, followers: followers.all, store, callbackQueue, types: jobTypeNames, logger, onRelayed: metrics.onRelayed });
+  const ownJobs = createOwnJobs();
+  const relay = createRelay({
+    config,
+    keys,
+    redis,
+    followers: followers.all,
+    store,
+    callbackQueue,
+    types: jobTypeNames,
+    logger,
+    ownJobs,
+    onRelayed: metrics.onRelayed,
+  });
   metrics.trackWaiters(() => notifier.watcherCount('poll'));
   metrics.trackStreams(() => notifier.watcherCount('stream'));
-  const context: AppContext = { config, keys, redis, queueRedis, logger, store, queues, callbackQueue, notifier, relay, metrics };
+  const context: AppContext = { config, keys, redis, queueRedis, logger, store, queues, callbackQueue, notifier, relay, ownJobs, metrics };
 
   const app = express();
   app.disable('x-powered-by');

@@ -2,6 +2,7 @@ import type { Config, JobQueue, Keyspace, Logger, RedisClient, ResultsStore } fr
 import type { Queue } from 'bullmq';
 import type { Metrics } from './metrics/registry';
 import type { Notifier } from './events/stream-reader';
+import type { OwnJobs } from './events/own-jobs';
 import type { Relay } from './events/relay';
 
 /** What every route may use; built once by createApp from the injected connection. */
@@ -21,6 +22,8 @@ export interface AppContext {
   notifier: Notifier;
   /** Relays BullMQ's events to jobs:events and callbacks, once across all API processes. */
   relay: Relay;
+  /** The jobs this process submitted and has not seen end: the relay need not ask Redis about them (absent in tools that only submit). */
+  ownJobs?: OwnJobs;
   /** Prometheus registry of this app instance, and the hooks that feed it. */
   metrics: Metrics;
 }

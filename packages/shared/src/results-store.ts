@@ -8,6 +8,7 @@ import type { QueueGroup } from './queue-layout';
 import { execRouted, type RoutedCommand } from './slot-routing';
 import { luaScript } from './lua/scripts';
 import type { RedisClient } from './redis';
+import type { ChainableCommander } from 'ioredis';
 
 export type { ErrorInfo, JobRecord } from './job-view';
 
@@ -40,6 +41,19 @@ const pairs = (flat: string[]): Record<string, string> => {
 
 const NOTHING: Lookup = { record: null, expired: false, lastEventId: '0-0' };
 
+/**
+ * A read of one job that can ride on another pipeline (the stream follower's, right behind
+ * its XREAD): `queue` adds the one script call, `decode` reads its answer. decode gives
+ * null where a plain lookup must decide instead (no job found under that type, or a flow
+ * parent, whose children take a second read).
+ */
+export interface Peek {
+  /** The queue group whose slot the read touches: it may only ride on a connection of that group. */
+  group: QueueGroup;
+  queue(pipe: ChainableCommander): void;
+  decode(reply: unknown): JobRecord | null;
+}
+
 /** Where to look for a job: in the queues of one type (likeliest), or in every queue of one group. */
 export type ReadHint = string | { group: QueueGroup } | undefined;
 
@@ -59,7 +73,10 @@ export function createResultsStore(opts: ResultsStoreOptions) {
   const { keys } = opts;
   const types = opts.types ?? jobTypeNames;
   const redis = opts.redis as ScriptRedis;
-  if (typeof redis.ajReadJob !== 'function') redis.defineCommand('ajReadJob', { numberOfKeys: 1, lua: luaScript('read-job') });
+  const defineRead = (conn: RedisClient) => {
+    if (typeof (conn as ScriptRedis).ajReadJob !== 'function') conn.defineCommand('ajReadJob', { numberOfKeys: 1, lua: luaScript('read-job') });
+  };
+  defineRead(redis);
   if (typeof redis.ajSetIfExists !== 'function') redis.defineCommand('ajSetIfExists', { numberOfKeys: 1, lua: luaScript('set-if-exists') });
 
   // Every queue to look in, by group, in type order.
@@ -142,6 +159,26 @@ export function createResultsStore(opts: ResultsStoreOptions) {
 
   return {
     lookup,
+
+    /** Makes peek()'s reads known to another connection (and so to its pipelines). */
+    defineOn: defineRead,
+
+    /** A read of job `id` of type `type` to queue on another pipeline (Peek); null for a type this store does not know. */
+    peek(id: string, type: string): Peek | null {
+      if (!types.includes(type)) return null;
+      const q = keys.queueOf(type, id);
+      const group = keys.layout.groupOfQueue(q);
+      const call = callIn(id, group, q);
+      return {
+        group,
+        queue: call.queue,
+        decode(reply) {
+          if (!Array.isArray(reply)) return null;
+          const found = decode(id, reply);
+          return found.childRefs ? null : found.record;
+        },
+      };
+    },
 
     async read(id: string, typeHint?: string): Promise<JobRecord | null> {
       return (await lookup(id, typeHint)).record;

@@ -15,7 +15,8 @@ import {
 import type { Queue } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
 import { countedAs, ENDING_EVENTS, entryTime, lifecycleOf, type CountedChange } from './lifecycle';
-import { createStreamFollowers, type StreamConsumer, type StreamFollower, type StreamFollowers } from './stream-follower';
+import type { OwnJobs } from './own-jobs';
+import { createStreamFollowers, type Probed, type StreamConsumer, type StreamFollower, type StreamFollowers } from './stream-follower';
 import { streamPositions, type StreamEntry, type StreamSet } from './streams';
 import { wakeableSleep } from './wakeable-sleep';
 
@@ -32,6 +33,8 @@ export interface RelayDeps {
   callbackQueue: Queue;
   types: readonly string[];
   logger: Logger;
+  /** Jobs submitted by this process: nothing to ask Redis about them (own-jobs.ts). */
+  ownJobs?: OwnJobs;
   /**
    * Told, once per batch it handled, what its entries count as (the job
    * counters): only the lease holder relays, so each change is counted by one process once.
@@ -124,8 +127,22 @@ export function createRelay(deps: RelayDeps): Relay {
     let pending: StreamEntry[] = [];
     let pendingAfter: string[] = [];
     let pendingEpoch = 0;
+    /** What the probes behind the reads of the pending entries said (null: unknown, ask). */
+    let pendingProbe: ProbeAnswer | null = null;
+    /** What the newest probe said: with nobody listening and no callback due, news can wait a little. */
+    let latestProbe: ProbeAnswer | null = null;
     let busy: Promise<void> | null = null;
     let failures = 0;
+    /** The consumer's probes (see probe below) as the relay uses them; null when one failed. */
+    const probeAnswer = (probed: Probed | undefined): ProbeAnswer | null => {
+      if (!probed || probed.some((v) => v instanceof Error)) return null;
+      let i = 0;
+      const listeners = countListeners ? Number((probed[i++] as [string, number])[1]) : undefined;
+      let callbacksDue = false;
+      for (; i < probed.length; i++) if (Number(probed[i]) > 0) callbacksDue = true;
+      return { listeners, callbacksDue };
+    };
+
     /** Per stream: the job whose `added` entry came last, to tell a delayed submit from a delayed retry. */
     const lastAdded: (string | undefined)[] = streams.map(() => undefined);
 
@@ -134,8 +151,16 @@ export function createRelay(deps: RelayDeps): Relay {
     // load the relay's round trips are per many entries, not per read.
     const consumer: StreamConsumer = {
       positions: null,
-      take(batch) {
+      probe(pipe) {
+        if (countListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
+        for (const g of groups) pipe.zcard(keys.callbacksDue(g));
+      },
+      urgent: () => !latestProbe || latestProbe.callbacksDue || latestProbe.listeners !== 0,
+      take(batch, probed) {
         if (pendingEpoch !== epoch) pending = [];
+        const answer = probeAnswer(probed);
+        latestProbe = answer;
+        pendingProbe = pending.length > 0 ? mergeProbes(pendingProbe, answer) : answer;
         pending = pending.length > 0 ? pending.concat(batch) : batch;
         pendingAfter = consumer.positions!.slice();
         pendingEpoch = epoch;
@@ -162,15 +187,17 @@ export function createRelay(deps: RelayDeps): Relay {
     async function handlePending(): Promise<void> {
       while (pending.length > 0 && pendingEpoch === epoch && !closed) {
         const batch = pending;
+        const probe = pendingProbe;
         pending = [];
-        await handle(batch, pendingAfter, pendingEpoch);
+        pendingProbe = null;
+        await handle(batch, pendingAfter, pendingEpoch, probe);
       }
       busy = null;
     }
 
-    async function handle(batch: StreamEntry[], after: string[], at: number): Promise<void> {
+    async function handle(batch: StreamEntry[], after: string[], at: number, probe: ProbeAnswer | null): Promise<void> {
       try {
-        await relay(batch, after);
+        await relay(batch, after, probe);
         if (at === epoch) handled = after;
         failures = 0;
       } catch (err) {
@@ -212,17 +239,21 @@ export function createRelay(deps: RelayDeps): Relay {
       follow(handled);
     }
 
-    /** Does what `batch` calls for, then saves `after` as where to go on from. */
-    async function relay(batch: StreamEntry[], after: readonly string[]): Promise<void> {
-      const added = batch.filter((e) => e.event === 'added' && e.jobId);
-      const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && e.jobId);
+    /**
+     * Does what `batch` calls for, then saves `after` as where to go on from. Redis is asked
+     * only what neither the probes behind the reads nor the process's own submits answer:
+     * with nobody listening, a batch of this process's jobs without callbacks costs no
+     * round trip at all (its positions go with a later write).
+     */
+    async function relay(batch: StreamEntry[], after: readonly string[], probe: ProbeAnswer | null): Promise<void> {
+      const own = deps.ownJobs;
+      const added = batch.filter((e) => e.event === 'added' && e.jobId && !own?.isOwn(e.jobId));
+      const anyDue = probe?.callbacksDue ?? true;
+      const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && e.jobId && anyDue && (own?.mayHaveCallback(e.jobId) ?? true));
+      if (own) for (const e of batch) if (ENDING_EVENTS.has(e.event) && e.jobId) own.ended(e.jobId);
       const pipe = deps.redis.pipeline();
-      // Where the batches before this one left off: they are handled, so this can be saved now.
-      const saving = unsaved;
-      if (saving) savePositions(pipe, set, saving);
-      const savingReplies = pipe.length;
-      unsaved = null;
-      if (countListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
+      const askListeners = countListeners && probe?.listeners === undefined;
+      if (askListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
       const addedBy = groups.map((g) => added.filter((e) => groupOf(e.queue) === g));
       const endingBy = groups.map((g) => ending.filter((e) => groupOf(e.queue) === g));
       for (const [k, g] of groups.entries()) {
@@ -236,10 +267,17 @@ export function createRelay(deps: RelayDeps): Relay {
           );
         if (endingBy[k].length > 0) pipe.zmscore(keys.callbacksDue(g), ...endingBy[k].map((e) => e.jobId!));
       }
-      const replies = (await pipe.exec()) ?? [];
+      // Where the batches before this one left off: they are handled, so this can go with the questions.
+      const saving = pipe.length > 0 ? unsaved : null;
+      const asked = pipe.length;
+      if (saving) {
+        savePositions(pipe, set, saving);
+        unsaved = null;
+      }
+      const replies = asked > 0 ? ((await pipe.exec()) ?? []) : [];
       for (const [err] of replies) if (err) throw err;
-      let r = savingReplies;
-      const listeners = countListeners ? Number((replies[r++][1] as [string, number])[1]) : 1;
+      let r = 0;
+      const listeners = !countListeners ? 1 : askListeners ? Number((replies[r++][1] as [string, number])[1]) : probe!.listeners!;
       const foreign = new Set<string>();
       const dueEntries: StreamEntry[] = [];
       for (const k of groups.keys()) {
@@ -384,6 +422,23 @@ export function createRelay(deps: RelayDeps): Relay {
       return closing;
     },
   };
+}
+
+/**
+ * What Redis said right after a read returned: who listens on jobs:events (undefined where
+ * NUMSUB is not asked, on a Cluster), and whether any callback is due at all (the
+ * callbacks-due sets of the lane's groups are not all empty).
+ */
+interface ProbeAnswer {
+  listeners: number | undefined;
+  callbacksDue: boolean;
+}
+
+/** Two reads' answers for one batch: anyone listening after either, any callback due after either. */
+function mergeProbes(a: ProbeAnswer | null, b: ProbeAnswer | null): ProbeAnswer | null {
+  if (!a || !b) return null;
+  const listeners = a.listeners === undefined || b.listeners === undefined ? undefined : Math.max(a.listeners, b.listeners);
+  return { listeners, callbacksDue: a.callbacksDue || b.callbacksDue };
 }
 
 function messageOf(

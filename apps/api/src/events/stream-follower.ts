@@ -1,4 +1,5 @@
 import { closeRedis, type Keyspace, type Logger, type RedisClient } from '@async-jobs/shared';
+import type { ChainableCommander } from 'ioredis';
 import { wakeableSleep } from './wakeable-sleep';
 import { BLOCK_MS, compareIds, quietDuplicate, readReply, streamPositions, streamSets, type StreamEntry, type StreamSet } from './streams';
 
@@ -16,8 +17,24 @@ export interface StreamConsumer {
    * returns holds back the read after the next one (so at most one batch is in its hands
    * while the next is read, and a slow consumer slows the reads rather than piling up).
    */
-  take(entries: StreamEntry[]): void | Promise<void>;
+  take(entries: StreamEntry[], probed?: Probed): void | Promise<void>;
+  /**
+   * Commands to run right behind each read, on the read's own connection: Redis answers
+   * them the moment the read returns (a blocked connection runs what follows once it is
+   * unblocked), so they tell the state after every entry read, at no round trip of their
+   * own. Their answers come to take() in the order queued (an error where one failed).
+   */
+  probe?(pipe: ChainableCommander): void;
+  /**
+   * Whether news is wanted at once (default yes). While no consumer wants it so (nobody
+   * waits on a job, nobody listens), reads are spaced CALM_MS apart and each takes what
+   * came meanwhile: far fewer reads for the same entries. kick() ends such a pause.
+   */
+  urgent?(): boolean;
 }
+
+/** The answers to a consumer's probes: each a value or the error it got. */
+export type Probed = unknown[];
 
 export interface StreamFollower {
   /** The followed streams, their queues and types; `set.group` is null when it spans every group (one Redis). */
@@ -53,13 +70,16 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
   let closed = false;
   const { sleep: idle, wake } = wakeableSleep();
 
-  /** Hands each consumer what lies after its own positions of the entries read from `from`. */
-  function deliver(from: readonly string[], perStream: (StreamEntry[] | undefined)[]): Promise<void>[] {
-    const held: Promise<void>[] = [];
-    for (const c of [...consumers]) {
+  /**
+   * Moves each consumer past what the read from `from` brought it (so the next read can
+   * start after it) and returns what to hand each one; take() is called by handOver.
+   */
+  function assign(from: readonly string[], perStream: (StreamEntry[] | undefined)[]): [StreamConsumer, StreamEntry[]][] {
+    const out: [StreamConsumer, StreamEntry[]][] = [];
+    for (const c of consumers) {
       const at = c.positions;
       if (!at) continue;
-      let out: StreamEntry[] | undefined;
+      let mine: StreamEntry[] | undefined;
       for (let i = 0; i < perStream.length; i++) {
         const entries = perStream[i];
         if (!entries) continue;
@@ -71,11 +91,18 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
           if (picked.length === 0) continue;
         }
         at[i] = picked[picked.length - 1].id;
-        out = out ? out.concat(picked) : picked;
+        mine = mine ? mine.concat(picked) : picked;
       }
-      if (!out) continue;
+      if (mine) out.push([c, mine]);
+    }
+    return out;
+  }
+
+  function handOver(batches: [StreamConsumer, StreamEntry[]][], probed: Map<StreamConsumer, Probed> | undefined): Promise<void>[] {
+    const held: Promise<void>[] = [];
+    for (const [c, entries] of batches) {
       try {
-        const p = c.take(out);
+        const p = c.take(entries, probed?.get(c));
         if (p) held.push(p.catch(() => undefined));
       } catch (err) {
         logger.error({ err: (err as Error).message }, 'a stream consumer failed');
@@ -84,43 +111,74 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
     return held;
   }
 
+  /** Sends the next read from the earliest position of any consumer; undefined while none follows. */
+  function startRead(): { from: string[]; reply: Promise<ReadResult> } | undefined {
+    const active = consumers.filter((c) => c.positions);
+    if (active.length === 0) return undefined;
+    const from = streams.map((_, i) => {
+      let min = active[0].positions![i];
+      for (let k = 1; k < active.length; k++) {
+        const p = active[k].positions![i];
+        if (p !== min && compareIds(p, min) < 0) min = p;
+      }
+      return min;
+    });
+    const probing = active.filter((c) => c.probe);
+    const reply =
+      probing.length === 0
+        ? blocking.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...from).then((r): ReadResult => ({ reply: r, probed: undefined }))
+        : readAndProbe(blocking, probing, streams, from);
+    // Awaited by the loop, unless it is closed first.
+    reply.catch(() => undefined);
+    return { from, reply };
+  }
+
+  const urgent = () => consumers.some((c) => c.positions && (c.urgent?.() ?? true));
+
   const loop = (async () => {
     let failures = 0;
     let held: Promise<void>[] = [];
+    let reading = startRead();
     while (!closed) {
-      const active = consumers.filter((c) => c.positions);
-      if (active.length === 0) {
+      if (!reading) {
         await idle(BLOCK_MS);
+        if (!closed) reading = startRead();
         continue;
       }
-      const from = streams.map((_, i) => {
-        let min = active[0].positions![i];
-        for (let k = 1; k < active.length; k++) {
-          const p = active[k].positions![i];
-          if (p !== min && compareIds(p, min) < 0) min = p;
-        }
-        return min;
-      });
-      let perStream: (StreamEntry[] | undefined)[];
+      let got: ReadResult;
+      const { from } = reading;
       try {
-        const reply = await blocking.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...from);
-        perStream = readReply(reply, set);
+        got = await reading.reply;
         failures = 0;
       } catch (err) {
+        reading = undefined;
         if (closed) break;
         // Redis away: ioredis reconnects; positions stand, so only what BullMQ trimmed meanwhile is lost.
         if (failures++ === 0) logger.warn({ err: (err as Error).message }, 'event stream read failed; retrying');
         await idle(Math.min(100 * failures, 2000));
         if (!closed) for (const l of failureListeners) l();
+        if (!closed) reading = startRead();
         continue;
       }
+      reading = undefined;
       if (closed) break;
-      const next = deliver(from, perStream);
-      // Lets what these entries woke (a held request's read of its job) reach Redis before the next read.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      const perStream = readReply(got.reply, set);
+      const batches = assign(from, perStream);
       // The batch before this one must be handled before a third is read.
       if (held.length > 0) await Promise.all(held);
-      held = next;
+      if (closed) break;
+      // A light batch (one job's step, say): the next read goes out before it is handed over,
+      // so the read is waiting in Redis when the job's next event comes. A heavy one is
+      // handed over first, and the next read takes all that piled up meanwhile at once.
+      if (countEntries(perStream) <= LIGHT_BATCH && urgent()) reading = startRead();
+      held = handOver(batches, got.probed);
+      if (!reading) {
+        // News wanted: what these entries woke (held requests' reads of their jobs) goes to Redis
+        // first. Not wanted: a pause, unless the read came back full (more is waiting).
+        if (urgent()) await new Promise<void>((resolve) => setImmediate(resolve));
+        else if (!perStream.some((e) => e && e.length >= READ_COUNT)) await idle(CALM_MS);
+        if (!closed) reading = startRead();
+      }
     }
     await Promise.all(held);
   })();
@@ -165,9 +223,17 @@ export interface StreamFollowers {
  * followed, each stream by one follower only, and news of one group never waits behind
  * another group's block.
  */
-export function createStreamFollowers(blocking: RedisClient, keys: Keyspace, types: readonly string[], logger: Logger): StreamFollowers {
+export function createStreamFollowers(
+  blocking: RedisClient,
+  keys: Keyspace,
+  types: readonly string[],
+  logger: Logger,
+  /** Called with each connection before it reads (e.g. to define the scripts its consumers' probes call). */
+  prepare?: (connection: RedisClient) => void,
+): StreamFollowers {
   const sets = streamSets(blocking, keys, types);
   const connections = sets.map((_, i) => (i === 0 ? blocking : quietDuplicate(blocking)));
+  if (prepare) for (const c of connections) prepare(c);
   const all = sets.map((set, i) => createStreamFollower(connections[i], set, set.group ? logger.child({ group: set.group.name }) : logger));
   let closing: Promise<void> | undefined;
   return {
@@ -180,6 +246,41 @@ export function createStreamFollowers(blocking: RedisClient, keys: Keyspace, typ
       return closing;
     },
   };
+}
+
+interface ReadResult {
+  reply: unknown;
+  probed: Map<StreamConsumer, Probed> | undefined;
+}
+
+/** The pause between reads while no consumer wants news at once (StreamConsumer.urgent). */
+const CALM_MS = 50;
+
+/** Entries in a batch up to which the next read is sent before the batch is handed over. */
+const LIGHT_BATCH = 16;
+
+const countEntries = (perStream: (StreamEntry[] | undefined)[]) => perStream.reduce((n, e) => n + (e?.length ?? 0), 0);
+
+/** The follower's XREAD and, behind it in the same write, each consumer's probes; the XREAD's own failure throws. */
+async function readAndProbe(blocking: RedisClient, probing: StreamConsumer[], streams: readonly string[], from: readonly string[]): Promise<ReadResult> {
+  const pipe = blocking.pipeline();
+  pipe.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...from);
+  const spans: [StreamConsumer, number, number][] = [];
+  for (const c of probing) {
+    const from = pipe.length;
+    c.probe!(pipe);
+    spans.push([c, from, pipe.length]);
+  }
+  const replies = (await pipe.exec()) ?? [];
+  const [err, reply] = replies[0] ?? [new Error('no reply to XREAD')];
+  if (err) throw err;
+  const probed = new Map<StreamConsumer, Probed>();
+  for (const [c, from, to] of spans)
+    probed.set(
+      c,
+      replies.slice(from, to).map(([e, v]) => e ?? v),
+    );
+  return { reply, probed };
 }
 
 /** Entries per stream per read: under load one read takes all that piled up meanwhile. */

@@ -73,7 +73,9 @@ export async function submitAtomically(ctx: AppContext, subs: Submission[], ids:
     const submitted = members.map((i) => ({ sub: subs[i], view: views[i], timestamp: jobs[i].timestamp, seq: first.seq + i }));
     submitExtrasWrites(tx as unknown as ChainableCommander, ctx.redis, ctx.keys, ctx.config, group, submitted, first.ms);
   }
+  for (const [i, s] of subs.entries()) ctx.ownJobs?.note(ids[i], Boolean(s.options.callbackUrl));
   const results = await Promise.allSettled(txs.map((tx) => tx.exec()));
+  if (results.some((r) => r.status === 'rejected' || !r.value || r.value.some(([err]) => err))) ctx.ownJobs?.forget(ids);
   for (const r of results) {
     if (r.status === 'rejected') throw txs.length > 1 && results.some((x) => x.status === 'fulfilled') ? partial() : outcomeUnknown(r.reason);
     const replies = r.value;

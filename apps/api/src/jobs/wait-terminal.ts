@@ -2,6 +2,7 @@ import { isTerminal, type JobRecord } from '@async-jobs/shared';
 import type { Response } from 'express';
 import type { AppContext } from '../deps';
 import { mayHaveEnded } from '../events/lifecycle';
+import type { PeekRequest } from '../events/stream-reader';
 
 export interface TerminalWatch {
   /**
@@ -19,18 +20,29 @@ export interface TerminalWatch {
  * read once on entry with `load` (after the watch is in place, so no event can slip in
  * between; it throws for a job that does not exist), unless `until` is given a record
  * known since the watch began, and again only after an event that can end a job
- * (completed, failed, removed) or a "read again" notice.
+ * (completed, failed, removed) or a "read again" notice. Once its type is known (`type`,
+ * or the first read), an event may come with the job already read behind the stream read
+ * (the notifier's peek): then it is not read again.
  */
-export function watchTerminal(ctx: AppContext, id: string): TerminalWatch {
+export function watchTerminal(ctx: AppContext, id: string, type?: string): TerminalWatch {
   let wake!: () => void;
   let woken = new Promise<void>((resolve) => (wake = resolve));
   let done = false;
-  const unwatch = ctx.notifier.watch(id, 'poll', (n) => {
-    if (n.kind !== 'event' || mayHaveEnded(n.entry)) {
-      if (n.kind === 'closing') done = true;
-      wake();
-    }
-  });
+  let peeked: JobRecord | undefined;
+  const peek: PeekRequest = { type };
+  const unwatch = ctx.notifier.watch(
+    id,
+    'poll',
+    (n) => {
+      if (n.kind !== 'event' || mayHaveEnded(n.entry)) {
+        if (n.kind === 'closing') done = true;
+        // Only the last notice before the wait resumes counts: after a "read again", read.
+        peeked = n.kind === 'event' ? n.peeked : undefined;
+        wake();
+      }
+    },
+    peek,
+  );
   const finish = () => {
     done = true;
     wake();
@@ -44,11 +56,14 @@ export function watchTerminal(ctx: AppContext, id: string): TerminalWatch {
       res.on('close', finish);
       try {
         let now = known ?? (await load());
+        peek.type ??= now.type;
         while (!isTerminal(now.state) && !done) {
           await woken;
           woken = new Promise<void>((resolve) => (wake = resolve));
+          const seen = peeked;
+          peeked = undefined;
           // A job gone meanwhile answers as load() says (404, 410 or cancelled).
-          now = await load();
+          now = seen ?? (await load());
         }
         return now;
       } finally {

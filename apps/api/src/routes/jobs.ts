@@ -38,7 +38,7 @@ export const jobRoutes = (ctx: AppContext) => ({
     if (!checked.ok) throw checked.error;
     const id = randomUUID();
     // Watched before it is written: no event can come first, so the wait starts from the submit's own record, without a read.
-    const watch = wait ? watchTerminal(ctx, id) : undefined;
+    const watch = wait ? watchTerminal(ctx, id, checked.value.type) : undefined;
     let replayed: boolean;
     let record: JobRecord;
     try {
@@ -46,7 +46,7 @@ export const jobRoutes = (ctx: AppContext) => ({
       if (wait && !isTerminal(record.state)) {
         // An idempotent submit's job has an id of its own: watched from now, and read once first.
         const ours = record.id === id;
-        const held = ours ? watch! : watchTerminal(ctx, record.id);
+        const held = ours ? watch! : watchTerminal(ctx, record.id, record.type);
         record = await held.until(wait * 1000, res, () => loadRecord(ctx, record.id, record.type), ours ? record : undefined);
         if (res.destroyed) return;
       }

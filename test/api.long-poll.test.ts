@@ -99,17 +99,34 @@ describe('GET /jobs/:id/result?wait=S', () => {
     });
   });
 
-  it('with many waiting, each reads its job itself after the event that ended it (and not after earlier ones)', async () => {
-    await countingReads(async (reads) => {
-      const id = (await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data: { many: 1 }, options: { delay: 60000 } })).body.id as string;
-      const n = 12;
-      const replies = Array.from({ length: n }, () => call(sys.api.url, 'GET', `/jobs/${id}/result?wait=25`));
-      await waitFor(() => reads.get(id) === n && sys.api.context.notifier.watcherCount('poll') === n);
-      await (await sys.api.context.queues.get(sys.ctx.keys.queueOf('echo', id))!.getJob(id))!.promote();
-      const all = await Promise.all(replies);
-      expect(all.every((r) => r.status === 200 && r.body.state === 'completed')).toBe(true);
-      expect(reads.get(id)).toBe(2 * n);
-    });
+  it('with many waiting, the jobs their ending events name are read together once, not by each waiter', async () => {
+    const store = sys.api.context.store;
+    const readPeeks = store.readPeeks;
+    const batches: string[][] = [];
+    store.readPeeks = (peeks) => {
+      batches.push(peeks.map((p) => p.key));
+      return readPeeks(peeks);
+    };
+    try {
+      await countingReads(async (reads) => {
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) ids.push((await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data: { many: i }, options: { delay: 60000 } })).body.id);
+        // More waiters than are read behind each stream read: four per job, twelve in all.
+        const replies = ids.flatMap((id) => Array.from({ length: 4 }, () => call(sys.api.url, 'GET', `/jobs/${id}/result?wait=25`)));
+        await waitFor(() => ids.every((id) => reads.get(id) === 4) && sys.api.context.notifier.watcherCount('poll') === 12);
+        const jobs = await Promise.all(ids.map(async (id) => (await sys.api.context.queues.get(sys.ctx.keys.queueOf('echo', id))!.getJob(id))!));
+        await Promise.all(jobs.map((j) => j.promote()));
+        const all = await Promise.all(replies);
+        expect(all.every((r) => r.status === 200 && r.body.state === 'completed')).toBe(true);
+        expect(all.map((r) => r.body.result.many).sort()).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+        // Each waiter read its job on entry only; each job was read once more, for all its waiters.
+        for (const id of ids) expect(reads.get(id)).toBe(4);
+        const readKeys = batches.flat();
+        for (const id of ids) expect(readKeys.filter((k) => k.endsWith(`:${id}`))).toHaveLength(1);
+      });
+    } finally {
+      store.readPeeks = readPeeks;
+    }
   });
 
   it('rejects a wait outside 0–30 seconds with 400', async () => {

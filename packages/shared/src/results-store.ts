@@ -50,6 +50,8 @@ const NOTHING: Lookup = { record: null, expired: false, lastEventId: '0-0' };
 export interface Peek {
   /** The queue group whose slot the read touches: it may only ride on a connection of that group. */
   group: QueueGroup;
+  /** The key the read touches (for routing on a Cluster). */
+  key: string;
   queue(pipe: ChainableCommander): void;
   decode(reply: unknown): JobRecord | null;
 }
@@ -171,6 +173,7 @@ export function createResultsStore(opts: ResultsStoreOptions) {
       const call = callIn(id, group, q);
       return {
         group,
+        key: call.key,
         queue: call.queue,
         decode(reply) {
           if (!Array.isArray(reply)) return null;
@@ -193,6 +196,12 @@ export function createResultsStore(opts: ResultsStoreOptions) {
           ids.map((_, i) => hints[i]),
         )
       ).map((l) => l.record);
+    },
+
+    /** Many peeks at once on this store's connection: one round trip (per node); null where a plain lookup must decide. */
+    async readPeeks(peeks: readonly Peek[]): Promise<(JobRecord | null)[]> {
+      const replies = await execRouted(redis, peeks);
+      return replies.map(([err, reply], i) => (err ? null : peeks[i].decode(reply)));
     },
 
     /** For an id with no job: did it exist once (its record expired) or never? */

@@ -135,11 +135,12 @@ export function createRelay(deps: RelayDeps): Relay {
     let failures = 0;
     /** The consumer's probes (see probe below) as the relay uses them; null when one failed. */
     const probeAnswer = (probed: Probed | undefined): ProbeAnswer | null => {
-      if (!probed || probed.some((v) => v instanceof Error)) return null;
+      const answers = probed?.answers;
+      if (!answers || answers.some((v) => v instanceof Error)) return null;
       let i = 0;
-      const listeners = countListeners ? Number((probed[i++] as [string, number])[1]) : undefined;
+      const listeners = countListeners ? Number((answers[i++] as [string, number])[1]) : undefined;
       let callbacksDue = false;
-      for (; i < probed.length; i++) if (Number(probed[i]) > 0) callbacksDue = true;
+      for (; i < answers.length; i++) if (Number(answers[i]) > 0) callbacksDue = true;
       return { listeners, callbacksDue };
     };
 

@@ -24,7 +24,7 @@ export interface StreamConsumer {
    * unblocked), so they tell the state after every entry read, at no round trip of their
    * own. Their answers come to take() in the order queued (an error where one failed).
    */
-  probe?(pipe: ChainableCommander): void;
+  probe?(pipe: ChainableCommander): unknown;
   /**
    * Whether news is wanted at once (default yes). While no consumer wants it so (nobody
    * waits on a job, nobody listens), reads are spaced CALM_MS apart and each takes what
@@ -33,8 +33,11 @@ export interface StreamConsumer {
   urgent?(): boolean;
 }
 
-/** The answers to a consumer's probes: each a value or the error it got. */
-export type Probed = unknown[];
+/** The answers to a consumer's probes (each a value or the error it got), and what its probe() returned for that read. */
+export interface Probed {
+  answers: unknown[];
+  context: unknown;
+}
 
 export interface StreamFollower {
   /** The followed streams, their queues and types; `set.group` is null when it spans every group (one Redis). */
@@ -167,18 +170,13 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
       // The batch before this one must be handled before a third is read.
       if (held.length > 0) await Promise.all(held);
       if (closed) break;
-      // A light batch (one job's step, say): the next read goes out before it is handed over,
-      // so the read is waiting in Redis when the job's next event comes. A heavy one is
-      // handed over first, and the next read takes all that piled up meanwhile at once.
-      if (countEntries(perStream) <= LIGHT_BATCH && urgent()) reading = startRead();
       held = handOver(batches, got.probed);
-      if (!reading) {
-        // News wanted: what these entries woke (held requests' reads of their jobs) goes to Redis
-        // first. Not wanted: a pause, unless the read came back full (more is waiting).
-        if (urgent()) await new Promise<void>((resolve) => setImmediate(resolve));
-        else if (!perStream.some((e) => e && e.length >= READ_COUNT)) await idle(CALM_MS);
-        if (!closed) reading = startRead();
-      }
+      // News wanted: what these entries woke (answers to held requests, their reads of their
+      // jobs) goes out before the next read is written. Not wanted: a pause, unless the read
+      // came back full (more is waiting).
+      if (urgent()) await new Promise<void>((resolve) => setImmediate(resolve));
+      else if (!perStream.some((e) => e && e.length >= READ_COUNT)) await idle(CALM_MS);
+      if (!closed) reading = startRead();
     }
     await Promise.all(held);
   })();
@@ -256,30 +254,21 @@ interface ReadResult {
 /** The pause between reads while no consumer wants news at once (StreamConsumer.urgent). */
 const CALM_MS = 50;
 
-/** Entries in a batch up to which the next read is sent before the batch is handed over. */
-const LIGHT_BATCH = 16;
-
-const countEntries = (perStream: (StreamEntry[] | undefined)[]) => perStream.reduce((n, e) => n + (e?.length ?? 0), 0);
-
 /** The follower's XREAD and, behind it in the same write, each consumer's probes; the XREAD's own failure throws. */
 async function readAndProbe(blocking: RedisClient, probing: StreamConsumer[], streams: readonly string[], from: readonly string[]): Promise<ReadResult> {
   const pipe = blocking.pipeline();
   pipe.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...from);
-  const spans: [StreamConsumer, number, number][] = [];
+  const spans: [StreamConsumer, number, number, unknown][] = [];
   for (const c of probing) {
     const from = pipe.length;
-    c.probe!(pipe);
-    spans.push([c, from, pipe.length]);
+    const context = c.probe!(pipe);
+    spans.push([c, from, pipe.length, context]);
   }
   const replies = (await pipe.exec()) ?? [];
   const [err, reply] = replies[0] ?? [new Error('no reply to XREAD')];
   if (err) throw err;
   const probed = new Map<StreamConsumer, Probed>();
-  for (const [c, from, to] of spans)
-    probed.set(
-      c,
-      replies.slice(from, to).map(([e, v]) => e ?? v),
-    );
+  for (const [c, from, to, context] of spans) probed.set(c, { answers: replies.slice(from, to).map(([e, v]) => e ?? v), context });
   return { reply, probed };
 }
 

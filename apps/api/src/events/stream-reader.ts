@@ -1,4 +1,5 @@
 import type { JobRecord, Logger, Peek, ResultsStore } from '@async-jobs/shared';
+import { mayHaveEnded } from './lifecycle';
 import { RESYNC_EVENT } from './resync';
 import type { StreamConsumer, StreamFollower } from './stream-follower';
 import type { StreamEntry } from './streams';
@@ -25,6 +26,12 @@ export interface Notifier {
   close(): Promise<void>;
 }
 
+/** A job read queued behind a stream read. */
+interface Peeked {
+  id: string;
+  peek: Peek;
+}
+
 /** A watcher's wish to have its job read with each stream read; `type` unset: not yet. */
 export interface PeekRequest {
   type?: string;
@@ -48,9 +55,15 @@ const MAX_PEEKS = 8;
  * With queue groups on a Cluster the process has one follower per group (stream-follower.ts
  * createStreamFollowers); the notifier is a consumer of each, so it hears every group.
  */
-export function createNotifier(followers: readonly StreamFollower[], logger: Logger, store?: Pick<ResultsStore, 'peek'>): Notifier {
+export function createNotifier(followers: readonly StreamFollower[], logger: Logger, store?: Pick<ResultsStore, 'peek' | 'readPeeks'>): Notifier {
   const watchers = new Map<string, Set<Watcher>>();
-  const peeks = new Map<PeekRequest, string>();
+  /** The watchers' peek requests by job id, and how many there are in all. */
+  const peeks = new Map<string, Set<PeekRequest>>();
+  let peekCount = 0;
+  const typeToPeek = (id: string) => {
+    for (const req of peeks.get(id) ?? []) if (req.type) return req.type;
+    return undefined;
+  };
   const counts: Record<WatchKind, number> = { poll: 0, stream: 0 };
   let closed = false;
 
@@ -67,36 +80,76 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
     for (const w of [...set]) w(job ? { kind: 'event', entry, peeked: job } : { kind: 'event', entry });
   };
 
+  /**
+   * Of `entries`, the jobs that may have ended and that a watcher would read (its type is
+   * known) but were not peeked: one batched read of them all, or undefined for none.
+   */
+  const readEnded = (entries: StreamEntry[], peeked: Map<string, JobRecord> | undefined) => {
+    if (!store || peekCount === 0) return undefined;
+    const wanted = new Map<string, Peek>();
+    for (const e of entries) {
+      const id = e.jobId;
+      if (!id || !mayHaveEnded(e) || peeked?.has(id) || wanted.has(id)) continue;
+      const type = typeToPeek(id);
+      const peek = type ? store.peek(id, type) : null;
+      if (peek) wanted.set(id, peek);
+    }
+    if (wanted.size === 0) return undefined;
+    const ids = new Set(wanted.keys());
+    const read = store
+      .readPeeks([...wanted.values()])
+      .then((jobs) => {
+        const out = new Map(peeked);
+        for (const [i, id] of [...ids].entries()) if (jobs[i]) out.set(id, jobs[i]!);
+        return out;
+      })
+      // The read failed (Redis away): each waiter reads for itself, as it would have.
+      .catch(() => peeked);
+    return { ids, read };
+  };
+
   /** One consumer per follower: it hears that follower's streams from where they ended at creation. */
   const follow = (follower: StreamFollower) => {
-    // The reads queued behind the read in flight (one at a time per follower), in probe order.
-    let inFlight: { id: string; peek: Peek }[] = [];
     const consumer: StreamConsumer = {
       positions: null,
       // Someone waits on a job: its news must come at once.
       urgent: () => watchers.size > 0,
-      probe(pipe) {
-        inFlight = [];
-        if (!store || peeks.size === 0 || peeks.size > MAX_PEEKS) return;
-        for (const [req, id] of peeks) {
-          const peek = req.type ? store.peek(id, req.type) : null;
+      // Returns the reads it queued, in order: take() gets them back with their answers.
+      probe(pipe): Peeked[] {
+        const inFlight: Peeked[] = [];
+        if (!store || peekCount === 0 || peekCount > MAX_PEEKS) return inFlight;
+        for (const id of peeks.keys()) {
+          const type = typeToPeek(id);
+          const peek = type ? store.peek(id, type) : null;
           // On a Cluster a read rides only with its own group's streams (one slot per pipeline).
           if (!peek || (follower.set.group && peek.group !== follower.set.group)) continue;
           peek.queue(pipe);
           inFlight.push({ id, peek });
         }
+        return inFlight;
       },
       take(entries, probed) {
         let peeked: Map<string, JobRecord> | undefined;
-        if (probed && probed.length === inFlight.length) {
-          for (const [i, { id, peek }] of inFlight.entries()) {
-            const job = probed[i] instanceof Error ? null : peek.decode(probed[i]);
+        if (probed) {
+          const { answers } = probed;
+          for (const [i, { id, peek }] of (probed.context as Peeked[]).entries()) {
+            const job = answers[i] instanceof Error ? null : peek.decode(answers[i]);
             if (!job) continue;
             peeked ??= new Map();
             peeked.set(id, job);
           }
         }
-        for (const e of entries) dispatch(e, peeked);
+        // Jobs that ended and were not read behind the stream read: read together, in one round
+        // trip, rather than each by its own waiter; their news is told once they are read.
+        const later = readEnded(entries, peeked);
+        if (!later) {
+          for (const e of entries) dispatch(e, peeked);
+          return;
+        }
+        for (const e of entries) if (!later.ids.has(e.jobId!)) dispatch(e, peeked);
+        return later.read.then((read) => {
+          for (const e of entries) if (later.ids.has(e.jobId!)) dispatch(e, read);
+        });
       },
     };
     follower.add(consumer);
@@ -136,13 +189,25 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
       counts[kind]++;
       // A follower pausing between reads (nobody was waiting) reads now.
       if (watchers.size === 1 && set.size === 1) for (const c of consumers) c.follower.kick();
-      if (peek) peeks.set(peek, id);
+      if (peek) {
+        let reqs = peeks.get(id);
+        if (!reqs) {
+          reqs = new Set();
+          peeks.set(id, reqs);
+        }
+        reqs.add(peek);
+        peekCount++;
+      }
       let active = true;
       return () => {
         if (!active) return;
         active = false;
         counts[kind]--;
-        if (peek) peeks.delete(peek);
+        if (peek) {
+          const reqs = peeks.get(id);
+          if (reqs?.delete(peek)) peekCount--;
+          if (reqs?.size === 0) peeks.delete(id);
+        }
         set.delete(watcher);
         if (set.size === 0 && watchers.get(id) === set) watchers.delete(id);
       };

@@ -19,8 +19,8 @@ export interface OwnJobs {
   ended(id: string): void;
 }
 
-/** Past this many unfinished jobs the oldest are dropped (~100 B each): a long backlog falls back to asking. */
-const MAX_KNOWN = 100_000;
+/** Past this many unfinished jobs the oldest are dropped (~100 B each, 2 MB at most): a long backlog falls back to asking. */
+const MAX_KNOWN = 20_000;
 
 export function createOwnJobs(max = MAX_KNOWN): OwnJobs {
   // Insertion order is submit order, so the first key is the oldest.

@@ -75,6 +75,29 @@ describe('completion callbacks', () => {
     expect(JSON.parse(got[2].body)).toMatchObject({ id: sub.body.id, state: 'completed', result: { order: 42 } });
   });
 
+  it('delivers the callback of a job submitted through another API process than the one relaying', async () => {
+    // The relay holder knows its own submits (and skips asking Redis about those without a
+    // callback); a job another API process wrote must still be found in the callbacks-due set.
+    const other = await startApi(ctx, {
+      CALLBACK_SECRET: SECRET,
+      CALLBACK_ALLOWED_HOSTS: new URL(base).host,
+      CALLBACK_BACKOFF_MS: '50',
+      CALLBACK_MAX_ATTEMPTS: '4',
+    });
+    try {
+      const holder = await ctx.redis.get(ctx.keys.relayLease);
+      expect(holder).not.toBeNull();
+      const sub = await call(other.url, 'POST', '/jobs', { type: 'echo', data: { via: 'other' }, options: { callbackUrl: `${base}/hook/other` } });
+      expect(sub.status).toBe(202);
+      await waitFor(() => of('/hook/other').length === 1);
+      expect(JSON.parse(of('/hook/other')[0].body)).toMatchObject({ id: sub.body.id, state: 'completed', result: { via: 'other' } });
+      // The lease did not move: the first API relayed the other's job.
+      expect(await ctx.redis.get(ctx.keys.relayLease)).toBe(holder);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('gives up after CALLBACK_MAX_ATTEMPTS and says so in the job resource', async () => {
     failFirst.set('/hook/down', 100);
     const sub = await submit({}, `${base}/hook/down`);

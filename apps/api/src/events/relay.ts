@@ -322,6 +322,8 @@ export function createRelay(deps: RelayDeps): Relay {
         return;
       }
       savePositions(out, set, positions);
+      // These supersede any older positions still unsaved: a flush meanwhile (close) must not write those after them.
+      unsaved = null;
       await out.exec();
       if (changes.length > 0) deps.onRelayed?.(changes);
     }

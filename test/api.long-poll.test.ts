@@ -110,7 +110,8 @@ describe('GET /jobs/:id/result?wait=S', () => {
     try {
       await countingReads(async (reads) => {
         const ids: string[] = [];
-        for (let i = 0; i < 3; i++) ids.push((await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data: { many: i }, options: { delay: 60000 } })).body.id);
+        for (let i = 0; i < 3; i++)
+          ids.push((await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data: { many: i }, options: { delay: 60000 } })).body.id);
         // More waiters than are read behind each stream read: four per job, twelve in all.
         const replies = ids.flatMap((id) => Array.from({ length: 4 }, () => call(sys.api.url, 'GET', `/jobs/${id}/result?wait=25`)));
         await waitFor(() => ids.every((id) => reads.get(id) === 4) && sys.api.context.notifier.watcherCount('poll') === 12);

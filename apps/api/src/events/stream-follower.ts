@@ -126,11 +126,12 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
       }
       return min;
     });
-    const probing = active.filter((c) => c.probe);
-    const reply =
-      probing.length === 0
-        ? blocking.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...from).then((r): ReadResult => ({ reply: r, probed: undefined }))
-        : readAndProbe(blocking, probing, streams, from);
+    const reply = readAndProbe(
+      blocking,
+      active.filter((c) => c.probe),
+      streams,
+      from,
+    );
     // Awaited by the loop, unless it is closed first.
     reply.catch(() => undefined);
     return { from, reply };
@@ -248,7 +249,7 @@ export function createStreamFollowers(
 
 interface ReadResult {
   reply: unknown;
-  probed: Map<StreamConsumer, Probed> | undefined;
+  probed: Map<StreamConsumer, Probed>;
 }
 
 /** The pause between reads while no consumer wants news at once (StreamConsumer.urgent). */

@@ -95,17 +95,17 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
       if (peek) wanted.set(id, peek);
     }
     if (wanted.size === 0) return undefined;
-    const ids = new Set(wanted.keys());
+    const ids = [...wanted.keys()];
     const read = store
       .readPeeks([...wanted.values()])
       .then((jobs) => {
         const out = new Map(peeked);
-        for (const [i, id] of [...ids].entries()) if (jobs[i]) out.set(id, jobs[i]!);
+        for (const [i, id] of ids.entries()) if (jobs[i]) out.set(id, jobs[i]!);
         return out;
       })
       // The read failed (Redis away): each waiter reads for itself, as it would have.
       .catch(() => peeked);
-    return { ids, read };
+    return { ids: new Set(ids), read };
   };
 
   /** One consumer per follower: it hears that follower's streams from where they ended at creation. */

@@ -75,12 +75,17 @@ export async function submitAtomically(ctx: AppContext, subs: Submission[], ids:
   }
   for (const [i, s] of subs.entries()) ctx.ownJobs?.note(ids[i], Boolean(s.options.callbackUrl));
   const results = await Promise.allSettled(txs.map((tx) => tx.exec()));
-  if (results.some((r) => r.status === 'rejected' || !r.value || r.value.some(([err]) => err))) ctx.ownJobs?.forget(ids);
-  for (const r of results) {
-    if (r.status === 'rejected') throw txs.length > 1 && results.some((x) => x.status === 'fulfilled') ? partial() : outcomeUnknown(r.reason);
-    const replies = r.value;
-    if (!replies) throw new Error('Connection is closed: the submit transaction was discarded');
-    for (const [err] of replies) if (err) throw err;
+  try {
+    for (const r of results) {
+      if (r.status === 'rejected') throw txs.length > 1 && results.some((x) => x.status === 'fulfilled') ? partial() : outcomeUnknown(r.reason);
+      const replies = r.value;
+      if (!replies) throw new Error('Connection is closed: the submit transaction was discarded');
+      for (const [err] of replies) if (err) throw err;
+    }
+  } catch (err) {
+    // Not written, or not surely: the relay asks Redis about these ids as about anyone's.
+    ctx.ownJobs?.forget(ids);
+    throw err;
   }
 
   const perType = new Map<string, number>();

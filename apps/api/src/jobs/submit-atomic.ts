@@ -60,7 +60,9 @@ export async function submitAtomically(ctx: AppContext, subs: Submission[], ids:
   const byGroup = new Map<QueueGroup, number[]>();
   for (const [i, q] of queues.entries()) {
     const g = ctx.keys.layout.groupOfQueue(q.name);
-    byGroup.set(g, [...(byGroup.get(g) ?? []), i]);
+    const members = byGroup.get(g);
+    if (members) members.push(i);
+    else byGroup.set(g, [i]);
   }
   const oneTx = !isCluster(ctx.redis);
   const txs: ReturnType<(typeof clients)[0]['multi']>[] = [];

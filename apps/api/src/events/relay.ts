@@ -112,6 +112,32 @@ export function createRelay(deps: RelayDeps): Relay {
     for (const [g, h] of byGroup) pipe.hset(keys.relayPositions(g), h);
   }
 
+  /**
+   * The newest positions a lane has handled and not yet sent to Redis. Every write of the
+   * lane's positions goes through here and takes them: whichever write goes next (a batch's
+   * questions, its publishes, the lease renewal's flush) carries the newest, and an older
+   * set can never be written after a newer one, on the one connection all of them use.
+   */
+  function unsentPositions(set: StreamSet) {
+    let newest: Record<string, string> | null = null;
+    return {
+      handled(positions: Record<string, string>) {
+        newest = positions;
+      },
+      /** Queues them on `pipe`, which carries them from now on; false when there are none. */
+      rideOn(pipe: ChainableCommander): boolean {
+        if (!newest) return false;
+        savePositions(pipe, set, newest);
+        newest = null;
+        return true;
+      },
+      /** The relay stopped: what it handled is read again by whoever relays next. */
+      drop() {
+        newest = null;
+      },
+    };
+  }
+
   /** The relay's consumer of one follower: its streams' batches, positions and failures. */
   function lane(follower: StreamFollower) {
     const { set, streams } = follower;
@@ -119,8 +145,7 @@ export function createRelay(deps: RelayDeps): Relay {
     const groups = [...new Set(set.queues.map(groupOf))];
     /** While the lease is ours: the positions after the last batch handled, where this relay goes on from. */
     let handled: string[] | null = null;
-    /** Handled positions not written to Redis yet: they go with the next batch's first writes, or alone when none follows. */
-    let unsaved: Record<string, string> | null = null;
+    const unsaved = unsentPositions(set);
     /** Bumped whenever the relay stops or moves back: entries read before then are dropped, not handled. */
     let epoch = 0;
     /** Entries taken while a batch was being handled: handled together next, as one batch. */
@@ -181,7 +206,7 @@ export function createRelay(deps: RelayDeps): Relay {
     const stop = () => {
       epoch++;
       handled = null;
-      unsaved = null;
+      unsaved.drop();
       consumer.positions = null;
     };
 
@@ -269,12 +294,8 @@ export function createRelay(deps: RelayDeps): Relay {
         if (endingBy[k].length > 0) pipe.zmscore(keys.callbacksDue(g), ...endingBy[k].map((e) => e.jobId!));
       }
       // Where the batches before this one left off: they are handled, so this can go with the questions.
-      const saving = pipe.length > 0 ? unsaved : null;
       const asked = pipe.length;
-      if (saving) {
-        savePositions(pipe, set, saving);
-        unsaved = null;
-      }
+      if (asked > 0) unsaved.rideOn(pipe);
       const replies = asked > 0 ? ((await pipe.exec()) ?? []) : [];
       for (const [err] of replies) if (err) throw err;
       let r = 0;
@@ -313,29 +334,22 @@ export function createRelay(deps: RelayDeps): Relay {
         const change = countedAs(e, afterAdded, viewOf.get(e)?.state);
         if (change) changes.push({ type: e.type, change });
       }
-      const positions = Object.fromEntries(streams.map((s, i) => [s, after[i]]));
+      unsaved.handled(Object.fromEntries(streams.map((s, i) => [s, after[i]])));
       // With nothing published, the positions go with the next batch's first round trip, or with
       // the lease's next renewal (within RENEW_MS) when no batch follows: not a round trip per batch.
       if (out.length === 0 && pendingEpoch === epoch) {
-        unsaved = positions;
         if (changes.length > 0) deps.onRelayed?.(changes);
         return;
       }
-      savePositions(out, set, positions);
-      // These supersede any older positions still unsaved: a flush meanwhile (close) must not write those after them.
-      unsaved = null;
+      unsaved.rideOn(out);
       await out.exec();
       if (changes.length > 0) deps.onRelayed?.(changes);
     }
 
     /** Writes positions handled but not saved yet (before handing the lease over). */
     async function flushPositions(): Promise<void> {
-      if (!unsaved) return;
-      const positions = unsaved;
-      unsaved = null;
       const pipe = deps.redis.pipeline();
-      savePositions(pipe, set, positions);
-      await pipe.exec();
+      if (unsaved.rideOn(pipe)) await pipe.exec();
     }
 
     return {

@@ -11,6 +11,7 @@ export * from './logger';
 export * from './launcher';
 export * from './shutdown';
 export * from './redis';
+export * from './delete-if-equal';
 export * from './results-store';
 export * from './job-view';
 export * from './queues';

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { HttpError, luaScript, type JobRecord } from '@async-jobs/shared';
+import { deleteIfEqual, HttpError, luaScript, type JobRecord, type RedisClient } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { assertRedisReady } from '../middleware/redis-errors';
 import { validationFailed } from '../middleware/validate';
@@ -10,6 +10,15 @@ import type { Submission } from './validate-submission';
 
 /** How long a repeat waits for the first request to write its record before answering without it. */
 const WAIT_FOR_FIRST_MS = 2000;
+
+type ScriptRedis = RedisClient & { ajIdempotencyClaim(key: string, claim: string, ttlSeconds: number): Promise<string | null> };
+
+/** Claims `key` for `claim` unless it is held (idempotency-claim.lua): null when ours, else the claim that holds it. */
+function claimKey(redis: RedisClient, key: string, claim: string, ttlSeconds: number): Promise<string | null> {
+  const r = redis as ScriptRedis;
+  if (typeof r.ajIdempotencyClaim !== 'function') r.defineCommand('ajIdempotencyClaim', { numberOfKeys: 1, lua: luaScript('idempotency-claim') });
+  return r.ajIdempotencyClaim(key, claim, ttlSeconds);
+}
 export interface Submitted {
   record: JobRecord;
   /** True when this answers a repeat: the job is the first request's and nothing was enqueued. */
@@ -64,12 +73,12 @@ export async function submitOnce(ctx: AppContext, s: Submission, clientKey: stri
   for (let round = 0; round < 3; round++) {
     const id = randomUUID();
     const claim = `${fp} ${id}`;
-    const held = (await ctx.redis.eval(luaScript('idempotency-claim'), 1, key, claim, ctx.config.IDEMPOTENCY_TTL_SECONDS)) as string | null;
+    const held = await claimKey(ctx.redis, key, claim, ctx.config.IDEMPOTENCY_TTL_SECONDS);
     if (held === null) {
       try {
         return { record: await submitJob(ctx, s, id), replayed: false };
       } catch (err) {
-        await ctx.redis.eval(luaScript('idempotency-release'), 1, key, claim).catch(() => undefined);
+        await deleteIfEqual(ctx.redis, key, claim).catch(() => undefined);
         throw err;
       }
     }

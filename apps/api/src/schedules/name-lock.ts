@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { luaScript } from '@async-jobs/shared';
+import { deleteIfEqual } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { scheduleConflict } from './validate-schedule';
 
@@ -26,6 +26,6 @@ export async function withScheduleLock<T>(ctx: AppContext, name: string, fn: () 
     return await fn();
   } finally {
     // Compare-and-delete: a lock that lapsed and was taken by another request stays theirs.
-    await ctx.redis.eval(luaScript('idempotency-release'), 1, key, token).catch(() => undefined);
+    await deleteIfEqual(ctx.redis, key, token).catch(() => undefined);
   }
 }

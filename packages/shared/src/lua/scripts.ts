@@ -29,7 +29,7 @@ export type LuaScriptName =
   | 'index-added'
   | 'relay-lease'
   | 'idempotency-claim'
-  | 'idempotency-release'
+  | 'delete-if-equal'
   | 'cancel-unstarted'
   | 'submit-extras';
 

@@ -46,6 +46,33 @@ describe('GET /jobs/:id/events', () => {
     expect(resumed.map((e) => [e.id, e.event])).toEqual(live.slice(1).map((e) => [e.id, e.event]));
   });
 
+  it('reads the job once, on entry: each change then comes with the job as the stream read found it', async () => {
+    const store = sys.api.context.store;
+    const lookup = store.lookup;
+    const reads = new Map<string, number>();
+    store.lookup = (id: string, typeHint?: string) => {
+      reads.set(id, (reads.get(id) ?? 0) + 1);
+      return lookup(id, typeHint);
+    };
+    try {
+      // Held back until the stream is open, so that its waiting, active and completed changes all come live.
+      const id = (await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data: { n: 7 }, options: { delay: 60000 } })).body.id as string;
+      const stream = readStream(`${sys.api.url}/jobs/${id}/events`);
+      await waitFor(() => sys.api.context.notifier.watcherCount('stream') === 1);
+      // The stream read under way when the stream opened was sent before it asked for its job: another
+      // job's run makes sure the reads since then have begun, so each of this job's changes is one of them.
+      expect((await call(sys.api.url, 'POST', '/jobs?wait=10', { type: 'echo', data: {} })).status).toBe(200);
+      await (await sys.api.context.queues.get(sys.ctx.keys.queueOf('echo', id))!.getJob(id))!.promote();
+      const { events } = await stream;
+      expect(events[0]).toMatchObject({ event: 'state', data: { id, state: 'delayed' } });
+      expect(events.at(-1)).toMatchObject({ event: 'completed', data: { id, state: 'completed', result: { n: 7 } } });
+      expect(reads.get(id)).toBe(1);
+      expect(events.at(-1)!.data).toEqual((await call(sys.api.url, 'GET', `/jobs/${id}`)).body);
+    } finally {
+      store.lookup = lookup;
+    }
+  });
+
   it('answers 404 in the error format, not a stream, for an unknown job', async () => {
     const r = await call(sys.api.url, 'GET', '/jobs/7d1f0a00-0000-4000-8000-00000000abcd/events');
     expect(r.status).toBe(404);

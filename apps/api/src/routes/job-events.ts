@@ -2,11 +2,14 @@ import { isTerminal, toJobResource, type JobRecord } from '@async-jobs/shared';
 import type { Request, Response } from 'express';
 import type { AppContext } from '../deps';
 import { entryTime, mayHaveEnded } from '../events/lifecycle';
-import type { Notice } from '../events/stream-reader';
+import type { Notice, PeekRequest } from '../events/stream-reader';
 import { compareIds, entriesOfJob, oldestEntryId, STREAM_ID, type StreamEntry } from '../events/streams';
 import { loadRecord, lookupJob } from './jobs';
 
 const HEARTBEAT_MS = 15000;
+
+/** What the stream does next: a notice, or the current state it read on entry (sent first, without reading it again). */
+type Step = Notice | { kind: 'resync'; found: Awaited<ReturnType<typeof lookupJob>> };
 
 /**
  * Server-sent events of one job, with the ids of BullMQ's event stream of its queue: its
@@ -23,9 +26,9 @@ export const jobEventsRoute = (ctx: AppContext) =>
 
     let ended = false;
     let lastSent: string | null = resume;
-    let buffer: Notice[] | null = [];
+    let buffer: Step[] | null = [];
     let chain: Promise<void> = Promise.resolve();
-    const enqueue = (n: Notice) => {
+    const enqueue = (n: Step) => {
       chain = chain
         .then(() => handle(n))
         .catch((err: Error) => {
@@ -33,11 +36,18 @@ export const jobEventsRoute = (ctx: AppContext) =>
           finish();
         });
     };
-    const unwatch = ctx.notifier.watch(id, 'stream', (n) => {
-      if (n.kind === 'closing') return finish();
-      if (buffer) buffer.push(n);
-      else enqueue(n);
-    });
+    // Its type is learnt below: from then on, the stream read that brings a change may bring the job with it.
+    const peek: PeekRequest = {};
+    const unwatch = ctx.notifier.watch(
+      id,
+      'stream',
+      (n) => {
+        if (n.kind === 'closing') return finish();
+        if (buffer) buffer.push(n);
+        else enqueue(n);
+      },
+      peek,
+    );
     let heartbeat: NodeJS.Timeout | undefined;
     req.on('close', finish);
 
@@ -71,16 +81,17 @@ export const jobEventsRoute = (ctx: AppContext) =>
       } else if (lastSent !== eventId) write(eventId, 'state', resource);
     }
 
-    async function handle(n: Notice) {
+    async function handle(n: Step) {
       if (ended) return;
       if (n.kind === 'resync') {
-        const now = await lookupJob(ctx, id, type);
+        const now = 'found' in n ? n.found : await lookupJob(ctx, id, type);
         return sendJob(lastSent && compareIds(lastSent, now.lastEventId) > 0 ? lastSent : now.lastEventId, now.record);
       }
-      if (n.kind === 'event') await deliver(n.entry);
+      if (n.kind === 'event') await deliver(n.entry, n.peeked);
     }
 
-    async function deliver(e: StreamEntry) {
+    /** `peeked`: the job as read right after the read that brought `e`, when it came with it. */
+    async function deliver(e: StreamEntry, peeked?: JobRecord) {
       if (ended || (lastSent && compareIds(e.id, lastSent) <= 0)) return;
       if (e.event === 'progress') {
         let progress: unknown = e.fields.data;
@@ -91,8 +102,8 @@ export const jobEventsRoute = (ctx: AppContext) =>
         }
         return write(e.id, 'progress', { event: 'progress', id, type: e.type, at: entryTime(e.id), state: 'active', progress });
       }
-      // Any other change: say what the job is now (one read), terminal or not.
-      const job = await loadRecord(ctx, id, e.type).catch(() => null);
+      // Any other change: say what the job is now (read, unless it came with the change), terminal or not.
+      const job = peeked ?? (await loadRecord(ctx, id, e.type).catch(() => null));
       if (!job) return finish();
       if (!mayHaveEnded(e) && isTerminal(job.state)) return; // its ending entry follows and carries it
       sendJob(e.id, job);
@@ -104,6 +115,7 @@ export const jobEventsRoute = (ctx: AppContext) =>
     try {
       const found = await lookupJob(ctx, id);
       type = found.record.type;
+      peek.type = type;
       if (resume) {
         first = false;
         const queue = ctx.keys.queueOf(type, id);
@@ -117,11 +129,11 @@ export const jobEventsRoute = (ctx: AppContext) =>
         }
         // What the client missed is gone from the stream, and nothing of this job follows in it:
         // the current state first (a terminal one ends the stream).
-        if (!heldSince && after.length === 0) buffer.unshift({ kind: 'resync' });
+        if (!heldSince && after.length === 0) buffer.unshift({ kind: 'resync', found });
         missed = after;
       } else {
         lastSent = null;
-        buffer.unshift({ kind: 'resync' });
+        buffer.unshift({ kind: 'resync', found });
       }
     } catch (err) {
       finish();
@@ -137,7 +149,7 @@ export const jobEventsRoute = (ctx: AppContext) =>
     res.flushHeaders();
     if (ended) return void res.end();
     heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
-    const pending = [...missed.map((entry): Notice => ({ kind: 'event', entry })), ...buffer];
+    const pending = [...missed.map((entry): Step => ({ kind: 'event', entry })), ...buffer];
     buffer = null;
     for (const n of pending) enqueue(n);
   };

@@ -19,6 +19,7 @@ function claimKey(redis: RedisClient, key: string, claim: string, ttlSeconds: nu
   if (typeof r.ajIdempotencyClaim !== 'function') r.defineCommand('ajIdempotencyClaim', { numberOfKeys: 1, lua: luaScript('idempotency-claim') });
   return r.ajIdempotencyClaim(key, claim, ttlSeconds);
 }
+
 export interface Submitted {
   record: JobRecord;
   /** True when this answers a repeat: the job is the first request's and nothing was enqueued. */

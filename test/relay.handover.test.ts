@@ -52,4 +52,36 @@ describe('the event relay handed from one holder to the next', () => {
       await sub.quit();
     }
   });
+
+  it('publishes a backlog larger than one publish call, each message once and in stream order', async () => {
+    const [echoQueue] = ctx.keys.queuesOf('echo');
+    const queue = new Queue(echoQueue, { connection: ctx.redis, prefix: ctx.keys.prefixOf(echoQueue) });
+    const sub = testRedis({ maxRetriesPerRequest: null });
+    const heard: JobEvent[] = [];
+    sub.on('message', (_c: string, raw: string) => {
+      const e = parseEvent(raw);
+      if (e?.event === 'submitted') heard.push(e);
+    });
+    await sub.subscribe(ctx.keys.eventsChannel);
+    try {
+      // A relay has run (so its positions are saved), then none while 1,200 jobs are added:
+      // the next holder reads them in one go and publishes them in a few batched calls.
+      await (await watchEvents(ctx)).close();
+      const ids: string[] = [];
+      for (let k = 0; k < 3; k++) {
+        const jobs = await queue.addBulk(Array.from({ length: 400 }, (_, i) => ({ name: 'echo', data: { n: k * 400 + i } })));
+        ids.push(...jobs.map((j) => j.id!));
+      }
+      const next = await watchEvents(ctx);
+      try {
+        await waitFor(() => heard.length >= ids.length, 30000);
+        expect(heard.map((e) => e.id)).toEqual(ids);
+      } finally {
+        await next.close();
+      }
+    } finally {
+      await queue.close();
+      await sub.quit();
+    }
+  });
 });

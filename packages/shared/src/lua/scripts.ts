@@ -28,6 +28,7 @@ export type LuaScriptName =
   | 'set-if-exists'
   | 'index-added'
   | 'relay-lease'
+  | 'publish-many'
   | 'idempotency-claim'
   | 'delete-if-equal'
   | 'cancel-unstarted'

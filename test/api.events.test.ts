@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareIds, STREAM_ID } from '../apps/api/src/events/streams';
 import { call } from './api-harness';
-import { waitFor } from './helpers';
+import { countingLookups, waitFor } from './helpers';
 import { readStream } from './sse-client';
 import { useSystem } from './system-harness';
 
@@ -47,14 +47,7 @@ describe('GET /jobs/:id/events', () => {
   });
 
   it('reads the job once, on entry: each change then comes with the job as the stream read found it', async () => {
-    const store = sys.api.context.store;
-    const lookup = store.lookup;
-    const reads = new Map<string, number>();
-    store.lookup = (id: string, typeHint?: string) => {
-      reads.set(id, (reads.get(id) ?? 0) + 1);
-      return lookup(id, typeHint);
-    };
-    try {
+    await countingLookups(sys.api.context.store, async (reads) => {
       // Held back until the stream is open, so that its waiting, active and completed changes all come live.
       const id = (await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data: { n: 7 }, options: { delay: 60000 } })).body.id as string;
       const stream = readStream(`${sys.api.url}/jobs/${id}/events`);
@@ -68,9 +61,7 @@ describe('GET /jobs/:id/events', () => {
       expect(events.at(-1)).toMatchObject({ event: 'completed', data: { id, state: 'completed', result: { n: 7 } } });
       expect(reads.get(id)).toBe(1);
       expect(events.at(-1)!.data).toEqual((await call(sys.api.url, 'GET', `/jobs/${id}`)).body);
-    } finally {
-      store.lookup = lookup;
-    }
+    });
   });
 
   it('answers 404 in the error format, not a stream, for an unknown job', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { call, startApi } from './api-harness';
-import { createTestContext, waitFor } from './helpers';
+import { countingLookups, createTestContext, waitFor } from './helpers';
 import { useSystem } from './system-harness';
 import { startWorker } from './worker-harness';
 
@@ -64,26 +64,10 @@ describe('GET /jobs/:id/result?wait=S', () => {
     expect(sys.api.context.notifier.watcherCount()).toBe(0);
   });
 
-  /** Counts the store's lookups per job id while `body` runs. */
-  async function countingReads(body: (reads: Map<string, number>) => Promise<void>) {
-    const store = sys.api.context.store;
-    const lookup = store.lookup;
-    const reads = new Map<string, number>();
-    store.lookup = (id: string, typeHint?: string) => {
-      reads.set(id, (reads.get(id) ?? 0) + 1);
-      return lookup(id, typeHint);
-    };
-    try {
-      await body(reads);
-    } finally {
-      store.lookup = lookup;
-    }
-  }
-
   it('answers with what GET /jobs/:id says: read once on entry, the job then comes read with its ending event', async () => {
     // While few wait, the stream read that brings the ending event also reads the waiting jobs
     // (in the same round trip): the waiter's own lookup runs once, on entry, whatever the result's size.
-    await countingReads(async (reads) => {
+    await countingLookups(sys.api.context.store, async (reads) => {
       for (const data of [{ small: true }, { big: 'x'.repeat(6000) }]) {
         // Held back until the long-poll has read the job and waits; then let it run.
         const id = (await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data, options: { delay: 60000 } })).body.id as string;
@@ -108,7 +92,7 @@ describe('GET /jobs/:id/result?wait=S', () => {
       return readPeeks(peeks);
     };
     try {
-      await countingReads(async (reads) => {
+      await countingLookups(sys.api.context.store, async (reads) => {
         const ids: string[] = [];
         for (let i = 0; i < 3; i++)
           ids.push((await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data: { many: i }, options: { delay: 60000 } })).body.id);

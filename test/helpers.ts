@@ -22,6 +22,7 @@ import {
   type JobEvent,
   type Keyspace,
   type RedisClient,
+  type ResultsStore,
 } from '@async-jobs/shared';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -165,6 +166,21 @@ export function expectedQueueNames(ctx: TestContext): string[] {
     return n === 1 ? [type] : Array.from({ length: n }, (_, k) => `${type}~${k + 1}`);
   };
   return [CALLBACK_QUEUE, ...jobTypeNames.flatMap(ofType)].sort();
+}
+
+/** Counts `store`'s job lookups per job id while `body` runs (the reads a request makes of its job). */
+export async function countingLookups(store: ResultsStore, body: (reads: Map<string, number>) => Promise<void>): Promise<void> {
+  const lookup = store.lookup;
+  const reads = new Map<string, number>();
+  store.lookup = (id: string, typeHint?: string) => {
+    reads.set(id, (reads.get(id) ?? 0) + 1);
+    return lookup(id, typeHint);
+  };
+  try {
+    await body(reads);
+  } finally {
+    store.lookup = lookup;
+  }
 }
 
 /** Resolves when `check` returns a truthy value; polls a local condition, never a fixed sleep. */

@@ -12,19 +12,31 @@ import { createTestContext, testRedis, waitFor, watchEvents } from './helpers';
 const ctx = createTestContext();
 afterAll(() => ctx.cleanup());
 
+/**
+ * A listener of the test's own on the events channel, subscribed before any relay starts
+ * so that nothing published is missed; `heard` holds every message, in order.
+ */
+async function listen() {
+  const sub = testRedis({ maxRetriesPerRequest: null });
+  const heard: JobEvent[] = [];
+  sub.on('message', (_c: string, raw: string) => {
+    const e = parseEvent(raw);
+    if (e) heard.push(e);
+  });
+  await sub.subscribe(ctx.keys.eventsChannel);
+  return { heard, close: () => sub.quit() };
+}
+
+/** Jobs added to echo's (first) queue: with QUEUE_SHARDS its shards are the queues, not `echo`. */
+function echoQueue(): Queue {
+  const [name] = ctx.keys.queuesOf('echo');
+  return new Queue(name, { connection: ctx.redis, prefix: ctx.keys.prefixOf(name) });
+}
+
 describe('the event relay handed from one holder to the next', () => {
   it('publishes what happened while no relay ran, and goes on from there', async () => {
-    // echo's (first) queue: with QUEUE_SHARDS its shards are the queues, not `echo`.
-    const [echoQueue] = ctx.keys.queuesOf('echo');
-    const queue = new Queue(echoQueue, { connection: ctx.redis, prefix: ctx.keys.prefixOf(echoQueue) });
-    // A listener of the test's own, subscribed before any relay starts, so nothing published is missed.
-    const sub = testRedis({ maxRetriesPerRequest: null });
-    const heard: JobEvent[] = [];
-    sub.on('message', (_c: string, raw: string) => {
-      const e = parseEvent(raw);
-      if (e) heard.push(e);
-    });
-    await sub.subscribe(ctx.keys.eventsChannel);
+    const queue = echoQueue();
+    const { heard, close } = await listen();
     const submitted = (id: string) => waitFor(() => heard.find((e) => e.id === id && e.event === 'submitted'), 15000);
     try {
       const first = await watchEvents(ctx);
@@ -49,20 +61,14 @@ describe('the event relay handed from one holder to the next', () => {
       }
     } finally {
       await queue.close();
-      await sub.quit();
+      await close();
     }
   });
 
   it('publishes a backlog larger than one publish call, each message once and in stream order', async () => {
-    const [echoQueue] = ctx.keys.queuesOf('echo');
-    const queue = new Queue(echoQueue, { connection: ctx.redis, prefix: ctx.keys.prefixOf(echoQueue) });
-    const sub = testRedis({ maxRetriesPerRequest: null });
-    const heard: JobEvent[] = [];
-    sub.on('message', (_c: string, raw: string) => {
-      const e = parseEvent(raw);
-      if (e?.event === 'submitted') heard.push(e);
-    });
-    await sub.subscribe(ctx.keys.eventsChannel);
+    const queue = echoQueue();
+    const { heard, close } = await listen();
+    const submitted = () => heard.filter((e) => e.event === 'submitted');
     try {
       // A relay has run (so its positions are saved), then none while 1,200 jobs are added:
       // the next holder reads them in one go and publishes them in a few batched calls.
@@ -74,14 +80,14 @@ describe('the event relay handed from one holder to the next', () => {
       }
       const next = await watchEvents(ctx);
       try {
-        await waitFor(() => heard.length >= ids.length, 30000);
-        expect(heard.map((e) => e.id)).toEqual(ids);
+        await waitFor(() => submitted().length >= ids.length, 30000);
+        expect(submitted().map((e) => e.id)).toEqual(ids);
       } finally {
         await next.close();
       }
     } finally {
       await queue.close();
-      await sub.quit();
+      await close();
     }
   });
 });

@@ -129,7 +129,9 @@ describe('TYPE_LIMITS across worker processes', () => {
 
   it('runs at most 2 jobs at once between two workers with concurrency=2', async () => {
     await twoWorkers({ TYPE_LIMITS: 'sleep:concurrency=2', WORKER_TYPES: 'sleep', WORKER_CONCURRENCY: '5' });
-    const runs = await runAll('sleep', { ms: 200 }, 10);
+    // Twenty short jobs rather than ten longer ones: each freed slot is a new chance for either
+    // worker to take the next job, so one taking every job (seen once in a cluster run) stays unlikely.
+    const runs = await runAll('sleep', { ms: 100 }, 20);
     // At most 2 at once in each queue (each shard of sleep, when it is sharded), and 2 reached.
     const perQueue = byQueue(runs).map(mostAtOnce);
     expect(Math.max(...perQueue)).toBe(2);

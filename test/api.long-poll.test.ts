@@ -93,14 +93,17 @@ describe('GET /jobs/:id/result?wait=S', () => {
     };
     try {
       await countingLookups(sys.api.context.store, async (reads) => {
-        const ids: string[] = [];
-        for (let i = 0; i < 3; i++)
-          ids.push((await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data: { many: i }, options: { delay: 60000 } })).body.id);
-        // More waiters than are read behind each stream read: four per job, twelve in all.
-        const replies = ids.flatMap((id) => Array.from({ length: 4 }, () => call(sys.api.url, 'GET', `/jobs/${id}/result?wait=25`)));
-        await waitFor(() => ids.every((id) => reads.get(id) === 4) && sys.api.context.notifier.watcherCount('poll') === 12);
-        const jobs = await Promise.all(ids.map(async (id) => (await sys.api.context.queues.get(sys.ctx.keys.queueOf('echo', id))!.getJob(id))!));
-        await Promise.all(jobs.map((j) => j.promote()));
+        const submit = async (data: object) => (await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data, options: { delay: 60000 } })).body.id as string;
+        const hold = (id: string, n: number) => Array.from({ length: n }, () => call(sys.api.url, 'GET', `/jobs/${id}/result?wait=25`));
+        const promote = async (id: string) => (await sys.api.context.queues.get(sys.ctx.keys.queueOf('echo', id))!.getJob(id))!.promote();
+        const ids = [await submit({ many: 0 }), await submit({ many: 1 }), await submit({ many: 2 })];
+        // More waiters than are read behind each stream read, and so while any of the three
+        // ends: nine on a job that ends last, and four on each of the three.
+        const last = await submit({ last: true });
+        const lastReplies = hold(last, 9);
+        const replies = ids.flatMap((id) => hold(id, 4));
+        await waitFor(() => ids.every((id) => reads.get(id) === 4) && reads.get(last) === 9 && sys.api.context.notifier.watcherCount('poll') === 21);
+        await Promise.all(ids.map(promote));
         const all = await Promise.all(replies);
         expect(all.every((r) => r.status === 200 && r.body.state === 'completed')).toBe(true);
         expect(all.map((r) => r.body.result.many).sort()).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
@@ -108,6 +111,8 @@ describe('GET /jobs/:id/result?wait=S', () => {
         for (const id of ids) expect(reads.get(id)).toBe(4);
         const readKeys = batches.flat();
         for (const id of ids) expect(readKeys.filter((k) => k.endsWith(`:${id}`))).toHaveLength(1);
+        await promote(last);
+        expect((await Promise.all(lastReplies)).map((r) => r.status)).toEqual(Array(9).fill(200));
       });
     } finally {
       store.readPeeks = readPeeks;

@@ -45,7 +45,7 @@ describe('when Redis cannot be reached', () => {
   });
 });
 
-// The API's two command connections (AppDeps): submits go through the queues' one, reads through the other.
+// The API's two command connections (AppDeps): BullMQ's queues use one, submits and reads the other.
 describe("when only the queues' connection is down", () => {
   const live = createTestContext();
   let up: RunningApi;
@@ -64,18 +64,22 @@ describe("when only the queues' connection is down", () => {
     await live.cleanup();
   });
 
-  it('answers POST /jobs with 503 unavailable at once, and /readyz with 503', async () => {
+  it('answers what goes through a queue (pausing a type) with 503 unavailable at once, and /readyz with 503', async () => {
     const started = Date.now();
-    const r = await call(up.url, 'POST', '/jobs', { type: 'echo', data: {} });
+    const r = await call(up.url, 'POST', '/types/echo/pause');
     expect(r.status).toBe(503);
     expect(r.body.error.code).toBe('unavailable');
     expect(Date.now() - started).toBeLessThan(5000);
     expect((await call(up.url, 'GET', '/readyz')).status).toBe(503);
+    expect(await live.redis.hget(`${live.keys.prefixOf('echo')}:echo:meta`, 'paused')).toBeNull();
   });
 
-  it('still answers reads of a job, which do not use it', async () => {
-    const r = await call(up.url, 'GET', `/jobs/${id}`);
-    expect(r.status).toBe(200);
-    expect(r.body.id).toBe(id);
+  it('still accepts submits and answers reads of a job, which do not use it', async () => {
+    const r = await call(up.url, 'POST', '/jobs', { type: 'echo', data: { n: 1 } });
+    expect(r.status).toBe(202);
+    expect(await live.redis.hget(live.keys.job('echo', r.body.id), 'data')).toBe('{"n":1}');
+    const read = await call(up.url, 'GET', `/jobs/${id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.id).toBe(id);
   });
 });

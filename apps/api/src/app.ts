@@ -33,11 +33,11 @@ export interface AppDeps {
   /** A 'command' role connection: fails fast when Redis is down. The caller closes it. */
   redis: RedisClient;
   /**
-   * A second 'command' connection, BullMQ's: its queues, and the submits whose MULTI runs its
-   * add scripts. Apart from `redis` because BullMQ defines its ~65 scripts on the connection
-   * it is given, and ioredis copies every script defined on a connection into each pipeline
-   * and MULTI made from it: the relay's and the reads' pipelines on `redis` skip that. The
-   * caller closes it.
+   * A second 'command' connection, BullMQ's: its queues and flows. Apart from `redis` because
+   * BullMQ defines its 64 scripts on the connection it is given, and ioredis copies every
+   * script defined on a connection into each pipeline and MULTI made from it: the submits',
+   * the relay's and the reads' on `redis` skip that (submits copy BullMQ's add scripts alone,
+   * jobs/submit-transaction.ts). The caller closes it.
    */
   queueRedis: RedisClient;
   /** A 'subscriber' role connection for the stream reader's blocking reads. The caller closes it. */

@@ -9,7 +9,7 @@ import type { Relay } from './events/relay';
 export interface AppContext {
   config: Config;
   keys: Keyspace;
-  /** Everything but BullMQ: its pipelines carry none of BullMQ's scripts (AppDeps). */
+  /** Everything but BullMQ's queues, submits included: its pipelines carry few scripts (AppDeps). */
   redis: RedisClient;
   /** BullMQ's: the queues' connection, for transactions that run BullMQ's scripts (flows). */
   queueRedis: RedisClient;

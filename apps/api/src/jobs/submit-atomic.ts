@@ -1,11 +1,11 @@
 import { Job } from 'bullmq';
 import { HttpError, isCluster, type JobRecord, type QueueGroup } from '@async-jobs/shared';
-import type { ChainableCommander } from 'ioredis';
 import type { AppContext } from '../deps';
 import { isRedisUnavailable } from '../middleware/redis-errors';
 import { bullOptionsOf, submittedView } from './job-build';
 import { reserveOrder } from './job-index';
 import { defineSubmitExtras, submitExtrasWrites } from './submit-extras';
+import { submitTransaction, type SubmitTransaction } from './submit-transaction';
 import type { Submission } from './validate-submission';
 
 /** ioredis refused to send: nothing reached Redis. */
@@ -48,10 +48,9 @@ export async function submitAtomically(ctx: AppContext, subs: Submission[], ids:
     if (!q) throw new HttpError(400, 'unknown_type', `no queue for type "${s.type}"`);
     return q;
   });
-  // BullMQ's wrapper of the queues' connection: its transactions know BullMQ's scripts (every
-  // queue shares the connection, so one is enough once each has loaded them).
-  const clients = await Promise.all([...new Set(queues)].map((q) => q.getBackend().client));
-  defineSubmitExtras(ctx.queueRedis);
+  // Each queue's connection is ready, so BullMQ has defined its scripts for submitTransaction to copy.
+  await Promise.all([...new Set(queues)].map((q) => q.waitUntilReady()));
+  defineSubmitExtras(ctx.redis);
   const jobs = subs.map((s, i) => new Job(queues[i], s.type, s.data, bullOptionsOf(s), ids[i]));
   const first = reserveOrder(subs.length);
   const views = subs.map((s, i) => submittedView(ids[i], s, jobs[i].timestamp));
@@ -65,15 +64,15 @@ export async function submitAtomically(ctx: AppContext, subs: Submission[], ids:
     else byGroup.set(g, [i]);
   }
   const oneTx = !isCluster(ctx.redis);
-  const txs: ReturnType<(typeof clients)[0]['multi']>[] = [];
+  const txs: SubmitTransaction[] = [];
   for (const [group, members] of byGroup) {
-    const tx = oneTx && txs.length > 0 ? txs[0] : clients[0].multi();
+    const tx = oneTx && txs.length > 0 ? txs[0] : submitTransaction(ctx.redis, ctx.queueRedis);
     if (!(oneTx && txs.length > 0)) txs.push(tx);
     // Each add is queued on the transaction before its promise settles; nothing runs before exec().
-    for (const i of members) await jobs[i].addJob(tx);
+    for (const i of members) await jobs[i].addJob(tx as unknown as Parameters<Job['addJob']>[0]);
     // One script call per group: its keys (tombstones, the group's indexes) share the group's slot.
     const submitted = members.map((i) => ({ sub: subs[i], view: views[i], timestamp: jobs[i].timestamp, seq: first.seq + i }));
-    submitExtrasWrites(tx as unknown as ChainableCommander, ctx.redis, ctx.keys, ctx.config, group, submitted, first.ms);
+    submitExtrasWrites(tx, ctx.redis, ctx.keys, ctx.config, group, submitted, first.ms);
   }
   for (const [i, s] of subs.entries()) ctx.ownJobs?.note(ids[i], Boolean(s.options.callbackUrl));
   const results = await Promise.allSettled(txs.map((tx) => tx.exec()));

@@ -10,7 +10,7 @@ export const healthRoutes = (ctx: AppContext) => ({
 
   async ready(_req: Request, res: Response) {
     const notReady = () => new HttpError(503, 'unavailable', 'Redis does not answer', undefined, { 'Retry-After': '1' });
-    // Both must be up: submits go through the queues' connection, the rest through `redis`.
+    // Both must be up: BullMQ's queues use one; submits, reads and the relay use `redis`.
     if (ctx.redis.status !== 'ready' || ctx.queueRedis.status !== 'ready') throw notReady();
     await ctx.redis.ping().catch(() => {
       throw notReady();

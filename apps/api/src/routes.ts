@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import type { AppContext } from './deps';
 import { bearerAuth } from './middleware/auth';
 import { jsonBody } from './middleware/json-body';
+import { serve } from './route-handler';
 import { docsRoutes } from './routes/docs';
 import { flowRoute } from './routes/flows';
 import { healthRoutes } from './routes/health';
@@ -47,6 +48,12 @@ export interface RouteSpec {
   auth: boolean;
   /** Its operation in the OpenAPI document (null: static files, not part of the API). */
   doc: Operation | null;
+  /**
+   * The route's middleware and handler. An API handler is `serve(handler)`: it gets an
+   * HttpRequest and returns an HttpReply (route-handler.ts), knowing nothing of Express. The
+   * page, its assets, the docs, the event stream and the article's demos stay Express
+   * middleware: they send files, a stream or redirects.
+   */
   handlers(h: Handlers): RequestHandler[];
 }
 
@@ -63,40 +70,40 @@ export const routeSpecs: readonly RouteSpec[] = [
   // The page and its assets are public (docs/http-api.md); they hold no data, the token is typed into the page.
   { method: 'get', path: '/', auth: false, doc: serviceOperations.indexPage, handlers: () => pageRoutes.index },
   { method: 'get', path: '/assets/{*file}', auth: false, doc: null, handlers: () => pageRoutes.assets },
-  { method: 'get', path: '/healthz', auth: false, doc: serviceOperations.health, handlers: (h) => [h.health.health] },
-  { method: 'get', path: '/readyz', auth: false, doc: serviceOperations.ready, handlers: (h) => [h.health.ready] },
+  { method: 'get', path: '/healthz', auth: false, doc: serviceOperations.health, handlers: (h) => [serve(h.health.health)] },
+  { method: 'get', path: '/readyz', auth: false, doc: serviceOperations.ready, handlers: (h) => [serve(h.health.ready)] },
   // Guarded like the API itself: they describe it, and /metrics shows its traffic.
-  { method: 'get', path: '/metrics', auth: true, doc: serviceOperations.metrics, handlers: (h) => [metricsRoutes(h.ctx).scrape] },
+  { method: 'get', path: '/metrics', auth: true, doc: serviceOperations.metrics, handlers: (h) => [serve(metricsRoutes(h.ctx).scrape)] },
   { method: 'get', path: '/openapi.json', auth: true, doc: serviceOperations.openapi, handlers: () => [docsRoutes.openapi] },
   { method: 'get', path: '/docs', auth: true, doc: serviceOperations.docs, handlers: () => docsRoutes.page },
   { method: 'get', path: '/docs/assets/:file', auth: true, doc: null, handlers: () => docsRoutes.asset },
-  { method: 'get', path: '/types', auth: true, doc: serviceOperations.listTypes, handlers: (h) => [typeListRoute(h.ctx)] },
+  { method: 'get', path: '/types', auth: true, doc: serviceOperations.listTypes, handlers: (h) => [serve(typeListRoute(h.ctx))] },
   // No body: the type is in the path.
-  { method: 'post', path: '/types/:type/pause', auth: true, doc: serviceOperations.pauseType, handlers: (h) => [typePauseRoute(h.ctx, 'pause')] },
-  { method: 'post', path: '/types/:type/resume', auth: true, doc: serviceOperations.resumeType, handlers: (h) => [typePauseRoute(h.ctx, 'resume')] },
+  { method: 'post', path: '/types/:type/pause', auth: true, doc: serviceOperations.pauseType, handlers: (h) => [serve(typePauseRoute(h.ctx, 'pause'))] },
+  { method: 'post', path: '/types/:type/resume', auth: true, doc: serviceOperations.resumeType, handlers: (h) => [serve(typePauseRoute(h.ctx, 'resume'))] },
   {
     method: 'post',
     path: '/types/:type/retry-failed',
     auth: true,
     doc: serviceOperations.retryFailedOfType,
-    handlers: (h) => [typeRetryFailedRoute(h.ctx)],
+    handlers: (h) => [serve(typeRetryFailedRoute(h.ctx))],
   },
-  { method: 'get', path: '/workers', auth: true, doc: workerOperations.listWorkers, handlers: (h) => [workersRoute(h.ctx)] },
-  { method: 'post', path: '/jobs', auth: true, doc: jobOperations.submitJob, handlers: (h) => [...h.body, h.jobs.submit] },
-  { method: 'get', path: '/jobs', auth: true, doc: jobOperations.listJobs, handlers: (h) => [listRoute(h.ctx)] },
-  { method: 'post', path: '/jobs/batch', auth: true, doc: jobOperations.submitBatch, handlers: (h) => [...h.body, batchRoute(h.ctx)] },
-  { method: 'post', path: '/flows', auth: true, doc: flowOperations.submitFlow, handlers: (h) => [...h.body, flowRoute(h.ctx)] },
+  { method: 'get', path: '/workers', auth: true, doc: workerOperations.listWorkers, handlers: (h) => [serve(workersRoute(h.ctx))] },
+  { method: 'post', path: '/jobs', auth: true, doc: jobOperations.submitJob, handlers: (h) => [...h.body, serve(h.jobs.submit)] },
+  { method: 'get', path: '/jobs', auth: true, doc: jobOperations.listJobs, handlers: (h) => [serve(listRoute(h.ctx))] },
+  { method: 'post', path: '/jobs/batch', auth: true, doc: jobOperations.submitBatch, handlers: (h) => [...h.body, serve(batchRoute(h.ctx))] },
+  { method: 'post', path: '/flows', auth: true, doc: flowOperations.submitFlow, handlers: (h) => [...h.body, serve(flowRoute(h.ctx))] },
   // No body: the job is retried as it was submitted.
-  { method: 'post', path: '/jobs/:id/retry', auth: true, doc: jobOperations.retryJob, handlers: (h) => [retryRoute(h.ctx)] },
-  { method: 'get', path: '/jobs/:id', auth: true, doc: jobOperations.getJob, handlers: (h) => [h.jobs.get] },
-  { method: 'get', path: '/jobs/:id/result', auth: true, doc: jobOperations.getJobResult, handlers: (h) => [h.jobs.result] },
+  { method: 'post', path: '/jobs/:id/retry', auth: true, doc: jobOperations.retryJob, handlers: (h) => [serve(retryRoute(h.ctx))] },
+  { method: 'get', path: '/jobs/:id', auth: true, doc: jobOperations.getJob, handlers: (h) => [serve(h.jobs.get)] },
+  { method: 'get', path: '/jobs/:id/result', auth: true, doc: jobOperations.getJobResult, handlers: (h) => [serve(h.jobs.result)] },
   { method: 'get', path: '/jobs/:id/events', auth: true, doc: jobOperations.streamJobEvents, handlers: (h) => [jobEventsRoute(h.ctx)] },
-  { method: 'get', path: '/jobs/:id/logs', auth: true, doc: jobLogOperations.getJobLogs, handlers: (h) => [jobLogsRoute(h.ctx)] },
-  { method: 'delete', path: '/jobs/:id', auth: true, doc: jobOperations.cancelJob, handlers: (h) => [jobCancelRoute(h.ctx)] },
-  { method: 'get', path: '/schedules', auth: true, doc: scheduleOperations.listSchedules, handlers: (h) => [h.schedules.list] },
-  { method: 'put', path: '/schedules/:name', auth: true, doc: scheduleOperations.putSchedule, handlers: (h) => [...h.body, h.schedules.put] },
-  { method: 'get', path: '/schedules/:name', auth: true, doc: scheduleOperations.getSchedule, handlers: (h) => [h.schedules.get] },
-  { method: 'delete', path: '/schedules/:name', auth: true, doc: scheduleOperations.deleteSchedule, handlers: (h) => [h.schedules.remove] },
+  { method: 'get', path: '/jobs/:id/logs', auth: true, doc: jobLogOperations.getJobLogs, handlers: (h) => [serve(jobLogsRoute(h.ctx))] },
+  { method: 'delete', path: '/jobs/:id', auth: true, doc: jobOperations.cancelJob, handlers: (h) => [serve(jobCancelRoute(h.ctx))] },
+  { method: 'get', path: '/schedules', auth: true, doc: scheduleOperations.listSchedules, handlers: (h) => [serve(h.schedules.list)] },
+  { method: 'put', path: '/schedules/:name', auth: true, doc: scheduleOperations.putSchedule, handlers: (h) => [...h.body, serve(h.schedules.put)] },
+  { method: 'get', path: '/schedules/:name', auth: true, doc: scheduleOperations.getSchedule, handlers: (h) => [serve(h.schedules.get)] },
+  { method: 'delete', path: '/schedules/:name', auth: true, doc: scheduleOperations.deleteSchedule, handlers: (h) => [serve(h.schedules.remove)] },
   // The article's demo links write to Redis, so API_TOKENS guards them like any other write.
   // A plain click works when no tokens are set; with tokens, the index page's script turns
   // the click into a fetch carrying the Bearer token. No JSON body is needed (a bare form POST works).

@@ -1,8 +1,8 @@
 import { isTerminal, type JobRecord } from '@async-jobs/shared';
-import type { Response } from 'express';
 import type { AppContext } from '../deps';
 import { mayHaveEnded } from '../events/lifecycle';
 import type { PeekRequest } from '../events/stream-reader';
+import type { HttpRequest } from '../route-handler';
 
 export interface TerminalWatch {
   /**
@@ -10,7 +10,7 @@ export interface TerminalWatch {
    * down; then returns the job as it is. `known` is the job as it was at some moment
    * after the watch began (a submit's own record): then Redis is read only after an event.
    */
-  until(ms: number, res: Response, load: () => Promise<JobRecord>, known?: JobRecord): Promise<JobRecord>;
+  until(ms: number, client: Pick<HttpRequest, 'onClose'>, load: () => Promise<JobRecord>, known?: JobRecord): Promise<JobRecord>;
   /** Ends the watch without waiting (e.g. the submit it was begun for failed). */
   end(): void;
 }
@@ -49,11 +49,9 @@ export function watchTerminal(ctx: AppContext, id: string, type?: string): Termi
   };
   return {
     end: unwatch,
-    async until(ms, res, load, known) {
+    async until(ms, client, load, known) {
       const timer = setTimeout(finish, ms);
-      // The response's close, not the request's: a request whose body has been read closes at once.
-      // on/off rather than once: once() wraps the listener in a bound function and a state object, per held request.
-      res.on('close', finish);
+      const unlisten = client.onClose(finish);
       try {
         let now = known ?? (await load());
         peek.type ??= now.type;
@@ -68,7 +66,7 @@ export function watchTerminal(ctx: AppContext, id: string, type?: string): Termi
         return now;
       } finally {
         clearTimeout(timer);
-        res.off('close', finish);
+        unlisten();
         unwatch();
       }
     },
@@ -76,6 +74,12 @@ export function watchTerminal(ctx: AppContext, id: string, type?: string): Termi
 }
 
 /** Holds until job `id` is terminal or `ms` pass (watchTerminal), reading it once on entry. */
-export function waitForTerminal(ctx: AppContext, id: string, ms: number, res: Response, load: () => Promise<JobRecord>): Promise<JobRecord> {
-  return watchTerminal(ctx, id).until(ms, res, load);
+export function waitForTerminal(
+  ctx: AppContext,
+  id: string,
+  ms: number,
+  client: Pick<HttpRequest, 'onClose'>,
+  load: () => Promise<JobRecord>,
+): Promise<JobRecord> {
+  return watchTerminal(ctx, id).until(ms, client, load);
 }

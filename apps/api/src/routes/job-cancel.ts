@@ -1,8 +1,8 @@
 import { encodeControl, HttpError, isTerminal, toJobResource } from '@async-jobs/shared';
-import type { Request, Response } from 'express';
 import type { AppContext } from '../deps';
 import { cancelUnstarted } from '../jobs/cancel-unstarted';
 import { assertRedisReady } from '../middleware/redis-errors';
+import type { RouteHandler } from '../route-handler';
 import { loadRecord } from './jobs';
 
 const conflict = (state: string) => new HttpError(409, 'conflict', `the job is already ${state}`);
@@ -19,23 +19,21 @@ const scheduledRun = (name: string) =>
  * first. One that finished meanwhile is 409, as if it had been read finished.
  * Both end in BullMQ's event stream, from which waiters, jobs:events and callbacks follow.
  */
-export const jobCancelRoute = (ctx: AppContext) =>
-  async function cancel(req: Request, res: Response) {
+export const jobCancelRoute =
+  (ctx: AppContext): RouteHandler =>
+  async (req) => {
     const id = String(req.params.id);
     const record = await loadRecord(ctx, id);
     if (isTerminal(record.state)) throw conflict(record.state);
     assertRedisReady(ctx.redis);
     if (record.state !== 'active' && ctx.queues.has(ctx.keys.queueOf(record.type, id))) {
       const outcome = await cancelUnstarted(ctx, record.type, id);
-      if (outcome === 'removed') {
-        res.status(200).json(toJobResource(await loadRecord(ctx, id, record.type)));
-        return;
-      }
+      if (outcome === 'removed') return { body: toJobResource(await loadRecord(ctx, id, record.type)) };
       if (outcome === 'finished' || outcome === 'gone') throw conflict((await loadRecord(ctx, id, record.type)).state);
       // BullMQ keeps a schedule's pending run for its scheduler: it goes with the schedule.
       if (outcome === 'scheduled') throw scheduledRun(record.schedule ?? 'its scheduler');
       // 'running': a worker took it meanwhile; cancel it where it runs instead.
     }
     await ctx.redis.publish(ctx.keys.controlChannel, encodeControl({ action: 'cancel', id, type: record.type }));
-    res.status(202).json(toJobResource(await loadRecord(ctx, id, record.type)));
+    return { status: 202, body: toJobResource(await loadRecord(ctx, id, record.type)) };
   };

@@ -1,10 +1,10 @@
 import { maxBatchJobs, toJobResource } from '@async-jobs/shared';
-import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../deps';
 import { submitBatch } from '../jobs/submit-batch';
 import { checkSubmission, type Submission } from '../jobs/validate-submission';
 import { parseOr400, validationFailed, type ProblemDetail } from '../middleware/validate';
+import type { RouteHandler } from '../route-handler';
 
 /** The envelope only; each item is then checked as a POST /jobs body, so its problems carry its index. */
 const envelope = z.strictObject({ jobs: z.array(z.unknown()).min(1).max(maxBatchJobs) });
@@ -18,11 +18,12 @@ const envelope = z.strictObject({ jobs: z.array(z.unknown()).min(1).max(maxBatch
  * a key for the whole batch is not implemented. Retry a batch safely by sending its
  * jobs one by one with keys, or by reading `GET /jobs` before resending.
  */
-export const batchRoute = (ctx: AppContext) =>
-  async function submitBatchRoute(req: Request, res: Response) {
+export const batchRoute =
+  (ctx: AppContext): RouteHandler =>
+  async (req) => {
     const { jobs } = parseOr400(envelope, req.body);
     const problems: ProblemDetail[] = [];
-    if (req.get('idempotency-key') !== undefined) {
+    if (req.header('idempotency-key') !== undefined) {
       problems.push({ path: 'Idempotency-Key', message: 'idempotency keys are not supported on POST /jobs/batch' });
     }
     const subs: Submission[] = [];
@@ -39,5 +40,5 @@ export const batchRoute = (ctx: AppContext) =>
     }
     if (problems.length > 0) throw validationFailed(problems, 'the batch');
     const records = await submitBatch(ctx, subs);
-    res.status(202).json({ jobs: records.map(toJobResource) });
+    return { status: 202, body: { jobs: records.map(toJobResource) } };
   };

@@ -1,13 +1,14 @@
 import { listJobsQuerySchema, toJobResource } from '@async-jobs/shared';
-import type { Request, Response } from 'express';
 import type { AppContext } from '../deps';
 import { decodeCursor } from '../jobs/job-index';
 import { listJobs } from '../jobs/list-jobs';
 import { parseOr400, validationFailed } from '../middleware/validate';
+import type { RouteHandler } from '../route-handler';
 
 /** GET /jobs?type=&state=&limit=&cursor=: newest first, keyset-paginated (see jobs/job-index.ts). */
-export const listRoute = (ctx: AppContext) =>
-  async function listJobsRoute(req: Request, res: Response) {
+export const listRoute =
+  (ctx: AppContext): RouteHandler =>
+  async (req) => {
     const q = parseOr400(listJobsQuerySchema, req.query);
     let after: string | undefined;
     if (q.cursor !== undefined) {
@@ -15,5 +16,5 @@ export const listRoute = (ctx: AppContext) =>
       if (!after) throw validationFailed([{ path: 'cursor', message: 'not a cursor this API returned (use nextCursor as it is)' }]);
     }
     const page = await listJobs(ctx, { type: q.type, state: q.state, limit: q.limit, after });
-    res.json({ jobs: page.jobs.map(toJobResource), nextCursor: page.nextCursor });
+    return { body: { jobs: page.jobs.map(toJobResource), nextCursor: page.nextCursor } };
   };

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { HttpError, isTerminal, notFound, toJobResource, type JobRecord } from '@async-jobs/shared';
-import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../deps';
 import { submitWithKey } from '../jobs/idempotency';
 import { checkSubmission } from '../jobs/validate-submission';
 import { waitForTerminal, watchTerminal } from '../jobs/wait-terminal';
 import { parseOr400 } from '../middleware/validate';
+import type { HttpReply, HttpRequest } from '../route-handler';
 
 const resultQuery = z.looseObject({ wait: z.coerce.number().min(0).max(30).optional() });
 
@@ -32,7 +32,7 @@ export const jobRoutes = (ctx: AppContext) => ({
    * 202 with the job; with `?wait=S` held until the job ends (200 with the terminal job)
    * or S seconds pass (202), so a caller that wants the result makes one round trip.
    */
-  async submit(req: Request, res: Response) {
+  async submit(req: HttpRequest): Promise<HttpReply> {
     const { wait } = parseOr400(resultQuery, req.query);
     const checked = checkSubmission(req.body, [], ctx.config);
     if (!checked.ok) throw checked.error;
@@ -42,42 +42,38 @@ export const jobRoutes = (ctx: AppContext) => ({
     let replayed: boolean;
     let record: JobRecord;
     try {
-      ({ replayed, record } = await submitWithKey(ctx, checked.value, req.get('idempotency-key'), id));
+      ({ replayed, record } = await submitWithKey(ctx, checked.value, req.header('idempotency-key'), id));
       if (wait && !isTerminal(record.state)) {
         // An idempotent submit's job has an id of its own: watched from now, and read once first.
         const ours = record.id === id;
         const held = ours ? watch! : watchTerminal(ctx, record.id, record.type);
-        record = await held.until(wait * 1000, res, () => loadRecord(ctx, record.id, record.type), ours ? record : undefined);
-        if (res.destroyed) return;
+        record = await held.until(wait * 1000, req, () => loadRecord(ctx, record.id, record.type), ours ? record : undefined);
       }
     } finally {
       watch?.end();
     }
     const resource = toJobResource(record);
     // A replay is 200, not 202: nothing new was accepted (API.md "Submit options").
-    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res
-      .status(replayed || isTerminal(record.state) ? 200 : 202)
-      .location(resource.links.self)
-      .json(resource);
+    const headers: Record<string, string> = { Location: resource.links.self };
+    if (replayed) headers['Idempotent-Replayed'] = 'true';
+    return { status: replayed || isTerminal(record.state) ? 200 : 202, headers, body: resource };
   },
 
-  async get(req: Request, res: Response) {
-    res.json(toJobResource(await loadRecord(ctx, String(req.params.id))));
+  async get(req: HttpRequest): Promise<HttpReply> {
+    return { body: toJobResource(await loadRecord(ctx, String(req.params.id))) };
   },
 
   /**
    * 200 once terminal, otherwise 202 with a hint of when to ask again. With `?wait=S`
    * the request is held until the job ends or S seconds pass (long-poll).
    */
-  async result(req: Request, res: Response) {
+  async result(req: HttpRequest): Promise<HttpReply> {
     const { wait } = parseOr400(resultQuery, req.query);
     const id = String(req.params.id);
     const load = () => loadRecord(ctx, id);
     // One read either way: with ?wait it happens once the watch is in place.
-    const record = wait ? await waitForTerminal(ctx, id, wait * 1000, res, load) : await load();
-    if (wait && res.destroyed) return;
-    if (!isTerminal(record.state)) res.status(202).setHeader('Retry-After', '1');
-    res.json(toJobResource(record));
+    const record = wait ? await waitForTerminal(ctx, id, wait * 1000, req, load) : await load();
+    if (!isTerminal(record.state)) return { status: 202, headers: { 'Retry-After': '1' }, body: toJobResource(record) };
+    return { body: toJobResource(record) };
   },
 });

@@ -1,12 +1,10 @@
-import type { Request, Response } from 'express';
 import type { AppContext } from '../deps';
+import type { HttpReply } from '../route-handler';
 
 export const metricsRoutes = (ctx: AppContext) => ({
   /** Prometheus text exposition of this instance's registry. */
-  async scrape(_req: Request, res: Response) {
-    const body = await ctx.metrics.registry.metrics();
-    res.setHeader('Content-Type', ctx.metrics.registry.contentType);
-    res.setHeader('Cache-Control', 'no-store');
-    res.send(body);
+  async scrape(): Promise<HttpReply> {
+    const text = await ctx.metrics.registry.metrics();
+    return { headers: { 'Content-Type': ctx.metrics.registry.contentType, 'Cache-Control': 'no-store' }, text };
   },
 });

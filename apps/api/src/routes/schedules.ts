@@ -1,7 +1,7 @@
 import { notFound, SCHEDULE_NAME } from '@async-jobs/shared';
-import type { Request, Response } from 'express';
 import type { AppContext } from '../deps';
 import { assertRedisReady } from '../middleware/redis-errors';
+import type { HttpReply, HttpRequest } from '../route-handler';
 import { findSchedule, listSchedules, type FoundSchedule } from '../schedules/find-schedule';
 import { withScheduleLock } from '../schedules/name-lock';
 import { putSchedule } from '../schedules/put-schedule';
@@ -24,25 +24,24 @@ async function findOne(ctx: AppContext, name: string): Promise<FoundSchedule> {
 /** PUT, GET and DELETE /schedules/:name, and GET /schedules: BullMQ job schedulers, one per name across the type queues. */
 export const scheduleRoutes = (ctx: AppContext) => ({
   /** 201 when created, 200 when it replaced the schedule of that name (in whichever type's queue it was). */
-  async put(req: Request, res: Response) {
+  async put(req: HttpRequest): Promise<HttpReply> {
     const request = checkSchedule(String(req.params.name), req.body, ctx.config);
     const { created, found } = await putSchedule(ctx, request);
     const [view] = await views(ctx, [found]);
-    if (created) res.location(view.links.self);
-    res.status(created ? 201 : 200).json(view);
+    return created ? { status: 201, headers: { Location: view.links.self }, body: view } : { body: view };
   },
 
-  async get(req: Request, res: Response) {
+  async get(req: HttpRequest): Promise<HttpReply> {
     const [view] = await views(ctx, [await findOne(ctx, String(req.params.name))]);
-    res.json(view);
+    return { body: view };
   },
 
-  async list(_req: Request, res: Response) {
-    res.json({ schedules: await views(ctx, await listSchedules(ctx)) });
+  async list(): Promise<HttpReply> {
+    return { body: { schedules: await views(ctx, await listSchedules(ctx)) } };
   },
 
   /** 204; BullMQ removes the scheduler and its pending run (a run already queued or running still ends). */
-  async remove(req: Request, res: Response) {
+  async remove(req: HttpRequest): Promise<HttpReply> {
     const name = String(req.params.name);
     if (!SCHEDULE_NAME.test(name)) throw notFound('schedule');
     assertRedisReady(ctx.redis);
@@ -51,6 +50,6 @@ export const scheduleRoutes = (ctx: AppContext) => ({
       if (found.length === 0) throw notFound('schedule');
       for (const f of found) await f.queue.removeJobScheduler(name);
     });
-    res.status(204).end();
+    return { status: 204 };
   },
 });

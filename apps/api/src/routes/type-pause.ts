@@ -1,5 +1,5 @@
-import type { Request, Response } from 'express';
 import type { AppContext } from '../deps';
+import type { RouteHandler } from '../route-handler';
 import { queuesOfType, typeItems } from '../types/type-items';
 
 /**
@@ -8,11 +8,12 @@ import { queuesOfType, typeItems } from '../types/type-items';
  * wait). Idempotent; 200 with the type's item as it is after the change. A sharded type is
  * paused or resumed on every shard.
  */
-export const typePauseRoute = (ctx: AppContext, action: 'pause' | 'resume') =>
-  async function pauseOrResume(req: Request, res: Response) {
+export const typePauseRoute =
+  (ctx: AppContext, action: 'pause' | 'resume'): RouteHandler =>
+  async (req) => {
     const type = String(req.params.type);
     const queues = queuesOfType(ctx, type);
     await Promise.all(queues.map((q) => (action === 'pause' ? q.pause() : q.resume())));
     const [item] = await typeItems(ctx, [type]);
-    res.json(item);
+    return { body: item };
   };

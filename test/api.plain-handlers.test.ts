@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HttpRequest } from '../apps/api/src/route-handler';
+import { jobRoutes } from '../apps/api/src/routes/jobs';
+import { call, startApi, type RunningApi } from './api-harness';
+import { createTestContext } from './helpers';
+
+const ctx = createTestContext();
+let api: RunningApi;
+
+beforeAll(async () => {
+  api = await startApi(ctx);
+});
+afterAll(async () => {
+  await api.close();
+  await ctx.cleanup();
+});
+
+/** A request as a handler sees it, built by hand: no Express, no socket. */
+function request(parts: Partial<HttpRequest>): HttpRequest {
+  return { params: {}, query: {}, body: undefined, header: () => undefined, onClose: () => () => undefined, ...parts };
+}
+
+describe('route handlers without Express', () => {
+  it('answer the job that GET /jobs/:id answers over HTTP, from a request built by hand', async () => {
+    const id = (await call(api.url, 'POST', '/jobs', { type: 'echo', data: { plain: true }, options: { delay: 60000 } })).body.id as string;
+    const reply = await jobRoutes(api.context).get(request({ params: { id } }));
+    expect(reply.status ?? 200).toBe(200);
+    expect(reply.body).toEqual((await call(api.url, 'GET', `/jobs/${id}`)).body);
+  });
+
+  it('submit with its status and Location in the reply, and throw what the error middleware turns into a 404', async () => {
+    const reply = await jobRoutes(api.context).submit(request({ body: { type: 'echo', data: { n: 2 }, options: { delay: 60000 } } }));
+    expect(reply.status).toBe(202);
+    const id = (reply.body as { id: string }).id;
+    expect(reply.headers).toMatchObject({ Location: `/jobs/${id}` });
+    expect(await ctx.redis.hget(ctx.keys.job('echo', id), 'data')).toBe('{"n":2}');
+    await expect(jobRoutes(api.context).get(request({ params: { id: 'no-such-job' } }))).rejects.toMatchObject({ status: 404 });
+  });
+});

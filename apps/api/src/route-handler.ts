@@ -28,34 +28,66 @@ export interface HttpReply {
 
 export type RouteHandler = (req: HttpRequest) => Promise<HttpReply> | HttpReply;
 
-function requestOf(req: Request, res: Response): HttpRequest {
-  return {
-    params: req.params as Record<string, string>,
-    query: req.query,
-    body: req.body,
-    header: (name) => req.get(name),
-    onClose(fn) {
-      // The response's close, not the request's: a request whose body has been read closes at once.
-      // on/off rather than once: once() wraps the listener in a bound function and a state object, per held request.
-      res.on('close', fn);
-      return () => res.off('close', fn);
-    },
-  };
+/**
+ * The request as a handler sees it. A class, not an object of closures, and serve() below
+ * holds no async frame of its own: both are per request, and 10,000 held long-polls hold
+ * 10,000 of each (the waiters benchmark's RSS bound).
+ */
+class ExpressRequest implements HttpRequest {
+  constructor(
+    private readonly req: Request,
+    private readonly res: Response,
+  ) {}
+  get params() {
+    return this.req.params as Record<string, string>;
+  }
+  get query() {
+    return this.req.query;
+  }
+  get body() {
+    return this.req.body;
+  }
+  header(name: string) {
+    return this.req.get(name);
+  }
+  onClose(fn: () => void) {
+    // The response's close, not the request's: a request whose body has been read closes at once.
+    // on/off rather than once: once() wraps the listener in a bound function and a state object, per held request.
+    const res = this.res.on('close', fn);
+    return () => res.off('close', fn);
+  }
+}
+
+/** Throws only where Express itself would (a body JSON cannot hold): serve() hands that to next(). */
+function write(res: Response, reply: HttpReply): void {
+  if (res.destroyed) return;
+  res.status(reply.status ?? 200);
+  if (reply.headers) for (const name of Object.keys(reply.headers)) res.setHeader(name, reply.headers[name]);
+  if (reply.text !== undefined) res.send(reply.text);
+  else if (reply.body !== undefined) res.json(reply.body);
+  else res.end();
 }
 
 /**
  * Serves `handler` on Express: its reply is written here, and what it throws goes to the
- * error middleware (middleware/error-handler.ts), which writes an HttpError's status and code. A reply for a
- * client that went away meanwhile (a long-poll it dropped) is not written.
+ * error middleware (middleware/error-handler.ts), which writes an HttpError's status and
+ * code. A reply for a client that went away meanwhile (a long-poll it dropped) is not written.
  */
 export function serve(handler: RouteHandler): RequestHandler {
-  return async (req, res) => {
-    const reply = await handler(requestOf(req, res));
-    if (res.destroyed) return;
-    res.status(reply.status ?? 200);
-    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
-    if (reply.text !== undefined) res.send(reply.text);
-    else if (reply.body !== undefined) res.json(reply.body);
-    else res.end();
+  return (req, res, next) => {
+    let reply: Promise<HttpReply> | HttpReply;
+    try {
+      reply = handler(new ExpressRequest(req, res));
+    } catch (err) {
+      return next(err);
+    }
+    if (!(reply instanceof Promise)) return write(res, reply);
+    reply.then((r) => {
+      try {
+        write(res, r);
+      } catch (err) {
+        next(err);
+      }
+    }, next);
   };
 }

@@ -73,7 +73,7 @@ export const jobRoutes = (ctx: AppContext) => ({
     const load = () => loadRecord(ctx, id);
     // One read either way: with ?wait it happens once the watch is in place.
     const record = wait ? await waitForTerminal(ctx, id, wait * 1000, req, load) : await load();
-    if (!isTerminal(record.state)) return { status: 202, headers: { 'Retry-After': '1' }, body: toJobResource(record) };
-    return { body: toJobResource(record) };
+    const body = toJobResource(record);
+    return isTerminal(record.state) ? { body } : { status: 202, headers: { 'Retry-After': '1' }, body };
   },
 });

@@ -37,3 +37,21 @@ describe('route handlers without Express', () => {
     await expect(jobRoutes(api.context).get(request({ params: { id: 'no-such-job' } }))).rejects.toMatchObject({ status: 404 });
   });
 });
+
+describe('replies written by serve()', () => {
+  it('send JSON with its type and length, and answer HEAD with the same headers and no body', async () => {
+    const id = (await call(api.url, 'POST', '/jobs', { type: 'echo', data: { n: 3 }, options: { delay: 60000 } })).body.id as string;
+    const get = await fetch(`${api.url}/jobs/${id}`);
+    const text = await get.text();
+    expect(get.status).toBe(200);
+    expect(get.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(Number(get.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+    expect(JSON.parse(text)).toMatchObject({ id, state: 'delayed' });
+
+    const head = await fetch(`${api.url}/jobs/${id}`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(head.headers.get('content-length')).toBe(get.headers.get('content-length'));
+    expect(await head.text()).toBe('');
+  });
+});

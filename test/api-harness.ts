@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 import { closeRedis, createLogger, createRedis } from '@async-jobs/shared';
 import { createApp, type App } from '../apps/api/src/app';
 import { answerClientErrors } from '../apps/api/src/client-errors';
@@ -40,6 +41,35 @@ export async function startApi(ctx: TestContext, env: Record<string, string> = {
       await closeRedis(queueRedis);
       await closeRedis(redis);
     },
+  };
+}
+
+/**
+ * The one API a test file's tests share: started before them, closed after them together
+ * with the test context. Its fields are read when a test runs, so the file can hold it in a
+ * const at its top.
+ */
+export function useApi(ctx: TestContext, env: Record<string, string> = {}): RunningApi {
+  let started: RunningApi | undefined;
+  const running = () => {
+    if (!started) throw new Error('the API is not started yet: useApi() is for the top of a test file, read it inside tests');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startApi(ctx, env);
+  });
+  afterAll(async () => {
+    await started?.close();
+    await ctx.cleanup();
+  });
+  return {
+    get url() {
+      return running().url;
+    },
+    get context() {
+      return running().context;
+    },
+    close: () => running().close(),
   };
 }
 

@@ -1,21 +1,13 @@
 import { UnrecoverableError } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handlers } from '../apps/worker/src/handlers/index';
 import type { JobHandler } from '../apps/worker/src/handlers/handler';
-import { call, startApi, type RunningApi } from './api-harness';
+import { call, useApi } from './api-harness';
 import { createTestContext } from './helpers';
 import { startWorker, type RunningWorker } from './worker-harness';
 
 const ctx = createTestContext();
-let api: RunningApi;
-
-beforeAll(async () => {
-  api = await startApi(ctx);
-});
-afterAll(async () => {
-  await api.close();
-  await ctx.cleanup();
-});
+const api = useApi(ctx);
 
 /** The built-in handlers, with an echo that fails for good when its data says `fail`. */
 const failingEcho: JobHandler = {

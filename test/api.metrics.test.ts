@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startApi, type RunningApi } from './api-harness';
+import { describe, expect, it } from 'vitest';
+import { call, useApi } from './api-harness';
 import { createTestContext } from './helpers';
 import { parse, value } from './prometheus-text';
 
 // No worker runs in this file: submitted jobs stay in their queues.
 const ctx = createTestContext();
-let api: RunningApi;
-
-beforeAll(async () => {
-  api = await startApi(ctx);
-});
-afterAll(async () => {
-  await api?.close();
-  await ctx.cleanup();
-});
+const api = useApi(ctx);
 
 async function scrape() {
   const r = await fetch(`${api.url}/metrics`);

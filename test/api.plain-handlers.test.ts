@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HttpRequest } from '../apps/api/src/route-handler';
 import { jobRoutes } from '../apps/api/src/routes/jobs';
-import { call, startApi, type RunningApi } from './api-harness';
+import { call, useApi } from './api-harness';
 import { createTestContext } from './helpers';
 
 const ctx = createTestContext();
-let api: RunningApi;
-
-beforeAll(async () => {
-  api = await startApi(ctx);
-});
-afterAll(async () => {
-  await api.close();
-  await ctx.cleanup();
-});
+const api = useApi(ctx);
 
 /** A request as a handler sees it, built by hand: no Express, no socket. */
 function request(parts: Partial<HttpRequest>): HttpRequest {

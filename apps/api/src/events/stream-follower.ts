@@ -273,5 +273,11 @@ async function readAndProbe(blocking: RedisClient, probing: StreamConsumer[], st
   return { reply, probed };
 }
 
-/** Entries per stream per read: under load one read takes all that piled up meanwhile. */
-const READ_COUNT = 2000;
+/**
+ * Entries per stream per read. Under load a read comes back full and the next follows at
+ * once, so this bounds a reply, not throughput. Small replies are parsed and handled while
+ * their objects are young: with 2000 a reply's entries outlived young collections and were
+ * promoted, and batch submit (whose own jobs' entries the API reads) ran 10-15 % slower
+ * (ratio to addBulk 0.31-0.39 against 0.37-0.43 with 200, alternating, same machine).
+ */
+const READ_COUNT = 200;

@@ -274,10 +274,11 @@ async function readAndProbe(blocking: RedisClient, probing: StreamConsumer[], st
 }
 
 /**
- * Entries per stream per read. Under load a read comes back full and the next follows at
- * once, so this bounds a reply, not throughput. Small replies are parsed and handled while
- * their objects are young: with 2000 a reply's entries outlived young collections and were
- * promoted, and batch submit (whose own jobs' entries the API reads) ran 10-15 % slower
- * (ratio to addBulk 0.31-0.39 against 0.37-0.43 with 200, alternating, same machine).
+ * Entries per stream per read: under load one read takes all that piled up meanwhile.
+ * Smaller reads (200) made batch submit 10-15 % faster (their entries die young), but they
+ * fall further behind a burst: once in nine runs of 10,000 long-polls some jobs' ending
+ * entries were never read, and their long-polls were answered only at their timeout, 25 s
+ * late. BullMQ trims each stream to about 10,000 entries, and what is trimmed before it is
+ * read is not seen (a burst of 10,000 submits, 20,000 entries, outruns even this size).
  */
-const READ_COUNT = 200;
+const READ_COUNT = 2000;

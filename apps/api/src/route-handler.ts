@@ -80,8 +80,8 @@ function write(res: Response, reply: HttpReply): void {
   const json = JSON.stringify(reply.body);
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(json));
-  // HEAD is served by the GET routes: the headers of the answer, without it.
-  res.end(res.req.method === 'HEAD' ? undefined : json);
+  // For HEAD (served by the GET routes) Node sends these headers and drops the body itself.
+  res.end(json);
 }
 
 /**

@@ -10,6 +10,7 @@ import { untilReady, type TestContext } from './helpers';
 export interface RunningApi {
   url: string;
   context: App['context'];
+  followers: App['followers'];
   close(): Promise<void>;
 }
 
@@ -20,7 +21,7 @@ export async function startApi(ctx: TestContext, env: Record<string, string> = {
   const queueRedis = createRedis(config, 'command');
   const subscriber = createRedis(config, 'subscriber');
   const logger = createLogger('api-test', 'silent');
-  const { app, context, close } = createApp({ config, redis, queueRedis, subscriber, logger });
+  const { app, context, followers, close } = createApp({ config, redis, queueRedis, subscriber, logger });
   const server = listen(app, 0, '127.0.0.1');
   answerClientErrors(server);
   await once(server, 'listening');
@@ -33,6 +34,7 @@ export async function startApi(ctx: TestContext, env: Record<string, string> = {
   return {
     url: `http://127.0.0.1:${port}`,
     context,
+    followers,
     async close() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
@@ -68,6 +70,9 @@ export function useApi(ctx: TestContext, env: Record<string, string> = {}): Runn
     },
     get context() {
       return running().context;
+    },
+    get followers() {
+      return running().followers;
     },
     close: () => running().close(),
   };

@@ -14,7 +14,7 @@ import {
 import express, { type Express } from 'express';
 import { ADMIN_PATH, adminRouter } from './admin';
 import { createNotifier } from './events/stream-reader';
-import { createStreamFollowers } from './events/stream-follower';
+import { createStreamFollowers, type StreamFollowers } from './events/stream-follower';
 import { announceResync } from './events/resync';
 import { createOwnJobs } from './events/own-jobs';
 import { createRelay } from './events/relay';
@@ -48,6 +48,8 @@ export interface AppDeps {
 export interface App {
   app: Express;
   context: AppContext;
+  /** The process's readers of the event streams (tests hold them back to stage a burst). */
+  followers: StreamFollowers;
   close(): Promise<void>;
 }
 
@@ -105,6 +107,7 @@ export function createApp(deps: AppDeps): App {
   return {
     app,
     context,
+    followers,
     /** Ends open long-polls and streams first, so clients hear a clean end, then the queues. */
     close: () =>
       (closing ??= (async () => {

@@ -1,7 +1,21 @@
 import { closeRedis, type Keyspace, type Logger, type RedisClient } from '@async-jobs/shared';
 import type { ChainableCommander } from 'ioredis';
 import { wakeableSleep } from './wakeable-sleep';
-import { BLOCK_MS, compareIds, quietDuplicate, readReply, streamPositions, streamSets, type StreamEntry, type StreamSet } from './streams';
+import {
+  askHeld,
+  BLOCK_MS,
+  compareIds,
+  heldOf,
+  missedAfter,
+  quietDuplicate,
+  readReply,
+  streamPositions,
+  streamSets,
+  type Gap,
+  type Held,
+  type StreamEntry,
+  type StreamSet,
+} from './streams';
 
 /**
  * One reader of the follower's streams (the waiters' notifier, the relay while it holds
@@ -31,6 +45,12 @@ export interface StreamConsumer {
    * came meanwhile: far fewer reads for the same entries. kick() ends such a pause.
    */
   urgent?(): boolean;
+  /**
+   * Told, right after the take() of the read that found it, that entries after its
+   * position were trimmed by BullMQ before they were read (streams.ts Gap): whatever they
+   * said must be learnt another way.
+   */
+  missed?(gaps: Gap[]): void;
 }
 
 /** The answers to a consumer's probes (each a value or the error it got), and what its probe() returned for that read. */
@@ -77,13 +97,20 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
    * Moves each consumer past what the read from `from` brought it (so the next read can
    * start after it) and returns what to hand each one; take() is called by handOver.
    */
-  function assign(from: readonly string[], perStream: (StreamEntry[] | undefined)[]): [StreamConsumer, StreamEntry[]][] {
-    const out: [StreamConsumer, StreamEntry[]][] = [];
+  function assign(from: readonly string[], perStream: (StreamEntry[] | undefined)[], held: readonly (Held | undefined)[]): Batch[] {
+    const out: Batch[] = [];
     for (const c of consumers) {
       const at = c.positions;
       if (!at) continue;
       let mine: StreamEntry[] | undefined;
+      let gaps: Gap[] | undefined;
       for (let i = 0; i < perStream.length; i++) {
+        const h = held[i];
+        // A consumer behind the read's start is read for next time, and judged then.
+        if (h && compareIds(at[i], from[i]) >= 0 && missedAfter(h, at[i])) {
+          gaps ??= [];
+          gaps.push({ stream: streams[i], queue: set.queues[i], type: set.types[i], after: at[i], firstHeld: h.firstHeld! });
+        }
         const entries = perStream[i];
         if (!entries) continue;
         let picked = entries;
@@ -96,17 +123,28 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
         at[i] = picked[picked.length - 1].id;
         mine = mine ? mine.concat(picked) : picked;
       }
-      if (mine) out.push([c, mine]);
+      if (mine || gaps) out.push({ consumer: c, entries: mine ?? [], gaps });
     }
     return out;
   }
 
-  function handOver(batches: [StreamConsumer, StreamEntry[]][], probed: Map<StreamConsumer, Probed> | undefined): Promise<void>[] {
+  function handOver(batches: Batch[], probed: Map<StreamConsumer, Probed> | undefined): Promise<void>[] {
+    const trimmed = new Map<string, Gap>();
+    for (const { gaps } of batches) for (const g of gaps ?? []) if (!trimmed.has(g.stream)) trimmed.set(g.stream, g);
+    for (const g of trimmed.values()) {
+      logger.warn(
+        { stream: g.stream, after: g.after, firstHeld: g.firstHeld },
+        'event stream entries were trimmed before they were read; waiters read their jobs again',
+      );
+    }
     const held: Promise<void>[] = [];
-    for (const [c, entries] of batches) {
+    for (const { consumer: c, entries, gaps } of batches) {
       try {
-        const p = c.take(entries, probed?.get(c));
-        if (p) held.push(p.catch(() => undefined));
+        if (entries.length > 0) {
+          const p = c.take(entries, probed?.get(c));
+          if (p) held.push(p.catch(() => undefined));
+        }
+        if (gaps) c.missed?.(gaps);
       } catch (err) {
         logger.error({ err: (err as Error).message }, 'a stream consumer failed');
       }
@@ -114,8 +152,22 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
     return held;
   }
 
+  /**
+   * Which streams to ask, behind the next read, what they still hold. A gap needs BullMQ to
+   * append a whole stream's length (about 10,000 entries) between two reads: only after a
+   * read that came back full, a pause (calm, a consumer holding reads back, Redis away), or
+   * when the read starts somewhere the last one did not reach (a consumer moved back or
+   * joined). Back-to-back reads that keep up ask nothing, so news costs no more. The pause
+   * counts from when the last read was sent: Redis answered it at some time after that.
+   */
+  let lastRead = { sentAt: Number.NEGATIVE_INFINITY, full: [] as boolean[], reached: [] as string[] };
+  function worthAsking(from: readonly string[], now: number): number[] {
+    const paused = now - lastRead.sentAt > PAUSE_MS;
+    return from.flatMap((f, i) => (paused || lastRead.full[i] || lastRead.reached[i] !== f ? [i] : []));
+  }
+
   /** Sends the next read from the earliest position of any consumer; undefined while none follows. */
-  function startRead(): { from: string[]; reply: Promise<ReadResult> } | undefined {
+  function startRead(): { from: string[]; sentAt: number; reply: Promise<ReadResult> } | undefined {
     const active = consumers.filter((c) => c.positions);
     if (active.length === 0) return undefined;
     const from = streams.map((_, i) => {
@@ -126,15 +178,17 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
       }
       return min;
     });
+    const sentAt = performance.now();
     const reply = readAndProbe(
       blocking,
       active.filter((c) => c.probe),
       streams,
       from,
+      worthAsking(from, sentAt),
     );
     // Awaited by the loop, unless it is closed first.
     reply.catch(() => undefined);
-    return { from, reply };
+    return { from, sentAt, reply };
   }
 
   const urgent = () => consumers.some((c) => c.positions && (c.urgent?.() ?? true));
@@ -150,7 +204,7 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
         continue;
       }
       let got: ReadResult;
-      const { from } = reading;
+      const { from, sentAt } = reading;
       try {
         got = await reading.reply;
         failures = 0;
@@ -167,7 +221,12 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
       reading = undefined;
       if (closed) break;
       const perStream = readReply(got.reply, set);
-      const batches = assign(from, perStream);
+      lastRead = {
+        sentAt,
+        full: perStream.map((e) => (e?.length ?? 0) >= READ_COUNT),
+        reached: perStream.map((e, i) => (e ? e[e.length - 1].id : from[i])),
+      };
+      const batches = assign(from, perStream, got.held);
       // The batch before this one must be handled before a third is read.
       if (held.length > 0) await Promise.all(held);
       if (closed) break;
@@ -250,15 +309,35 @@ export function createStreamFollowers(
 interface ReadResult {
   reply: unknown;
   probed: Map<StreamConsumer, Probed>;
+  /** Per stream, what it held right after the read (askHeld), where asked. */
+  held: (Held | undefined)[];
 }
+
+/** What one read hands one consumer: the entries after its positions, and any gap before them. */
+interface Batch {
+  consumer: StreamConsumer;
+  entries: StreamEntry[];
+  gaps: Gap[] | undefined;
+}
+
+/** Time without a read after which entries may have been trimmed unread (worthAsking). */
+const PAUSE_MS = 20;
 
 /** The pause between reads while no consumer wants news at once (StreamConsumer.urgent). */
 const CALM_MS = 50;
 
 /** The follower's XREAD and, behind it in the same write, each consumer's probes; the XREAD's own failure throws. */
-async function readAndProbe(blocking: RedisClient, probing: StreamConsumer[], streams: readonly string[], from: readonly string[]): Promise<ReadResult> {
+async function readAndProbe(
+  blocking: RedisClient,
+  probing: StreamConsumer[],
+  streams: readonly string[],
+  from: readonly string[],
+  asking: readonly number[],
+): Promise<ReadResult> {
   const pipe = blocking.pipeline();
   pipe.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...from);
+  // Right behind the read, so that what they say is what the read saw.
+  for (const i of asking) askHeld(pipe, streams[i], from[i]);
   const spans: [StreamConsumer, number, number, unknown][] = [];
   for (const c of probing) {
     const from = pipe.length;
@@ -268,9 +347,11 @@ async function readAndProbe(blocking: RedisClient, probing: StreamConsumer[], st
   const replies = (await pipe.exec()) ?? [];
   const [err, reply] = replies[0] ?? [new Error('no reply to XREAD')];
   if (err) throw err;
+  const held: (Held | undefined)[] = new Array(streams.length);
+  for (const [k, i] of asking.entries()) held[i] = heldOf(replies[1 + k]?.[0] ?? replies[1 + k]?.[1]);
   const probed = new Map<StreamConsumer, Probed>();
   for (const [c, from, to, context] of spans) probed.set(c, { answers: replies.slice(from, to).map(([e, v]) => e ?? v), context });
-  return { reply, probed };
+  return { reply, probed, held };
 }
 
 /**

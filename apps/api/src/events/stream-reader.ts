@@ -50,7 +50,9 @@ const MAX_PEEKS = 8;
  * entry out in memory to every long-poll and event stream of its job; thousands of
  * waiters cost no extra connection and no Redis reads until their job changes. It
  * starts where each stream ends at creation; positions survive a reconnect, so nothing
- * is missed while Redis is briefly away (unless BullMQ trimmed it meanwhile).
+ * is missed while Redis is briefly away. Entries BullMQ trimmed before they were read
+ * (a burst that outran the reads) and a failed read both tell every waiter to read its
+ * job again.
  *
  * With queue groups on a Cluster the process has one follower per group (stream-follower.ts
  * createStreamFollowers); the notifier is a consumer of each, so it hears every group.
@@ -151,6 +153,10 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
           for (const e of entries) if (later.ids.has(e.jobId!)) dispatch(e, read);
         });
       },
+    };
+    // What the trimmed entries said is lost: whoever waits reads their job again.
+    consumer.missed = () => {
+      if (!closed) broadcast({ kind: 'resync' });
     };
     follower.add(consumer);
     follower.onReadFailure(() => {

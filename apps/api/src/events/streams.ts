@@ -1,5 +1,5 @@
 import { isCluster, type Keyspace, type QueueGroup, type RedisClient } from '@async-jobs/shared';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 /** One entry of a queue's BullMQ event stream, as readers here use it. */
 export interface StreamEntry {
@@ -14,6 +14,55 @@ export interface StreamEntry {
   jobId: string | undefined;
   /** The entry's other fields (`prev`, `data`, `returnvalue`, `failedReason`, …). */
   fields: Record<string, string>;
+}
+
+/**
+ * Entries BullMQ trimmed from a queue's stream (it keeps about the last 10,000) before a
+ * reader got them: some or all of what lay after `after` and before `firstHeld`.
+ */
+export interface Gap {
+  stream: string;
+  queue: string;
+  type: string;
+  /** The reader's position when the read found the gap ("0-0": it had none of the stream yet). */
+  after: string;
+  /** The oldest entry the stream held then. */
+  firstHeld: string;
+}
+
+/** What a stream held right after a read: its oldest entry, and (when asked with XINFO) whether any entry was ever trimmed. */
+export interface Held {
+  firstHeld: string | null;
+  trimmedAny?: boolean;
+}
+
+/**
+ * Queues, on a read's pipeline, the question of what `stream` still holds: XRANGE's first
+ * entry, or for a reader with nothing of the stream yet ("0-0"), XINFO STREAM, whose count
+ * of entries ever added beside its length tells whether the first were trimmed.
+ */
+export function askHeld(pipe: ChainableCommander, stream: string, from: string): void {
+  if (from === '0-0') pipe.xinfo('STREAM', stream);
+  else pipe.xrange(stream, '-', '+', 'COUNT', 1);
+}
+
+/** askHeld's answer (an error, e.g. no such stream, tells nothing). */
+export function heldOf(answer: unknown): Held | undefined {
+  if (answer instanceof Error || !Array.isArray(answer)) return undefined;
+  if (answer.length === 0 || Array.isArray(answer[0])) return { firstHeld: (answer as [string, string[]][])[0]?.[0] ?? null };
+  const info = new Map<string, unknown>();
+  for (let i = 0; i + 1 < answer.length; i += 2) info.set(String(answer[i]), answer[i + 1]);
+  const added = info.get('entries-added');
+  const first = info.get('first-entry') as [string, string[]] | null | undefined;
+  // Redis before 7 does not count entries added: no gap can be told from there.
+  return { firstHeld: first?.[0] ?? null, trimmedAny: added === undefined ? false : Number(added) > Number(info.get('length')) };
+}
+
+/** Whether a reader at `at` missed entries, by what its stream held right after the read. */
+export function missedAfter(held: Held, at: string): boolean {
+  if (at === '0-0') return held.trimmedAny === true;
+  // BullMQ trims from the head only: the reader's own last entry gone means what followed it may be too.
+  return held.firstHeld !== null && compareIds(held.firstHeld, at) > 0;
 }
 
 /** How long one XREAD waits for news; it returns as soon as there is any. */

@@ -3,6 +3,7 @@ import {
   encodeEvent,
   enqueueCallback,
   isCluster,
+  isTerminal,
   luaScript,
   type Config,
   type JobEvent,
@@ -17,7 +18,7 @@ import type { ChainableCommander } from 'ioredis';
 import { countedAs, ENDING_EVENTS, entryTime, lifecycleOf, type CountedChange } from './lifecycle';
 import type { OwnJobs } from './own-jobs';
 import { createStreamFollowers, type Probed, type StreamConsumer, type StreamFollower, type StreamFollowers } from './stream-follower';
-import { streamPositions, type StreamEntry, type StreamSet } from './streams';
+import { streamPositions, type Gap, type StreamEntry, type StreamSet } from './streams';
 import { wakeableSleep } from './wakeable-sleep';
 
 export interface RelayDeps {
@@ -58,6 +59,10 @@ const LEASE_MS = 5000;
 const RENEW_MS = 1000;
 /** Entries waiting for the relay past which the follower waits for it before reading more. */
 const MAX_PENDING = 20_000;
+/** Jobs read at once when looking for callbacks whose ending entries were trimmed unread. */
+const SWEEP_CHUNK = 500;
+/** How far a worker's clock (a job's finish time) may be from Redis's (its entries' ids). */
+const CLOCK_SLACK_MS = 1000;
 /** Messages per publish-many call: about a millisecond of Redis's time at most. */
 const PUBLISH_CHUNK = 500;
 
@@ -161,6 +166,8 @@ export function createRelay(deps: RelayDeps): Relay {
     /** What the newest probe said: with nobody listening and no callback due, news can wait a little. */
     let latestProbe: ProbeAnswer | null = null;
     let busy: Promise<void> | null = null;
+    /** Callback sweeps after gaps, one after another. */
+    let sweeps: Promise<void> = Promise.resolve();
     let failures = 0;
     /** The consumer's probes (see probe below) as the relay uses them; null when one failed. */
     const probeAnswer = (probed: Probed | undefined): ProbeAnswer | null => {
@@ -186,6 +193,11 @@ export function createRelay(deps: RelayDeps): Relay {
         for (const g of groups) pipe.zcard(keys.callbacksDue(g));
       },
       urgent: () => !latestProbe || latestProbe.callbacksDue || latestProbe.listeners !== 0,
+      missed(gaps) {
+        // Their jobs:events messages and counts are lost (the follower logged it); their callbacks need not be.
+        const at = epoch;
+        sweeps = sweeps.then(() => (at === epoch && !closed ? sweepCallbacks(groups, gaps) : undefined));
+      },
       take(batch, probed) {
         if (pendingEpoch !== epoch) pending = [];
         const answer = probeAnswer(probed);
@@ -325,7 +337,7 @@ export function createRelay(deps: RelayDeps): Relay {
       );
       const viewOf = new Map(needViews.map((e, i) => [e, views[i]]));
 
-      if (dueEntries.length > 0) await handOverCallbacks(dueEntries);
+      if (dueEntries.length > 0) await handOverCallbacks(dueEntries.map((e) => ({ id: e.jobId!, type: e.type, outcome: e.id.replace('-', '_') })));
 
       const out = deps.redis.pipeline();
       const changes: RelayedChange[] = [];
@@ -391,22 +403,59 @@ export function createRelay(deps: RelayDeps): Relay {
     await Promise.all(lanes.map((l) => l.flushPositions()));
   }
 
-  /** Queues the delivery of each finished job that asked for a callback; its URL is in its tombstone. */
-  async function handOverCallbacks(entries: StreamEntry[]): Promise<void> {
+  /**
+   * Queues the delivery of each finished job that asked for a callback; its URL is in its
+   * tombstone. `outcome` names the ending (its stream entry's id, or its finish time when
+   * that entry was lost): the same ending is delivered once.
+   */
+  async function handOverCallbacks(ended: EndedJob[]): Promise<void> {
     const pipe = deps.redis.pipeline();
-    for (const e of entries) pipe.hget(keys.tombstone(e.type, e.jobId!), 'u');
+    for (const j of ended) pipe.hget(keys.tombstone(j.type, j.id), 'u');
     const urls = ((await pipe.exec()) ?? []).map(([, u]) => u as string | null);
     await Promise.all(
-      entries.map(async (e, i) => {
+      ended.map(async (j, i) => {
         const url = urls[i];
         if (!url) return;
         try {
-          await enqueueCallback(deps.callbackQueue, deps.config, { id: e.jobId!, type: e.type }, url, e.id.replace('-', '_'));
+          await enqueueCallback(deps.callbackQueue, deps.config, { id: j.id, type: j.type }, url, j.outcome);
         } catch (err) {
-          logger.error({ jobId: e.jobId, err: (err as Error).message }, 'could not queue the completion callback');
+          logger.error({ jobId: j.id, err: (err as Error).message }, 'could not queue the completion callback');
         }
       }),
     );
+  }
+
+  /**
+   * After entries were trimmed unread: the jobs due a callback that ended within the gap's
+   * time (their ending entries may be what was lost) are read, and each ended one handed
+   * to delivery under its finish time. An ending read normally near the gap's edges may be
+   * delivered twice (once per outcome name): receivers see at-least-once, never a loss.
+   */
+  async function sweepCallbacks(groups: readonly QueueGroup[], gaps: readonly Gap[]): Promise<void> {
+    try {
+      for (const g of groups) {
+        const ids = await deps.redis.zrange(keys.callbacksDue(g), 0, -1);
+        for (let i = 0; i < ids.length; i += SWEEP_CHUNK) {
+          const chunk = ids.slice(i, i + SWEEP_CHUNK);
+          const jobs = await deps.store.readMany(
+            chunk,
+            chunk.map(() => ({ group: g })),
+          );
+          const ended: EndedJob[] = [];
+          for (const job of jobs) {
+            const finished = job?.finishedAt ? Date.parse(job.finishedAt) : Number.NaN;
+            if (!job || !isTerminal(job.state) || Number.isNaN(finished)) continue;
+            const queue = keys.queueOf(job.type, job.id);
+            if (gaps.some((gap) => gap.queue === queue && finished >= idMs(gap.after) - CLOCK_SLACK_MS && finished <= idMs(gap.firstHeld) + CLOCK_SLACK_MS)) {
+              ended.push({ id: job.id, type: job.type, outcome: `f${finished}` });
+            }
+          }
+          if (ended.length > 0) await handOverCallbacks(ended);
+        }
+      }
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'could not look for callbacks whose events were trimmed unread');
+    }
   }
 
   // Resolved by the loop's first lease attempt that Redis answered: from then on nothing is missed.
@@ -456,6 +505,16 @@ export function createRelay(deps: RelayDeps): Relay {
  * NUMSUB is not asked, on a Cluster), and whether any callback is due at all (the
  * callbacks-due sets of the lane's groups are not all empty).
  */
+/** The time part of a stream entry id, ms. */
+const idMs = (id: string) => Number(id.split('-')[0]);
+
+/** A finished job to hand to callback delivery, and the name of its ending. */
+interface EndedJob {
+  id: string;
+  type: string;
+  outcome: string;
+}
+
 interface ProbeAnswer {
   listeners: number | undefined;
   callbacksDue: boolean;

@@ -15,14 +15,13 @@ export const BUNDLES = { api: 'apps/api/dist/main.js', worker: 'apps/worker/dist
 
 /**
  * Node flags each bundle runs with (also written out in package.json's start:api, the
- * Dockerfile and docker-compose.yml). The API caps V8's young generation at 8 MB semi-spaces
+ * Dockerfile and docker-compose.yml). The API caps V8's young generation at 4 MB semi-spaces
  * instead of 16: it holds thousands of idle long-polls, and when their jobs finish together
- * the young generation grew to its maximum; with 10,000 held, RSS peaked at 260-265 MB at 16
- * (the target is 250), 237-241 MB at 8 and 230-240 MB at 4. Not 4: the stream follower's
- * reads (up to 2,000 entries per stream) outlive a 4 MB young generation while the relay
- * handles them, so they were promoted and collected by full GCs; measured alternating on a
- * warm API draining 20,000 jobs, its CPU per job was 13-14 µs at 4, 10.5-11.5 at 8 and 9-10
- * at 16, and batch submit ran about a fifth faster at 8.
+ * the young generation grew to its maximum; with 10,000 held, RSS peaked at 260-265 MB
+ * instead of 226-246 MB. Submit throughput measured the same either way. 8 MB was tried:
+ * a warm API draining 20,000 jobs spent 10.5-11.5 µs of CPU per job instead of 13-14 (the
+ * follower's reads outlive a 4 MB young generation and are promoted), but 10,000 held
+ * long-polls then peaked at 242-247 MB, too near the 250 MB target.
  *
  * It also lets the old generation grow only 15% past what the last full GC kept before the
  * next one. Each held long-poll lives in the old generation; when it is answered, what its
@@ -31,9 +30,9 @@ export const BUNDLES = { api: 'apps/api/dist/main.js', worker: 'apps/worker/dist
  * factor (up to 4x, picked from GC speed) let 10,000 answers pile about 200 MB of such
  * garbage onto the ~110 MB of live waiters before a full GC ran: RSS peaked at 386-460 MB.
  * With 15% it peaks at 236-250 MB; a full GC of that heap takes 100-300 ms here and runs a
- * few times per 10,000 answers.
+ * few times per 10,000 answers. Batch submit measured no slower (its heap is small).
  */
-export const NODE_FLAGS = { api: ['--max-semi-space-size=8', '--heap-growing-percent=15'], worker: [] };
+export const NODE_FLAGS = { api: ['--max-semi-space-size=4', '--heap-growing-percent=15'], worker: [] };
 
 /** The Lua scripts are read at run time beside the code that loads them (packages/shared/src/lua/scripts.ts). */
 const LUA_DIR = 'packages/shared/src/lua';

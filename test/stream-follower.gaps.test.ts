@@ -1,4 +1,5 @@
-import { closeRedis, createLogger, type RedisClient } from '@async-jobs/shared';
+import { Writable } from 'node:stream';
+import { closeRedis, createLogger, type Logger, type RedisClient } from '@async-jobs/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createStreamFollower, type StreamFollower } from '../apps/api/src/events/stream-follower';
 import { compareIds, type Gap, type StreamEntry } from '../apps/api/src/events/streams';
@@ -25,8 +26,8 @@ afterAll(async () => {
 });
 
 /** A reader of the test's stream that keeps what it is handed and told. */
-async function reader() {
-  follower = createStreamFollower(blocking, { group: null, queues: [queue], streams: [stream], types: [queue] }, createLogger('test', 'silent'));
+async function reader(logger: Logger = createLogger('test', 'silent')) {
+  follower = createStreamFollower(blocking, { group: null, queues: [queue], streams: [stream], types: [queue] }, logger);
   const got: StreamEntry[] = [];
   const gaps: Gap[] = [];
   const consumer = {
@@ -36,6 +37,18 @@ async function reader() {
   };
   follower.add(consumer);
   return { got, gaps, ids: () => got.filter((e) => e.event === 'step').map((e) => e.fields.n) };
+}
+
+/** A logger whose lines are kept, parsed. */
+function keptLog() {
+  const lines: { msg: string; gapsSinceLastLine?: number }[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { logger: createLogger('test', 'info', sink), lines };
 }
 
 const append = (n: number | string) => ctx.redis.xadd(stream, '*', 'event', 'step', 'n', String(n));
@@ -96,5 +109,40 @@ describe('a stream reader that falls behind', () => {
     expect(r.gaps[0].after).toBe('0-0');
     expect(r.ids()).toEqual(Array.from({ length: 10 }, (_, i) => String(20 + i)));
     await ctx.redis.del(`${stream}:other`);
+  });
+
+  it('says so in one line per stream per ten seconds however many reads find a gap', async () => {
+    await append('first');
+    const log = keptLog();
+    const r = await reader(log.logger);
+    for (const [i, from] of [0, 1000].entries()) {
+      const held = await holdFollower(ctx.redis, follower, nudge);
+      await burst(from, 300, 100);
+      await held.release();
+      await waitFor(() => r.ids().includes(String(from + 299)));
+      expect(r.gaps).toHaveLength(i + 1);
+    }
+    const warned = log.lines.filter((l) => l.msg.includes('trimmed before they were read'));
+    expect(warned).toHaveLength(1);
+  });
+
+  it('starts where a stream trimmed empty ended, and is not told of a gap on every read', async () => {
+    await append('gone');
+    const last = (await ctx.redis.xrevrange(stream, '+', '-', 'COUNT', 1))[0][0];
+    await ctx.redis.xtrim(stream, 'MAXLEN', 0);
+    const r = await reader();
+    await expect(follower.ends()).resolves.toEqual([last]);
+    // Idle past two block times: each read after one asks what the stream holds, and it holds nothing.
+    await new Promise((done) => setTimeout(done, 2500));
+    expect(r.gaps).toEqual([]);
+    for (const n of ['a', 'b', 'c']) {
+      await new Promise((done) => setTimeout(done, 60));
+      await append(n);
+    }
+    await waitFor(() => r.ids().includes('c'));
+    expect(r.ids()).toEqual(['a', 'b', 'c']);
+    // Its own last entry was trimmed, so the first one after it may look like a gap: once, never again.
+    expect(r.gaps.length).toBeLessThanOrEqual(1);
+    for (const g of r.gaps) expect(g.firstHeld).toMatch(/^\d+-\d+$/);
   });
 });

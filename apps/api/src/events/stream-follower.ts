@@ -128,15 +128,29 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
     return out;
   }
 
+  /** Per stream, when a gap was last logged and how many were found since without a line. */
+  const gapLog = new Map<string, { at: number; unlogged: number }>();
+  function logGaps(gaps: Iterable<Gap>): void {
+    const now = performance.now();
+    for (const g of gaps) {
+      const last = gapLog.get(g.stream);
+      // A burst that outruns the reads finds a gap on read after read: a line per GAP_LOG_MS, with the count.
+      if (last && now - last.at < GAP_LOG_MS) {
+        last.unlogged++;
+        continue;
+      }
+      logger.warn(
+        { stream: g.stream, after: g.after, firstHeld: g.firstHeld, ...(last?.unlogged ? { gapsSinceLastLine: last.unlogged } : {}) },
+        'event stream entries were trimmed before they were read; waiters read their jobs again',
+      );
+      gapLog.set(g.stream, { at: now, unlogged: 0 });
+    }
+  }
+
   function handOver(batches: Batch[], probed: Map<StreamConsumer, Probed> | undefined): Promise<void>[] {
     const trimmed = new Map<string, Gap>();
     for (const { gaps } of batches) for (const g of gaps ?? []) if (!trimmed.has(g.stream)) trimmed.set(g.stream, g);
-    for (const g of trimmed.values()) {
-      logger.warn(
-        { stream: g.stream, after: g.after, firstHeld: g.firstHeld },
-        'event stream entries were trimmed before they were read; waiters read their jobs again',
-      );
-    }
+    logGaps(trimmed.values());
     const held: Promise<void>[] = [];
     for (const { consumer: c, entries, gaps } of batches) {
       try {
@@ -319,6 +333,9 @@ interface Batch {
   entries: StreamEntry[];
   gaps: Gap[] | undefined;
 }
+
+/** At most one warning per stream this often about entries trimmed unread; the next says how many were not logged. */
+const GAP_LOG_MS = 10_000;
 
 /** Time without a read after which entries may have been trimmed unread (worthAsking). */
 const PAUSE_MS = 20;

@@ -50,17 +50,27 @@ export function askHeld(pipe: ChainableCommander, stream: string, from: string):
 export function heldOf(answer: unknown): Held | undefined {
   if (answer instanceof Error || !Array.isArray(answer)) return undefined;
   if (answer.length === 0 || Array.isArray(answer[0])) return { firstHeld: (answer as [string, string[]][])[0]?.[0] ?? null };
-  const info = new Map<string, unknown>();
-  for (let i = 0; i + 1 < answer.length; i += 2) info.set(String(answer[i]), answer[i + 1]);
+  const info = streamInfo(answer);
   const added = info.get('entries-added');
   const first = info.get('first-entry') as [string, string[]] | null | undefined;
   // Redis before 7 does not count entries added: no gap can be told from there.
   return { firstHeld: first?.[0] ?? null, trimmedAny: added === undefined ? false : Number(added) > Number(info.get('length')) };
 }
 
-/** Whether a reader at `at` missed entries, by what its stream held right after the read. */
+/** XINFO STREAM's flat reply (field, value, …) as a map. */
+function streamInfo(reply: unknown[]): Map<string, unknown> {
+  const info = new Map<string, unknown>();
+  for (let i = 0; i + 1 < reply.length; i += 2) info.set(String(reply[i]), reply[i + 1]);
+  return info;
+}
+
+/**
+ * Whether a reader at `at` missed entries, by what its stream held right after the read.
+ * A stream trimmed to nothing (XTRIM MAXLEN 0; BullMQ keeps about 10,000) is not told: with
+ * no entry held there is nothing to tell the span by, and it would be told on every read.
+ */
 export function missedAfter(held: Held, at: string): boolean {
-  if (at === '0-0') return held.trimmedAny === true;
+  if (at === '0-0') return held.trimmedAny === true && held.firstHeld !== null;
   // BullMQ trims from the head only: the reader's own last entry gone means what followed it may be too.
   return held.firstHeld !== null && compareIds(held.firstHeld, at) > 0;
 }
@@ -119,17 +129,27 @@ export function streamSets(redis: RedisClient, keys: Keyspace, types: readonly s
     .filter((s) => s.queues.length > 0);
 }
 
-/** Where each stream ends now ("0-0" for one that does not exist yet): reading from there misses nothing later. */
+/**
+ * Where each stream ends now: the id of the last entry it was ever given (held or since
+ * trimmed), or "0-0" for one that does not exist yet. Reading from there misses nothing
+ * later, and a stream that exists but was trimmed empty is not mistaken for a new one
+ * whose first entries a reader missed.
+ */
 export async function streamPositions(redis: RedisClient, streams: readonly string[]): Promise<string[]> {
   const pipe = redis.pipeline();
-  for (const s of streams) pipe.xrevrange(s, '+', '-', 'COUNT', 1);
+  for (const s of streams) pipe.xinfo('STREAM', s);
   const replies = (await pipe.exec()) ?? [];
   return replies.map(([err, r]) => {
-    if (err) throw err;
-    const last = r as [string, string[]][];
-    return last[0]?.[0] ?? '0-0';
+    if (err) {
+      if (NO_SUCH_STREAM.test(err.message)) return '0-0';
+      throw err;
+    }
+    return String(streamInfo(r as unknown[]).get('last-generated-id') ?? '0-0');
   });
 }
+
+/** XINFO STREAM's answer for a key that does not exist. */
+const NO_SUCH_STREAM = /no such key/i;
 
 /**
  * An XREAD reply of `set`'s streams as entries per stream (`undefined` where a stream had

@@ -45,6 +45,9 @@ export interface PeekRequest {
  */
 const MAX_PEEKS = 8;
 
+/** The least time between two resyncs for entries trimmed unread (resyncSoon). */
+const RESYNC_MIN_MS = 1000;
+
 /**
  * The waiters' side of the process's stream follower (stream-follower.ts): fans each
  * entry out in memory to every long-poll and event stream of its job; thousands of
@@ -155,9 +158,7 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
       },
     };
     // What the trimmed entries said is lost: whoever waits reads their job again.
-    consumer.missed = () => {
-      if (!closed) broadcast({ kind: 'resync' });
-    };
+    consumer.missed = resyncSoon;
     follower.add(consumer);
     follower.onReadFailure(() => {
       if (!closed) broadcast({ kind: 'resync' });
@@ -180,6 +181,26 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
     });
     return { follower, consumer, started };
   };
+  /**
+   * A resync after entries were trimmed unread: at once, then at most one per RESYNC_MIN_MS
+   * (the last one trailing), because a burst that outruns the reads finds a gap on read after
+   * read, and each resync is a read of every waiter's job.
+   */
+  let lastResync = Number.NEGATIVE_INFINITY;
+  let resyncTimer: NodeJS.Timeout | undefined;
+  const resyncNow = () => {
+    resyncTimer = undefined;
+    if (closed) return;
+    lastResync = performance.now();
+    broadcast({ kind: 'resync' });
+  };
+  function resyncSoon() {
+    if (closed || resyncTimer) return;
+    const wait = lastResync + RESYNC_MIN_MS - performance.now();
+    if (wait <= 0) resyncNow();
+    else resyncTimer = setTimeout(resyncNow, wait);
+  }
+
   const consumers = followers.map(follow);
   const started = Promise.all(consumers.map((c) => c.started)).then(() => undefined);
 
@@ -224,6 +245,7 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
     close() {
       closing ??= (async () => {
         closed = true;
+        clearTimeout(resyncTimer);
         for (const c of consumers) c.follower.remove(c.consumer);
         broadcast({ kind: 'closing' });
       })();

@@ -18,7 +18,7 @@ import type { ChainableCommander } from 'ioredis';
 import { countedAs, ENDING_EVENTS, entryTime, lifecycleOf, type CountedChange } from './lifecycle';
 import type { OwnJobs } from './own-jobs';
 import { createStreamFollowers, type Probed, type StreamConsumer, type StreamFollower, type StreamFollowers } from './stream-follower';
-import { streamPositions, type Gap, type StreamEntry, type StreamSet } from './streams';
+import { streamPositions, type StreamEntry, type StreamSet } from './streams';
 import { wakeableSleep } from './wakeable-sleep';
 
 export interface RelayDeps {
@@ -166,8 +166,13 @@ export function createRelay(deps: RelayDeps): Relay {
     /** What the newest probe said: with nobody listening and no callback due, news can wait a little. */
     let latestProbe: ProbeAnswer | null = null;
     let busy: Promise<void> | null = null;
-    /** Callback sweeps after gaps, one after another. */
-    let sweeps: Promise<void> = Promise.resolve();
+    /**
+     * Per queue, the span of finish times (ms) whose callbacks a sweep must look for: the gaps
+     * found since the running sweep (if any) took its own. A burst that outruns the reads finds
+     * a gap on read after read; their spans merge, so one sweep covers many.
+     */
+    let unswept = new Map<string, [number, number]>();
+    let sweeping: Promise<void> | null = null;
     let failures = 0;
     /** The consumer's probes (see probe below) as the relay uses them; null when one failed. */
     const probeAnswer = (probed: Probed | undefined): ProbeAnswer | null => {
@@ -194,9 +199,23 @@ export function createRelay(deps: RelayDeps): Relay {
       },
       urgent: () => !latestProbe || latestProbe.callbacksDue || latestProbe.listeners !== 0,
       missed(gaps) {
-        // Their jobs:events messages and counts are lost (the follower logged it); their callbacks need not be.
-        const at = epoch;
-        sweeps = sweeps.then(() => (at === epoch && !closed ? sweepCallbacks(groups, gaps) : undefined));
+        // Their jobs:events messages and counts are lost (the follower logged it); their callbacks need not
+        // be. Swept even if this relay stops meanwhile: its successor resumes past the gap, and a callback
+        // handed over twice is delivered once (its delivery job's id names the ending).
+        for (const g of gaps) {
+          const from = idMs(g.after) - CLOCK_SLACK_MS;
+          const to = idMs(g.firstHeld) + CLOCK_SLACK_MS;
+          const span = unswept.get(g.queue);
+          unswept.set(g.queue, span ? [Math.min(span[0], from), Math.max(span[1], to)] : [from, to]);
+        }
+        sweeping ??= (async () => {
+          while (unswept.size > 0 && !closed) {
+            const spans = unswept;
+            unswept = new Map();
+            await sweepCallbacks(groups, spans);
+          }
+          sweeping = null;
+        })();
       },
       take(batch, probed) {
         if (pendingEpoch !== epoch) pending = [];
@@ -385,7 +404,7 @@ export function createRelay(deps: RelayDeps): Relay {
       async close() {
         epoch++;
         follower.remove(consumer);
-        await Promise.race([busy, new Promise((r) => setTimeout(r, 50))]);
+        await Promise.race([Promise.all([busy, sweeping]), new Promise((r) => setTimeout(r, 50))]);
         await flushPositions().catch(() => undefined);
       },
     };
@@ -426,32 +445,36 @@ export function createRelay(deps: RelayDeps): Relay {
   }
 
   /**
-   * After entries were trimmed unread: the jobs due a callback that ended within the gap's
-   * time (their ending entries may be what was lost) are read, and each ended one handed
-   * to delivery under its finish time. An ending read normally near the gap's edges may be
-   * delivered twice (once per outcome name): receivers see at-least-once, never a loss.
+   * After entries were trimmed unread: the jobs due a callback that ended within a gap's
+   * span of time in its queue (their ending entries may be what was lost) are read, and
+   * each ended one handed to delivery under its finish time. The set is walked with ZSCAN,
+   * SWEEP_CHUNK at a time, so a large one never arrives in one reply. An ending read normally
+   * near a gap's edges may be delivered twice (once per outcome name): receivers see
+   * at-least-once, never a loss.
    */
-  async function sweepCallbacks(groups: readonly QueueGroup[], gaps: readonly Gap[]): Promise<void> {
+  async function sweepCallbacks(groups: readonly QueueGroup[], spans: ReadonlyMap<string, readonly [number, number]>): Promise<void> {
     try {
       for (const g of groups) {
-        const ids = await deps.redis.zrange(keys.callbacksDue(g), 0, -1);
-        for (let i = 0; i < ids.length; i += SWEEP_CHUNK) {
-          const chunk = ids.slice(i, i + SWEEP_CHUNK);
+        let cursor = '0';
+        do {
+          const [next, flat] = await deps.redis.zscan(keys.callbacksDue(g), cursor, 'COUNT', SWEEP_CHUNK);
+          cursor = next;
+          // Member, score, member, score, …
+          const ids = flat.filter((_, i) => i % 2 === 0);
+          if (ids.length === 0) continue;
           const jobs = await deps.store.readMany(
-            chunk,
-            chunk.map(() => ({ group: g })),
+            ids,
+            ids.map(() => ({ group: g })),
           );
           const ended: EndedJob[] = [];
           for (const job of jobs) {
             const finished = job?.finishedAt ? Date.parse(job.finishedAt) : Number.NaN;
             if (!job || !isTerminal(job.state) || Number.isNaN(finished)) continue;
-            const queue = keys.queueOf(job.type, job.id);
-            if (gaps.some((gap) => gap.queue === queue && finished >= idMs(gap.after) - CLOCK_SLACK_MS && finished <= idMs(gap.firstHeld) + CLOCK_SLACK_MS)) {
-              ended.push({ id: job.id, type: job.type, outcome: `f${finished}` });
-            }
+            const span = spans.get(keys.queueOf(job.type, job.id));
+            if (span && finished >= span[0] && finished <= span[1]) ended.push({ id: job.id, type: job.type, outcome: `f${finished}` });
           }
           if (ended.length > 0) await handOverCallbacks(ended);
-        }
+        } while (cursor !== '0' && !closed);
       }
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'could not look for callbacks whose events were trimmed unread');

@@ -52,17 +52,21 @@ describe('a job whose ending entries were trimmed before the API read them', () 
     await waitFor(() => api.context.notifier.watcherCount() === 2);
 
     const held = await holdFollower(ctx.redis, follower, () => ctx.redis.xadd(stream, '*', 'event', 'test-nudge'));
-    worker = await startWorker(ctx, { CALLBACK_SECRET: 'whsec_trimmed', CALLBACK_ALLOWED_HOSTS: new URL(base).host });
     const endingOf = async () => {
       const entries = (await ctx.redis.xrange(stream, '-', '+')) as [string, string[]][];
       return entries.find(([, f]) => f[1] === 'completed' && f.includes(id));
     };
-    await waitFor(endingOf);
-    const burst = ctx.redis.pipeline();
-    for (let i = 0; i < 300; i++) burst.xadd(stream, 'MAXLEN', 100, '*', 'event', 'test-burst');
-    await burst.exec();
-    expect(await endingOf()).toBeUndefined();
-    await held.release();
+    try {
+      worker = await startWorker(ctx, { CALLBACK_SECRET: 'whsec_trimmed', CALLBACK_ALLOWED_HOSTS: new URL(base).host });
+      await waitFor(endingOf);
+      const burst = ctx.redis.pipeline();
+      for (let i = 0; i < 300; i++) burst.xadd(stream, 'MAXLEN', 100, '*', 'event', 'test-burst');
+      await burst.exec();
+      expect(await endingOf()).toBeUndefined();
+    } finally {
+      // Even when a step above failed: a held follower blocks the API's reads for 30 s.
+      await held.release();
+    }
 
     const answered = await poll;
     expect(answered.status).toBe(200);

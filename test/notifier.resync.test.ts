@@ -1,12 +1,12 @@
 import { createLogger } from '@async-jobs/shared';
-import { describe, expect, it } from 'vitest';
-import { createNotifier, type Notice } from '../apps/api/src/events/stream-reader';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { StreamConsumer, StreamFollower } from '../apps/api/src/events/stream-follower';
-import { waitFor } from './helpers';
+import { createNotifier, type Notice } from '../apps/api/src/events/stream-reader';
 
-/** A follower that reads nothing: the test calls its one consumer's missed() itself. */
+/** A follower that reads nothing: the test calls its one consumer's missed(), and its read-failure listener, itself. */
 function quietFollower() {
   let consumer: StreamConsumer | undefined;
+  let failed: (() => void) | undefined;
   const follower: StreamFollower = {
     set: { group: null, queues: ['echo'], streams: ['s'], types: ['echo'] },
     streams: ['s'],
@@ -16,44 +16,61 @@ function quietFollower() {
     remove: () => undefined,
     kick: () => undefined,
     ends: async () => ['0-0'],
-    onReadFailure: () => undefined,
+    onReadFailure(listener) {
+      failed = listener;
+    },
     close: async () => undefined,
   };
-  return { follower, consumer: () => consumer! };
+  return { follower, missed: () => consumer!.missed!([gap]), readFailed: () => failed!() };
 }
 
-describe('waiters after entries were trimmed unread', () => {
+const gap = { stream: 's', queue: 'echo', type: 'echo', after: '1-0', firstHeld: '5-0' };
+
+/** A notifier over a quiet follower, and what a waiter on one job has heard. */
+async function watched() {
+  const quiet = quietFollower();
+  const notifier = createNotifier([quiet.follower], createLogger('test', 'silent'));
+  await notifier.ready();
+  const heard: Notice['kind'][] = [];
+  notifier.watch('job-1', 'poll', (n) => heard.push(n.kind));
+  return { ...quiet, notifier, heard };
+}
+
+// The pause between resyncs is timed on the clock the notifier reads: both are faked, so nothing here sleeps.
+beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] }));
+afterEach(() => void vi.useRealTimers());
+
+describe('waiters after entries were trimmed unread, or after failed reads', () => {
   it('read their jobs again at once, then at most once a second however many reads find a gap', async () => {
-    const { follower, consumer } = quietFollower();
-    const notifier = createNotifier([follower], createLogger('test', 'silent'));
-    await notifier.ready();
-    const heard: Notice['kind'][] = [];
-    const stop = notifier.watch('job-1', 'poll', (n) => heard.push(n.kind));
-    try {
-      const gap = { stream: 's', queue: 'echo', type: 'echo', after: '1-0', firstHeld: '5-0' };
-      for (let i = 0; i < 5; i++) consumer().missed?.([gap]);
-      expect(heard).toEqual(['resync']);
-      // The gaps after the first are not forgotten: one more resync follows, after the pause.
-      await waitFor(() => heard.length === 2, 3000);
-      expect(heard).toEqual(['resync', 'resync']);
-    } finally {
-      stop();
-      await notifier.close();
-    }
+    const w = await watched();
+    for (let i = 0; i < 5; i++) w.missed();
+    expect(w.heard).toEqual(['resync']);
+    vi.advanceTimersByTime(999);
+    expect(w.heard).toEqual(['resync']);
+    // The gaps after the first are not forgotten: one more resync follows, after the pause.
+    vi.advanceTimersByTime(1);
+    expect(w.heard).toEqual(['resync', 'resync']);
+    await w.notifier.close();
+  });
+
+  it('share that pace with the resyncs of failed reads', async () => {
+    const w = await watched();
+    w.readFailed();
+    w.missed();
+    w.readFailed();
+    expect(w.heard).toEqual(['resync']);
+    vi.advanceTimersByTime(1000);
+    expect(w.heard).toEqual(['resync', 'resync']);
+    await w.notifier.close();
   });
 
   it('hear nothing more once the notifier is closed', async () => {
-    const { follower, consumer } = quietFollower();
-    const notifier = createNotifier([follower], createLogger('test', 'silent'));
-    await notifier.ready();
-    const heard: Notice['kind'][] = [];
-    notifier.watch('job-1', 'poll', (n) => heard.push(n.kind));
-    const gap = { stream: 's', queue: 'echo', type: 'echo', after: '1-0', firstHeld: '5-0' };
-    consumer().missed?.([gap]);
-    consumer().missed?.([gap]);
-    await notifier.close();
-    await new Promise((r) => setTimeout(r, 1200));
+    const w = await watched();
+    w.missed();
+    w.missed();
+    await w.notifier.close();
+    vi.advanceTimersByTime(5000);
     // The resync at once and the notice of closing; the pending one was dropped with its timer.
-    expect(heard).toEqual(['resync', 'closing']);
+    expect(w.heard).toEqual(['resync', 'closing']);
   });
 });

@@ -132,14 +132,16 @@ describe('a stream reader that falls behind', () => {
     await ctx.redis.xtrim(stream, 'MAXLEN', 0);
     const r = await reader();
     await expect(follower.ends()).resolves.toEqual([last]);
-    // Idle past two block times: each read after one asks what the stream holds, and it holds nothing.
-    await new Promise((done) => setTimeout(done, 2500));
+    // Idle through three reads that each waited their block time: every read after such a
+    // pause asks what the stream holds, and it holds nothing.
+    let reads = 0;
+    follower.add({ positions: [last], take: () => undefined, probe: () => void reads++ });
+    await waitFor(() => reads >= 4, 10_000);
     expect(r.gaps).toEqual([]);
     for (const n of ['a', 'b', 'c']) {
-      await new Promise((done) => setTimeout(done, 60));
       await append(n);
+      await waitFor(() => r.ids().includes(n));
     }
-    await waitFor(() => r.ids().includes('c'));
     expect(r.ids()).toEqual(['a', 'b', 'c']);
     // Its own last entry was trimmed, so the first one after it may look like a gap: once, never again.
     expect(r.gaps.length).toBeLessThanOrEqual(1);

@@ -45,7 +45,7 @@ export interface PeekRequest {
  */
 const MAX_PEEKS = 8;
 
-/** The least time between two resyncs for entries trimmed unread (resyncSoon). */
+/** The least time between two resyncs for entries trimmed unread or failed reads (resyncSoon). */
 const RESYNC_MIN_MS = 1000;
 
 /**
@@ -157,12 +157,10 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
         });
       },
     };
-    // What the trimmed entries said is lost: whoever waits reads their job again.
+    // What the trimmed entries said is lost, or what a failed read may have missed: whoever waits reads their job again.
     consumer.missed = resyncSoon;
     follower.add(consumer);
-    follower.onReadFailure(() => {
-      if (!closed) broadcast({ kind: 'resync' });
-    });
+    follower.onReadFailure(resyncSoon);
     const learn = () =>
       follower.ends().then((p) => {
         if (closed) return;
@@ -182,9 +180,10 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
     return { follower, consumer, started };
   };
   /**
-   * A resync after entries were trimmed unread: at once, then at most one per RESYNC_MIN_MS
-   * (the last one trailing), because a burst that outruns the reads finds a gap on read after
-   * read, and each resync is a read of every waiter's job.
+   * A resync after entries were trimmed unread or a read failed: at once, then at most one
+   * per RESYNC_MIN_MS (the last one trailing), because a burst that outruns the reads finds a
+   * gap on read after read, a Redis outage fails read after read, and each resync is a read
+   * of every waiter's job.
    */
   let lastResync = Number.NEGATIVE_INFINITY;
   let resyncTimer: NodeJS.Timeout | undefined;

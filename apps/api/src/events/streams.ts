@@ -70,9 +70,10 @@ function streamInfo(reply: unknown[]): Map<string, unknown> {
  * no entry held there is nothing to tell the span by, and it would be told on every read.
  */
 export function missedAfter(held: Held, at: string): boolean {
-  if (at === '0-0') return held.trimmedAny === true && held.firstHeld !== null;
+  if (held.firstHeld === null) return false;
+  if (at === '0-0') return held.trimmedAny === true;
   // BullMQ trims from the head only: the reader's own last entry gone means what followed it may be too.
-  return held.firstHeld !== null && compareIds(held.firstHeld, at) > 0;
+  return compareIds(held.firstHeld, at) > 0;
 }
 
 /** How long one XREAD waits for news; it returns as soon as there is any. */

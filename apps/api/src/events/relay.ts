@@ -19,6 +19,7 @@ import { countedAs, ENDING_EVENTS, entryTime, lifecycleOf, type CountedChange } 
 import type { OwnJobs } from './own-jobs';
 import { createStreamFollowers, type Probed, type StreamConsumer, type StreamFollower, type StreamFollowers } from './stream-follower';
 import { streamPositions, type StreamEntry, type StreamSet } from './streams';
+import { settleWithin } from './settle-within';
 import { wakeableSleep } from './wakeable-sleep';
 
 export interface RelayDeps {
@@ -404,7 +405,7 @@ export function createRelay(deps: RelayDeps): Relay {
       async close() {
         epoch++;
         follower.remove(consumer);
-        await Promise.race([Promise.all([busy, sweeping]), new Promise((r) => setTimeout(r, 50))]);
+        await settleWithin(Promise.all([busy, sweeping]), 50);
         await flushPositions().catch(() => undefined);
       },
     };
@@ -497,7 +498,8 @@ export function createRelay(deps: RelayDeps): Relay {
         for (const l of lanes) l.stopNow();
         if (++leaseFailures === 3) logger.warn({ err: (err as Error).message }, 'event relay lease failed; retrying');
       }
-      await pause(RENEW_MS);
+      // A close() during the lease call woke no sleep: checked here, or the loop would sleep out RENEW_MS after it.
+      if (!closed) await pause(RENEW_MS);
     }
   })();
 
@@ -509,7 +511,7 @@ export function createRelay(deps: RelayDeps): Relay {
         closed = true;
         firstTried();
         wake();
-        await Promise.race([loop, new Promise((r) => setTimeout(r, 50))]);
+        await settleWithin(loop, 50);
         await Promise.all(lanes.map((l) => l.close()));
         await own?.close();
         // Hand over at once rather than after the lease lapses (only if it is still ours).

@@ -1,5 +1,6 @@
 import { closeRedis, type Keyspace, type Logger, type RedisClient } from '@async-jobs/shared';
 import type { ChainableCommander } from 'ioredis';
+import { settleWithin } from './settle-within';
 import { wakeableSleep } from './wakeable-sleep';
 import {
   askHeld,
@@ -275,7 +276,7 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
         closed = true;
         wake();
         // The read in flight ends within its block time, or when the owner drops the connection.
-        await Promise.race([loop, new Promise((r) => setTimeout(r, 50))]);
+        await settleWithin(loop, 50);
       })();
       return closing;
     },

@@ -3,6 +3,7 @@ import { mayHaveEnded } from './lifecycle';
 import { RESYNC_EVENT } from './resync';
 import type { StreamConsumer, StreamFollower } from './stream-follower';
 import type { StreamEntry } from './streams';
+import { wakeableSleep } from './wakeable-sleep';
 
 /** What a watcher hears: an event of its job, "read again" (something changed that names no job), or shutdown. */
 export type Notice = { kind: 'event'; entry: StreamEntry; peeked?: JobRecord } | { kind: 'resync' } | { kind: 'closing' };
@@ -71,6 +72,8 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
   };
   const counts: Record<WatchKind, number> = { poll: 0, stream: 0 };
   let closed = false;
+  /** Ends the sleeps of the retries at start (Redis away): close() must not leave them running. */
+  const endRetryPauses: (() => void)[] = [];
 
   const broadcast = (notice: Notice) => {
     for (const set of watchers.values()) for (const w of [...set]) w(notice);
@@ -169,10 +172,12 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
       });
     // Redis was away at start: where the streams end is learnt once it is back, and ready()
     // waits for that (it never rejects: nobody need be awaiting it while Redis is away).
+    const { sleep: retryPause, wake } = wakeableSleep();
+    endRetryPauses.push(wake);
     const started = learn().catch(async (err: Error) => {
       logger.warn({ err: err.message }, 'event stream read failed; retrying');
       for (let failures = 1; !closed && !consumer.positions; failures++) {
-        await new Promise((r) => setTimeout(r, Math.min(100 * failures, 2000)));
+        await retryPause(Math.min(100 * failures, 2000));
         if (!closed) await learn().catch(() => undefined);
       }
       if (!closed) broadcast({ kind: 'resync' });
@@ -245,6 +250,7 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
       closing ??= (async () => {
         closed = true;
         clearTimeout(resyncTimer);
+        for (const end of endRetryPauses) end();
         for (const c of consumers) c.follower.remove(c.consumer);
         broadcast({ kind: 'closing' });
       })();

@@ -1,0 +1,91 @@
+import { Queue } from 'bullmq';
+import { CALLBACK_QUEUE, closeRedis, createLogger, createResultsStore, jobTypeNames, type RedisClient } from '@async-jobs/shared';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createRelay } from '../apps/api/src/events/relay';
+import { createStreamFollower, type StreamFollower } from '../apps/api/src/events/stream-follower';
+import { createNotifier } from '../apps/api/src/events/stream-reader';
+import { createTestContext, testRedis, untilReady } from './helpers';
+
+/**
+ * Closing the API's event machinery leaves no timer behind: a process that closed what it
+ * opened exits at once, and a test that closed it is not held open. Each close gives its
+ * loop a moment to finish; the timer bounding that moment must go when the loop finishes first.
+ */
+const ctx = createTestContext();
+const silent = createLogger('test', 'silent');
+let blocking: RedisClient;
+let command: RedisClient;
+
+beforeAll(async () => {
+  blocking = testRedis({ maxRetriesPerRequest: null });
+  command = testRedis({ maxRetriesPerRequest: 1 });
+  await Promise.all([untilReady(blocking), untilReady(command)]);
+});
+afterAll(async () => {
+  await Promise.all([closeRedis(blocking), closeRedis(command)]);
+  await ctx.cleanup();
+});
+
+const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+describe('closing the event readers', () => {
+  it('leaves no timer behind when the stream follower was idle', async () => {
+    const before = timers();
+    const stream = ctx.keys.events('echo');
+    const follower = createStreamFollower(blocking, { group: null, queues: ['echo'], streams: [stream], types: ['echo'] }, silent);
+    // Idle: nobody follows, so it sleeps on a timer of its own until closed.
+    expect(timers()).toBe(before + 1);
+    await follower.close();
+    expect(timers()).toBe(before);
+  });
+
+  it('leaves no timer behind when the relay closes', async () => {
+    const config = ctx.config();
+    const callbackQueue = new Queue(CALLBACK_QUEUE, { connection: command, prefix: ctx.keys.prefixOf(CALLBACK_QUEUE) });
+    const store = createResultsStore({ redis: command, keys: ctx.keys, resultTtlSeconds: config.RESULT_TTL_SECONDS, types: jobTypeNames });
+    const relayBlocking = testRedis({ maxRetriesPerRequest: null });
+    try {
+      await untilReady(relayBlocking);
+      const before = timers();
+      const relay = createRelay({ config, keys: ctx.keys, redis: command, blocking: relayBlocking, store, callbackQueue, types: jobTypeNames, logger: silent });
+      await relay.ready();
+      await relay.close();
+      expect(timers()).toBe(before);
+    } finally {
+      relayBlocking.disconnect();
+      await callbackQueue.close();
+    }
+  });
+
+  it("leaves no timer behind when the waiters' notifier closes while Redis is away", async () => {
+    // Its retries sleep between tries: faked, so that the timers pending are exactly the notifier's.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let asked = 0;
+      // Where the streams end cannot be learnt (Redis away): the notifier retries, sleeping between tries.
+      const away: StreamFollower = {
+        set: { group: null, queues: ['echo'], streams: ['s'], types: ['echo'] },
+        streams: ['s'],
+        add: () => undefined,
+        remove: () => undefined,
+        kick: () => undefined,
+        ends: async () => {
+          asked++;
+          throw new Error('Connection is closed.');
+        },
+        onReadFailure: () => undefined,
+        close: async () => undefined,
+      };
+      const notifier = createNotifier([away], silent);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(asked).toBe(2);
+      expect(vi.getTimerCount()).toBe(1);
+      await notifier.close();
+      expect(vi.getTimerCount()).toBe(0);
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(asked).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

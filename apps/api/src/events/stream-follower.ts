@@ -365,7 +365,7 @@ async function readAndProbe(
   const replies = (await pipe.exec()) ?? [];
   const [err, reply] = replies[0] ?? [new Error('no reply to XREAD')];
   if (err) throw err;
-  const held: (Held | undefined)[] = new Array(streams.length);
+  const held: (Held | undefined)[] = new Array(streams.length).fill(undefined);
   for (const [k, i] of asking.entries()) held[i] = heldOf(replies[1 + k]?.[0] ?? replies[1 + k]?.[1]);
   const probed = new Map<StreamConsumer, Probed>();
   for (const [c, from, to, context] of spans) probed.set(c, { answers: replies.slice(from, to).map(([e, v]) => e ?? v), context });

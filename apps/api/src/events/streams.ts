@@ -158,7 +158,8 @@ const NO_SUCH_STREAM = /no such key/i;
  */
 export function readReply(reply: unknown, set: Pick<StreamSet, 'streams' | 'queues' | 'types'>): (StreamEntry[] | undefined)[] {
   const { streams } = set;
-  const out: (StreamEntry[] | undefined)[] = new Array(streams.length);
+  // Filled, not holes: map() and forEach() skip holes, and a stream that brought nothing must still be seen.
+  const out: (StreamEntry[] | undefined)[] = new Array(streams.length).fill(undefined);
   if (!reply) return out;
   for (const [key, entries] of reply as NonNullable<XReadReply>) {
     const i = streams.indexOf(key);

@@ -46,7 +46,10 @@ function recordReads(redis: RedisClient) {
     }) as typeof pipe.xrange;
     return pipe;
   }) as typeof redis.pipeline;
-  return { reads, stop: () => void (redis.pipeline = pipeline) };
+  const stop = () => {
+    redis.pipeline = pipeline;
+  };
+  return { reads, stop };
 }
 
 describe('a stream follower keeping up with one busy stream among quiet ones', () => {

@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { Queue } from 'bullmq';
 import { CALLBACK_QUEUE, closeRedis, createLogger, createResultsStore, jobTypeNames, type RedisClient } from '@async-jobs/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -26,31 +27,65 @@ afterAll(async () => {
   await ctx.cleanup();
 });
 
-const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+/**
+ * The timers that the API's own code (apps/api/src) creates from now on and that are still
+ * pending: counted by their creator, so that the test runner's timers, and those of the
+ * libraries underneath, do not count.
+ */
+function apiTimers() {
+  const pending = new Set<number>();
+  const hook = createHook({
+    init(id, type) {
+      if (type !== 'Timeout') return;
+      // The first frame that is neither this hook nor Node's own: where setTimeout was called.
+      const caller = (new Error().stack ?? '')
+        .split('\n')
+        .slice(1)
+        .find((l) => !l.includes('node:') && !l.includes('close-timers.test'));
+      if (caller?.includes('/apps/api/src/')) pending.add(id);
+    },
+    destroy(id) {
+      pending.delete(id);
+    },
+  });
+  hook.enable();
+  // Node runs destroy hooks a turn after a timer is cleared or fires: counted after that turn.
+  const count = async () => {
+    for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+    return pending.size;
+  };
+  return { count, stop: () => hook.disable() };
+}
 
 describe('closing the event readers', () => {
   it('leaves no timer behind when the stream follower was idle', async () => {
-    const before = timers();
-    const stream = ctx.keys.events('echo');
-    const follower = createStreamFollower(blocking, { group: null, queues: ['echo'], streams: [stream], types: ['echo'] }, silent);
-    // Idle: nobody follows, so it sleeps on a timer of its own until closed.
-    expect(timers()).toBe(before + 1);
-    await follower.close();
-    expect(timers()).toBe(before);
+    const timers = apiTimers();
+    try {
+      const stream = ctx.keys.events('echo');
+      const follower = createStreamFollower(blocking, { group: null, queues: ['echo'], streams: [stream], types: ['echo'] }, silent);
+      // Idle: nobody follows, so it sleeps on a timer of its own until closed.
+      expect(await timers.count()).toBe(1);
+      await follower.close();
+      expect(await timers.count()).toBe(0);
+    } finally {
+      timers.stop();
+    }
   });
 
-  it('leaves no timer behind when the relay closes', async () => {
+  it('leaves no timer behind when the relay closes, even while it is taking its lease', async () => {
     const config = ctx.config();
     const callbackQueue = new Queue(CALLBACK_QUEUE, { connection: command, prefix: ctx.keys.prefixOf(CALLBACK_QUEUE) });
     const store = createResultsStore({ redis: command, keys: ctx.keys, resultTtlSeconds: config.RESULT_TTL_SECONDS, types: jobTypeNames });
     const relayBlocking = testRedis({ maxRetriesPerRequest: null });
     try {
       await untilReady(relayBlocking);
-      const before = timers();
+      const timers = apiTimers();
       const relay = createRelay({ config, keys: ctx.keys, redis: command, blocking: relayBlocking, store, callbackQueue, types: jobTypeNames, logger: silent });
-      await relay.ready();
+      // Closed at once: its first lease call is still in flight, so there is no sleep yet for close() to end.
       await relay.close();
-      expect(timers()).toBe(before);
+      const left = await timers.count();
+      timers.stop();
+      expect(left).toBe(0);
     } finally {
       relayBlocking.disconnect();
       await callbackQueue.close();

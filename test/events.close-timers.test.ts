@@ -3,9 +3,10 @@ import { Queue } from 'bullmq';
 import { CALLBACK_QUEUE, closeRedis, createLogger, createResultsStore, jobTypeNames, type RedisClient } from '@async-jobs/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRelay } from '../apps/api/src/events/relay';
-import { createStreamFollower, type StreamFollower } from '../apps/api/src/events/stream-follower';
+import { createStreamFollower } from '../apps/api/src/events/stream-follower';
 import { createNotifier } from '../apps/api/src/events/stream-reader';
 import { createTestContext, testRedis, untilReady } from './helpers';
+import { quietFollower } from './quiet-follower';
 
 /**
  * Closing the API's event machinery leaves no timer behind: a process that closed what it
@@ -98,20 +99,11 @@ describe('closing the event readers', () => {
     try {
       let asked = 0;
       // Where the streams end cannot be learnt (Redis away): the notifier retries, sleeping between tries.
-      const away: StreamFollower = {
-        set: { group: null, queues: ['echo'], streams: ['s'], types: ['echo'] },
-        streams: ['s'],
-        add: () => undefined,
-        remove: () => undefined,
-        kick: () => undefined,
-        ends: async () => {
-          asked++;
-          throw new Error('Connection is closed.');
-        },
-        onReadFailure: () => undefined,
-        close: async () => undefined,
-      };
-      const notifier = createNotifier([away], silent);
+      const away = quietFollower(async () => {
+        asked++;
+        throw new Error('Connection is closed.');
+      });
+      const notifier = createNotifier([away.follower], silent);
       await vi.advanceTimersByTimeAsync(100);
       expect(asked).toBe(2);
       expect(vi.getTimerCount()).toBe(1);

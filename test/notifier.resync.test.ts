@@ -1,28 +1,7 @@
 import { createLogger } from '@async-jobs/shared';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { StreamConsumer, StreamFollower } from '../apps/api/src/events/stream-follower';
 import { createNotifier, type Notice } from '../apps/api/src/events/stream-reader';
-
-/** A follower that reads nothing: the test calls its one consumer's missed(), and its read-failure listener, itself. */
-function quietFollower() {
-  let consumer: StreamConsumer | undefined;
-  let failed: (() => void) | undefined;
-  const follower: StreamFollower = {
-    set: { group: null, queues: ['echo'], streams: ['s'], types: ['echo'] },
-    streams: ['s'],
-    add(c) {
-      consumer = c;
-    },
-    remove: () => undefined,
-    kick: () => undefined,
-    ends: async () => ['0-0'],
-    onReadFailure(listener) {
-      failed = listener;
-    },
-    close: async () => undefined,
-  };
-  return { follower, missed: () => consumer!.missed!([gap]), readFailed: () => failed!() };
-}
+import { quietFollower } from './quiet-follower';
 
 const gap = { stream: 's', queue: 'echo', type: 'echo', after: '1-0', firstHeld: '5-0' };
 
@@ -33,7 +12,7 @@ async function watched() {
   await notifier.ready();
   const heard: Notice['kind'][] = [];
   notifier.watch('job-1', 'poll', (n) => heard.push(n.kind));
-  return { ...quiet, notifier, heard };
+  return { notifier, heard, missed: () => quiet.missed([gap]), readFailed: quiet.readFailed };
 }
 
 // The pause between resyncs is timed on the clock the notifier reads: both are faked, so nothing here sleeps.

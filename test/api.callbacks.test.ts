@@ -125,6 +125,25 @@ describe('completion callbacks', () => {
     expect(JSON.parse(of('/hook/cancelled')[0].body)).toMatchObject({ id: delayed.body.id, state: 'cancelled' });
   });
 
+  it('queues a delivery again when Redis refused it the first time, so the callback still arrives', async () => {
+    const queue = api.context.callbackQueue;
+    const add = queue.add;
+    let refused = 0;
+    queue.add = ((...args: Parameters<typeof add>) => {
+      if (refused++ === 0) return Promise.reject(new Error('OOM command not allowed when used memory > maxmemory'));
+      return add.apply(queue, args);
+    }) as typeof add;
+    try {
+      const sub = await submit({ n: 1 }, `${base}/hook/refused-once`);
+      await waitFor(() => of('/hook/refused-once').length === 1);
+      expect(refused).toBeGreaterThanOrEqual(2);
+      await waitFor(async () => (await call(api.url, 'GET', `/jobs/${sub.body.id}`)).body.callback?.state === 'delivered');
+      expect(JSON.parse(of('/hook/refused-once')[0].body)).toMatchObject({ id: sub.body.id, state: 'completed' });
+    } finally {
+      queue.add = add;
+    }
+  });
+
   it('refuses a callback host outside CALLBACK_ALLOWED_HOSTS with 400, writing nothing', async () => {
     const before = (await ctx.allKeys()).length;
     const r = await submit({}, 'http://example.org/hook');

@@ -294,7 +294,7 @@ export function createRelay(deps: RelayDeps): Relay {
       if (Object.keys(fresh).length > 0) {
         const save = deps.redis.pipeline();
         savePositions(save, set, fresh);
-        for (const [err] of (await save.exec()) ?? []) if (err) throw err;
+        await execOrThrow(save);
       }
       if (closed) return;
       handled = streams.map((s) => stored[s] ?? fresh[s]);
@@ -384,14 +384,14 @@ export function createRelay(deps: RelayDeps): Relay {
         return;
       }
       unsaved.rideOn(out);
-      await out.exec();
+      await execOrThrow(out);
       if (changes.length > 0) deps.onRelayed?.(changes);
     }
 
     /** Writes positions handled but not saved yet (before handing the lease over). */
     async function flushPositions(): Promise<void> {
       const pipe = deps.redis.pipeline();
-      if (unsaved.rideOn(pipe)) await pipe.exec();
+      if (unsaved.rideOn(pipe)) await execOrThrow(pipe);
     }
 
     return {
@@ -431,18 +431,18 @@ export function createRelay(deps: RelayDeps): Relay {
   async function handOverCallbacks(ended: EndedJob[]): Promise<void> {
     const pipe = deps.redis.pipeline();
     for (const j of ended) pipe.hget(keys.tombstone(j.type, j.id), 'u');
-    const urls = ((await pipe.exec()) ?? []).map(([, u]) => u as string | null);
-    await Promise.all(
-      ended.map(async (j, i) => {
-        const url = urls[i];
-        if (!url) return;
-        try {
-          await enqueueCallback(deps.callbackQueue, deps.config, { id: j.id, type: j.type }, url, j.outcome);
-        } catch (err) {
-          logger.error({ jobId: j.id, err: (err as Error).message }, 'could not queue the completion callback');
-        }
-      }),
+    const urls = (await execOrThrow(pipe)) as (string | null)[];
+    // A delivery not queued fails the batch, which is read again: its handed-over neighbours come
+    // twice, and a delivery job's id names the ending, so each is still delivered once.
+    const queued = await Promise.allSettled(
+      ended.map((j, i) => (urls[i] ? enqueueCallback(deps.callbackQueue, deps.config, { id: j.id, type: j.type }, urls[i], j.outcome) : undefined)),
     );
+    const failed = queued.findIndex((q) => q.status === 'rejected');
+    if (failed >= 0) {
+      const err = (queued[failed] as PromiseRejectedResult).reason as Error;
+      logger.error({ jobId: ended[failed].id, err: err.message }, 'could not queue the completion callback; the batch is read again');
+      throw err;
+    }
   }
 
   /**
@@ -582,4 +582,14 @@ function parseJson(raw: string | undefined): unknown {
   } catch {
     return raw;
   }
+}
+
+/**
+ * A pipeline's replies, or its first command's error: ioredis resolves exec() with an error per
+ * command rather than rejecting, and a relay that read past a failed write would lose what it was for.
+ */
+async function execOrThrow(pipe: ChainableCommander): Promise<unknown[]> {
+  const replies = (await pipe.exec()) ?? [];
+  for (const [err] of replies) if (err) throw err;
+  return replies.map(([, reply]) => reply);
 }

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from './api-harness';
 import { watchEvents, waitFor, type EventWatch } from './helpers';
+import { parseBlock, type SseEvent } from './sse-client';
 import { useApi } from './system-harness';
 
 /**
@@ -61,6 +63,52 @@ describe('a job added by a plain BullMQ producer', () => {
       expect((await watch.next((e) => e.id === id && e.event === 'cancelled')).type).toBe('echo');
     } finally {
       await queue.close();
+    }
+  });
+
+  it('streams only its own changes when a job of another queue has the same id', async () => {
+    // BullMQ's ids are per queue: two producers can give jobs of two types one id.
+    const id = `clash-${randomUUID()}`;
+    const echo = new Queue('echo', { connection: sys.ctx.redis, prefix: sys.ctx.keys.prefixOf('echo') });
+    const sleep = new Queue('sleep', { connection: sys.ctx.redis, prefix: sys.ctx.keys.prefixOf('sleep') });
+    const ac = new AbortController();
+    try {
+      await echo.add('echo', { mine: true }, { jobId: id, delay: 60_000 });
+      const res = await fetch(`${sys.api.url}/jobs/${id}/events`, { headers: { accept: 'text/event-stream' }, signal: ac.signal });
+      expect(res.status).toBe(200);
+      const events: SseEvent[] = [];
+      const reading = (async () => {
+        const decoder = new TextDecoder();
+        let text = '';
+        for await (const chunk of res.body!) {
+          text += decoder.decode(chunk, { stream: true });
+          const blocks = text.split('\n\n');
+          text = blocks.pop()!;
+          for (const b of blocks) {
+            const e = parseBlock(b);
+            if (e) events.push(e);
+          }
+        }
+      })();
+      await waitFor(() => events.length > 0);
+
+      const other = await sleep.add('sleep', { ms: 1 }, { jobId: id, delay: 60_000 });
+      await other.updateProgress(77);
+      await other.remove();
+      // The relay has read the other job's removal, so the stream's reader has too.
+      await watch.next((e) => e.id === id && e.type === 'sleep' && e.event === 'cancelled');
+      const mine = await echo.getJob(id);
+      await mine!.updateProgress(5);
+      await mine!.remove();
+      await reading;
+
+      expect(events.map((e) => e.event)).toEqual(['state', 'progress', 'cancelled']);
+      expect(events.map((e) => e.data.type)).toEqual(['echo', 'echo', 'echo']);
+      expect(events[1].data.progress).toBe(5);
+    } finally {
+      ac.abort();
+      await echo.close();
+      await sleep.close();
     }
   });
 });

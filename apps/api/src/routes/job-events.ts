@@ -92,6 +92,8 @@ export const jobEventsRoute = (ctx: AppContext) =>
 
     /** `peeked`: the job as read right after the read that brought `e`, when it came with it. */
     async function deliver(e: StreamEntry, peeked?: JobRecord) {
+      // Waiters are found by id, and BullMQ's ids are per queue: another queue's job may share this one's.
+      if (e.queue !== queue) return;
       if (ended || (lastSent && compareIds(e.id, lastSent) <= 0)) return;
       if (e.event === 'progress') {
         let progress: unknown = e.fields.data;
@@ -111,14 +113,15 @@ export const jobEventsRoute = (ctx: AppContext) =>
 
     // Reads before any header goes out, so an unknown job is a 404 and an ended stream a 204.
     let type: string;
+    let queue: string;
     let missed: StreamEntry[] = [];
     try {
       const found = await lookupJob(ctx, id);
       type = found.record.type;
+      queue = ctx.keys.queueOf(type, id);
       peek.type = type;
       if (resume) {
         first = false;
-        const queue = ctx.keys.queueOf(type, id);
         const stream = ctx.keys.events(queue);
         const [oldest, after] = await Promise.all([oldestEntryId(ctx.redis, stream), entriesOfJob(ctx.redis, stream, queue, type, id, resume)]);
         const heldSince = oldest !== null && compareIds(resume, oldest) >= 0;

@@ -53,3 +53,17 @@ describe('waiters after entries were trimmed unread, or after failed reads', () 
     expect(w.heard).toEqual(['resync', 'closing']);
   });
 });
+
+describe('waiters that came before the notifier learnt where the streams end', () => {
+  it('read their jobs again once it has: an ending before that point is not read from the streams', async () => {
+    let learnt!: (ends: string[]) => void;
+    const quiet = quietFollower(() => new Promise((resolve) => (learnt = resolve)));
+    const notifier = createNotifier([quiet.follower], createLogger('test', 'silent'));
+    const heard: Notice['kind'][] = [];
+    notifier.watch('job-1', 'poll', (n) => heard.push(n.kind));
+    learnt(['7-0']);
+    await notifier.ready();
+    expect(heard).toEqual(['resync']);
+    await notifier.close();
+  });
+});

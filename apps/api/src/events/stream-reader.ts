@@ -174,14 +174,19 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
     // waits for that (it never rejects: nobody need be awaiting it while Redis is away).
     const { sleep: retryPause, wake } = wakeableSleep();
     endRetryPauses.push(wake);
-    const started = learn().catch(async (err: Error) => {
-      logger.warn({ err: err.message }, 'event stream read failed; retrying');
-      for (let failures = 1; !closed && !consumer.positions; failures++) {
-        await retryPause(Math.min(100 * failures, 2000));
-        if (!closed) await learn().catch(() => undefined);
-      }
-      if (!closed) broadcast({ kind: 'resync' });
-    });
+    const started = learn()
+      .catch(async (err: Error) => {
+        logger.warn({ err: err.message }, 'event stream read failed; retrying');
+        for (let failures = 1; !closed && !consumer.positions; failures++) {
+          await retryPause(Math.min(100 * failures, 2000));
+          if (!closed) await learn().catch(() => undefined);
+        }
+      })
+      // The API listens before this is known: a job that ended between a waiter's read and the
+      // moment the streams' ends were learnt has its ending behind where reading starts.
+      .then(() => {
+        if (!closed && watchers.size > 0) broadcast({ kind: 'resync' });
+      });
     return { follower, consumer, started };
   };
   /**

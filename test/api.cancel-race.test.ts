@@ -26,17 +26,17 @@ afterAll(async () => {
   await ctx.cleanup();
 });
 
-const submit = async (data: unknown) => (await call(api.url, 'POST', '/jobs', { type: 'echo', data })).body.id as string;
+const submit = async (data: unknown, options?: unknown) => (await call(api.url, 'POST', '/jobs', { type: 'echo', data, options })).body.id as string;
 
-/** Runs `meanwhile` right after the route's first read of `id` (which still sees it queued). */
-function afterFirstRead(id: string, meanwhile: () => Promise<void>) {
+/** Runs `meanwhile` right after the route's first read of `id` (which still sees it `seen`). */
+function afterFirstRead(id: string, meanwhile: () => Promise<void>, seen = 'queued') {
   const store = api.context.store;
   const original = store.lookup;
   store.lookup = async (jobId, hint) => {
     const found = await original(jobId, hint);
     if (jobId === id) {
       store.lookup = original;
-      expect(found.record?.state).toBe('queued');
+      expect(found.record?.state).toBe(seen);
       await meanwhile();
     }
     return found;
@@ -69,6 +69,35 @@ describe('DELETE /jobs/:id racing a worker', () => {
     const job = await api.context.queues.get('echo')!.getJob(id);
     await job!.moveToCompleted({ done: 2 }, 'tok-2', false);
     expect((await call(api.url, 'GET', `/jobs/${id}`)).body).toMatchObject({ state: 'completed', result: { done: 2 } });
+  });
+
+  it('cancels for good a running job whose attempt failed after the read: it waits for its retry, which never comes', async () => {
+    const id = await submit({ n: 4 }, { attempts: 3, backoff: { type: 'fixed', delay: 120_000 } });
+    expect((await manual.getNextJob('tok-4'))?.id).toBe(id);
+    afterFirstRead(
+      id,
+      async () => {
+        const job = await api.context.queues.get('echo')!.getJob(id);
+        const err = new Error('flaky upstream');
+        err.stack = 'UpstreamError: flaky upstream\n    at fetchQuote (quotes.js:1:1)';
+        await job!.moveToFailed(err, 'tok-4', false);
+        expect(await job!.getState()).toBe('delayed');
+      },
+      'active',
+    );
+    const r = await call(api.url, 'DELETE', `/jobs/${id}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({
+      id,
+      state: 'cancelled',
+      attempts: { made: 1, max: 3 },
+      error: { name: 'CancelledError', message: 'cancelled by request while it waited to be retried' },
+      lastError: { name: 'UpstreamError', message: 'flaky upstream' },
+    });
+    expect(r.body.startedAt).not.toBeNull();
+    expect((await call(api.url, 'GET', `/jobs/${id}`)).body).toEqual(r.body);
+    // Not in the delayed set, where the retry would have come from.
+    expect(await api.context.queues.get('echo')!.getJob(id)).toBeUndefined();
   });
 
   it('still cancels a job nobody took with 200', async () => {

@@ -43,6 +43,12 @@ export interface Tombstone {
   cb?: string;
   /** Cancelled by request before it ran: the time, ms. */
   x?: string;
+  /** Cancelled between attempts: how many had finished, when the first began (ms), and the newest error. */
+  a?: string;
+  p?: string;
+  fr?: string;
+  /** That error's stack trace, only its first line (`Name: message`), as BullMQ's JSON list of traces. */
+  st?: string;
 }
 
 /** The name of an error BullMQ stored: the first line of its newest stack trace reads `Name: message`. */
@@ -178,21 +184,23 @@ export function viewOfGone(id: string, type: string, t: Tombstone, resultTtlSeco
   const submitted = Number(t.s ?? 0);
   const removed = t.x !== undefined || now < submitted + Number(t.d ?? 0) + resultTtlSeconds * 1000;
   if (!removed) return null;
+  const made = Number(t.a ?? 0);
+  const before = made > 0 ? 'while it waited to be retried' : 'before it ran';
   const record: JobRecord = {
     id,
     type,
     state: 'cancelled',
     progress: 0,
-    attempts: { made: 0, max: Math.max(1, Number(t.m ?? 1)) },
+    attempts: { made, max: Math.max(1, Number(t.m ?? 1)) },
     submittedAt: iso(t.s),
-    startedAt: null,
+    startedAt: iso(t.p),
     finishedAt: iso(t.x),
     result: null,
     error:
       t.x !== undefined
-        ? { name: CANCELLED_ERROR, message: 'cancelled by request before it ran' }
+        ? { name: CANCELLED_ERROR, message: `cancelled by request ${before}` }
         : { name: REMOVED_ERROR, message: 'removed from its queue by an operator' },
-    lastError: null,
+    lastError: made > 0 ? (reasonOf({ failedReason: t.fr ?? '', stacktrace: t.st ?? '' }) ?? newestStackError(t.st)) : null,
   };
   const callback = callbackOf(t);
   if (callback) record.callback = callback;

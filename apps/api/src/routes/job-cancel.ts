@@ -16,7 +16,8 @@ const scheduledRun = (name: string) =>
  * reads `cancelled` from then on. A job a worker holds, even one taken since the state
  * was read, is cancelled on whichever worker that is, over the control channel: 202, and
  * it ends `cancelled` (BullMQ: failed with CancelledError, not retried) unless it finishes
- * first. One that finished meanwhile is 409, as if it had been read finished.
+ * first; one whose attempt failed meanwhile and waits for its retry is removed like an
+ * unstarted one (200). One that finished meanwhile is 409, as if it had been read finished.
  * Both end in BullMQ's event stream, from which waiters, jobs:events and callbacks follow.
  */
 export const jobCancelRoute =
@@ -26,14 +27,21 @@ export const jobCancelRoute =
     const record = await loadRecord(ctx, id);
     if (isTerminal(record.state)) throw conflict(record.state);
     assertRedisReady(ctx.redis);
-    if (record.state !== 'active' && ctx.queues.has(ctx.keys.queueOf(record.type, id))) {
+    const ours = ctx.queues.has(ctx.keys.queueOf(record.type, id));
+    const cancelled = async () => ({ body: toJobResource(await loadRecord(ctx, id, record.type)) });
+    if (record.state !== 'active' && ours) {
       const outcome = await cancelUnstarted(ctx, record.type, id);
-      if (outcome === 'removed') return { body: toJobResource(await loadRecord(ctx, id, record.type)) };
+      if (outcome === 'removed') return cancelled();
       if (outcome === 'finished' || outcome === 'gone') throw conflict((await loadRecord(ctx, id, record.type)).state);
       // BullMQ keeps a schedule's pending run for its scheduler: it goes with the schedule.
       if (outcome === 'scheduled') throw scheduledRun(record.schedule ?? 'its scheduler');
       // 'running': a worker took it meanwhile; cancel it where it runs instead.
     }
     await ctx.redis.publish(ctx.keys.controlChannel, encodeControl({ action: 'cancel', id, type: record.type }));
+    // An attempt that failed since the read is back in BullMQ's delayed or waiting set for its
+    // retry, held by no worker, and the message finds nobody to stop: it is cancelled here
+    // instead, for good. Asked after the message, so that an attempt ending while it travels
+    // is caught by one or the other.
+    if (ours && (await cancelUnstarted(ctx, record.type, id)) === 'removed') return cancelled();
     return { status: 202, body: toJobResource(await loadRecord(ctx, id, record.type)) };
   };

@@ -4,7 +4,8 @@
   the caller last read it is left alone and the reply says which it is.
 
   Marks each job it removes as "cancelled by request" in its tombstone (created, with
-  ARGV[4] as TTL, for a job another producer added), then removes them with BullMQ's own
+  ARGV[4] as TTL, for a job another producer added), and for a job between attempts what
+  its finished attempts left (BullMQ's hash goes), then removes them with BullMQ's own
   removal code (removeUnprocessedChildren, spliced in below by scripts.ts), so BullMQ's
   parent/child bookkeeping and its `removed` events stay BullMQ's.
 
@@ -49,6 +50,19 @@ local function markPendingChildren(jobKey)
 end
 
 markCancelled(key)
+-- A job between attempts (one failed, the retry not started) keeps what they left: the
+-- count, when the first began, and the newest error (its message and its trace's first line).
+local made = tonumber(rcall("HGET", key, "atm") or "0")
+if made and made > 0 then
+  local started = rcall("HGET", key, "processedOn") or ""
+  local reason = rcall("HGET", key, "failedReason") or ""
+  local newest = ""
+  local ok, stacks = pcall(cjson.decode, rcall("HGET", key, "stacktrace") or "[]")
+  if ok and type(stacks) == "table" and type(stacks[#stacks]) == "string" then
+    newest = cjson.encode({ string.match(stacks[#stacks], "^[^\n]*") })
+  end
+  rcall("HSET", key .. ":tomb", "a", made, "p", started, "fr", reason, "st", newest)
+end
 markPendingChildren(key)
 
 --- @bullmq removeUnprocessedChildren

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { verifyCallbackSignature } from '@async-jobs/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startApi, type RunningApi } from './api-harness';
-import { createTestContext, waitFor } from './helpers';
+import { createTestContext, waitFor, watchEvents } from './helpers';
 import { startWorker, type RunningWorker } from './worker-harness';
 
 const SECRET = 'whsec_test_secret';
@@ -141,6 +141,25 @@ describe('completion callbacks', () => {
       expect(JSON.parse(of('/hook/refused-once')[0].body)).toMatchObject({ id: sub.body.id, state: 'completed' });
     } finally {
       queue.add = add;
+    }
+  });
+
+  it('sends no second callback when an operator removes the job after it ended', async () => {
+    const watch = await watchEvents(ctx);
+    try {
+      const sub = await submit({ n: 7 }, `${base}/hook/removed-later`);
+      await waitFor(async () => (await call(api.url, 'GET', `/jobs/${sub.body.id}`)).body.callback?.state === 'delivered');
+      await api.context.queues.get('echo')!.remove(sub.body.id);
+      // The relay has handled the removal: any delivery it queued for it is queued by now.
+      await watch.next((e) => e.id === sub.body.id && e.event === 'cancelled');
+      await waitFor(async () => {
+        const counts = await api.context.callbackQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        return Object.values(counts).every((n) => n === 0);
+      });
+      expect(of('/hook/removed-later')).toHaveLength(1);
+      expect(JSON.parse(of('/hook/removed-later')[0].body)).toMatchObject({ id: sub.body.id, state: 'completed' });
+    } finally {
+      await watch.close();
     }
   });
 

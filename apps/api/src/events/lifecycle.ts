@@ -6,6 +6,9 @@ export const ENDING_EVENTS: ReadonlySet<string> = new Set(['completed', 'failed'
 
 export const mayHaveEnded = (e: StreamEntry) => ENDING_EVENTS.has(e.event);
 
+/** The removal of a job that had already ended (a cleanup, an operator): its ending was told when it came. */
+export const removedAfterEnding = (e: StreamEntry) => e.event === 'removed' && (e.fields.prev === 'completed' || e.fields.prev === 'failed');
+
 /**
  * What a BullMQ stream entry means on `jobs:events` (API.md "Raw Redis pub/sub"), or null
  * for entries that are not a lifecycle change of ours. `failed` and `removed` are only
@@ -53,7 +56,7 @@ export function countedAs(e: StreamEntry, addedJustBefore: boolean, stateAfter: 
     case 'failed':
       return stateAfter === 'cancelled' ? 'cancelled' : 'failed';
     case 'removed':
-      return e.fields.prev === 'completed' || e.fields.prev === 'failed' ? null : 'cancelled';
+      return removedAfterEnding(e) ? null : 'cancelled';
     case 'waiting':
     case 'delayed':
       return lifecycleOf(e, addedJustBefore)?.event === 'retrying' ? 'retrying' : null;

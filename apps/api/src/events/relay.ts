@@ -15,7 +15,7 @@ import {
 } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
-import { countedAs, ENDING_EVENTS, entryTime, lifecycleOf, type CountedChange } from './lifecycle';
+import { countedAs, ENDING_EVENTS, entryTime, lifecycleOf, removedAfterEnding, type CountedChange } from './lifecycle';
 import type { OwnJobs } from './own-jobs';
 import { createStreamFollowers, type Probed, type StreamConsumer, type StreamFollower, type StreamFollowers } from './stream-follower';
 import { streamPositions, type StreamEntry, type StreamSet } from './streams';
@@ -311,7 +311,8 @@ export function createRelay(deps: RelayDeps): Relay {
       const own = deps.ownJobs;
       const added = batch.filter((e) => e.event === 'added' && e.jobId && !own?.isOwn(e.jobId));
       const anyDue = probe?.callbacksDue ?? true;
-      const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && e.jobId && anyDue && (own?.mayHaveCallback(e.jobId) ?? true));
+      // A job removed after it ended had its callback handed over at its ending: the removal is not another.
+      const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && !removedAfterEnding(e) && e.jobId && anyDue && (own?.mayHaveCallback(e.jobId) ?? true));
       if (own) for (const e of batch) if (ENDING_EVENTS.has(e.event) && e.jobId) own.ended(e.jobId);
       const pipe = deps.redis.pipeline();
       const askListeners = countListeners && probe?.listeners === undefined;

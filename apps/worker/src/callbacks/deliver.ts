@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { fetch } from 'undici';
 import {
   createHostAllowlist,
+  isTerminal,
   signCallback,
   toJobResource,
   type CallbackInfo,
@@ -21,13 +22,19 @@ export function createDeliverer(config: Config, store: ResultsStore, logger: Log
   const allowlist = createHostAllowlist(config.CALLBACK_ALLOWED_HOSTS);
   // The same address rule as http.request: a listed name cannot be pointed at a private address.
   const dispatcher = guardedAgent(allowlist, undefined, 'CALLBACK_ALLOWED_HOSTS');
-  async function deliver(job: Job<CallbackPayload>): Promise<{ status: number }> {
+  async function deliver(job: Job<CallbackPayload>): Promise<{ status: number } | { skipped: string }> {
     const { id, type, url } = job.data;
     const attempt = job.attemptsMade + 1;
     const last = attempt >= (job.opts.attempts ?? 1);
     const note = (info: Omit<CallbackInfo, 'attempts'>) => store.setCallback(type, id, { ...info, attempts: attempt });
     const record = await store.read(id, type);
     if (!record) throw new UnrecoverableError(`job ${id} has no record any more; nothing to deliver`);
+    // Retried by hand since the ending this delivery was queued for: the job's next ending
+    // gets a delivery of its own, and until then there is no final resource to send.
+    if (!isTerminal(record.state)) {
+      logger.info({ jobId: id, state: record.state }, 'callback skipped: the job runs again');
+      return { skipped: `the job is ${record.state} again` };
+    }
     if (!config.CALLBACK_SECRET || !allowlist.allows(new URL(url))) {
       await note({ state: 'failed', lastStatus: null });
       throw new UnrecoverableError(`callback to ${new URL(url).host} is no longer allowed by this server's configuration`);

@@ -1,0 +1,45 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger, createResultsStore, type CallbackPayload } from '@async-jobs/shared';
+import type { Job } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDeliverer } from '../apps/worker/src/callbacks/deliver';
+import { createTestContext, enqueue } from './helpers';
+
+const ctx = createTestContext();
+let receiver: http.Server;
+let base: string;
+const received: string[] = [];
+
+beforeAll(async () => {
+  receiver = http.createServer((req, res) => {
+    received.push(req.url ?? '');
+    req.resume();
+    res.writeHead(200).end();
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((r) => receiver.close(r));
+  await ctx.cleanup();
+});
+
+/** A delivery job as BullMQ hands it to the deliverer: its first attempt of three. */
+const delivery = (data: CallbackPayload) => ({ data, attemptsMade: 0, opts: { attempts: 3 } }) as unknown as Job<CallbackPayload>;
+
+describe('a callback delivery', () => {
+  it('sends nothing for a job that runs again since its ending (a retry by hand): it has no final resource yet', async () => {
+    const config = ctx.config({ CALLBACK_SECRET: 's', CALLBACK_ALLOWED_HOSTS: new URL(base).host });
+    const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: config.RESULT_TTL_SECONDS });
+    const deliverer = createDeliverer(config, store, createLogger('test', 'silent'));
+    try {
+      const id = await enqueue(ctx, 'echo', {}, { delay: 60_000 });
+      const outcome = await deliverer.deliver(delivery({ id, type: 'echo', url: `${base}/hook/again` }));
+      expect(outcome).toEqual({ skipped: 'the job is delayed again' });
+      expect(received).toEqual([]);
+    } finally {
+      await deliverer.close();
+    }
+  });
+});

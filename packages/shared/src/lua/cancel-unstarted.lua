@@ -11,6 +11,10 @@
 
   KEYS[1]  the job's hash (BullMQ's job key, "<queue prefix><id>")
   KEYS[2]  its queue's meta key (BullMQ's removal reads it)
+  The other keys it touches are built here from ARGV[1] and the job's, as BullMQ's own
+  scripts build theirs: the queue's sets, the job's lock and tombstone, its children's
+  keys. They share KEYS[1]'s hash tag (a flow stays within one queue group), so on a
+  Redis Cluster they are in KEYS[1]'s slot.
   ARGV[1]  queue prefix, e.g. "{aj}:echo:"
   ARGV[2]  job id
   ARGV[3]  now, ms (the cancel time noted in the tombstones)

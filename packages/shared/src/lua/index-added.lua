@@ -9,6 +9,9 @@
   ARGV[2]   prefix of the group's per-type indexes (the type follows)
   ARGV[3]   seconds a tombstone lives past the job's delay (RESULT_TTL + TOMBSTONE_TTL)
   ARGV[4..] triples: queue (the type, or a shard of it), type, job id
+  The job hashes, their tombstones and the per-type indexes are built here from ARGV, as
+  BullMQ's own scripts build their keys; all share KEYS[1]'s hash tag (one queue group),
+  so on a Redis Cluster they are in its slot.
   Returns the ids it indexed (for each, the relay publishes `submitted`).
 ]]
 local indexed = {}

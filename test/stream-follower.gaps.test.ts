@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { closeRedis, createLogger, type Logger, type RedisClient } from '@async-jobs/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createStreamFollower, type StreamFollower } from '../apps/api/src/events/stream-follower';
+import { createStreamFollower, type StreamConsumer, type StreamFollower } from '../apps/api/src/events/stream-follower';
 import { compareIds, type Gap, type StreamEntry } from '../apps/api/src/events/streams';
 import { holdFollower } from './follower-hold';
 import { createTestContext, testRedis, untilReady, waitFor } from './helpers';
@@ -146,5 +146,35 @@ describe('a stream reader that falls behind', () => {
     // Its own last entry was trimmed, so the first one after it may look like a gap: once, never again.
     expect(r.gaps.length).toBeLessThanOrEqual(1);
     for (const g of r.gaps) expect(g.firstHeld).toMatch(/^\d+-\d+$/);
+  });
+});
+
+describe('a reader that moves while the follower waits on its last batch', () => {
+  it('is not handed what was read from where it was: its next read starts where it moved to', async () => {
+    follower = createStreamFollower(blocking, { group: null, queues: [queue], streams: [stream], types: [queue] }, createLogger('test', 'silent'));
+    const taken: string[][] = [];
+    let finishFirst!: () => void;
+    const consumer: StreamConsumer = {
+      positions: await follower.ends(),
+      // The first batch is held, as a relay holds one while it publishes.
+      take(entries) {
+        taken.push(entries.map((e) => e.fields.n));
+        if (taken.length === 1) return new Promise<void>((resolve) => (finishFirst = resolve));
+      },
+    };
+    follower.add(consumer);
+    await append(1);
+    await waitFor(() => taken.length === 1);
+    const second = await append(2);
+    // Read and assigned, and waiting for the first batch to be handled.
+    await waitFor(() => consumer.positions?.[0] === second);
+    // The relay lost its lease (it stops), then took it again from what it had saved.
+    consumer.positions = null;
+    finishFirst();
+    consumer.positions = [second];
+    follower.kick();
+    await append(3);
+    await waitFor(() => taken.length >= 2);
+    expect(taken).toEqual([['1'], ['3']]);
   });
 });

@@ -124,7 +124,7 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
         at[i] = picked[picked.length - 1].id;
         mine = mine ? mine.concat(picked) : picked;
       }
-      if (mine || gaps) out.push({ consumer: c, entries: mine ?? [], gaps });
+      if (mine || gaps) out.push({ consumer: c, positions: at, entries: mine ?? [], gaps });
     }
     return out;
   }
@@ -153,7 +153,10 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
     for (const { gaps } of batches) for (const g of gaps ?? []) if (!trimmed.has(g.stream)) trimmed.set(g.stream, g);
     logGaps(trimmed.values());
     const held: Promise<void>[] = [];
-    for (const { consumer: c, entries, gaps } of batches) {
+    for (const { consumer: c, positions, entries, gaps } of batches) {
+      // Moved or stopped while the batch before was handled (a relay that lost its lease):
+      // what was read from its old positions is not its news; its next read starts anew.
+      if (c.positions !== positions) continue;
       try {
         if (entries.length > 0) {
           const p = c.take(entries, probed?.get(c));
@@ -331,6 +334,8 @@ interface ReadResult {
 /** What one read hands one consumer: the entries after its positions, and any gap before them. */
 interface Batch {
   consumer: StreamConsumer;
+  /** The positions array assign() advanced: the consumer's own, unless it moved or stopped since. */
+  positions: string[];
   entries: StreamEntry[];
   gaps: Gap[] | undefined;
 }

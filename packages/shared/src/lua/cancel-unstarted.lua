@@ -28,7 +28,8 @@ local rcall = redis.call
 local queuePrefix, id, now, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local key = KEYS[1]
 
-if rcall("EXISTS", key) == 0 then return -1 end
+-- Only a job: an id may name another key of the queue (its `meta` settings, say), which is no job to remove.
+if rcall("TYPE", key).ok ~= "hash" or rcall("HEXISTS", key, "timestamp") == 0 then return -1 end
 if rcall("ZSCORE", queuePrefix .. "completed", id) or rcall("ZSCORE", queuePrefix .. "failed", id) then return -2 end
 if rcall("EXISTS", key .. ":lock") == 1 or rcall("LPOS", queuePrefix .. "active", id) then return 0 end
 local rjk = rcall("HGET", key, "rjk")

@@ -49,10 +49,18 @@ local function childKeys(jobKey)
   return out
 end
 
+-- A job is a hash BullMQ stored one in (it always writes `timestamp`): an id that names
+-- another key of the queue (its `meta` settings, its `events` stream, a job's `:logs`
+-- list, one of our tombstones) is no job.
+local function jobHash(jobKey)
+  if redis.call("TYPE", jobKey).ok ~= "hash" or redis.call("HEXISTS", jobKey, "timestamp") == 0 then return {} end
+  return redis.call("HGETALL", jobKey)
+end
+
 for i = 3, #ARGV do
   local base = prefix .. ":" .. ARGV[i] .. ":"
   local jobKey = base .. id
-  local hash = redis.call("HGETALL", jobKey)
+  local hash = jobHash(jobKey)
   local tomb = redis.call("HGETALL", jobKey .. ":tomb")
   if #hash > 0 then
     return { ARGV[i], stateIn(base), hash, newestEvent(base), tomb, childKeys(jobKey) }

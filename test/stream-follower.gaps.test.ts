@@ -165,7 +165,7 @@ describe('a reader that moves while the follower waits on its last batch', () =>
     follower.add(consumer);
     await append(1);
     await waitFor(() => taken.length === 1);
-    const second = await append(2);
+    const second = (await append(2))!;
     // Read and assigned, and waiting for the first batch to be handled.
     await waitFor(() => consumer.positions?.[0] === second);
     // The relay lost its lease (it stops), then took it again from what it had saved.

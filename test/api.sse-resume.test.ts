@@ -44,3 +44,30 @@ describe('GET /jobs/:id/events with Last-Event-ID', () => {
     expect(resumed.events.map((e) => e.data)).toEqual(after.map((e) => e.data));
   });
 });
+
+describe('GET /jobs/:id/events with a Last-Event-ID older than the stream holds', () => {
+  it('sends the current state first, as a new stream does, not the changes it still holds', async () => {
+    const id = await submit('sleep', { ms: 300 });
+    const live = await readStream(events(id));
+    expect(live.events.at(-1)!.event).toBe('completed');
+    // Older than anything the queue's stream holds: what came after it may have been trimmed.
+    const resumed = await readStream(events(id), { 'last-event-id': '0-1' });
+    expect(resumed.status).toBe(200);
+    expect(resumed.events.map((e) => e.event)).toEqual(['state', 'completed']);
+    expect(resumed.events[0].data).toMatchObject({ id, state: 'completed' });
+    expect(resumed.events[1].data).toEqual(live.events.at(-1)!.data);
+  });
+});
+
+describe('GET /jobs/:id/events of a job BullMQ logs twice for one change', () => {
+  it('sends a state once: a delayed job that starts is logged `waiting` then `active`', async () => {
+    const r = await call(sys.api.url, 'POST', '/jobs', { type: 'sleep', data: { ms: 200 }, options: { delay: 300 } });
+    const { events: seen } = await readStream(events(r.body.id));
+    const states = seen.filter((e) => e.event === 'state').map((e) => JSON.stringify(e.data));
+    // `queued` may come between, when the `waiting` entry is read before a worker takes the job.
+    expect(JSON.parse(states[0]).state).toBe('delayed');
+    expect(JSON.parse(states.at(-1)!).state).toBe('active');
+    for (let i = 1; i < states.length; i++) expect(states[i]).not.toBe(states[i - 1]);
+    expect(seen.at(-1)!.event).toBe('completed');
+  });
+});

@@ -71,14 +71,23 @@ export const jobEventsRoute = (ctx: AppContext) =>
      * first thing a stream sends is always a `state` event (API.md), a terminal one too.
      */
     let first = true;
+    /** The job as the last `state` event showed it: BullMQ logs some changes twice (`waiting` then `active`), the client hears it once. */
+    let shown: string | undefined;
     function sendJob(eventId: string, job: JobRecord) {
       const resource = toJobResource(job);
-      if (first) write(eventId, 'state', resource);
-      first = false;
+      const text = JSON.stringify(resource);
+      if (first) {
+        write(eventId, 'state', resource);
+        shown = text;
+        first = false;
+      }
       if (isTerminal(job.state)) {
         write(eventId, job.state, resource);
         finish();
-      } else if (lastSent !== eventId) write(eventId, 'state', resource);
+      } else if (lastSent !== eventId && text !== shown) {
+        write(eventId, 'state', resource);
+        shown = text;
+      }
     }
 
     async function handle(n: Step) {
@@ -121,7 +130,6 @@ export const jobEventsRoute = (ctx: AppContext) =>
       queue = ctx.keys.queueOf(type, id);
       peek.type = type;
       if (resume) {
-        first = false;
         const stream = ctx.keys.events(queue);
         const [oldest, after] = await Promise.all([oldestEntryId(ctx.redis, stream), entriesOfJob(ctx.redis, stream, queue, type, id, resume)]);
         const heldSince = oldest !== null && compareIds(resume, oldest) >= 0;
@@ -130,10 +138,14 @@ export const jobEventsRoute = (ctx: AppContext) =>
           res.status(204).end();
           return;
         }
-        // What the client missed is gone from the stream, and nothing of this job follows in it:
-        // the current state first (a terminal one ends the stream).
-        if (!heldSince && after.length === 0) buffer.unshift({ kind: 'resync', found });
-        missed = after;
+        if (heldSince) {
+          first = false;
+          missed = after;
+        } else {
+          // Some of what the client missed may be gone from the stream: a `state` event first, as
+          // on a new stream, with what the job is now (a terminal one ends the stream).
+          buffer.unshift({ kind: 'resync', found });
+        }
       } else {
         lastSent = null;
         buffer.unshift({ kind: 'resync', found });

@@ -93,7 +93,8 @@ describe('POST /flows', () => {
     });
     expect(end.state).toBe('failed');
     expect(end.result).toBeNull();
-    expect(end.error.message).toContain(bad.id);
+    // Named as the API names jobs, not by BullMQ's Redis key.
+    expect(end.error.message).toBe(`child echo job ${bad.id} failed`);
     expect(end.children).toEqual([
       { id: ok.id, type: 'echo', state: 'completed' },
       { id: bad.id, type: 'echo', state: 'failed' },

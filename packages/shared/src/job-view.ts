@@ -107,12 +107,17 @@ export const STALLED_ERROR = 'StalledError';
  */
 const STALLED_REASON = 'job stalled more than allowable limit';
 
-/** The error BullMQ stored, named as clients know it. */
+/** BullMQ's reason for a parent whose child failed, which names the child by its Redis key. */
+const CHILD_FAILED = /^child (.+) failed$/;
+
+/** The error BullMQ stored, named as clients know it, a failed child by its type and id. */
 function reasonOf(h: Record<string, string>): ErrorInfo | null {
   if (!h.failedReason) return null;
   let name = errorName(h.stacktrace);
   if (h.failedReason === STALLED_REASON && (name === 'UnrecoverableError' || name === 'Error')) name = STALLED_ERROR;
-  return { name, message: clip(h.failedReason) };
+  const childKey = CHILD_FAILED.exec(h.failedReason)?.[1];
+  const child = childKey ? jobRefOfKey(childKey) : null;
+  return { name, message: clip(child ? `child ${child.type} job ${child.id} failed` : h.failedReason) };
 }
 
 /**

@@ -132,7 +132,9 @@ export const jobEventsRoute = (ctx: AppContext) =>
       if (resume) {
         const stream = ctx.keys.events(queue);
         const [oldest, after] = await Promise.all([oldestEntryId(ctx.redis, stream), entriesOfJob(ctx.redis, stream, queue, type, id, resume)]);
-        const heldSince = oldest !== null && compareIds(resume, oldest) >= 0;
+        // Held whole: the stream still reaches back to the id, or to the job's `added` entry
+        // (BullMQ trims from the head only, so everything of the job after it is held too).
+        const heldSince = (oldest !== null && compareIds(resume, oldest) >= 0) || after.some((e) => e.event === 'added');
         if (isTerminal(found.record.state) && after.length === 0 && heldSince) {
           finish();
           res.status(204).end();

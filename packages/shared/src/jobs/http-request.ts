@@ -1,16 +1,33 @@
 import { z } from 'zod';
 import type { JobTypeDefinition } from './definition';
 
+/** RFC 9110's token, what a header name is made of. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What would end the header line early, or split the request. */
+const HEADER_VALUE = /^[^\r\n\0]*$/;
+
 export const httpRequest = {
   name: 'http.request',
   description: 'Calls another server over HTTP(S); only hosts in HTTP_ALLOWED_HOSTS may be called.',
-  input: z.strictObject({
-    url: z.url({ protocol: /^https?$/ }),
-    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
-    headers: z.record(z.string(), z.string()).default({}),
-    /** A string is sent as is; anything else is sent as JSON. */
-    body: z.unknown().optional(),
-  }),
+  // Refused here rather than by the HTTP client at run time: such a request fails every attempt.
+  input: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/ }),
+      method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+      headers: z
+        .record(
+          z.string().regex(HEADER_NAME, "a header name must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)"),
+          z.string().regex(HEADER_VALUE, 'a header value cannot hold CR, LF or NUL'),
+        )
+        .default({}),
+      /** A string is sent as is; anything else is sent as JSON. */
+      body: z.unknown().optional(),
+    })
+    .superRefine((req, ctx) => {
+      if ((req.method === 'GET' || req.method === 'HEAD') && req.body !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['body'], message: `a ${req.method} request has no body` });
+      }
+    }),
   result: z.strictObject({
     status: z.number().int().min(100).max(499).meta({ description: "The answer's status; a 5xx fails the attempt instead." }),
     headers: z.record(z.string(), z.string()).meta({ description: "The answer's headers, names in lower case." }),

@@ -133,6 +133,11 @@ export function plainErrors(prefix: readonly PropertyKey[] = []): z.core.$ZodErr
     const path = [...prefix, ...(iss.path ?? [])];
     const name = path.length ? path.map(String).join('.') : 'the body';
     if (iss.code === 'unrecognized_keys') return unknownFields(iss, name);
+    // A field name its record refuses: what the name's own schema says of it (its own message, if it has one).
+    if (iss.code === 'invalid_key') {
+      const why = (iss as { issues?: { message?: string }[] }).issues?.find((i) => i.message)?.message;
+      return `${name}: the field name is refused${why ? `: ${why}` : ''}`;
+    }
     const accepts = describeAccepted(iss.schema ?? schemaOrNone(iss.inst));
     if (iss.code === 'invalid_type' && iss.input === undefined) return accepts ? `${name} is required: ${accepts}` : `${name} is required`;
     return accepts ? `${name} must be ${accepts}` : `${name} is not valid`;

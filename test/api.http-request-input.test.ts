@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { call } from './api-harness';
+import { useApi } from './system-harness';
+
+/** http.request data that no attempt could ever send: refused at submit, not failed at run time attempt after attempt. */
+const sys = useApi();
+
+const submit = (data: unknown) => call(sys.api.url, 'POST', '/jobs', { type: 'http.request', data });
+
+describe('POST /jobs of http.request data that cannot be sent', () => {
+  it('refuses a header value holding CR or LF (400), naming the header, and writes nothing', async () => {
+    const before = (await sys.ctx.requestKeys()).length;
+    const r = await submit({ url: 'https://example.org/', headers: { 'x-note': 'a\r\nSet-Cookie: x=1' } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.details).toEqual([{ path: 'data.headers.x-note', message: expect.stringMatching(/CR, LF or NUL/) }]);
+    expect((await sys.ctx.requestKeys()).length).toBe(before);
+  });
+
+  it('refuses a header name that is not an HTTP token (400)', async () => {
+    const r = await submit({ url: 'https://example.org/', headers: { 'x note': '1' } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.details).toEqual([
+      {
+        path: 'data.headers.x note',
+        message: "data.headers.x note: the field name is refused: a header name must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)",
+      },
+    ]);
+  });
+
+  it('refuses a body on a GET or a HEAD (400), and takes one on a POST', async () => {
+    for (const method of ['GET', 'HEAD']) {
+      const r = await submit({ url: 'https://example.org/', method, body: { q: 1 } });
+      expect(r.status).toBe(400);
+      expect(r.body.error.details).toEqual([{ path: 'data.body', message: `a ${method} request has no body` }]);
+    }
+    expect((await submit({ url: 'https://example.org/', method: 'POST', body: { q: 1 }, headers: { 'x-ok': 'fine' } })).status).toBe(202);
+  });
+});

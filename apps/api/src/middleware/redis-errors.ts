@@ -9,7 +9,12 @@ export function isRedisUnavailable(err: unknown): boolean {
   return err.name === 'MaxRetriesPerRequestError' || REDIS_DOWN.test(err.message);
 }
 
-/** Refuses at once, before writing anything, when the connection is not up. */
-export function assertRedisReady(redis: RedisClient): void {
-  if (redis.status !== 'ready') throw unavailable();
+/**
+ * Refuses at once, before writing anything, when any of the connections is not up. Name
+ * ctx.queueRedis wherever a request goes through BullMQ's queues: a Queue whose connection
+ * has not been ready since it was made waits for it without end (BullMQ awaits 'ready'
+ * before each command), where our own commands fail at once (no offline queue).
+ */
+export function assertRedisReady(...connections: RedisClient[]): void {
+  for (const redis of connections) if (redis.status !== 'ready') throw unavailable();
 }

@@ -14,9 +14,14 @@ const views = async (ctx: AppContext, found: FoundSchedule[]) => {
   return found.map((f, i) => scheduleView(f, runs[i]));
 };
 
+/** Schedules are BullMQ's job schedulers, read through the queues, which would wait for Redis rather than fail. */
+const assertQueuesReady = (ctx: AppContext) => assertRedisReady(ctx.redis, ctx.queueRedis);
+
 /** The schedule of that name, or 404; a name PUT could not have made cannot exist. */
 async function findOne(ctx: AppContext, name: string): Promise<FoundSchedule> {
-  const found = SCHEDULE_NAME.test(name) ? await findSchedule(ctx, name) : [];
+  if (!SCHEDULE_NAME.test(name)) throw notFound('schedule');
+  assertQueuesReady(ctx);
+  const found = await findSchedule(ctx, name);
   if (found.length === 0) throw notFound('schedule');
   return found[0];
 }
@@ -37,6 +42,7 @@ export const scheduleRoutes = (ctx: AppContext) => ({
   },
 
   async list(): Promise<HttpReply> {
+    assertQueuesReady(ctx);
     return { body: { schedules: await views(ctx, await listSchedules(ctx)) } };
   },
 
@@ -44,7 +50,7 @@ export const scheduleRoutes = (ctx: AppContext) => ({
   async remove(req: HttpRequest): Promise<HttpReply> {
     const name = String(req.params.name);
     if (!SCHEDULE_NAME.test(name)) throw notFound('schedule');
-    assertRedisReady(ctx.redis);
+    assertQueuesReady(ctx);
     await withScheduleLock(ctx, name, async () => {
       const found = await findSchedule(ctx, name);
       if (found.length === 0) throw notFound('schedule');

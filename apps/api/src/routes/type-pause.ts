@@ -1,4 +1,5 @@
 import type { AppContext } from '../deps';
+import { assertRedisReady } from '../middleware/redis-errors';
 import type { RouteHandler } from '../route-handler';
 import { queuesOfType, typeItems } from '../types/type-items';
 
@@ -13,6 +14,8 @@ export const typePauseRoute =
   async (req) => {
     const type = String(req.params.type);
     const queues = queuesOfType(ctx, type);
+    // An unknown type is 404 whatever Redis does; a queue would wait for Redis rather than fail.
+    assertRedisReady(ctx.redis, ctx.queueRedis);
     await Promise.all(queues.map((q) => (action === 'pause' ? q.pause() : q.resume())));
     const [item] = await typeItems(ctx, [type]);
     return { body: item };

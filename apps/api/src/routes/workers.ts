@@ -1,8 +1,13 @@
 import type { AppContext } from '../deps';
+import { assertRedisReady } from '../middleware/redis-errors';
 import type { RouteHandler } from '../route-handler';
 import { listWorkers } from '../workers/list-workers';
 
 /** GET /workers: the live worker processes (API.md "Workers"). */
 export const workersRoute =
   (ctx: AppContext): RouteHandler =>
-  async () => ({ body: { workers: await listWorkers(ctx) } });
+  async () => {
+    // BullMQ's registry is read through the queues, which would wait for Redis rather than fail.
+    assertRedisReady(ctx.redis, ctx.queueRedis);
+    return { body: { workers: await listWorkers(ctx) } };
+  };

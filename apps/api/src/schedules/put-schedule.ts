@@ -17,7 +17,8 @@ const SLOT_TAKEN = new Set([-10, -11]);
  */
 export async function putSchedule(ctx: AppContext, s: ScheduleRequest): Promise<{ created: boolean; found: FoundSchedule }> {
   const queue = scheduleQueueOf(ctx, s.type);
-  assertRedisReady(ctx.redis);
+  // The queues too: a queue waits for Redis rather than fail, and would hold the name's lock meanwhile.
+  assertRedisReady(ctx.redis, ctx.queueRedis);
   return withScheduleLock(ctx, s.name, async () => {
     const before = await findSchedule(ctx, s.name);
     for (const other of before) if (other.type !== s.type) await other.queue.removeJobScheduler(s.name);

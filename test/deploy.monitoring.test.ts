@@ -23,7 +23,7 @@ interface Panel {
 
 /** The metric families the API and a worker expose (a histogram's _bucket/_count/_sum are its family). */
 async function exposedFamilies(): Promise<Set<string>> {
-  const api = createMetrics({ queues: new Map(), typeOfQueue: (q: string) => q, logger: createLogger('test', 'silent') });
+  const api = createMetrics({ queues: new Map(), typeOfQueue: (q: string) => q, queuesReady: () => true, logger: createLogger('test', 'silent') });
   const worker = createWorkerMetrics();
   const all = [...(await api.registry.getMetricsAsJSON()), ...(await worker.registry.getMetricsAsJSON())];
   return new Set(all.map((m) => m.name));

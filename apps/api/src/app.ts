@@ -66,7 +66,8 @@ export function createApp(deps: AppDeps): App {
   // One reader of every queue's event stream (one per group on a Cluster), for the waiters and (while it holds the lease) the relay.
   const followers = createStreamFollowers(subscriber, keys, jobTypeNames, logger, store.defineOn);
   const notifier = createNotifier(followers.all, logger, store);
-  const metrics = createMetrics({ queues, typeOfQueue: keys.layout.typeOfQueue, logger });
+  const queuesReady = () => queueRedis.status === 'ready';
+  const metrics = createMetrics({ queues, typeOfQueue: keys.layout.typeOfQueue, queuesReady, logger });
   const ownJobs = createOwnJobs();
   const relay = createRelay({
     config,

@@ -9,6 +9,12 @@ export interface MetricsDeps {
   queues: Map<string, JobQueue>;
   /** The job type of a queue name (shards of a type count as that type). */
   typeOfQueue: (queue: string) => string;
+  /**
+   * Whether the queues' connection is up. While it is not, a scrape leaves the queue depth
+   * out at once: a queue whose connection has not been ready since it was made waits for
+   * Redis, and would hold the scrape (and each scrape after it) without end.
+   */
+  queuesReady: () => boolean;
   logger: Logger;
 }
 
@@ -58,6 +64,7 @@ export function createMetrics(deps: MetricsDeps) {
     registers: [registry],
     async collect() {
       this.reset();
+      if (!deps.queuesReady()) return;
       try {
         const counts = await Promise.all([...deps.queues].map(async ([queue, q]) => [deps.typeOfQueue(queue), await q.getJobCounts(...QUEUE_STATES)] as const));
         // The shards of a type add up to the type.

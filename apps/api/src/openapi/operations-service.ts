@@ -75,7 +75,7 @@ export const serviceOperations = {
     tags: ['operations'],
     summary: 'Prometheus metrics of this API instance',
     description:
-      'Its HTTP timings, the job counters it counted (only the process holding the event relay counts, so sum them over API processes), and the queue depth read from Redis. Workers serve their own on WORKER_METRICS_PORT.',
+      'Its HTTP timings, the job counters it counted (only the process holding the event relay counts, so sum them over API processes), and the queue depth read from Redis. While Redis is away it still answers 200 at once, the queue depth left out. Workers serve their own on WORKER_METRICS_PORT.',
     responses: {
       '200': { description: 'Prometheus text format 0.0.4.', content: { 'text/plain': { schema: { type: 'string' } } } },
       ...errors('Unauthorized', 'RateLimited'),

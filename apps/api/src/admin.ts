@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { isLoopbackHost, type Config } from '@async-jobs/shared';
+import { isLoopbackHost, unavailable, type Config } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
 import type { Express, RequestHandler } from 'express';
 import { fontFiles, renderWithLocalFonts } from './admin-fonts';
@@ -14,7 +14,7 @@ export const ADMIN_PATH = '/admin/queues';
  * bound to loopback (local development) or ALLOW_INSECURE says so; main.ts refuses
  * to start otherwise.
  */
-export function adminRouter(config: Config, queues: Queue[], afterWrite: () => void = () => {}): RequestHandler[] {
+export function adminRouter(config: Config, queues: Queue[], queuesReady: () => boolean, afterWrite: () => void = () => {}): RequestHandler[] {
   const serverAdapter = new ExpressAdapter().setBasePath(ADMIN_PATH);
   createBullBoard({
     queues: queues.map((q) => new BullMQAdapter(q)),
@@ -31,7 +31,11 @@ export function adminRouter(config: Config, queues: Queue[], afterWrite: () => v
     if (req.method !== 'GET' && req.method !== 'HEAD') res.on('finish', afterWrite);
     board(req, res, next);
   };
-  const router: RequestHandler[] = [fontFiles, watched];
+  // The Board's API reads and writes through the queues, which wait for Redis rather than fail:
+  // while their connection is down it answers 503 at once, as the API's routes do (the
+  // app's error handler writes it). Its page and assets need no Redis.
+  const redisReady: RequestHandler = (req, _res, next) => next(req.path.startsWith('/api/') && !queuesReady() ? unavailable() : undefined);
+  const router: RequestHandler[] = [fontFiles, redisReady, watched];
   if (config.ADMIN_PASSWORD) return [basicAuth(config.ADMIN_USERNAME, config.ADMIN_PASSWORD), ...router];
   if (isLoopbackHost(config.HOST) || config.ALLOW_INSECURE) return router;
   return [basicAuth(config.ADMIN_USERNAME, '\0never')];

@@ -100,7 +100,7 @@ export function createApp(deps: AppDeps): App {
     // Last for its path: any other method on a path we serve is 405, not "no such route" (nor "no such job" for GET /jobs/batch).
     route.all(methodNotAllowed(routes.map((r) => r.method)));
   }
-  app.use(ADMIN_PATH, ...adminRouter(config, [...queues.values(), callbackQueue], announceResync(redis, keys, jobTypeNames, logger)));
+  app.use(ADMIN_PATH, ...adminRouter(config, [...queues.values(), callbackQueue], queuesReady, announceResync(redis, keys, jobTypeNames, logger)));
   app.use(notFoundRoute);
   app.use(errorHandler(logger));
 

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startApi, type RunningApi } from './api-harness';
 import { createTestContext } from './helpers';
+import { parse } from './prometheus-text';
 
 const ctx = createTestContext();
 let api: RunningApi;
@@ -43,7 +44,52 @@ describe('when Redis cannot be reached', () => {
     const r = await call(api.url, 'POST', '/jobs', { type: 'sleep', data: { ms: 'long' } });
     expect(r.status).toBe(400);
   });
+
+  // These go through BullMQ's queues, which wait for a connection that was never up instead
+  // of failing: they used to hang (GET /schedules past a minute), where the rest answer 503.
+  it.each([
+    ['GET', '/workers'],
+    ['GET', '/schedules'],
+    ['GET', '/schedules/nightly'],
+    ['PUT', '/schedules/nightly', { type: 'echo', data: {}, every: 60_000 }],
+    ['DELETE', '/schedules/nightly'],
+    ['POST', '/types/echo/pause'],
+    ['POST', '/types/echo/resume'],
+    ['GET', '/admin/queues/api/queues'],
+    ['GET', '/admin/queues/api/redis/stats'],
+    ['PUT', '/admin/queues/api/queues/echo/pause'],
+  ] as const)('answers %s %s with 503 unavailable and Retry-After, not by waiting for Redis', async (method, path, body?: unknown) => {
+    const r = await guarded(method, path, body);
+    expect(r.status).toBe(503);
+    expect(r.headers.get('retry-after')).toBe('1');
+    expect(await r.json()).toEqual({ error: { code: 'unavailable', message: expect.any(String) } });
+  });
+
+  it('still answers 404 for an unknown type or a schedule name that cannot exist, and serves the Board page', async () => {
+    expect((await guarded('POST', '/types/nope/pause')).status).toBe(404);
+    expect((await guarded('GET', '/schedules/not%20a%20name')).status).toBe(404);
+    const page = await guarded('GET', '/admin/queues');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/html/);
+  });
+
+  it('serves GET /metrics with the process metrics and without the queue depth, which needs Redis', async () => {
+    const r = await guarded('GET', '/metrics');
+    expect(r.status).toBe(200);
+    const samples = parse(await r.text());
+    expect(samples.some((s) => s.name === 'process_cpu_user_seconds_total')).toBe(true);
+    expect(samples.some((s) => s.name === 'asyncjobs_longpoll_waiters')).toBe(true);
+    expect(samples.filter((s) => s.name === 'asyncjobs_queue_jobs')).toEqual([]);
+  });
 });
+
+/** A request with a client timeout as a guard only: a route that waits for Redis fails here rather than at the test's timeout. */
+function guarded(method: string, path: string, body?: unknown): Promise<Response> {
+  const init: RequestInit = { method, redirect: 'manual', signal: AbortSignal.timeout(5000) };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  if (body !== undefined) init.headers = { 'content-type': 'application/json' };
+  return fetch(api.url + path, init);
+}
 
 // The API's two command connections (AppDeps): BullMQ's queues use one, submits and reads the other.
 describe("when only the queues' connection is down", () => {

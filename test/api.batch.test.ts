@@ -31,6 +31,23 @@ describe('POST /jobs/batch', () => {
     expect(await keysBesidesMeta()).toEqual(before);
   });
 
+  it("lists the problems of an item's data and options together, each with the item's index", async () => {
+    const r = await batch([
+      { type: 'echo', data: {} },
+      { type: 'sleep', data: { ms: -1 }, options: { attempts: 0 } },
+      { type: 'hash', data: {}, extra: 1 },
+    ]);
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('validation_failed');
+    const details = r.body.error.details as Array<{ index: number; path: string }>;
+    expect(details.map(({ index, path }) => ({ index, path }))).toEqual([
+      { index: 1, path: 'jobs.1.data.ms' },
+      { index: 1, path: 'jobs.1.options.attempts' },
+      { index: 2, path: 'jobs.2.data.text' },
+      { index: 2, path: 'jobs.2' },
+    ]);
+  });
+
   it('runs a batch of mixed types to completion, answering in input order', async () => {
     const r = await batch([
       { type: 'hash', data: { text: 'abc' } },

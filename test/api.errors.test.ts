@@ -61,6 +61,35 @@ describe('rejected submissions', () => {
     expect(paths).toEqual(expect.arrayContaining(['options.attempts', 'options.delay']));
   });
 
+  it('lists the problems of data and of options together, in one 400', async () => {
+    const r = await post({ type: 'sleep', data: { ms: -1 }, options: { attempts: 0 } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('validation_failed');
+    expect(r.body.error.details).toEqual([
+      { path: 'data.ms', message: 'data.ms must be a whole number from 0 to 600000' },
+      { path: 'options.attempts', message: 'options.attempts must be a whole number from 1 to 50' },
+    ]);
+    expect(r.body.error.message).toMatch(/\(and 1 more in details\)$/);
+  });
+
+  it('lists the problems of data together with an unknown field of the body', async () => {
+    const r = await post({ type: 'sleep', data: { ms: -1 }, priority: 1 });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('validation_failed');
+    expect(r.body.error.details.map((d: { path: string }) => d.path)).toEqual(['data.ms', '(root)']);
+    expect(r.body.error.details[1].message).toMatch(/^the body has no field "priority"/);
+  });
+
+  it('names an unknown type among the other problems, without checking data against it', async () => {
+    const r = await post({ type: 'mine.bitcoin', data: 'anything', options: { attempts: 0 } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('validation_failed');
+    expect(r.body.error.details).toEqual([
+      { path: 'type', message: 'unknown job type "mine.bitcoin"', knownTypes: ['echo', 'sleep', 'hash', 'http.request', 'collect'] },
+      { path: 'options.attempts', message: 'options.attempts must be a whole number from 1 to 50' },
+    ]);
+  });
+
   it('returns 400 validation_failed when the body is a JSON array or lacks a type', async () => {
     expect((await post([1, 2])).body.error.code).toBe('validation_failed');
     expect((await post({ data: {} })).body.error.details[0].path).toBe('type');

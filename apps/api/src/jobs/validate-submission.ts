@@ -12,28 +12,53 @@ export interface Submission {
 
 type Checked = { ok: true; value: Submission } | { ok: false; error: HttpError; details: ProblemDetail[] };
 
-/** Validates one `{ type, data, options }` with the shared schemas, the same ones the worker uses. */
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Validates one `{ type, data, options }` with the shared schemas, the same ones the worker uses.
+ *
+ * Every problem is reported at once (docs/http-api.md: "400 lists every problem of the
+ * body"): the envelope (type, options, unknown fields), the data against its type's
+ * schema whenever the type is a registered one, and a refused callbackUrl. An unknown
+ * type is its own problem, and data is not checked against it: alone it is
+ * `unknown_type`, with other problems it is one of the `validation_failed` details.
+ */
 export function checkSubmission(body: unknown, prefix: (string | number)[], config: Config): Checked {
+  const details: ProblemDetail[] = [];
   const envelope = submitBodySchema.safeParse(body, { error: plainErrors(prefix) });
-  if (!envelope.success) {
-    const details = issuesToDetails(envelope.error, prefix);
-    return { ok: false, error: validationFailed(details), details };
+  if (!envelope.success) details.push(...issuesToDetails(envelope.error, prefix));
+  const raw = isPlainObject(body) ? body : undefined;
+  const typePath = [...prefix, 'type'].join('.');
+  const type = typeof raw?.type === 'string' && !details.some((d) => d.path === typePath) ? raw.type : undefined;
+  const def = type === undefined ? undefined : jobTypes.get(type);
+  let unknownType: ProblemDetail | undefined;
+  if (type !== undefined && !def) {
+    unknownType = { path: typePath, message: `unknown job type "${type}"`, knownTypes: jobTypeNames };
   }
-  const { type, data, options } = envelope.data;
-  const def = jobTypes.get(type);
-  if (!def) {
-    const details = [{ path: [...prefix, 'type'].join('.'), message: `unknown job type "${type}"`, knownTypes: jobTypeNames }];
-    return { ok: false, error: new HttpError(400, 'unknown_type', `unknown job type "${type}"`, details), details };
+  // The envelope's one word on data is that it is missing: then there is nothing more to say about it.
+  const dataPath = [...prefix, 'data'].join('.');
+  const checkData = def && !details.some((d) => d.path === dataPath);
+  const input = checkData ? def.input.safeParse(raw?.data, { error: plainErrors([...prefix, 'data']) }) : undefined;
+  const dataDetails = input && !input.success ? issuesToDetails(input.error, [...prefix, 'data']) : [];
+  const options = raw?.options;
+  const callbackPath = [...prefix, 'options', 'callbackUrl'].join('.');
+  const callbackUrl = isPlainObject(options) && typeof options.callbackUrl === 'string' ? options.callbackUrl : undefined;
+  const refusal = callbackUrl !== undefined && !details.some((d) => d.path === callbackPath) ? callbackRefusal(config, callbackUrl) : null;
+  // In the body's order: type, data, options; then fields the body should not have.
+  const problems = [
+    ...details.filter((d) => d.path === typePath),
+    ...(unknownType ? [unknownType] : []),
+    ...dataDetails,
+    ...details.filter((d) => d.path !== typePath),
+    ...(refusal ? [{ path: callbackPath, message: refusal }] : []),
+  ];
+  if (unknownType && problems.length === 1) {
+    return { ok: false, error: new HttpError(400, 'unknown_type', unknownType.message, problems), details: problems };
   }
-  const input = def.input.safeParse(data, { error: plainErrors([...prefix, 'data']) });
-  if (!input.success) {
-    const details = issuesToDetails(input.error, [...prefix, 'data']);
-    return { ok: false, error: validationFailed(details), details };
+  if (problems.length > 0 || !envelope.success || !input?.success) {
+    const all = problems.length > 0 ? problems : [{ path: prefix.join('.') || '(root)', message: 'the body must be an object' }];
+    return { ok: false, error: validationFailed(all), details: all };
   }
-  const refusal = options.callbackUrl ? callbackRefusal(config, options.callbackUrl) : null;
-  if (refusal) {
-    const details = [{ path: [...prefix, 'options', 'callbackUrl'].join('.'), message: refusal }];
-    return { ok: false, error: validationFailed(details), details };
-  }
-  return { ok: true, value: { type, data, input: input.data, options } };
+  const { data, options: checked } = envelope.data;
+  return { ok: true, value: { type: envelope.data.type, data, input: input.data, options: checked } };
 }

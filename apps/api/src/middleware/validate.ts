@@ -5,6 +5,8 @@ export interface ProblemDetail {
   path: string;
   message: string;
   index?: number;
+  /** With an unknown job type: the registered ones. */
+  knownTypes?: readonly string[];
 }
 
 /** zod issues as `details`, each with its JSON path (e.g. `data.ms`); parse with `plainErrors(prefix)` for messages a person can act on. */

@@ -95,6 +95,28 @@ describe('rejected submissions', () => {
     expect((await post({ data: {} })).body.error.details[0].path).toBe('type');
   });
 
+  it('answers a JSON body that is a string, null or a number as one that is not an object, as for an array', async () => {
+    for (const text of ['"x"', 'null', '42', '[1, 2]']) {
+      const r = await post(text);
+      expect(r.status, text).toBe(400);
+      expect(r.body.error).toEqual({
+        code: 'validation_failed',
+        message: 'the request does not match the schema: the body must be an object',
+        details: [{ path: '(root)', message: 'the body must be an object' }],
+      });
+      for (const [method, path] of [
+        ['POST', '/jobs/batch'],
+        ['POST', '/flows'],
+        ['PUT', '/schedules/scalar'],
+      ]) {
+        const other = await call(api.url, method, path, text);
+        expect(other.status, `${method} ${path} ${text}`).toBe(400);
+        expect(other.body.error.code).toBe('validation_failed');
+        expect(other.body.error.details).toEqual([expect.objectContaining({ path: '(root)' })]);
+      }
+    }
+  });
+
   it('returns 400 unknown_type listing the known types', async () => {
     const r = await post({ type: 'mine.bitcoin', data: {} });
     expect(r.status).toBe(400);

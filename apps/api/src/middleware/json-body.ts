@@ -32,5 +32,8 @@ export function jsonBody(limit: number): RequestHandler[] {
     if (buf.length === 0) throw Object.assign(new Error('the body is empty'), { type: EMPTY_BODY });
     if (!isUtf8(buf)) throw new Error('the body is not valid UTF-8');
   };
-  return [requireJson, express.json({ limit, strict: true, type: 'application/json', verify: utf8Only }), checkJsonShape];
+  // Not `strict`: a JSON text may be any value (RFC 8259), and a string, number or null is valid JSON
+  // that is not an object; the routes' schemas say so (400 validation_failed), as for an array.
+  // Strict mode refused them as not JSON at all (invalid_json), which was untrue.
+  return [requireJson, express.json({ limit, strict: false, type: 'application/json', verify: utf8Only }), checkJsonShape];
 }

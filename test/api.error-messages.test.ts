@@ -178,6 +178,33 @@ describe('POST /jobs/batch validation messages', () => {
 });
 
 describe('query validation messages', () => {
+  it('reads a number in the query only when it is plain decimal digits', async () => {
+    const id = '0b7e4a3e-0000-4000-8000-000000000000';
+    const bad = ['0x1e', '%20', '1e1', '', 'Infinity', '-1', '31', '+5', '5%20', 'NaN'];
+    for (const value of bad) {
+      for (const [method, path, body] of [
+        ['GET', `/jobs/${id}/result?wait=${value}`, undefined],
+        ['POST', `/jobs?wait=${value}`, { type: 'echo', data: {} }],
+      ] as const) {
+        const r = await call(sys.api.url, method, path, body);
+        expect(r.status, `${method} ${path}`).toBe(400);
+        expect(r.body.error.code).toBe('validation_failed');
+        expect(r.body.error.details).toEqual([{ path: 'wait', message: 'wait must be a number from 0 to 30' }]);
+      }
+    }
+    for (const value of ['0x10', '%20', '1e1', '', '2.0e0', '5x']) {
+      const list = await call(sys.api.url, 'GET', `/jobs?limit=${value}`);
+      expect(list.status, `limit=${value}`).toBe(400);
+      expect(list.body.error.details).toEqual([{ path: 'limit', message: 'limit must be a whole number from 1 to 100' }]);
+      const logs = await call(sys.api.url, 'GET', `/jobs/${id}/logs?limit=${value}`);
+      expect(logs.status, `logs limit=${value}`).toBe(400);
+      expect(logs.body.error.details).toEqual([{ path: 'limit', message: 'limit must be a whole number from 1 to 1000' }]);
+    }
+    // Plain digits still read as the number they spell.
+    expect((await call(sys.api.url, 'GET', `/jobs/${id}/result?wait=0.5`)).status).toBe(404);
+    expect((await call(sys.api.url, 'GET', '/jobs?limit=007')).status).toBe(200);
+  });
+
   it('names the query parameter and what it takes', async () => {
     const r = await call(sys.api.url, 'GET', '/jobs?limit=lots&state=done');
     expect(r.status).toBe(400);

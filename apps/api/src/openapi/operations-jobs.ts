@@ -29,6 +29,7 @@ export const jobOperations = {
         description: 'Same as `options.idempotencyKey`: a repeat with the same key, type and data returns the first job.',
         schema: { type: 'string', minLength: 1, maxLength: 255 },
       },
+      ...queryParameters(resultQuerySchema),
     ],
     requestBody: {
       required: true,

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { HttpError, isTerminal, notFound, toJobResource, type JobRecord } from '@async-jobs/shared';
-import { z } from 'zod';
+import { HttpError, isTerminal, notFound, resultQuerySchema, toJobResource, type JobRecord } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { submitWithKey } from '../jobs/idempotency';
 import { checkSubmission } from '../jobs/validate-submission';
 import { waitForTerminal, watchTerminal } from '../jobs/wait-terminal';
 import { parseOr400 } from '../middleware/validate';
 import type { HttpReply, HttpRequest } from '../route-handler';
-
-const resultQuery = z.looseObject({ wait: z.coerce.number().min(0).max(30).optional() });
 
 /** Ids are ours (UUIDs) or a schedule's runs (`repeat:<name>:<ms>`); accept any sane opaque string; anything else cannot exist. */
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -33,7 +30,7 @@ export const jobRoutes = (ctx: AppContext) => ({
    * or S seconds pass (202), so a caller that wants the result makes one round trip.
    */
   async submit(req: HttpRequest): Promise<HttpReply> {
-    const { wait } = parseOr400(resultQuery, req.query);
+    const { wait } = parseOr400(resultQuerySchema, req.query);
     const checked = checkSubmission(req.body, [], ctx.config);
     if (!checked.ok) throw checked.error;
     const id = randomUUID();
@@ -68,7 +65,7 @@ export const jobRoutes = (ctx: AppContext) => ({
    * the request is held until the job ends or S seconds pass (long-poll).
    */
   async result(req: HttpRequest): Promise<HttpReply> {
-    const { wait } = parseOr400(resultQuery, req.query);
+    const { wait } = parseOr400(resultQuerySchema, req.query);
     const id = String(req.params.id);
     const load = () => loadRecord(ctx, id);
     // One read either way: with ?wait it happens once the watch is in place.

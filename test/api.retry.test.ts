@@ -89,6 +89,27 @@ describe('POST /jobs/:id/retry', () => {
     expect((await call(api.url, 'GET', `/jobs/${id}`)).body).toMatchObject({ state: 'cancelled', error: { name: 'RemovedError' } });
   });
 
+  it('answers 415 to a body that is not JSON, retrying nothing; no body or a JSON one still retries', async () => {
+    const id = await failedJob();
+    const plain = await call(api.url, 'POST', `/jobs/${id}/retry`, 'please', { 'content-type': 'text/plain' });
+    expect(plain.status).toBe(415);
+    expect(plain.body.error.code).toBe('unsupported_media_type');
+    expect((await call(api.url, 'GET', `/jobs/${id}`)).body.state).toBe('failed');
+    const json = await call(api.url, 'POST', `/jobs/${id}/retry`, {});
+    expect(json.status).toBe(202);
+    expect(json.body).toMatchObject({ id, state: 'queued' });
+    await events.next((e) => e.id === id && e.event === 'completed');
+
+    // The other POSTs without a body answer the same.
+    for (const path of ['/types/echo/pause', '/types/echo/resume', '/types/echo/retry-failed']) {
+      const r = await call(api.url, 'POST', path, 'now', { 'content-type': 'text/plain' });
+      expect(r.status, path).toBe(415);
+      expect(r.body.error.code).toBe('unsupported_media_type');
+    }
+    const types = await call(api.url, 'GET', '/types');
+    expect(types.body.types.find((t: { name: string }) => t.name === 'echo').paused).toBe(false);
+  });
+
   it('answers 404 for an unknown job and 410 for an expired one', async () => {
     expect((await retry('no-such-job')).status).toBe(404);
     const id = await failedJob();

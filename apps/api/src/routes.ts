@@ -2,7 +2,7 @@ import { seedRoutes } from '@async-jobs/seed';
 import type { RequestHandler } from 'express';
 import type { AppContext } from './deps';
 import { bearerAuth } from './middleware/auth';
-import { jsonBody } from './middleware/json-body';
+import { jsonBody, noBody } from './middleware/json-body';
 import { serve } from './route-handler';
 import { docsRoutes } from './routes/docs';
 import { flowRoute } from './routes/flows';
@@ -78,23 +78,35 @@ export const routeSpecs: readonly RouteSpec[] = [
   { method: 'get', path: '/docs', auth: true, doc: serviceOperations.docs, handlers: () => docsRoutes.page },
   { method: 'get', path: '/docs/assets/:file', auth: true, doc: null, handlers: () => docsRoutes.asset },
   { method: 'get', path: '/types', auth: true, doc: serviceOperations.listTypes, handlers: (h) => [serve(typeListRoute(h.ctx))] },
-  // No body: the type is in the path.
-  { method: 'post', path: '/types/:type/pause', auth: true, doc: serviceOperations.pauseType, handlers: (h) => [serve(typePauseRoute(h.ctx, 'pause'))] },
-  { method: 'post', path: '/types/:type/resume', auth: true, doc: serviceOperations.resumeType, handlers: (h) => [serve(typePauseRoute(h.ctx, 'resume'))] },
+  // No body: the type is in the path (one that is sent must still be JSON, or it is 415).
+  {
+    method: 'post',
+    path: '/types/:type/pause',
+    auth: true,
+    doc: serviceOperations.pauseType,
+    handlers: (h) => [noBody, serve(typePauseRoute(h.ctx, 'pause'))],
+  },
+  {
+    method: 'post',
+    path: '/types/:type/resume',
+    auth: true,
+    doc: serviceOperations.resumeType,
+    handlers: (h) => [noBody, serve(typePauseRoute(h.ctx, 'resume'))],
+  },
   {
     method: 'post',
     path: '/types/:type/retry-failed',
     auth: true,
     doc: serviceOperations.retryFailedOfType,
-    handlers: (h) => [serve(typeRetryFailedRoute(h.ctx))],
+    handlers: (h) => [noBody, serve(typeRetryFailedRoute(h.ctx))],
   },
   { method: 'get', path: '/workers', auth: true, doc: workerOperations.listWorkers, handlers: (h) => [serve(workersRoute(h.ctx))] },
   { method: 'post', path: '/jobs', auth: true, doc: jobOperations.submitJob, handlers: (h) => [...h.body, serve(h.jobs.submit)] },
   { method: 'get', path: '/jobs', auth: true, doc: jobOperations.listJobs, handlers: (h) => [serve(listRoute(h.ctx))] },
   { method: 'post', path: '/jobs/batch', auth: true, doc: jobOperations.submitBatch, handlers: (h) => [...h.body, serve(batchRoute(h.ctx))] },
   { method: 'post', path: '/flows', auth: true, doc: flowOperations.submitFlow, handlers: (h) => [...h.body, serve(flowRoute(h.ctx))] },
-  // No body: the job is retried as it was submitted.
-  { method: 'post', path: '/jobs/:id/retry', auth: true, doc: jobOperations.retryJob, handlers: (h) => [serve(retryRoute(h.ctx))] },
+  // No body: the job is retried as it was submitted (one that is sent must still be JSON, or it is 415).
+  { method: 'post', path: '/jobs/:id/retry', auth: true, doc: jobOperations.retryJob, handlers: (h) => [noBody, serve(retryRoute(h.ctx))] },
   { method: 'get', path: '/jobs/:id', auth: true, doc: jobOperations.getJob, handlers: (h) => [serve(h.jobs.get)] },
   { method: 'get', path: '/jobs/:id/result', auth: true, doc: jobOperations.getJobResult, handlers: (h) => [serve(h.jobs.result)] },
   { method: 'get', path: '/jobs/:id/events', auth: true, doc: jobOperations.streamJobEvents, handlers: (h) => [jobEventsRoute(h.ctx)] },

@@ -13,6 +13,19 @@ export const EMPTY_BODY = 'entity.empty';
 const sendsNothing = (req: Request) =>
   req.headers['transfer-encoding'] === undefined && (req.headers['content-length'] === undefined || Number(req.headers['content-length']) === 0);
 
+/**
+ * For a POST that takes no body (a retry, a pause): sending none is the way to call it,
+ * but a body that is sent must be JSON like any other, or it is 415 as for a POST /jobs.
+ * A JSON body is not read: the route has nothing to take from it.
+ */
+export const noBody: RequestHandler = (req, _res, next) => {
+  if (sendsNothing(req) || req.is('application/json')) {
+    next();
+    return;
+  }
+  next(new HttpError(415, 'unsupported_media_type', 'this request takes no body; send none (a body that is sent must be application/json)'));
+};
+
 /** JSON bodies only: any other content type is 415 before a byte is parsed; see json-shape.ts for what else is refused. */
 export function jsonBody(limit: number): RequestHandler[] {
   const requireJson: RequestHandler = (req, _res, next) => {

@@ -136,6 +136,7 @@ export const jobOperations = {
     operationId: 'retryJob',
     tags: ['jobs'],
     summary: 'Run a failed job again',
-    responses: { '202': jobResponse('Queued again.', location), ...readErrors, ...errors('Conflict') },
+    description: 'Takes no body; one that is sent must be JSON (415 otherwise), and is not read.',
+    responses: { '202': jobResponse('Queued again.', location), ...readErrors, ...errors('Conflict', 'UnsupportedMediaType') },
   },
 };

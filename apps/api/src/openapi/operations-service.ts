@@ -26,7 +26,8 @@ const typeNotFound = {
   description: '`not_found`: no job type of that name; `details[0].knownTypes` lists the registered ones.',
   content: jsonContent(ref('Error')),
 };
-const typeErrors = { '404': typeNotFound, ...errors('Unauthorized', 'RateLimited', 'Unavailable') };
+/** The type actions take no body; one that is sent must be JSON (415 otherwise), and is not read. */
+const typeErrors = { '404': typeNotFound, ...errors('Unauthorized', 'UnsupportedMediaType', 'RateLimited', 'Unavailable') };
 const typeAction = (operationId: string, summary: string) => ({
   operationId,
   tags: ['jobs'],

@@ -29,7 +29,7 @@ export function scheduleView({ type, scheduler: s }: FoundSchedule, runs: Runs):
     startAt: iso(s.startDate),
     endAt: iso(s.endDate),
     limit: s.limit ?? null,
-    nextRunAt: runs.nextPending ? iso(s.next) : null,
+    nextRunAt: runs.nextRunAt === null ? null : iso(runs.nextRunAt),
     recentJobs: runs.recent,
     links: { self: `/schedules/${encodeURIComponent(s.key)}` },
   };

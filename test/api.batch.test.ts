@@ -31,6 +31,18 @@ describe('POST /jobs/batch', () => {
     expect(await keysBesidesMeta()).toEqual(before);
   });
 
+  it('answers unknown_type, as a flow does, when unknown types are all that is wrong', async () => {
+    const r = await batch([
+      { type: 'echo', data: {} },
+      { type: 'no.such.type', data: {} },
+    ]);
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('unknown_type');
+    expect(r.body.error.details).toEqual([
+      { index: 1, path: 'jobs.1.type', message: 'unknown job type "no.such.type"', knownTypes: expect.arrayContaining(['echo']) },
+    ]);
+  });
+
   it("lists the problems of an item's data and options together, each with the item's index", async () => {
     const r = await batch([
       { type: 'echo', data: {} },

@@ -1,8 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyCallbackSignature } from '@async-jobs/shared';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startApi, type RunningApi } from './api-harness';
+import { holdFollower } from './follower-hold';
 import { createTestContext, waitFor, watchEvents } from './helpers';
 import { startWorker, type RunningWorker } from './worker-harness';
 
@@ -141,6 +143,42 @@ describe('completion callbacks', () => {
       expect(JSON.parse(of('/hook/refused-once')[0].body)).toMatchObject({ id: sub.body.id, state: 'completed' });
     } finally {
       queue.add = add;
+    }
+  });
+
+  it('still announces a job another producer added when the batch that listed it is read again', async () => {
+    const watch = await watchEvents(ctx);
+    const queue = api.context.callbackQueue;
+    const add = queue.add;
+    let refused = 0;
+    queue.add = ((...args: Parameters<typeof add>) => {
+      if (refused++ === 0) return Promise.reject(new Error('OOM command not allowed when used memory > maxmemory'));
+      return add.apply(queue, args);
+    }) as typeof add;
+    const echo = new Queue('echo', { connection: ctx.redis, prefix: ctx.keys.prefixOf('echo') });
+    try {
+      // Both in one batch of the relay: a job of ours ending with a callback due, and a foreign job added.
+      const stream = ctx.keys.events('echo');
+      const follower = api.followers.all.find((f) => f.streams.includes(stream))!;
+      const held = await holdFollower(ctx.redis, follower, () => ctx.redis.xadd(stream, '*', 'event', 'test-nudge'));
+      let foreignId: string;
+      try {
+        const sub = await submit({ n: 8 }, `${base}/hook/batch-again`);
+        await waitFor(async () =>
+          ((await ctx.redis.xrange(stream, '-', '+')) as [string, string[]][]).some(([, f]) => f[1] === 'completed' && f.includes(sub.body.id)),
+        );
+        foreignId = (await echo.add('echo', { from: 'elsewhere' }, { delay: 60_000 })).id!;
+      } finally {
+        await held.release();
+      }
+      // The delivery was refused once, so the batch was handled twice; the job was announced all the same.
+      await waitFor(() => of('/hook/batch-again').length === 1);
+      expect(refused).toBeGreaterThanOrEqual(2);
+      expect(await watch.next((e) => e.id === foreignId && e.event === 'submitted')).toMatchObject({ type: 'echo' });
+    } finally {
+      queue.add = add;
+      await echo.close();
+      await watch.close();
     }
   });
 

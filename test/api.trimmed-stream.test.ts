@@ -38,35 +38,46 @@ afterAll(async () => {
   await ctx.cleanup();
 });
 
+/**
+ * Submits an echo job with a callback to `path`, and ends it while the API's reader is held
+ * back, its ending entry then trimmed away unread. `meanwhile` runs once the job is submitted.
+ */
+async function endUnread(path: string, meanwhile: (id: string) => Promise<void> = async () => {}) {
+  const sub = await call(api.url, 'POST', '/jobs', { type: 'echo', data: { n: 7 }, options: { callbackUrl: `${base}${path}` } });
+  expect(sub.status).toBe(202);
+  const { id } = sub.body;
+  await meanwhile(id);
+  const stream = ctx.keys.events(ctx.keys.queueOf('echo', id));
+  const follower = api.followers.all.find((f) => f.streams.includes(stream))!;
+  const held = await holdFollower(ctx.redis, follower, () => ctx.redis.xadd(stream, '*', 'event', 'test-nudge'));
+  const endingOf = async () => {
+    const entries = (await ctx.redis.xrange(stream, '-', '+')) as [string, string[]][];
+    return entries.find(([, f]) => f[1] === 'completed' && f.includes(id));
+  };
+  try {
+    worker ??= await startWorker(ctx, { CALLBACK_SECRET: 'whsec_trimmed', CALLBACK_ALLOWED_HOSTS: new URL(base).host });
+    await waitFor(endingOf);
+    const burst = ctx.redis.pipeline();
+    for (let i = 0; i < 300; i++) burst.xadd(stream, 'MAXLEN', 100, '*', 'event', 'test-burst');
+    await burst.exec();
+    expect(await endingOf()).toBeUndefined();
+  } finally {
+    // Even when a step above failed: a held follower blocks the API's reads for 30 s.
+    await held.release();
+  }
+  return id;
+}
+
 describe('a job whose ending entries were trimmed before the API read them', () => {
   it('still answers its long-poll and its event stream, and still calls back', async () => {
-    const sub = await call(api.url, 'POST', '/jobs', { type: 'echo', data: { n: 7 }, options: { callbackUrl: `${base}/hook/trimmed` } });
-    expect(sub.status).toBe(202);
-    const { id } = sub.body;
-    const stream = ctx.keys.events(ctx.keys.queueOf('echo', id));
-    const follower = api.followers.all.find((f) => f.streams.includes(stream))!;
-
-    // Unwoken, both would be answered only at the end of their wait: then the test fails rather than hangs.
-    const poll = fetch(`${api.url}/jobs/${id}/result?wait=30`, { signal: AbortSignal.timeout(25_000) });
-    const events = readStream(`${api.url}/jobs/${id}/events`, {}, AbortSignal.timeout(25_000));
-    await waitFor(() => api.context.notifier.watcherCount() === 2);
-
-    const held = await holdFollower(ctx.redis, follower, () => ctx.redis.xadd(stream, '*', 'event', 'test-nudge'));
-    const endingOf = async () => {
-      const entries = (await ctx.redis.xrange(stream, '-', '+')) as [string, string[]][];
-      return entries.find(([, f]) => f[1] === 'completed' && f.includes(id));
-    };
-    try {
-      worker = await startWorker(ctx, { CALLBACK_SECRET: 'whsec_trimmed', CALLBACK_ALLOWED_HOSTS: new URL(base).host });
-      await waitFor(endingOf);
-      const burst = ctx.redis.pipeline();
-      for (let i = 0; i < 300; i++) burst.xadd(stream, 'MAXLEN', 100, '*', 'event', 'test-burst');
-      await burst.exec();
-      expect(await endingOf()).toBeUndefined();
-    } finally {
-      // Even when a step above failed: a held follower blocks the API's reads for 30 s.
-      await held.release();
-    }
+    let poll!: Promise<Response>;
+    let events!: ReturnType<typeof readStream>;
+    const id = await endUnread('/hook/trimmed', async (id) => {
+      // Unwoken, both would be answered only at the end of their wait: then the test fails rather than hangs.
+      poll = fetch(`${api.url}/jobs/${id}/result?wait=30`, { signal: AbortSignal.timeout(25_000) });
+      events = readStream(`${api.url}/jobs/${id}/events`, {}, AbortSignal.timeout(25_000));
+      await waitFor(() => api.context.notifier.watcherCount() === 2);
+    });
 
     const answered = await poll;
     expect(answered.status).toBe(200);
@@ -75,5 +86,26 @@ describe('a job whose ending entries were trimmed before the API read them', () 
     expect(got.at(-1)?.data).toMatchObject({ id, state: 'completed' });
     await waitFor(() => deliveries.find((d) => d.path === '/hook/trimmed'));
     expect(JSON.parse(deliveries.find((d) => d.path === '/hook/trimmed')!.body)).toMatchObject({ id, state: 'completed', result: { n: 7 } });
+  });
+
+  it('still calls back when the sweep for such endings could not queue the delivery at first', async () => {
+    // No worker until the API's reader is held, or the job would end before and be read as usual.
+    await worker?.close();
+    worker = undefined;
+    const queue = api.context.callbackQueue;
+    const add = queue.add;
+    let refused = 0;
+    queue.add = ((...args: Parameters<typeof add>) => {
+      if (refused++ === 0) return Promise.reject(new Error('OOM command not allowed when used memory > maxmemory'));
+      return add.apply(queue, args);
+    }) as typeof add;
+    try {
+      const id = await endUnread('/hook/trimmed-refused');
+      await waitFor(() => deliveries.find((d) => d.path === '/hook/trimmed-refused'));
+      expect(refused).toBeGreaterThanOrEqual(2);
+      expect(JSON.parse(deliveries.find((d) => d.path === '/hook/trimmed-refused')!.body)).toMatchObject({ id, state: 'completed' });
+    } finally {
+      queue.add = add;
+    }
   });
 });

@@ -134,12 +134,16 @@ export function createRelay(deps: RelayDeps): Relay {
       handled(positions: Record<string, string>) {
         newest = positions;
       },
-      /** Queues them on `pipe`, which carries them from now on; false when there are none. */
-      rideOn(pipe: ChainableCommander): boolean {
-        if (!newest) return false;
-        savePositions(pipe, set, newest);
+      /** Queues them on `pipe`, which carries them from now on: what it carries, or null when there are none. */
+      rideOn(pipe: ChainableCommander): Record<string, string> | null {
+        const carried = newest;
+        if (carried) savePositions(pipe, set, carried);
         newest = null;
-        return true;
+        return carried;
+      },
+      /** The write that carried them failed: they go with the next one, unless newer ones came meanwhile. */
+      restore(carried: Record<string, string>) {
+        newest ??= carried;
       },
       /** The relay stopped: what it handled is read again by whoever relays next. */
       drop() {
@@ -173,7 +177,14 @@ export function createRelay(deps: RelayDeps): Relay {
      * a gap on read after read; their spans merge, so one sweep covers many.
      */
     let unswept = new Map<string, [number, number]>();
+    const toSweep = (queue: string, from: number, to: number) => {
+      const span = unswept.get(queue);
+      unswept.set(queue, span ? [Math.min(span[0], from), Math.max(span[1], to)] : [from, to]);
+    };
     let sweeping: Promise<void> | null = null;
+    const { sleep: sweepPause, wake: endSweepPause } = wakeableSleep();
+    /** Ids `index-added.lua` listed in a batch that then failed: it lists them no more, so their `submitted` goes out on the retry. */
+    const indexedUnannounced = new Set<string>();
     let failures = 0;
     /** The consumer's probes (see probe below) as the relay uses them; null when one failed. */
     const probeAnswer = (probed: Probed | undefined): ProbeAnswer | null => {
@@ -203,17 +214,17 @@ export function createRelay(deps: RelayDeps): Relay {
         // Their jobs:events messages and counts are lost (the follower logged it); their callbacks need not
         // be. Swept even if this relay stops meanwhile: its successor resumes past the gap, and a callback
         // handed over twice is delivered once (its delivery job's id names the ending).
-        for (const g of gaps) {
-          const from = idMs(g.after) - CLOCK_SLACK_MS;
-          const to = idMs(g.firstHeld) + CLOCK_SLACK_MS;
-          const span = unswept.get(g.queue);
-          unswept.set(g.queue, span ? [Math.min(span[0], from), Math.max(span[1], to)] : [from, to]);
-        }
+        for (const g of gaps) toSweep(g.queue, idMs(g.after) - CLOCK_SLACK_MS, idMs(g.firstHeld) + CLOCK_SLACK_MS);
         sweeping ??= (async () => {
-          while (unswept.size > 0 && !closed) {
+          for (let tries = 0; unswept.size > 0 && !closed; ) {
             const spans = unswept;
             unswept = new Map();
-            await sweepCallbacks(groups, spans);
+            if (await sweepCallbacks(groups, spans)) tries = 0;
+            else {
+              // Nothing else would look at these spans again: they wait for the next try.
+              for (const [queue, [from, to]] of spans) toSweep(queue, from, to);
+              await sweepPause(Math.min(200 * ++tries, 5000));
+            }
           }
           sweeping = null;
         })();
@@ -260,6 +271,7 @@ export function createRelay(deps: RelayDeps): Relay {
     async function handle(batch: StreamEntry[], after: string[], at: number, probe: ProbeAnswer | null): Promise<void> {
       try {
         await relay(batch, after, probe);
+        indexedUnannounced.clear();
         if (at === epoch) handled = after;
         failures = 0;
       } catch (err) {
@@ -283,10 +295,7 @@ export function createRelay(deps: RelayDeps): Relay {
       const pipe = deps.redis.pipeline();
       for (const g of groups) pipe.hgetall(keys.relayPositions(g));
       const stored: Record<string, string> = {};
-      for (const [err, h] of (await pipe.exec()) ?? []) {
-        if (err) throw err;
-        Object.assign(stored, h as Record<string, string>);
-      }
+      for (const h of await execOrThrow(pipe)) Object.assign(stored, h as Record<string, string>);
       const ends = await streamPositions(deps.redis, streams);
       // A queue never relayed before starts at its end: its past is not news. That start is
       // saved at once, so a batch that fails after it is read again, not skipped.
@@ -333,19 +342,20 @@ export function createRelay(deps: RelayDeps): Relay {
       // Where the batches before this one left off: they are handled, so this can go with the questions.
       const asked = pipe.length;
       if (asked > 0) unsaved.rideOn(pipe);
-      const replies = asked > 0 ? ((await pipe.exec()) ?? []) : [];
-      for (const [err] of replies) if (err) throw err;
+      const replies = asked > 0 ? await execOrThrow(pipe) : [];
       let r = 0;
-      const listeners = !countListeners ? 1 : askListeners ? Number((replies[r++][1] as [string, number])[1]) : probe!.listeners!;
+      const listeners = !countListeners ? 1 : askListeners ? Number((replies[r++] as [string, number])[1]) : probe!.listeners!;
       const foreign = new Set<string>();
       const dueEntries: StreamEntry[] = [];
       for (const k of groups.keys()) {
-        if (addedBy[k].length > 0) for (const id of replies[r++][1] as string[]) foreign.add(id);
+        if (addedBy[k].length > 0) for (const id of replies[r++] as string[]) indexedUnannounced.add(id);
         if (endingBy[k].length > 0) {
-          const due = replies[r++][1] as (string | null)[];
+          const due = replies[r++] as (string | null)[];
           for (const [i, e] of endingBy[k].entries()) if (due[i] !== null) dueEntries.push(e);
         }
       }
+
+      for (const e of added) if (indexedUnannounced.has(e.jobId!)) foreign.add(e.jobId!);
 
       // Whether a failure was a cancel (counted even with nobody listening), why a job was removed, and a retry's error: read from the job.
       const needViews = batch.filter(
@@ -384,15 +394,23 @@ export function createRelay(deps: RelayDeps): Relay {
         if (changes.length > 0) deps.onRelayed?.(changes);
         return;
       }
-      unsaved.rideOn(out);
-      await execOrThrow(out);
+      const publishes = out.length;
+      const carried = unsaved.rideOn(out);
+      const written = (await out.exec()) ?? [];
+      // A publish refused fails the batch (read again: a repeat, not a loss). A position save refused
+      // (Redis out of memory refuses writes, not PUBLISH) is not worth a repeat: the next write carries it.
+      for (const [err] of written.slice(0, publishes)) if (err) throw err;
+      if (carried && written.slice(publishes).some(([err]) => err)) unsaved.restore(carried);
       if (changes.length > 0) deps.onRelayed?.(changes);
     }
 
-    /** Writes positions handled but not saved yet (before handing the lease over). */
+    /** Writes positions handled but not saved yet (before handing the lease over); refused, they wait for the next write. */
     async function flushPositions(): Promise<void> {
       const pipe = deps.redis.pipeline();
-      if (unsaved.rideOn(pipe)) await execOrThrow(pipe);
+      const carried = unsaved.rideOn(pipe);
+      if (!carried) return;
+      const replies = (await pipe.exec()) ?? [];
+      if (replies.some(([err]) => err)) unsaved.restore(carried);
     }
 
     return {
@@ -406,6 +424,7 @@ export function createRelay(deps: RelayDeps): Relay {
       async close() {
         epoch++;
         follower.remove(consumer);
+        endSweepPause();
         await settleWithin(Promise.all([busy, sweeping]), 50);
         await flushPositions().catch(() => undefined);
       },
@@ -426,15 +445,15 @@ export function createRelay(deps: RelayDeps): Relay {
 
   /**
    * Queues the delivery of each finished job that asked for a callback; its URL is in its
-   * tombstone. `outcome` names the ending (its stream entry's id, or its finish time when
+   * tombstone. Throws when one could not be queued: the caller tries the lot again. `outcome` names the ending (its stream entry's id, or its finish time when
    * that entry was lost): the same ending is delivered once.
    */
   async function handOverCallbacks(ended: EndedJob[]): Promise<void> {
     const pipe = deps.redis.pipeline();
     for (const j of ended) pipe.hget(keys.tombstone(j.type, j.id), 'u');
     const urls = (await execOrThrow(pipe)) as (string | null)[];
-    // A delivery not queued fails the batch, which is read again: its handed-over neighbours come
-    // twice, and a delivery job's id names the ending, so each is still delivered once.
+    // Tried again whole: the handed-over neighbours come twice, and a delivery job's id names
+    // the ending, so each is still delivered once.
     const queued = await Promise.allSettled(
       ended.map((j, i) => (urls[i] ? enqueueCallback(deps.callbackQueue, deps.config, { id: j.id, type: j.type }, urls[i], j.outcome) : undefined)),
     );
@@ -454,7 +473,7 @@ export function createRelay(deps: RelayDeps): Relay {
    * near a gap's edges may be delivered twice (once per outcome name): receivers see
    * at-least-once, never a loss.
    */
-  async function sweepCallbacks(groups: readonly QueueGroup[], spans: ReadonlyMap<string, readonly [number, number]>): Promise<void> {
+  async function sweepCallbacks(groups: readonly QueueGroup[], spans: ReadonlyMap<string, readonly [number, number]>): Promise<boolean> {
     try {
       for (const g of groups) {
         let cursor = '0';
@@ -478,8 +497,10 @@ export function createRelay(deps: RelayDeps): Relay {
           if (ended.length > 0) await handOverCallbacks(ended);
         } while (cursor !== '0' && !closed);
       }
+      return true;
     } catch (err) {
-      logger.error({ err: (err as Error).message }, 'could not look for callbacks whose events were trimmed unread');
+      logger.error({ err: (err as Error).message }, 'could not look for callbacks whose events were trimmed unread; trying again');
+      return false;
     }
   }
 

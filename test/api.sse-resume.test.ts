@@ -63,7 +63,8 @@ describe('GET /jobs/:id/events with a Last-Event-ID from before what the stream 
 
 describe('GET /jobs/:id/events of a job BullMQ logs twice for one change', () => {
   it('sends a state once: a delayed job that starts is logged `waiting` then `active`', async () => {
-    const r = await call(sys.api.url, 'POST', '/jobs', { type: 'sleep', data: { ms: 200 }, options: { delay: 300 } });
+    // The delay outlasts the stream's start, and the run outlasts the reads of its start, on a busy machine too.
+    const r = await call(sys.api.url, 'POST', '/jobs', { type: 'sleep', data: { ms: 500 }, options: { delay: 1500 } });
     const { events: seen } = await readStream(events(r.body.id));
     const states = seen.filter((e) => e.event === 'state').map((e) => JSON.stringify(e.data));
     // `queued` may come between, when the `waiting` entry is read before a worker takes the job.

@@ -43,7 +43,7 @@ export interface Tombstone {
   cb?: string;
   /** Cancelled by request before it ran: the time, ms. */
   x?: string;
-  /** Cancelled between attempts: how many had finished, when the first began (ms), and the newest error. */
+  /** Cancelled between attempts: how many had finished, when the latest began (ms, BullMQ's processedOn), and its error. */
   a?: string;
   p?: string;
   fr?: string;

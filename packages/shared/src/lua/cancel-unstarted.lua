@@ -56,7 +56,7 @@ end
 
 markCancelled(key)
 -- A job between attempts (one failed, the retry not started) keeps what they left: the
--- count, when the first began, and the newest error (its message and its trace's first line).
+-- count, when the latest began (BullMQ's processedOn), and its error (message and the trace's first line).
 local made = tonumber(rcall("HGET", key, "atm") or "0")
 if made and made > 0 then
   local started = rcall("HGET", key, "processedOn") or ""

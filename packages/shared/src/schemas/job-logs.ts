@@ -6,7 +6,7 @@ export const maxLogPage = 1000;
 
 /** `GET /jobs/:id/logs?cursor=&limit=`. Unknown parameters are ignored, as for GET /jobs. */
 export const jobLogsQuerySchema = z.object({
-  limit: queryNumber(z.number().int().min(1).max(maxLogPage)).default(100).meta({ description: 'Lines per page.' }),
+  limit: queryNumber(z.number().int().min(1).max(maxLogPage).default(100)).meta({ description: 'Lines per page.' }),
   cursor: z.string().min(1).max(512).optional().meta({ description: '`nextCursor` of the previous page.' }),
 });
 

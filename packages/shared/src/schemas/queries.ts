@@ -11,7 +11,7 @@ const DECIMAL = /^[0-9]+(\.[0-9]+)?$/;
  * usual words ("wait must be a number from 0 to 30"). `z.coerce.number()` read `0x1e`
  * as 30 and a blank as 0.
  */
-export const queryNumber = <T extends z.ZodNumber>(schema: T) => z.preprocess((v) => (typeof v === 'string' && DECIMAL.test(v) ? Number(v) : v), schema);
+export const queryNumber = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === 'string' && DECIMAL.test(v) ? Number(v) : v), schema);
 
 /**
  * `GET /jobs?type=&state=&limit=&cursor=`. Query values arrive as strings, hence
@@ -20,7 +20,8 @@ export const queryNumber = <T extends z.ZodNumber>(schema: T) => z.preprocess((v
 export const listJobsQuerySchema = z.object({
   type: z.string().min(1).max(200).optional().meta({ description: 'Only jobs of this type.' }),
   state: z.enum(jobStates).optional().meta({ description: 'Only jobs in this state.' }),
-  limit: queryNumber(z.number().int().min(1).max(100)).default(20).meta({ description: 'Page size, in decimal digits.' }),
+  // The default inside: on the outside of the preprocess, the OpenAPI document loses it.
+  limit: queryNumber(z.number().int().min(1).max(100).default(20)).meta({ description: 'Page size, in decimal digits.' }),
   cursor: z.string().min(1).max(512).optional().meta({ description: '`nextCursor` of the previous page.' }),
 });
 

@@ -69,15 +69,20 @@ describe('a job added by a plain BullMQ producer', () => {
   it('streams only its own changes when a job of another queue has the same id', async () => {
     // BullMQ's ids are per queue: two producers can give jobs of two types one id.
     const id = `clash-${randomUUID()}`;
-    const echo = new Queue('echo', { connection: sys.ctx.redis, prefix: sys.ctx.keys.prefixOf('echo') });
-    const sleep = new Queue('sleep', { connection: sys.ctx.redis, prefix: sys.ctx.keys.prefixOf('sleep') });
+    // The queue each id goes to (a shard, where a type is sharded), as the API reads it.
+    const queueOf = (type: string) => {
+      const name = sys.ctx.keys.queueOf(type, id);
+      return new Queue(name, { connection: sys.ctx.redis, prefix: sys.ctx.keys.prefixOf(name) });
+    };
+    const echo = queueOf('echo');
+    const sleep = queueOf('sleep');
     const ac = new AbortController();
     try {
       await echo.add('echo', { mine: true }, { jobId: id, delay: 60_000 });
       const res = await fetch(`${sys.api.url}/jobs/${id}/events`, { headers: { accept: 'text/event-stream' }, signal: ac.signal });
       expect(res.status).toBe(200);
       const events: SseEvent[] = [];
-      const reading = (async () => {
+      const reading: Promise<void> = (async () => {
         const decoder = new TextDecoder();
         let text = '';
         for await (const chunk of res.body!) {
@@ -90,6 +95,8 @@ describe('a job added by a plain BullMQ producer', () => {
           }
         }
       })();
+      // Awaited below; when a step fails before that, the abort in `finally` rejects it unheard.
+      reading.catch(() => undefined);
       await waitFor(() => events.length > 0);
 
       const other = await sleep.add('sleep', { ms: 1 }, { jobId: id, delay: 60_000 });

@@ -174,7 +174,7 @@ describe('completion callbacks', () => {
       // The delivery was refused once, so the batch was handled twice; the job was announced all the same.
       await waitFor(() => of('/hook/batch-again').length === 1);
       expect(refused).toBeGreaterThanOrEqual(2);
-      expect(await watch.next((e) => e.id === foreignId && e.event === 'submitted')).toMatchObject({ type: 'echo' });
+      expect(await watch.next((e) => e.id === foreignId && e.event === 'submitted')).toMatchObject({ type: 'echo', state: 'delayed' });
     } finally {
       queue.add = add;
       await echo.close();

@@ -183,8 +183,11 @@ export function createRelay(deps: RelayDeps): Relay {
     };
     let sweeping: Promise<void> | null = null;
     const { sleep: sweepPause, wake: endSweepPause } = wakeableSleep();
-    /** Ids `index-added.lua` listed in a batch that then failed: it lists them no more, so their `submitted` goes out on the retry. */
-    const indexedUnannounced = new Set<string>();
+    /**
+     * Jobs `index-added.lua` listed (id: state at submit) until their batch is handled: it lists
+     * a job once, so one whose batch failed is announced on the retry from here.
+     */
+    const indexedUnannounced = new Map<string, string>();
     let failures = 0;
     /** The consumer's probes (see probe below) as the relay uses them; null when one failed. */
     const probeAnswer = (probed: Probed | undefined): ProbeAnswer | null => {
@@ -345,17 +348,24 @@ export function createRelay(deps: RelayDeps): Relay {
       const replies = asked > 0 ? await execOrThrow(pipe) : [];
       let r = 0;
       const listeners = !countListeners ? 1 : askListeners ? Number((replies[r++] as [string, number])[1]) : probe!.listeners!;
-      const foreign = new Set<string>();
+      /** Jobs of other producers to announce, with the state they were submitted in. */
+      const foreign = new Map<string, string>();
       const dueEntries: StreamEntry[] = [];
       for (const k of groups.keys()) {
-        if (addedBy[k].length > 0) for (const id of replies[r++] as string[]) indexedUnannounced.add(id);
+        if (addedBy[k].length > 0) {
+          const listed = replies[r++] as string[];
+          for (let i = 0; i + 1 < listed.length; i += 2) indexedUnannounced.set(listed[i], listed[i + 1]);
+        }
         if (endingBy[k].length > 0) {
           const due = replies[r++] as (string | null)[];
           for (const [i, e] of endingBy[k].entries()) if (due[i] !== null) dueEntries.push(e);
         }
       }
 
-      for (const e of added) if (indexedUnannounced.has(e.jobId!)) foreign.add(e.jobId!);
+      for (const e of added) {
+        const state = indexedUnannounced.get(e.jobId!);
+        if (state) foreign.set(e.jobId!, state);
+      }
 
       // Whether a failure was a cancel (counted even with nobody listening), why a job was removed, and a retry's error: read from the job.
       const needViews = batch.filter(
@@ -577,11 +587,14 @@ function mergeProbes(a: ProbeAnswer | null, b: ProbeAnswer | null): ProbeAnswer 
 function messageOf(
   e: StreamEntry,
   afterAdded: boolean,
-  foreign: ReadonlySet<string>,
+  foreign: ReadonlyMap<string, string>,
   view: { state: string; error: { name: string; message: string } | null; lastError: { name: string; message: string } | null } | null | undefined,
 ): JobEvent | null {
   const base = { id: e.jobId!, type: e.type, at: entryTime(e.id) };
-  if (e.event === 'added') return foreign.has(e.jobId!) ? { ...base, event: 'submitted', state: 'queued' } : null;
+  if (e.event === 'added') {
+    const state = foreign.get(e.jobId!);
+    return state ? { ...base, event: 'submitted', state: state as JobEvent['state'] } : null;
+  }
   const change = lifecycleOf(e, afterAdded);
   if (!change) return null;
   const message: JobEvent = { ...base, ...change };

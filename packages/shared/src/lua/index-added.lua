@@ -12,7 +12,8 @@
   The job hashes, their tombstones and the per-type indexes are built here from ARGV, as
   BullMQ's own scripts build their keys; all share KEYS[1]'s hash tag (one queue group),
   so on a Redis Cluster they are in its slot.
-  Returns the ids it indexed (for each, the relay publishes `submitted`).
+  Returns, for each job it indexed, its id and the state it was submitted in ("delayed",
+  "waiting-children" or "queued"): the relay publishes `submitted` with them.
 ]]
 local indexed = {}
 local ttl = tonumber(ARGV[3])
@@ -34,7 +35,14 @@ for i = 4, #ARGV, 3 do
       redis.call("HSET", tomb, "s", ts, "m", attempts)
       if delay > 0 then redis.call("HSET", tomb, "d", delay) end
       redis.call("EXPIRE", tomb, math.ceil(delay / 1000) + ttl)
+      local state = "queued"
+      if delay > 0 then
+        state = "delayed"
+      elseif redis.call("ZSCORE", ARGV[1] .. ":" .. queue .. ":waiting-children", id) then
+        state = "waiting-children"
+      end
       indexed[#indexed + 1] = id
+      indexed[#indexed + 1] = state
     end
   end
 end

@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startApi, type RunningApi } from './api-harness';
 import { holdFollower } from './follower-hold';
+import { refuseFirstAdd } from './refuse-first-add';
 import { createTestContext, waitFor, watchEvents } from './helpers';
 import { startWorker, type RunningWorker } from './worker-harness';
 
@@ -128,33 +129,21 @@ describe('completion callbacks', () => {
   });
 
   it('queues a delivery again when Redis refused it the first time, so the callback still arrives', async () => {
-    const queue = api.context.callbackQueue;
-    const add = queue.add;
-    let refused = 0;
-    queue.add = ((...args: Parameters<typeof add>) => {
-      if (refused++ === 0) return Promise.reject(new Error('OOM command not allowed when used memory > maxmemory'));
-      return add.apply(queue, args);
-    }) as typeof add;
+    const refused = refuseFirstAdd(api.context.callbackQueue);
     try {
       const sub = await submit({ n: 1 }, `${base}/hook/refused-once`);
       await waitFor(() => of('/hook/refused-once').length === 1);
-      expect(refused).toBeGreaterThanOrEqual(2);
+      expect(refused.calls()).toBeGreaterThanOrEqual(2);
       await waitFor(async () => (await call(api.url, 'GET', `/jobs/${sub.body.id}`)).body.callback?.state === 'delivered');
       expect(JSON.parse(of('/hook/refused-once')[0].body)).toMatchObject({ id: sub.body.id, state: 'completed' });
     } finally {
-      queue.add = add;
+      refused.restore();
     }
   });
 
   it('still announces a job another producer added when the batch that listed it is read again', async () => {
     const watch = await watchEvents(ctx);
-    const queue = api.context.callbackQueue;
-    const add = queue.add;
-    let refused = 0;
-    queue.add = ((...args: Parameters<typeof add>) => {
-      if (refused++ === 0) return Promise.reject(new Error('OOM command not allowed when used memory > maxmemory'));
-      return add.apply(queue, args);
-    }) as typeof add;
+    const refused = refuseFirstAdd(api.context.callbackQueue);
     const echo = new Queue('echo', { connection: ctx.redis, prefix: ctx.keys.prefixOf('echo') });
     try {
       // Both in one batch of the relay: a job of ours ending with a callback due, and a foreign job added.
@@ -173,10 +162,10 @@ describe('completion callbacks', () => {
       }
       // The delivery was refused once, so the batch was handled twice; the job was announced all the same.
       await waitFor(() => of('/hook/batch-again').length === 1);
-      expect(refused).toBeGreaterThanOrEqual(2);
+      expect(refused.calls()).toBeGreaterThanOrEqual(2);
       expect(await watch.next((e) => e.id === foreignId && e.event === 'submitted')).toMatchObject({ type: 'echo', state: 'delayed' });
     } finally {
-      queue.add = add;
+      refused.restore();
       await echo.close();
       await watch.close();
     }

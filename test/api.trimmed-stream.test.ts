@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startApi, type RunningApi } from './api-harness';
 import { holdFollower } from './follower-hold';
+import { refuseFirstAdd } from './refuse-first-add';
 import { createTestContext, waitFor } from './helpers';
 import { readStream } from './sse-client';
 import { startWorker, type RunningWorker } from './worker-harness';
@@ -92,20 +93,14 @@ describe('a job whose ending entries were trimmed before the API read them', () 
     // No worker until the API's reader is held, or the job would end before and be read as usual.
     await worker?.close();
     worker = undefined;
-    const queue = api.context.callbackQueue;
-    const add = queue.add;
-    let refused = 0;
-    queue.add = ((...args: Parameters<typeof add>) => {
-      if (refused++ === 0) return Promise.reject(new Error('OOM command not allowed when used memory > maxmemory'));
-      return add.apply(queue, args);
-    }) as typeof add;
+    const refused = refuseFirstAdd(api.context.callbackQueue);
     try {
       const id = await endUnread('/hook/trimmed-refused');
       await waitFor(() => deliveries.find((d) => d.path === '/hook/trimmed-refused'));
-      expect(refused).toBeGreaterThanOrEqual(2);
+      expect(refused.calls()).toBeGreaterThanOrEqual(2);
       expect(JSON.parse(deliveries.find((d) => d.path === '/hook/trimmed-refused')!.body)).toMatchObject({ id, state: 'completed' });
     } finally {
-      queue.add = add;
+      refused.restore();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { HttpError, maxFlowDepth, maxFlowJobs, type Config, type Keyspace } from '@async-jobs/shared';
-import { checkSubmission, type Submission } from '../jobs/validate-submission';
-import { validationFailed, type ProblemDetail } from '../middleware/validate';
+import { maxFlowDepth, maxFlowJobs, type Config, type Keyspace } from '@async-jobs/shared';
+import { checkSubmission, isPlainObject, type Submission } from '../jobs/validate-submission';
+import { jobsRefused, type ProblemDetail } from '../middleware/validate';
 import { assertOneGroup } from '../jobs/flow-groups';
 
 /** API.md "Flows": levels from the root (1) down, and jobs in all. */
@@ -19,7 +19,6 @@ export interface FlowNode {
 
 type Path = (string | number)[];
 const at = (path: Path) => path.join('.') || '(root)';
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Every job of the tree, each checked as a POST /jobs body would be, before anything is
@@ -30,10 +29,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function checkFlow(body: unknown, config: Config, keys: Keyspace): FlowNode {
   const problems: ProblemDetail[] = [];
   let count = 0;
-  let unknownTypesOnly = true;
   const problem = (path: Path, message: string) => {
     problems.push({ path: at(path), message });
-    unknownTypesOnly = false;
   };
 
   const walk = (raw: unknown, path: Path, depth: number): FlowNode | null => {
@@ -41,7 +38,7 @@ export function checkFlow(body: unknown, config: Config, keys: Keyspace): FlowNo
     if (count === MAX_FLOW_JOBS + 1) problem(path, `a flow has at most ${MAX_FLOW_JOBS} jobs`);
     if (depth > MAX_FLOW_DEPTH) problem(path, `a flow has at most ${MAX_FLOW_DEPTH} levels`);
     if (count > MAX_FLOW_JOBS || depth > MAX_FLOW_DEPTH) return null;
-    if (!isObject(raw)) {
+    if (!isPlainObject(raw)) {
       problem(path, 'must be a job: an object with type and data');
       return null;
     }
@@ -53,7 +50,6 @@ export function checkFlow(body: unknown, config: Config, keys: Keyspace): FlowNo
     const checked = checkSubmission(job, path, config);
     if (!checked.ok) {
       problems.push(...checked.details);
-      if (checked.error.code !== 'unknown_type') unknownTypesOnly = false;
     } else if (checked.value.options.idempotencyKey !== undefined) {
       problem([...path, 'options', 'idempotencyKey'], 'idempotency keys are not supported inside a flow');
     }
@@ -71,8 +67,7 @@ export function checkFlow(body: unknown, config: Config, keys: Keyspace): FlowNo
 
   const root = walk(body, [], 1);
   if (problems.length > 0) {
-    if (unknownTypesOnly) throw new HttpError(400, 'unknown_type', `unknown job type in the flow: ${problems[0].message}`, problems);
-    throw validationFailed(problems, 'the flow');
+    throw jobsRefused(problems, 'the flow');
   }
   // BullMQ needs every queue of a flow in one cluster slot: one queue group (a sharded type spans several).
   assertOneGroup(

@@ -12,7 +12,7 @@ export interface Submission {
 
 type Checked = { ok: true; value: Submission } | { ok: false; error: HttpError; details: ProblemDetail[] };
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Validates one `{ type, data, options }` with the shared schemas, the same ones the worker uses.

@@ -25,6 +25,16 @@ export function validationFailed(details: ProblemDetail[], what = 'the request')
 }
 
 /** Parses or throws 400 validation_failed. */
+/**
+ * The 400 for the jobs of a batch or a flow: `unknown_type` when unknown types are all that
+ * is wrong (each such detail carries `knownTypes`, and only those do), as for one POST /jobs;
+ * `validation_failed` otherwise.
+ */
+export function jobsRefused(details: ProblemDetail[], what: string): HttpError {
+  if (details.every((d) => d.knownTypes)) return new HttpError(400, 'unknown_type', `unknown job type in ${what}: ${details[0].message}`, details);
+  return validationFailed(details, what);
+}
+
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, prefix: (string | number)[] = []): z.infer<S> {
   const r = schema.safeParse(value, { error: plainErrors(prefix) });
   if (!r.success) throw validationFailed(issuesToDetails(r.error, prefix));

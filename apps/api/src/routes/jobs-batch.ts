@@ -1,9 +1,9 @@
-import { HttpError, maxBatchJobs, toJobResource } from '@async-jobs/shared';
+import { maxBatchJobs, toJobResource } from '@async-jobs/shared';
 import { z } from 'zod';
 import type { AppContext } from '../deps';
 import { submitBatch } from '../jobs/submit-batch';
 import { checkSubmission, type Submission } from '../jobs/validate-submission';
-import { parseOr400, validationFailed, type ProblemDetail } from '../middleware/validate';
+import { jobsRefused, parseOr400, type ProblemDetail } from '../middleware/validate';
 import type { RouteHandler } from '../route-handler';
 
 /** The envelope only; each item is then checked as a POST /jobs body, so its problems carry its index. */
@@ -27,23 +27,18 @@ export const batchRoute =
       problems.push({ path: 'Idempotency-Key', message: 'idempotency keys are not supported on POST /jobs/batch' });
     }
     const subs: Submission[] = [];
-    // As in a flow: when unknown types are all that is wrong, the answer says so by its code.
-    let unknownTypesOnly = problems.length === 0;
     for (const [index, item] of jobs.entries()) {
       const checked = checkSubmission(item, ['jobs', index], ctx.config);
       if (!checked.ok) {
         problems.push(...checked.details.map((d) => ({ ...d, index })));
-        if (checked.error.code !== 'unknown_type') unknownTypesOnly = false;
       } else if (checked.value.options.idempotencyKey !== undefined) {
         const path = `jobs.${index}.options.idempotencyKey`;
         problems.push({ index, path, message: 'idempotency keys are not supported inside a batch' });
-        unknownTypesOnly = false;
       } else {
         subs.push(checked.value);
       }
     }
-    if (problems.length > 0 && unknownTypesOnly) throw new HttpError(400, 'unknown_type', `unknown job type in the batch: ${problems[0].message}`, problems);
-    if (problems.length > 0) throw validationFailed(problems, 'the batch');
+    if (problems.length > 0) throw jobsRefused(problems, 'the batch');
     const records = await submitBatch(ctx, subs);
     return { status: 202, body: { jobs: records.map(toJobResource) } };
   };

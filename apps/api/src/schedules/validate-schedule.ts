@@ -1,7 +1,7 @@
 import { HttpError, plainErrors, SCHEDULE_NAME, scheduleTimingSchema, type Config, type ScheduleOptions } from '@async-jobs/shared';
 import type { JobsOptions, RepeatOptions } from 'bullmq';
 import { issuesToDetails, validationFailed, type ProblemDetail } from '../middleware/validate';
-import { checkSubmission } from '../jobs/validate-submission';
+import { checkSubmission, isPlainObject } from '../jobs/validate-submission';
 
 /** A PUT /schedules/:name body that passed every check: what BullMQ's job scheduler is given. */
 export interface ScheduleRequest {
@@ -32,8 +32,8 @@ export function checkSchedule(name: string, body: unknown, config: Config): Sche
   }
   const timing = scheduleTimingSchema.safeParse(body, { error: plainErrors() });
   if (!timing.success) details.push(...issuesToDetails(timing.error));
-  const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
-  const { type, data, options } = (isObject ? body : {}) as Record<string, unknown>;
+  const isObject = isPlainObject(body);
+  const { type, data, options } = isObject ? body : {};
   for (const [option, why] of Object.entries(NOT_FOR_SCHEDULES)) {
     if (typeof options === 'object' && options !== null && option in options) details.push({ path: `options.${option}`, message: why });
   }

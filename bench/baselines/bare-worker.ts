@@ -1,8 +1,10 @@
 /** Baseline for the drain and e2e figures: a bare BullMQ Worker with a no-op processor, in its own process. */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BASE_PREFIX, BASE_QUEUE, baseRetention } from './job-options';
+import { BASE_PREFIX, BASE_QUEUE as DEFAULT_QUEUE, baseRetention } from './job-options';
 
+// QUEUE: another queue of the same prefix, where a figure needs one apart (e2e's add-wait).
+const BASE_QUEUE = process.env.QUEUE ?? DEFAULT_QUEUE;
 const connection = new Redis(process.env.REDIS_URL as string, { maxRetriesPerRequest: null });
 const worker = new Worker(BASE_QUEUE, async () => {}, {
   connection,

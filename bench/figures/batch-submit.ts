@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { BASE_PREFIX, BASE_QUEUE, baseJobOptions } from '../baselines/job-options';
 import type { Bench, Figure } from '../lib/bench';
 import { cannon } from '../lib/cannon';
-import type { RunningApi } from '../lib/ours';
+import { freePort } from '../lib/free-port';
+import { startBaseline, type RunningApi } from '../lib/ours';
 import { echoData } from '../lib/prefill';
 import { median, round } from '../lib/stats';
 
@@ -26,36 +27,59 @@ async function addBulkRate(queue: Queue, seconds: number): Promise<number> {
   return jobs / ((performance.now() - started) / 1000);
 }
 
-/** POST /jobs/batch of 100 (10 connections) against raw queue.addBulk of 100 (10 concurrent callers), in jobs/s. */
+/** POST /jobs/batch of `body` (CLIENTS connections) for `seconds`, in jobs/s; throws on any answer but 2xx. */
+async function batchRate(url: string, body: unknown, seconds: number, what: string): Promise<number> {
+  const r = await cannon(url, body, CLIENTS, seconds);
+  if (r.ok === 0 || r.non2xx + r.errors > 0) throw new Error(`${what}: ${r.ok} 2xx, ${r.non2xx} other, ${r.errors} errors`);
+  return r.okPerSec * SIZE;
+}
+
+/**
+ * POST /jobs/batch of 100 (10 connections) against raw queue.addBulk of 100 (10 concurrent
+ * callers), in jobs/s. Each run also measures an Express handler that does nothing but
+ * addBulk (express-server.ts, queue-add): what HTTP alone costs a batch, for reference.
+ */
 export async function measureBatchSubmit(b: Bench, api: RunningApi): Promise<Figure> {
   const body = { jobs: Array.from({ length: SIZE }, (_, i) => ({ type: 'echo', data: echoData(i) })) };
+  const port = await freePort();
+  const express = await startBaseline(b.env, 'express-add-bulk', 'bench/baselines/express-server.ts', { MODE: 'queue-add', PORT: String(port) });
   const connection = new Redis(b.redis.url, { maxRetriesPerRequest: 1 });
   const queue = new Queue(BASE_QUEUE, { connection, prefix: BASE_PREFIX });
+  const naiveUrl = `http://127.0.0.1:${port}/jobs/batch`;
   try {
     if (!b.args.quick) {
       await cannon(`${api.url}/jobs/batch`, body, CLIENTS, 1);
+      await cannon(naiveUrl, body, CLIENTS, 1);
       await addBulkRate(queue, 1);
     } else {
       // One request first even in the smoke run: on a busy machine the cold API's first batches
       // (BullMQ loading its scripts, the JIT) could outlast the 1 s window and count nothing.
-      const res = await fetch(`${api.url}/jobs/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      await res.arrayBuffer();
+      for (const url of [`${api.url}/jobs/batch`, naiveUrl]) {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        await res.arrayBuffer();
+      }
     }
     const runs = [];
     for (let i = 0; i < b.args.runs; i++) {
-      let ours = 0;
-      let baseline = 0;
-      for (const which of i % 2 ? ['base', 'ours'] : ['ours', 'base']) {
+      const got = { ours: 0, base: 0, naive: 0 };
+      const order = ['ours', 'base', 'naive'] as const;
+      for (let k = 0; k < order.length; k++) {
+        const which = order[(i + k) % order.length];
         await b.redis.client.flushall();
-        if (which === 'base') baseline = await addBulkRate(queue, b.args.durationS);
-        else {
-          const r = await cannon(`${api.url}/jobs/batch`, body, CLIENTS, b.args.durationS);
-          if (r.ok === 0 || r.non2xx + r.errors > 0) throw new Error(`batch submit: ${r.ok} 2xx, ${r.non2xx} other, ${r.errors} errors`);
-          ours = r.okPerSec * SIZE;
-        }
+        if (which === 'base') got.base = await addBulkRate(queue, b.args.durationS);
+        else if (which === 'ours') got.ours = await batchRate(`${api.url}/jobs/batch`, body, b.args.durationS, 'batch submit');
+        else got.naive = await batchRate(naiveUrl, body, b.args.durationS, 'addBulk-only Express handler');
       }
-      const run = { value: round(ours, 0), baseline: round(baseline, 0), ratio: round(ours / baseline, 3) };
-      b.log(`  batch run ${i + 1}: ours ${run.value} jobs/s, addBulk ${run.baseline} (ratio ${run.ratio})`);
+      const run = {
+        value: round(got.ours, 0),
+        baseline: round(got.base, 0),
+        ratio: round(got.ours / got.base, 3),
+        addBulkOnlyExpress: round(got.naive, 0),
+        addBulkOnlyExpressRatio: round(got.naive / got.base, 3),
+      };
+      b.log(
+        `  batch run ${i + 1}: ours ${run.value} jobs/s, addBulk ${run.baseline} (ratio ${run.ratio}); addBulk-only Express handler ${run.addBulkOnlyExpress} (ratio ${run.addBulkOnlyExpressRatio})`,
+      );
       runs.push(run);
     }
     return {
@@ -66,7 +90,7 @@ export async function measureBatchSubmit(b: Bench, api: RunningApi): Promise<Fig
       runs,
     };
   } finally {
-    await queue.close();
+    await Promise.allSettled([queue.close(), express.stop()]);
     connection.disconnect();
   }
 }

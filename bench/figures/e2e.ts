@@ -9,6 +9,8 @@ import { startBaseline, type RunningApi } from '../lib/ours';
 import { median, round } from '../lib/stats';
 
 const data = { hello: 'world', n: 1 };
+/** The add-wait Express handler's queue (same prefix as the baselines). */
+const ADD_WAIT_QUEUE = 'echo-http';
 const body = { type: 'echo', data };
 
 /** Throws unless `r` is `status` (and, for a job, a completed one); the time its last byte came. */
@@ -36,16 +38,38 @@ async function overHttp(n: number, once: (agent: ReturnType<typeof keepAlive>) =
  * - raw: queue.add + job.waitUntilFinished(QueueEvents), in-process, against the bare worker;
  * - trivial: a POST to the bare Express server (202, no Redis): what one keep-alive round
  *   trip from this client costs. HTTP sets the floors: raw + 2 of them for "POST then
- *   long-poll", raw + 1 for one request.
+ *   long-poll", raw + 1 for one request;
+ * - add-wait: a POST to an Express handler that awaits queue.add and waitUntilFinished and
+ *   answers 200 (express-server.ts, add-wait), against the bare worker: one request as a few
+ *   lines around BullMQ give it, for reference beside ours.
  */
 export async function measureE2e(b: Bench, api: RunningApi): Promise<Record<'e2eP50' | 'e2eP99' | 'e2eFloor' | 'oneRequestP50', Figure>> {
+  // add-wait has a queue and a bare worker of its own: its QueueEvents, woken by every event
+  // of the queue it follows, must not take CPU from raw's sequence (nor raw's from it).
+  const express = async (name: string, extra: Record<string, string>) => {
+    const port = await freePort();
+    return { child: await startBaseline(b.env, name, 'bench/baselines/express-server.ts', { ...extra, PORT: String(port) }), port };
+  };
+  const started = await Promise.allSettled([
+    express('express-bare-e2e', { MODE: 'bare' }),
+    express('express-add-wait', { MODE: 'add-wait', QUEUE: ADD_WAIT_QUEUE }),
+    startBaseline(b.env, 'bare-worker-add-wait', 'bench/baselines/bare-worker.ts', { CONCURRENCY: '10', QUEUE: ADD_WAIT_QUEUE }).then((child) => ({
+      child,
+      port: 0,
+    })),
+  ]);
+  const children = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.child] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(children.map((c) => c.stop()));
+    throw failed.reason;
+  }
+  const [port, waitPort] = started.map((s) => (s as PromiseFulfilledResult<{ port: number }>).value.port);
   const connection = new Redis(b.redis.url, { maxRetriesPerRequest: null });
   const queue = new Queue(BASE_QUEUE, { connection, prefix: BASE_PREFIX });
   // QueueEvents blocks on XREAD: a connection of its own.
   const eventsConnection = new Redis(b.redis.url, { maxRetriesPerRequest: null });
   const events = new QueueEvents(BASE_QUEUE, { connection: eventsConnection, prefix: BASE_PREFIX });
-  const port = await freePort();
-  const express = await startBaseline(b.env, 'express-bare-e2e', 'bench/baselines/express-server.ts', { MODE: 'bare', PORT: String(port) });
   const kinds = {
     ours: (n: number) =>
       overHttp(n, async (agent) => {
@@ -60,6 +84,8 @@ export async function measureE2e(b: Bench, api: RunningApi): Promise<Record<'e2e
         await (await queue.add(BASE_QUEUE, data, baseJobOptions())).waitUntilFinished(events, 10000);
       }),
     trivial: (n: number) => overHttp(n, async (agent) => expect(await request(agent, `http://127.0.0.1:${port}/jobs`, 'POST', body), 202, 'bare Express')),
+    addWait: (n: number) =>
+      overHttp(n, async (agent) => expect(await request(agent, `http://127.0.0.1:${waitPort}/jobs`, 'POST', body), 200, 'add-wait Express', true)),
   };
   const names = Object.keys(kinds) as (keyof typeof kinds)[];
   try {
@@ -76,7 +102,8 @@ export async function measureE2e(b: Bench, api: RunningApi): Promise<Record<'e2e
       const floor = got.raw.p50 + 2 * got.trivial.p50;
       b.log(
         `  e2e run ${i + 1}: ours p50 ${got.ours.p50} p95 ${got.ours.p95} p99 ${got.ours.p99} ms; one request p50 ${got.one.p50}; raw p50 ${got.raw.p50} p99 ${got.raw.p99}; ` +
-          `trivial round trip p50 ${got.trivial.p50}; floor ${round(floor, 3)} (ours/floor ${round(got.ours.p50 / floor, 3)}, one/(raw+1) ${round(got.one.p50 / (got.raw.p50 + got.trivial.p50), 3)})`,
+          `trivial round trip p50 ${got.trivial.p50}; floor ${round(floor, 3)} (ours/floor ${round(got.ours.p50 / floor, 3)}, one/(raw+1) ${round(got.one.p50 / (got.raw.p50 + got.trivial.p50), 3)}); ` +
+          `add-wait Express p50 ${got.addWait.p50} (/(raw+1) ${round(got.addWait.p50 / (got.raw.p50 + got.trivial.p50), 3)})`,
       );
     }
     const figure = (
@@ -111,10 +138,12 @@ export async function measureE2e(b: Bench, api: RunningApi): Promise<Record<'e2e
         one: r.one,
         rawP50: r.raw.p50,
         trivialP50: r.trivial.p50,
+        addWaitExpressP50: r.addWait.p50,
+        addWaitExpressRatio: round(r.addWait.p50 / (r.raw.p50 + r.trivial.p50), 3),
       })),
     };
   } finally {
-    await Promise.allSettled([events.close(), queue.close(), express.stop()]);
+    await Promise.allSettled([events.close(), queue.close(), ...children.map((c) => c.stop())]);
     connection.disconnect();
     eventsConnection.disconnect();
   }

@@ -27,20 +27,18 @@ export function rows(figures: Record<string, Figure>): Row[] {
     const met = min !== undefined ? yes(r >= min) : max !== undefined ? yes(r <= max) : '—';
     out.push({ figure: label, value: num(f.value, f.unit), baseline: num(f.baseline, f.unit), ratio: String(r), target, met });
   };
+  /** A baseline server measured beside ours in each run (its value and ratio are fields of the runs), against the figure's own baseline. */
+  const reference = (name: string, label: string, valueKey: string, ratioKey: string, unit: string) => {
+    const f = figures[name];
+    const values = f ? field(f, valueKey).filter(Number.isFinite) : [];
+    if (!f || values.length === 0) return;
+    const r = round(median(field(f, ratioKey)), 3);
+    out.push({ figure: label, value: num(round(median(values), 3), unit), baseline: num(f.baseline, unit), ratio: String(r), target: '(reference)', met: '—' });
+  };
   ratioRow('submit', 'submit (POST /jobs)', 0.8);
-  if (figures.submit) {
-    const qa = median(field(figures.submit, 'queueAddOnly'));
-    const qr = round(median(field(figures.submit, 'queueAddOnlyRatio')), 3);
-    out.push({
-      figure: '  queue.add-only handler',
-      value: num(qa, 'req/s'),
-      baseline: num(figures.submit.baseline, 'req/s'),
-      ratio: String(qr),
-      target: '(reference)',
-      met: '—',
-    });
-  }
+  reference('submit', '  queue.add-only handler', 'queueAddOnly', 'queueAddOnlyRatio', 'req/s');
   ratioRow('batchSubmit', 'batch submit (100/request)', 0.7);
+  reference('batchSubmit', '  addBulk-only Express handler', 'addBulkOnlyExpress', 'addBulkOnlyExpressRatio', 'jobs/s');
   for (const c of [10, 50]) {
     ratioRow(`drainC${c}`, `drain, concurrency ${c}, worker alone`, 0.85);
     ratioRow(`drainC${c}Api`, `  with one API, nobody subscribed`, 0.8);
@@ -69,6 +67,7 @@ export function rows(figures: Record<string, Figure>): Row[] {
     });
   }
   ratioRow('oneRequestP50', 'one request: POST /jobs?wait=5 p50 (base: raw + 1 round trip)', undefined, 1.15);
+  reference('oneRequestP50', '  add + waitUntilFinished Express handler', 'addWaitExpressP50', 'addWaitExpressRatio', 'ms');
   // Peers (optional): value / baseline, where the baseline is ours in the same run.
   const peer = (name: string, label: string, target = '—', ok?: (r: number) => boolean) => {
     const f = figures[name];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { call } from './api-harness';
+import { waitFor } from './helpers';
 import { useSystem } from './system-harness';
 
 /** `POST /jobs?wait=S`: one round trip for a caller that wants the result. */
@@ -37,5 +38,48 @@ describe('POST /jobs?wait=S', () => {
     expect([200, 202]).toContain((await call(sys.api.url, 'DELETE', `/jobs/${r.body.id}`)).status);
     const ended = await call(sys.api.url, 'GET', `/jobs/${r.body.id}/result?wait=10`);
     expect(ended.body.state).toBe('cancelled');
+  });
+
+  it('does not read a held job behind the stream reads before it starts, and still answers when it ends', async () => {
+    const store = sys.api.context.store;
+    const peek = store.peek;
+    const peeked = new Map<string, number>();
+    store.peek = (id, type) => {
+      peeked.set(id, (peeked.get(id) ?? 0) + 1);
+      return peek.call(store, id, type);
+    };
+    try {
+      // Delayed, so that it waits while other jobs' entries wake the reads.
+      const held = call(sys.api.url, 'POST', '/jobs?wait=20', { type: 'sleep', data: { ms: 1 }, options: { delay: 60000 } });
+      let id: string | undefined;
+      await waitFor(async () => {
+        id = (await call(sys.api.url, 'GET', '/jobs?type=sleep&state=delayed')).body.jobs[0]?.id;
+        return id !== undefined && sys.api.context.notifier.watcherCount('poll') === 1;
+      });
+      for (let i = 0; i < 3; i++) {
+        const other = await call(sys.api.url, 'POST', '/jobs?wait=10', { type: 'sleep', data: { ms: 1 } });
+        expect(other.body.state).toBe('completed');
+      }
+      expect(peeked.get(id!) ?? 0).toBe(0);
+      await (await sys.api.context.queues.get(sys.ctx.keys.queueOf('sleep', id!))!.getJob(id!))!.promote();
+      const r = await held;
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ id, state: 'completed', result: { sleptMs: 1 } });
+    } finally {
+      store.peek = peek;
+    }
+  });
+
+  it('answers at once, cancelled, when an operator removes the job it holds for', async () => {
+    const held = call(sys.api.url, 'POST', '/jobs?wait=20', { type: 'echo', data: { removed: true }, options: { delay: 60000 } });
+    let id: string | undefined;
+    await waitFor(async () => {
+      id = (await call(sys.api.url, 'GET', '/jobs?type=echo&state=delayed')).body.jobs[0]?.id;
+      return id !== undefined && sys.api.context.notifier.watcherCount('poll') === 1;
+    });
+    await sys.api.context.queues.get(sys.ctx.keys.queueOf('echo', id!))!.remove(id!);
+    const r = await held;
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ id, state: 'cancelled', error: { name: 'RemovedError' } });
   });
 });

@@ -36,7 +36,18 @@ interface Peeked {
 /** A watcher's wish to have its job read with each stream read; `type` unset: not yet. */
 export interface PeekRequest {
   type?: string;
+  /**
+   * Known not to be running (a submit's own job, or its latest entry put it back in a
+   * queue): only an `active` entry comes before it can complete or fail, so reading it
+   * behind the reads until then would be wasted (a removal meanwhile is read by readEnded).
+   * Once set, the notifier keeps it up to date from the job's entries; left unset (an event
+   * stream, which tells every change), the job is read behind every read.
+   */
+  idle?: boolean;
 }
+
+/** Entries after which a job waits to run again (queued, delayed, or waiting for its children); after `active` it runs. */
+const TO_IDLE: ReadonlySet<string> = new Set(['waiting', 'delayed', 'waiting-children']);
 
 /**
  * Past this many watchers that want their job read, none is: each read behind the stream
@@ -69,6 +80,19 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
   const typeToPeek = (id: string) => {
     for (const req of peeks.get(id) ?? []) if (req.type) return req.type;
     return undefined;
+  };
+  const allIdle = (reqs: Set<PeekRequest>) => {
+    for (const req of reqs) if (!req.idle) return false;
+    return true;
+  };
+  /** Keeps each peek request's `idle` as its job's entries say, in stream order. */
+  const noteRunning = (entries: StreamEntry[]) => {
+    for (const e of entries) {
+      const reqs = e.jobId ? peeks.get(e.jobId) : undefined;
+      if (!reqs) continue;
+      const idle = e.event === 'active' ? false : TO_IDLE.has(e.event) ? true : undefined;
+      if (idle !== undefined) for (const req of reqs) if (req.idle !== undefined) req.idle = idle;
+    }
   };
   const counts: Record<WatchKind, number> = { poll: 0, stream: 0 };
   let closed = false;
@@ -126,7 +150,8 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
       probe(pipe): Peeked[] {
         const inFlight: Peeked[] = [];
         if (!store || peekCount === 0 || peekCount > MAX_PEEKS) return inFlight;
-        for (const id of peeks.keys()) {
+        for (const [id, reqs] of peeks) {
+          if (allIdle(reqs)) continue;
           const type = typeToPeek(id);
           const peek = type ? store.peek(id, type) : null;
           // On a Cluster a read rides only with its own group's streams (one slot per pipeline).
@@ -137,6 +162,7 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
         return inFlight;
       },
       take(entries, probed) {
+        if (peekCount > 0) noteRunning(entries);
         let peeked: Map<string, JobRecord> | undefined;
         if (probed) {
           const { answers } = probed;

@@ -22,14 +22,15 @@ export interface TerminalWatch {
  * known since the watch began, and again only after an event that can end a job
  * (completed, failed, removed) or a "read again" notice. Once its type is known (`type`,
  * or the first read), an event may come with the job already read behind the stream read
- * (the notifier's peek): then it is not read again.
+ * (the notifier's peek): then it is not read again. `idle`: the job is known not to be
+ * running yet (a submit's own job), so it is not read behind stream reads before it starts.
  */
-export function watchTerminal(ctx: AppContext, id: string, type?: string): TerminalWatch {
+export function watchTerminal(ctx: AppContext, id: string, type?: string, idle?: boolean): TerminalWatch {
   let wake!: () => void;
   let woken = new Promise<void>((resolve) => (wake = resolve));
   let done = false;
   let peeked: JobRecord | undefined;
-  const peek: PeekRequest = { type };
+  const peek: PeekRequest = { type, idle };
   const unwatch = ctx.notifier.watch(
     id,
     'poll',

@@ -35,7 +35,7 @@ export const jobRoutes = (ctx: AppContext) => ({
     if (!checked.ok) throw checked.error;
     const id = randomUUID();
     // Watched before it is written: no event can come first, so the wait starts from the submit's own record, without a read.
-    const watch = wait ? watchTerminal(ctx, id, checked.value.type) : undefined;
+    const watch = wait ? watchTerminal(ctx, id, checked.value.type, true) : undefined;
     let replayed: boolean;
     let record: JobRecord;
     try {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { childResultSchema } from './jobs/collect';
+import { SHARD_MARK } from './queue-layout';
 
 /** A child of a flow's parent as its handler sees it (`ctx.childResults`). */
 export type ChildResult = z.output<typeof childResultSchema>;
@@ -11,10 +12,13 @@ export interface JobRef {
 }
 
 /**
- * The job a BullMQ job key names: `<prefix>:<queue>:<id>`. Queue names (our types) and
- * ids hold no colon, the prefix may (`{ns:aj}`), so the last two parts are read.
+ * The job a BullMQ job key names: `<prefix>:<queue>:<id>`. Queue names and ids hold no
+ * colon, the prefix may (`{ns:aj}`), so the last two parts are read; a shard's queue
+ * (`echo~2`) names its type (`echo`), which is what clients know.
  */
 export function jobRefOfKey(key: string): JobRef | null {
   const m = /:([^:]+):([^:]+)$/.exec(key);
-  return m ? { type: m[1], id: m[2] } : null;
+  if (!m) return null;
+  const shard = m[1].indexOf(SHARD_MARK);
+  return { type: shard === -1 ? m[1] : m[1].slice(0, shard), id: m[2] };
 }

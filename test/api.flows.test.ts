@@ -113,10 +113,12 @@ describe('POST /flows', () => {
     const [root, bad, ok] = r.body.jobs;
     const end = await withWorker(() => final(root.id));
     expect(end.state).toBe('completed');
+    // BullMQ keeps the message only: the name is the child's own, as its resource says.
     expect(end.result.results).toEqual([
-      { id: bad.id, type: 'echo', state: 'failed', error: { name: 'Error', message: 'told to fail: ignored' } },
+      { id: bad.id, type: 'echo', state: 'failed', error: { name: 'UnrecoverableError', message: 'told to fail: ignored' } },
       { id: ok.id, type: 'echo', state: 'completed', result: { n: 2 } },
     ]);
+    expect((await call(api.url, 'GET', `/jobs/${bad.id}`)).body.error).toEqual(end.result.results[0].error);
   });
 
   it('nests: a parent two levels up gets the result of the collect below it', async () => {

@@ -3,7 +3,7 @@ import type { Config, JobTypeDefinition, Logger } from '@async-jobs/shared';
 import { Attempt } from './attempt';
 import { asError, CancelledError, errorInfo, InvalidInputError } from './errors';
 import type { JobHandler } from './handlers/handler';
-import { childResultsOf } from './child-results';
+import { childResultsOf, type StackReader } from './child-results';
 import { createJobContext } from './job-context';
 import { checkResult } from './job-result';
 
@@ -22,6 +22,8 @@ export interface ProcessorDeps {
   running: Map<string, Attempt>;
   /** True when a cancel of job `id` was asked for before this worker held it (control-listener.ts). */
   cancelRequested(id: string): boolean;
+  /** Reads children's stack traces, for the names of a flow parent's ignored child failures. */
+  readStacks?: StackReader;
 }
 
 export type JobProcessor = (job: Job, token: string | undefined) => Promise<unknown>;
@@ -77,7 +79,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       run = new Attempt(timeoutOf(job));
       deps.running.set(id, run);
       if (deps.shutdown.aborted) run.abort(shutdownReason(deps.shutdown));
-      const childResults = await childResultsOf(job);
+      const childResults = await childResultsOf(job, deps.readStacks);
       const context = createJobContext({ job, type, attempt, run, config, logger, childResults });
       settle = context.settle;
       const raw = await run.race(Promise.resolve().then(() => handler.run(input, context.ctx)));

@@ -126,6 +126,8 @@ export function createWorker(deps: WorkerDeps): JobWorker {
       shutdown: shutdown.signal,
       running: running.get(type)!,
       cancelRequested: control.cancelRequested,
+      // One command per key, not a pipeline: on a Cluster a foreign flow's children may span slots.
+      readStacks: (jobKeys) => Promise.all(jobKeys.map((k) => deps.redis.hget(k, 'stacktrace'))),
     });
     // Two parameters, like processJob: BullMQ makes an AbortController per job for a processor of three.
     const tracked: JobProcessor = (job, token) => {

@@ -52,7 +52,7 @@ export interface Tombstone {
 }
 
 /** The name of an error BullMQ stored: the first line of its newest stack trace reads `Name: message`. */
-function errorName(stacktrace: string | undefined): string {
+export function errorName(stacktrace: string | null | undefined): string {
   if (!stacktrace) return 'Error';
   try {
     const stacks = JSON.parse(stacktrace) as unknown;

@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startApi, type RunningApi } from './api-harness';
-import { createTestContext, testRedis } from './helpers';
+import { createTestContext, testRedis, waitFor } from './helpers';
 
 /*
  * The moment between DELETE's read of a job and its removal, made deterministic: the
@@ -98,6 +98,48 @@ describe('DELETE /jobs/:id racing a worker', () => {
     expect((await call(api.url, 'GET', `/jobs/${id}`)).body).toEqual(r.body);
     // Not in the delayed set, where the retry would have come from.
     expect(await api.context.queues.get('echo')!.getJob(id)).toBeUndefined();
+  });
+
+  it('cancels a running job whose worker missed the cancel, once its failed attempt goes back for a retry', async () => {
+    // A long backoff: the retry comes long after workers forget a cancel they could not match.
+    const id = await submit({ n: 5 }, { attempts: 3, backoff: { type: 'fixed', delay: 120_000 } });
+    const job = await manual.getNextJob('tok-5');
+    expect(job?.id).toBe(id);
+    // The manual worker does not listen for cancels: the message reaches nobody.
+    const r = await call(api.url, 'DELETE', `/jobs/${id}`);
+    expect(r.status).toBe(202);
+    expect(r.body).toMatchObject({ id, state: 'active' });
+    await job!.moveToFailed(new Error('flaky upstream'), 'tok-5', false);
+    const ended = await waitFor(async () => {
+      const b = (await call(api.url, 'GET', `/jobs/${id}`)).body;
+      return b.state === 'cancelled' ? b : null;
+    });
+    expect(ended).toMatchObject({
+      attempts: { made: 1, max: 3 },
+      error: { name: 'CancelledError', message: 'cancelled by request while it waited to be retried' },
+      lastError: { message: 'flaky upstream' },
+    });
+    expect(await api.context.queues.get('echo')!.getJob(id)).toBeUndefined();
+  });
+
+  it('leaves alone a job retried by hand after it failed, though a cancel was asked for while it ran', async () => {
+    const id = await submit({ n: 6 }, { attempts: 1 });
+    const job = await manual.getNextJob('tok-6');
+    expect(job?.id).toBe(id);
+    expect((await call(api.url, 'DELETE', `/jobs/${id}`)).status).toBe(202);
+    await job!.moveToFailed(new Error('gave up'), 'tok-6', false);
+    expect((await call(api.url, 'GET', `/jobs/${id}/result?wait=5`)).body.state).toBe('failed');
+    // An operator's retry (Bull Board, BullMQ's API) is a decision taken after the cancel.
+    const retried = async () => Number(/^asyncjobs_jobs_retried_total\{type="echo"\} (\d+)/m.exec((await call(api.url, 'GET', '/metrics')).body)?.[1] ?? 0);
+    const before = await retried();
+    await (await api.context.queues.get('echo')!.getJob(id))!.retry('failed');
+    // The relay has handled the retry (counted it) before a worker takes the job.
+    await waitFor(async () => (await retried()) > before);
+    expect(await api.context.queues.get('echo')!.getJob(id)).toBeDefined();
+    const again = await manual.getNextJob('tok-6b');
+    expect(again?.id).toBe(id);
+    await again!.moveToCompleted({ done: 6 }, 'tok-6b', false);
+    expect((await call(api.url, 'GET', `/jobs/${id}/result?wait=5`)).body).toMatchObject({ state: 'completed', result: { done: 6 } });
   });
 
   it('still cancels a job nobody took with 200', async () => {

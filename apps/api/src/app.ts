@@ -18,6 +18,7 @@ import { createStreamFollowers, type StreamFollowers } from './events/stream-fol
 import { announceResync } from './events/resync';
 import { createOwnJobs } from './events/own-jobs';
 import { createRelay } from './events/relay';
+import { cancelBeforeRetries } from './jobs/cancel-request';
 import { httpMetrics } from './metrics/http';
 import { createMetrics } from './metrics/registry';
 import type { AppContext } from './deps';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): App {
     logger,
     ownJobs,
     onRelayed: metrics.onRelayed,
+    onRetries: (jobs) => cancelBeforeRetries({ redis, keys, config }, jobs),
   });
   metrics.trackWaiters(() => notifier.watcherCount('poll'));
   metrics.trackStreams(() => notifier.watcherCount('stream'));

@@ -42,6 +42,8 @@ export interface RelayDeps {
    * counters): only the lease holder relays, so each change is counted by one process once.
    */
   onRelayed?: (changes: readonly RelayedChange[]) => void;
+  /** Told of jobs whose attempt ended and that went back for another (cancel-request.ts); a rejection fails the batch. */
+  onRetries?: (jobs: readonly { type: string; id: string }[]) => Promise<void>;
 }
 
 export interface RelayedChange {
@@ -383,6 +385,7 @@ export function createRelay(deps: RelayDeps): Relay {
       const out = deps.redis.pipeline();
       const changes: RelayedChange[] = [];
       const messages: string[] = [];
+      const retried: { type: string; id: string }[] = [];
       for (const e of batch) {
         const i = set.queues.indexOf(e.queue);
         const afterAdded = lastAdded[i] === e.jobId;
@@ -391,7 +394,10 @@ export function createRelay(deps: RelayDeps): Relay {
         if (message) messages.push(encodeEvent(message));
         const change = countedAs(e, afterAdded, viewOf.get(e)?.state);
         if (change) changes.push({ type: e.type, change });
+        // Back from a running attempt; a retry by hand of a finished job (from failed or completed) is the operator's.
+        if (change === 'retrying' && e.fields.prev !== 'failed' && e.fields.prev !== 'completed') retried.push({ type: e.type, id: e.jobId! });
       }
+      if (retried.length > 0) await deps.onRetries?.(retried);
       // A call per PUBLISH_CHUNK messages, in order (publish-many.lua): a command per message cost the
       // API 10–25 % more CPU per job with a subscriber; chunks keep any one call from holding Redis long.
       for (let i = 0; i < messages.length; i += PUBLISH_CHUNK) {

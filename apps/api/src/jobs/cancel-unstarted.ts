@@ -13,7 +13,7 @@ type ScriptRedis = RedisClient & { ajCancelUnstarted(jobKey: string, metaKey: st
  * has taken it and it has not finished, in one script: a job that starts or ends while
  * the cancel is on its way is never removed and then read `cancelled`.
  */
-export async function cancelUnstarted(ctx: AppContext, type: string, id: string): Promise<UnstartedCancel> {
+export async function cancelUnstarted(ctx: Pick<AppContext, 'redis' | 'keys' | 'config'>, type: string, id: string): Promise<UnstartedCancel> {
   const redis = ctx.redis as ScriptRedis;
   if (typeof redis.ajCancelUnstarted !== 'function') redis.defineCommand('ajCancelUnstarted', { numberOfKeys: 2, lua: luaScript('cancel-unstarted') });
   // A sharded type: the job's own shard (queue-layout.ts).

@@ -1,5 +1,6 @@
 import { encodeControl, HttpError, isTerminal, toJobResource } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
+import { noteCancelRequested } from '../jobs/cancel-request';
 import { cancelUnstarted } from '../jobs/cancel-unstarted';
 import { assertRedisReady } from '../middleware/redis-errors';
 import type { RouteHandler } from '../route-handler';
@@ -17,7 +18,9 @@ const scheduledRun = (name: string) =>
  * was read, is cancelled on whichever worker that is, over the control channel: 202, and
  * it ends `cancelled` (BullMQ: failed with CancelledError, not retried) unless it finishes
  * first; one whose attempt failed meanwhile and waits for its retry is removed like an
- * unstarted one (200). One that finished meanwhile is 409, as if it had been read finished.
+ * unstarted one (200), and so is one whose worker missed the message and whose attempt
+ * fails later (the relay, at the retry). One that finished meanwhile is 409, as if it had
+ * been read finished.
  * Both end in BullMQ's event stream, from which waiters, jobs:events and callbacks follow.
  */
 export const jobCancelRoute =
@@ -37,6 +40,9 @@ export const jobCancelRoute =
       if (outcome === 'scheduled') throw scheduledRun(record.schedule ?? 'its scheduler');
       // 'running': a worker took it meanwhile; cancel it where it runs instead.
     }
+    // Noted first: a worker that is not listening right now (reconnecting) misses the message, and
+    // should its attempt then fail, the relay cancels the job before the retry (cancel-request.ts).
+    await noteCancelRequested(ctx, record.type, id);
     await ctx.redis.publish(ctx.keys.controlChannel, encodeControl({ action: 'cancel', id, type: record.type }));
     // An attempt that failed since the read is back in BullMQ's delayed or waiting set for its
     // retry, held by no worker, and the message finds nobody to stop: it is cancelled here

@@ -27,6 +27,12 @@ describe('POST /jobs of http.request data that cannot be sent', () => {
     ]);
   });
 
+  it('lists a body on a GET beside the other problems of the same data', async () => {
+    const r = await submit({ url: 42, body: 'q', headers: { 'x-a': 'one\r\ntwo' } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['data.body', 'data.headers.x-a', 'data.url']);
+  });
+
   it('refuses a body on a GET or a HEAD (400), and takes one on a POST', async () => {
     for (const method of ['GET', 'HEAD']) {
       const r = await submit({ url: 'https://example.org/', method, body: { q: 1 } });

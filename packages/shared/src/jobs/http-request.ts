@@ -23,11 +23,15 @@ export const httpRequest = {
       /** A string is sent as is; anything else is sent as JSON. */
       body: z.unknown().optional(),
     })
-    .superRefine((req, ctx) => {
-      if ((req.method === 'GET' || req.method === 'HEAD') && req.body !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['body'], message: `a ${req.method} request has no body` });
-      }
-    }),
+    .superRefine(
+      (req, ctx) => {
+        if ((req.method === 'GET' || req.method === 'HEAD') && req.body !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['body'], message: `a ${req.method} request has no body` });
+        }
+      },
+      // Also when the rest has problems (the object as far as it parsed): a 400 lists every problem at once.
+      { when: ({ value }) => typeof value === 'object' && value !== null },
+    ),
   result: z.strictObject({
     status: z.number().int().min(100).max(499).meta({ description: "The answer's status; a 5xx fails the attempt instead." }),
     headers: z.record(z.string(), z.string()).meta({ description: "The answer's headers, names in lower case." }),

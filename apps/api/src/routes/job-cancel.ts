@@ -48,6 +48,9 @@ export const jobCancelRoute =
     // retry, held by no worker, and the message finds nobody to stop: it is cancelled here
     // instead, for good. Asked after the message, so that an attempt ending while it travels
     // is caught by one or the other.
-    if (ours && (await cancelUnstarted(ctx, record.type, id)) === 'removed') return cancelled();
-    return { status: 202, body: toJobResource(await loadRecord(ctx, id, record.type)) };
+    const again = ours ? await cancelUnstarted(ctx, record.type, id) : undefined;
+    if (again === 'removed') return cancelled();
+    const now = await loadRecord(ctx, id, record.type);
+    // Gone and cancelled: the relay removed it first, at a retry it saw (cancel-request.ts), as this would have: 200.
+    return { status: again === 'gone' && now.state === 'cancelled' ? 200 : 202, body: toJobResource(now) };
   };

@@ -1,5 +1,6 @@
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cancelBeforeRetries } from '../apps/api/src/jobs/cancel-request';
 import { call, startApi, type RunningApi } from './api-harness';
 import { createTestContext, testRedis, waitFor } from './helpers';
 
@@ -120,6 +121,25 @@ describe('DELETE /jobs/:id racing a worker', () => {
       lastError: { message: 'flaky upstream' },
     });
     expect(await api.context.queues.get('echo')!.getJob(id)).toBeUndefined();
+  });
+
+  it('answers 200 when the relay cancelled the job first, at the retry it saw after the cancel was noted', async () => {
+    const id = await submit({ n: 7 }, { attempts: 3, backoff: { type: 'fixed', delay: 120_000 } });
+    const job = await manual.getNextJob('tok-7');
+    expect(job?.id).toBe(id);
+    // The attempt fails while DELETE reads the job; the relay's turn comes between the route's broadcast and its own try.
+    afterFirstRead(id, () => job!.moveToFailed(new Error('flaky upstream'), 'tok-7', false).then(() => undefined), 'active');
+    const { redis, keys, config } = api.context;
+    const publish = redis.publish.bind(redis);
+    redis.publish = (async (channel: string, message: string) => {
+      redis.publish = publish;
+      const n = await publish(channel, message);
+      await cancelBeforeRetries({ redis, keys, config }, [{ type: 'echo', id }]);
+      return n;
+    }) as typeof redis.publish;
+    const r = await call(api.url, 'DELETE', `/jobs/${id}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ id, state: 'cancelled', error: { name: 'CancelledError', message: 'cancelled by request while it waited to be retried' } });
   });
 
   it('leaves alone a job retried by hand after it failed, though a cancel was asked for while it ran', async () => {

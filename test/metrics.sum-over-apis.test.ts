@@ -19,7 +19,10 @@ beforeAll(async () => {
   workerUrl = `http://127.0.0.1:${(await worker.line((l) => l.msg === 'worker metrics listening')).port}`;
   await worker.line((l) => l.msg === 'worker ready');
   // One of them holds the relay's lease and knows where each stream starts: from then on every event is relayed.
-  await waitFor(async () => (await ctx.redis.exists(ctx.keys.relayLease)) === 1 && (await ctx.redis.hlen(ctx.keys.relayPositions(ctx.keys.groups[0]))) > 0);
+  // Every queue group's (a sharded type's shards are groups of their own on a Cluster): a relay that starts
+  // a group's streams after a job's events takes them as the past, and would not count them.
+  const started = async (g: (typeof ctx.keys.groups)[number]) => (await ctx.redis.hlen(ctx.keys.relayPositions(g))) > 0;
+  await waitFor(async () => (await ctx.redis.exists(ctx.keys.relayLease)) === 1 && (await Promise.all(ctx.keys.groups.map(started))).every(Boolean));
 }, 60000);
 afterAll(async () => {
   for (const p of [...apis, worker]) {

@@ -38,6 +38,12 @@ export function lifecycleOf(e: StreamEntry, addedJustBefore: boolean): { event: 
   }
 }
 
+/**
+ * Whether a `retrying` entry came back from a running attempt (it failed or stalled), not
+ * from an operator's retry of a finished job (`prev` failed or completed, lifecycleOf).
+ */
+export const backFromAttempt = (e: StreamEntry) => e.fields.prev !== 'failed' && e.fields.prev !== 'completed';
+
 /** The time of a stream entry: its id starts with the milliseconds Redis added it at. */
 export const entryTime = (id: string) => new Date(Number(id.split('-')[0])).toISOString();
 

@@ -15,7 +15,8 @@ import {
 } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
-import { countedAs, ENDING_EVENTS, entryTime, lifecycleOf, removedAfterEnding, type CountedChange } from './lifecycle';
+import { execOrThrow } from '../redis-exec';
+import { backFromAttempt, countedAs, ENDING_EVENTS, entryTime, lifecycleOf, removedAfterEnding, type CountedChange } from './lifecycle';
 import type { OwnJobs } from './own-jobs';
 import { createStreamFollowers, type Probed, type StreamConsumer, type StreamFollower, type StreamFollowers } from './stream-follower';
 import { streamPositions, type StreamEntry, type StreamSet } from './streams';
@@ -394,8 +395,7 @@ export function createRelay(deps: RelayDeps): Relay {
         if (message) messages.push(encodeEvent(message));
         const change = countedAs(e, afterAdded, viewOf.get(e)?.state);
         if (change) changes.push({ type: e.type, change });
-        // Back from a running attempt; a retry by hand of a finished job (from failed or completed) is the operator's.
-        if (change === 'retrying' && e.fields.prev !== 'failed' && e.fields.prev !== 'completed') retried.push({ type: e.type, id: e.jobId! });
+        if (change === 'retrying' && backFromAttempt(e)) retried.push({ type: e.type, id: e.jobId! });
       }
       if (retried.length > 0) await deps.onRetries?.(retried);
       // A call per PUBLISH_CHUNK messages, in order (publish-many.lua): a command per message cost the
@@ -623,14 +623,4 @@ function parseJson(raw: string | undefined): unknown {
   } catch {
     return raw;
   }
-}
-
-/**
- * A pipeline's replies, or its first command's error: ioredis resolves exec() with an error per
- * command rather than rejecting, and a relay that read past a failed write would lose what it was for.
- */
-async function execOrThrow(pipe: ChainableCommander): Promise<unknown[]> {
-  const replies = (await pipe.exec()) ?? [];
-  for (const [err] of replies) if (err) throw err;
-  return replies.map(([, reply]) => reply);
 }

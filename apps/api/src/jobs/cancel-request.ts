@@ -1,5 +1,6 @@
 import { encodeControl } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
+import { execOrThrow } from '../redis-exec';
 import { cancelUnstarted } from './cancel-unstarted';
 
 type Deps = Pick<AppContext, 'redis' | 'keys' | 'config'>;
@@ -15,13 +16,12 @@ const REQUESTED = 'cr';
  */
 export async function noteCancelRequested(deps: Deps, type: string, id: string): Promise<void> {
   const tomb = deps.keys.tombstone(type, id);
-  const replies = await deps.redis
-    .multi()
-    .hset(tomb, REQUESTED, String(Date.now()))
-    .expire(tomb, deps.config.RESULT_TTL_SECONDS + deps.config.TOMBSTONE_TTL_SECONDS)
-    .exec();
-  const failed = replies?.find(([err]) => err);
-  if (!replies || failed) throw failed?.[0] ?? new Error('the cancel note was not written');
+  await execOrThrow(
+    deps.redis
+      .multi()
+      .hset(tomb, REQUESTED, String(Date.now()))
+      .expire(tomb, deps.config.RESULT_TTL_SECONDS + deps.config.TOMBSTONE_TTL_SECONDS),
+  );
 }
 
 /**
@@ -32,14 +32,12 @@ export async function noteCancelRequested(deps: Deps, type: string, id: string):
 export async function cancelBeforeRetries(deps: Deps, jobs: readonly { type: string; id: string }[]): Promise<void> {
   const pipe = deps.redis.pipeline();
   for (const j of jobs) pipe.hget(deps.keys.tombstone(j.type, j.id), REQUESTED);
-  const replies = (await pipe.exec()) ?? [];
-  const asked = jobs.filter((_, i) => {
-    const [err, at] = replies[i] ?? [new Error('no reply')];
-    if (err) throw err;
-    return at !== null;
-  });
-  for (const j of asked) {
-    if ((await cancelUnstarted(deps, j.type, j.id)) === 'running')
-      await deps.redis.publish(deps.keys.controlChannel, encodeControl({ action: 'cancel', id: j.id, type: j.type }));
-  }
+  const notes = await execOrThrow(pipe);
+  const asked = jobs.filter((_, i) => notes[i] !== null);
+  await Promise.all(
+    asked.map(async (j) => {
+      if ((await cancelUnstarted(deps, j.type, j.id)) === 'running')
+        await deps.redis.publish(deps.keys.controlChannel, encodeControl({ action: 'cancel', id: j.id, type: j.type }));
+    }),
+  );
 }

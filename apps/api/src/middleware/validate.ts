@@ -24,7 +24,6 @@ export function validationFailed(details: ProblemDetail[], what = 'the request')
   return new HttpError(400, 'validation_failed', `${what} does not match the schema${first}`, details);
 }
 
-/** Parses or throws 400 validation_failed. */
 /**
  * The 400 for the jobs of a batch or a flow: `unknown_type` when unknown types are all that
  * is wrong (each such detail carries `knownTypes`, and only those do), as for one POST /jobs;
@@ -35,6 +34,7 @@ export function jobsRefused(details: ProblemDetail[], what: string): HttpError {
   return validationFailed(details, what);
 }
 
+/** Parses or throws 400 validation_failed. */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, prefix: (string | number)[] = []): z.infer<S> {
   const r = schema.safeParse(value, { error: plainErrors(prefix) });
   if (!r.success) throw validationFailed(issuesToDetails(r.error, prefix));

@@ -8,6 +8,12 @@ describe('flow references to a job of a sharded type', () => {
     expect(jobRefOfKey('{ns:aj}:http.request:9')).toEqual({ type: 'http.request', id: '9' });
   });
 
+  it("keep the colons of a schedule run's id, and read a foreign prefix's key by its last two parts", () => {
+    expect(jobRefOfKey('{ns:aj}:sleep~2:repeat:nightly:1764547200000')).toEqual({ type: 'sleep', id: 'repeat:nightly:1764547200000' });
+    expect(jobRefOfKey('bull:echo:42')).toEqual({ type: 'echo', id: '42' });
+    expect(jobRefOfKey('no-colons')).toBeNull();
+  });
+
   it("appear so in a parent's failure and a child's parent", () => {
     const failed = viewOfJob('p1', 'collect', 'failed', { timestamp: '1', failedReason: 'child {aj}:echo~2:c1 failed', opts: '{}' }, {});
     expect(failed.error).toEqual({ name: 'Error', message: 'child echo job c1 failed' });

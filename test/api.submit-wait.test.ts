@@ -51,17 +51,13 @@ describe('POST /jobs?wait=S', () => {
     try {
       // Delayed, so that it waits while other jobs' entries wake the reads.
       const held = call(sys.api.url, 'POST', '/jobs?wait=20', { type: 'sleep', data: { ms: 1 }, options: { delay: 60000 } });
-      let id: string | undefined;
-      await waitFor(async () => {
-        id = (await call(sys.api.url, 'GET', '/jobs?type=sleep&state=delayed')).body.jobs[0]?.id;
-        return id !== undefined && sys.api.context.notifier.watcherCount('poll') === 1;
-      });
+      const id = await heldDelayedJob('sleep');
       for (let i = 0; i < 3; i++) {
         const other = await call(sys.api.url, 'POST', '/jobs?wait=10', { type: 'sleep', data: { ms: 1 } });
         expect(other.body.state).toBe('completed');
       }
-      expect(peeked.get(id!) ?? 0).toBe(0);
-      await (await sys.api.context.queues.get(sys.ctx.keys.queueOf('sleep', id!))!.getJob(id!))!.promote();
+      expect(peeked.get(id) ?? 0).toBe(0);
+      await (await sys.api.context.queues.get(sys.ctx.keys.queueOf('sleep', id))!.getJob(id))!.promote();
       const r = await held;
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ id, state: 'completed', result: { sleptMs: 1 } });
@@ -72,14 +68,20 @@ describe('POST /jobs?wait=S', () => {
 
   it('answers at once, cancelled, when an operator removes the job it holds for', async () => {
     const held = call(sys.api.url, 'POST', '/jobs?wait=20', { type: 'echo', data: { removed: true }, options: { delay: 60000 } });
-    let id: string | undefined;
-    await waitFor(async () => {
-      id = (await call(sys.api.url, 'GET', '/jobs?type=echo&state=delayed')).body.jobs[0]?.id;
-      return id !== undefined && sys.api.context.notifier.watcherCount('poll') === 1;
-    });
-    await sys.api.context.queues.get(sys.ctx.keys.queueOf('echo', id!))!.remove(id!);
+    const id = await heldDelayedJob('echo');
+    await sys.api.context.queues.get(sys.ctx.keys.queueOf('echo', id))!.remove(id);
     const r = await held;
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ id, state: 'cancelled', error: { name: 'RemovedError' } });
   });
 });
+
+/** The id of the one delayed job of `type` (a held POST /jobs?wait's), once its request waits on it. */
+async function heldDelayedJob(type: string): Promise<string> {
+  let id: string | undefined;
+  await waitFor(async () => {
+    id = (await call(sys.api.url, 'GET', `/jobs?type=${type}&state=delayed`)).body.jobs[0]?.id;
+    return id !== undefined && sys.api.context.notifier.watcherCount('poll') === 1;
+  });
+  return id!;
+}

@@ -4,6 +4,7 @@ import { BASE_PREFIX, BASE_QUEUE, baseJobOptions } from '../baselines/job-option
 import type { Bench, Figure } from '../lib/bench';
 import { cannon } from '../lib/cannon';
 import { freePort } from '../lib/free-port';
+import { cpuSeconds } from '../lib/proc';
 import { startBaseline, type RunningApi } from '../lib/ours';
 import { echoData } from '../lib/prefill';
 import { median, round } from '../lib/stats';
@@ -11,8 +12,20 @@ import { median, round } from '../lib/stats';
 const SIZE = 100;
 const CLIENTS = 10;
 
+/**
+ * CPU microseconds per job each of `pids` spent while `measure` ran and counted `jobs(result)`:
+ * unlike the rates, hardly moved by other load on a shared machine, and it says whose work a
+ * gap is (the HTTP process's or Redis's).
+ */
+async function withCpu<T>(pids: Record<string, number>, measure: () => Promise<T>, jobs: (r: T) => number): Promise<[T, Record<string, number>]> {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  const r = await measure();
+  const n = jobs(r);
+  return [r, Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, round(((cpuSeconds(pid) - before[k]) * 1e6) / n, 0)]))];
+}
+
 /** `CLIENTS` loops each awaiting queue.addBulk of SIZE jobs, for `seconds`; jobs per second. */
-async function addBulkRate(queue: Queue, seconds: number): Promise<number> {
+async function addBulkRate(queue: Queue, seconds: number): Promise<{ rate: number; jobs: number }> {
   const started = performance.now();
   const until = started + seconds * 1000;
   let jobs = 0;
@@ -24,20 +37,21 @@ async function addBulkRate(queue: Queue, seconds: number): Promise<number> {
       }
     }),
   );
-  return jobs / ((performance.now() - started) / 1000);
+  return { rate: jobs / ((performance.now() - started) / 1000), jobs };
 }
 
 /** POST /jobs/batch of `body` (CLIENTS connections) for `seconds`, in jobs/s; throws on any answer but 2xx. */
-async function batchRate(url: string, body: unknown, seconds: number, what: string): Promise<number> {
+async function batchRate(url: string, body: unknown, seconds: number, what: string): Promise<{ rate: number; jobs: number }> {
   const r = await cannon(url, body, CLIENTS, seconds);
   if (r.ok === 0 || r.non2xx + r.errors > 0) throw new Error(`${what}: ${r.ok} 2xx, ${r.non2xx} other, ${r.errors} errors`);
-  return r.okPerSec * SIZE;
+  return { rate: r.okPerSec * SIZE, jobs: r.ok * SIZE };
 }
 
 /**
  * POST /jobs/batch of 100 (10 connections) against raw queue.addBulk of 100 (10 concurrent
  * callers), in jobs/s. Each run also measures an Express handler that does nothing but
- * addBulk (express-server.ts, queue-add): what HTTP alone costs a batch, for reference.
+ * addBulk (express-server.ts, queue-add): what HTTP alone costs a batch, for reference;
+ * and the CPU per job of the HTTP process and of Redis in each (`cpuUsPerJob`).
  */
 export async function measureBatchSubmit(b: Bench, api: RunningApi): Promise<Figure> {
   const body = { jobs: Array.from({ length: SIZE }, (_, i) => ({ type: 'echo', data: echoData(i) })) };
@@ -62,13 +76,31 @@ export async function measureBatchSubmit(b: Bench, api: RunningApi): Promise<Fig
     const runs = [];
     for (let i = 0; i < b.args.runs; i++) {
       const got = { ours: 0, base: 0, naive: 0 };
+      const cpu: Record<string, Record<string, number>> = {};
+      const redisPid = b.redis.child.pid;
       const order = ['ours', 'base', 'naive'] as const;
       for (let k = 0; k < order.length; k++) {
         const which = order[(i + k) % order.length];
         await b.redis.client.flushall();
-        if (which === 'base') got.base = await addBulkRate(queue, b.args.durationS);
-        else if (which === 'ours') got.ours = await batchRate(`${api.url}/jobs/batch`, body, b.args.durationS, 'batch submit');
-        else got.naive = await batchRate(naiveUrl, body, b.args.durationS, 'addBulk-only Express handler');
+        const jobsOf = (r: { jobs: number }) => r.jobs;
+        if (which === 'base') {
+          const [r, us] = await withCpu({ redis: redisPid }, () => addBulkRate(queue, b.args.durationS), jobsOf);
+          [got.base, cpu.addBulk] = [r.rate, us];
+        } else if (which === 'ours') {
+          const [r, us] = await withCpu(
+            { api: api.pid, redis: redisPid },
+            () => batchRate(`${api.url}/jobs/batch`, body, b.args.durationS, 'batch submit'),
+            jobsOf,
+          );
+          [got.ours, cpu.ours] = [r.rate, us];
+        } else {
+          const [r, us] = await withCpu(
+            { api: express.pid, redis: redisPid },
+            () => batchRate(naiveUrl, body, b.args.durationS, 'addBulk-only Express handler'),
+            jobsOf,
+          );
+          [got.naive, cpu.addBulkOnlyExpress] = [r.rate, us];
+        }
       }
       const run = {
         value: round(got.ours, 0),
@@ -76,9 +108,10 @@ export async function measureBatchSubmit(b: Bench, api: RunningApi): Promise<Fig
         ratio: round(got.ours / got.base, 3),
         addBulkOnlyExpress: round(got.naive, 0),
         addBulkOnlyExpressRatio: round(got.naive / got.base, 3),
+        cpuUsPerJob: cpu,
       };
       b.log(
-        `  batch run ${i + 1}: ours ${run.value} jobs/s, addBulk ${run.baseline} (ratio ${run.ratio}); addBulk-only Express handler ${run.addBulkOnlyExpress} (ratio ${run.addBulkOnlyExpressRatio})`,
+        `  batch run ${i + 1}: ours ${run.value} jobs/s, addBulk ${run.baseline} (ratio ${run.ratio}); addBulk-only Express handler ${run.addBulkOnlyExpress} (ratio ${run.addBulkOnlyExpressRatio}); µs/job ${JSON.stringify(cpu)}`,
       );
       runs.push(run);
     }

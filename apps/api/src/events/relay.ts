@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   encodeEvent,
-  enqueueCallback,
   isCluster,
-  isTerminal,
   luaScript,
   type Config,
-  type JobEvent,
   type Keyspace,
   type Logger,
   type QueueGroup,
@@ -16,7 +13,9 @@ import {
 import type { Queue } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
 import { execOrThrow } from '../redis-exec';
-import { backFromAttempt, countedAs, ENDING_EVENTS, entryTime, lifecycleOf, removedAfterEnding, type CountedChange } from './lifecycle';
+import { callbackHandover } from './relay-callbacks';
+import { messageOf } from './relay-messages';
+import { backFromAttempt, countedAs, ENDING_EVENTS, removedAfterEnding, type CountedChange } from './lifecycle';
 import type { OwnJobs } from './own-jobs';
 import { createStreamFollowers, type Probed, type StreamConsumer, type StreamFollower, type StreamFollowers } from './stream-follower';
 import { streamPositions, type StreamEntry, type StreamSet } from './streams';
@@ -63,10 +62,6 @@ const LEASE_MS = 5000;
 const RENEW_MS = 1000;
 /** Entries waiting for the relay past which the follower waits for it before reading more. */
 const MAX_PENDING = 20_000;
-/** Jobs read at once when looking for callbacks whose ending entries were trimmed unread. */
-const SWEEP_CHUNK = 500;
-/** How far a worker's clock (a job's finish time) may be from Redis's (its entries' ids). */
-const CLOCK_SLACK_MS = 1000;
 /** Messages per publish-many call: about a millisecond of Redis's time at most. */
 const PUBLISH_CHUNK = 500;
 
@@ -111,6 +106,7 @@ export function createRelay(deps: RelayDeps): Relay {
   const { sleep: pause, wake } = wakeableSleep();
 
   const groupOf = (queue: string) => keys.layout.groupOfQueue(queue);
+  const callbacks = callbackHandover(deps, () => closed);
 
   /** Queues on `pipe` the saving of `positions` (by stream) of `set`'s streams, per group. */
   function savePositions(pipe: ChainableCommander, set: StreamSet, positions: Record<string, string>): void {
@@ -174,18 +170,7 @@ export function createRelay(deps: RelayDeps): Relay {
     /** What the newest probe said: with nobody listening and no callback due, news can wait a little. */
     let latestProbe: ProbeAnswer | null = null;
     let busy: Promise<void> | null = null;
-    /**
-     * Per queue, the span of finish times (ms) whose callbacks a sweep must look for: the gaps
-     * found since the running sweep (if any) took its own. A burst that outruns the reads finds
-     * a gap on read after read; their spans merge, so one sweep covers many.
-     */
-    let unswept = new Map<string, [number, number]>();
-    const toSweep = (queue: string, from: number, to: number) => {
-      const span = unswept.get(queue);
-      unswept.set(queue, span ? [Math.min(span[0], from), Math.max(span[1], to)] : [from, to]);
-    };
-    let sweeping: Promise<void> | null = null;
-    const { sleep: sweepPause, wake: endSweepPause } = wakeableSleep();
+    const sweeper = callbacks.sweeper(groups);
     /**
      * Jobs `index-added.lua` listed (id: state at submit) until their batch is handled: it lists
      * a job once, so one whose batch failed is announced on the retry from here.
@@ -220,20 +205,7 @@ export function createRelay(deps: RelayDeps): Relay {
         // Their jobs:events messages and counts are lost (the follower logged it); their callbacks need not
         // be. Swept even if this relay stops meanwhile: its successor resumes past the gap, and a callback
         // handed over twice is delivered once (its delivery job's id names the ending).
-        for (const g of gaps) toSweep(g.queue, idMs(g.after) - CLOCK_SLACK_MS, idMs(g.firstHeld) + CLOCK_SLACK_MS);
-        sweeping ??= (async () => {
-          for (let tries = 0; unswept.size > 0 && !closed; ) {
-            const spans = unswept;
-            unswept = new Map();
-            if (await sweepCallbacks(groups, spans)) tries = 0;
-            else {
-              // Nothing else would look at these spans again: they wait for the next try.
-              for (const [queue, [from, to]] of spans) toSweep(queue, from, to);
-              await sweepPause(Math.min(200 * ++tries, 5000));
-            }
-          }
-          sweeping = null;
-        })();
+        sweeper.missed(gaps);
       },
       take(batch, probed) {
         if (pendingEpoch !== epoch) pending = [];
@@ -381,7 +353,7 @@ export function createRelay(deps: RelayDeps): Relay {
       );
       const viewOf = new Map(needViews.map((e, i) => [e, views[i]]));
 
-      if (dueEntries.length > 0) await handOverCallbacks(dueEntries.map((e) => ({ id: e.jobId!, type: e.type, outcome: e.id.replace('-', '_') })));
+      if (dueEntries.length > 0) await callbacks.handOver(dueEntries.map((e) => ({ id: e.jobId!, type: e.type, outcome: e.id.replace('-', '_') })));
 
       const out = deps.redis.pipeline();
       const changes: RelayedChange[] = [];
@@ -440,8 +412,7 @@ export function createRelay(deps: RelayDeps): Relay {
       async close() {
         epoch++;
         follower.remove(consumer);
-        endSweepPause();
-        await settleWithin(Promise.all([busy, sweeping]), 50);
+        await settleWithin(Promise.all([busy, sweeper.close()]), 50);
         await flushPositions().catch(() => undefined);
       },
     };
@@ -457,67 +428,6 @@ export function createRelay(deps: RelayDeps): Relay {
     }
     await Promise.all(lanes.map((l) => l.start()));
     await Promise.all(lanes.map((l) => l.flushPositions()));
-  }
-
-  /**
-   * Queues the delivery of each finished job that asked for a callback; its URL is in its
-   * tombstone. Throws when one could not be queued: the caller tries the lot again. `outcome` names the ending (its stream entry's id, or its finish time when
-   * that entry was lost): the same ending is delivered once.
-   */
-  async function handOverCallbacks(ended: EndedJob[]): Promise<void> {
-    const pipe = deps.redis.pipeline();
-    for (const j of ended) pipe.hget(keys.tombstone(j.type, j.id), 'u');
-    const urls = (await execOrThrow(pipe)) as (string | null)[];
-    // Tried again whole: the handed-over neighbours come twice, and a delivery job's id names
-    // the ending, so each is still delivered once.
-    const queued = await Promise.allSettled(
-      ended.map((j, i) => (urls[i] ? enqueueCallback(deps.callbackQueue, deps.config, { id: j.id, type: j.type }, urls[i], j.outcome) : undefined)),
-    );
-    const failed = queued.findIndex((q) => q.status === 'rejected');
-    if (failed >= 0) {
-      const err = (queued[failed] as PromiseRejectedResult).reason as Error;
-      logger.error({ jobId: ended[failed].id, err: err.message }, 'could not queue the completion callback; the batch is read again');
-      throw err;
-    }
-  }
-
-  /**
-   * After entries were trimmed unread: the jobs due a callback that ended within a gap's
-   * span of time in its queue (their ending entries may be what was lost) are read, and
-   * each ended one handed to delivery under its finish time. The set is walked with ZSCAN,
-   * SWEEP_CHUNK at a time, so a large one never arrives in one reply. An ending read normally
-   * near a gap's edges may be delivered twice (once per outcome name): receivers see
-   * at-least-once, never a loss.
-   */
-  async function sweepCallbacks(groups: readonly QueueGroup[], spans: ReadonlyMap<string, readonly [number, number]>): Promise<boolean> {
-    try {
-      for (const g of groups) {
-        let cursor = '0';
-        do {
-          const [next, flat] = await deps.redis.zscan(keys.callbacksDue(g), cursor, 'COUNT', SWEEP_CHUNK);
-          cursor = next;
-          // Member, score, member, score, …
-          const ids = flat.filter((_, i) => i % 2 === 0);
-          if (ids.length === 0) continue;
-          const jobs = await deps.store.readMany(
-            ids,
-            ids.map(() => ({ group: g })),
-          );
-          const ended: EndedJob[] = [];
-          for (const job of jobs) {
-            const finished = job?.finishedAt ? Date.parse(job.finishedAt) : Number.NaN;
-            if (!job || !isTerminal(job.state) || Number.isNaN(finished)) continue;
-            const span = spans.get(keys.queueOf(job.type, job.id));
-            if (span && finished >= span[0] && finished <= span[1]) ended.push({ id: job.id, type: job.type, outcome: `f${finished}` });
-          }
-          if (ended.length > 0) await handOverCallbacks(ended);
-        } while (cursor !== '0' && !closed);
-      }
-      return true;
-    } catch (err) {
-      logger.error({ err: (err as Error).message }, 'could not look for callbacks whose events were trimmed unread; trying again');
-      return false;
-    }
   }
 
   // Resolved by the loop's first lease attempt that Redis answered: from then on nothing is missed.
@@ -568,16 +478,6 @@ export function createRelay(deps: RelayDeps): Relay {
  * NUMSUB is not asked, on a Cluster), and whether any callback is due at all (the
  * callbacks-due sets of the lane's groups are not all empty).
  */
-/** The time part of a stream entry id, ms. */
-const idMs = (id: string) => Number(id.split('-')[0]);
-
-/** A finished job to hand to callback delivery, and the name of its ending. */
-interface EndedJob {
-  id: string;
-  type: string;
-  outcome: string;
-}
-
 interface ProbeAnswer {
   listeners: number | undefined;
   callbacksDue: boolean;
@@ -588,39 +488,4 @@ function mergeProbes(a: ProbeAnswer | null, b: ProbeAnswer | null): ProbeAnswer 
   if (!a || !b) return null;
   const listeners = a.listeners === undefined || b.listeners === undefined ? undefined : Math.max(a.listeners, b.listeners);
   return { listeners, callbacksDue: a.callbacksDue || b.callbacksDue };
-}
-
-function messageOf(
-  e: StreamEntry,
-  afterAdded: boolean,
-  foreign: ReadonlyMap<string, string>,
-  view: { state: string; error: { name: string; message: string } | null; lastError: { name: string; message: string } | null } | null | undefined,
-): JobEvent | null {
-  const base = { id: e.jobId!, type: e.type, at: entryTime(e.id) };
-  if (e.event === 'added') {
-    const state = foreign.get(e.jobId!);
-    return state ? { ...base, event: 'submitted', state: state as JobEvent['state'] } : null;
-  }
-  const change = lifecycleOf(e, afterAdded);
-  if (!change) return null;
-  const message: JobEvent = { ...base, ...change };
-  if (e.event === 'progress') message.progress = parseJson(e.fields.data);
-  if (change.event === 'retrying' && view?.lastError) message.error = view.lastError;
-  if (e.event === 'failed' || e.event === 'removed') {
-    if (view?.state === 'cancelled') {
-      message.event = 'cancelled';
-      message.state = 'cancelled';
-    }
-    const error = view?.error ?? (e.fields.failedReason ? { name: 'Error', message: e.fields.failedReason } : undefined);
-    if (error) message.error = error;
-  }
-  return message;
-}
-
-function parseJson(raw: string | undefined): unknown {
-  try {
-    return raw === undefined ? null : JSON.parse(raw);
-  } catch {
-    return raw;
-  }
 }

@@ -49,4 +49,4 @@ EXPOSE 3000
 # node directly, not through npm, which exits on SIGTERM without waiting for its
 # child: the processes shut down gracefully on it. (`docker run --init`, or compose's `init: true`, reaps zombies.)
 # The young- and old-generation limits: see NODE_FLAGS in scripts/bundle.mjs.
-CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=15", "apps/api/dist/main.js"]
+CMD ["node", "--max-semi-space-size=4", "apps/api/dist/main.js"]

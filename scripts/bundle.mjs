@@ -23,16 +23,11 @@ export const BUNDLES = { api: 'apps/api/dist/main.js', worker: 'apps/worker/dist
  * follower's reads outlive a 4 MB young generation and are promoted), but 10,000 held
  * long-polls then peaked at 242-247 MB, too near the 250 MB target.
  *
- * It also lets the old generation grow only 15% past what the last full GC kept before the
- * next one. Each held long-poll lives in the old generation; when it is answered, what its
- * answer attaches to it (the record read back, headers, the body) is reachable from that
- * dead but not yet collected request, so young collections promote it too. V8's own growth
- * factor (up to 4x, picked from GC speed) let 10,000 answers pile about 200 MB of such
- * garbage onto the ~110 MB of live waiters before a full GC ran: RSS peaked at 386-460 MB.
- * With 15% it peaks at 236-250 MB; a full GC of that heap takes 100-300 ms here and runs a
- * few times per 10,000 answers. Batch submit measured no slower (its heap is small).
+ * The old generation's growth is capped only while many requests are held, by the API itself
+ * (apps/api/src/events/heap-growth.ts): as a flag here it cost batch submit a third of its
+ * throughput.
  */
-export const NODE_FLAGS = { api: ['--max-semi-space-size=4', '--heap-growing-percent=15'], worker: [] };
+export const NODE_FLAGS = { api: ['--max-semi-space-size=4'], worker: [] };
 
 /** The Lua scripts are read at run time beside the code that loads them (packages/shared/src/lua/scripts.ts). */
 const LUA_DIR = 'packages/shared/src/lua';

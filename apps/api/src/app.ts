@@ -14,6 +14,7 @@ import {
 import express, { type Express } from 'express';
 import { ADMIN_PATH, adminRouter } from './admin';
 import { createNotifier } from './events/stream-reader';
+import { capHeapGrowthWhileHeld } from './events/heap-growth';
 import { createStreamFollowers, type StreamFollowers } from './events/stream-follower';
 import { announceResync } from './events/resync';
 import { createOwnJobs } from './events/own-jobs';
@@ -66,7 +67,7 @@ export function createApp(deps: AppDeps): App {
   const callbackQueue = callbackQueues.get(CALLBACK_QUEUE)!;
   // One reader of every queue's event stream (one per group on a Cluster), for the waiters and (while it holds the lease) the relay.
   const followers = createStreamFollowers(subscriber, keys, jobTypeNames, logger, store.defineOn);
-  const notifier = createNotifier(followers.all, logger, store);
+  const notifier = capHeapGrowthWhileHeld(createNotifier(followers.all, logger, store));
   const queuesReady = () => queueRedis.status === 'ready';
   const metrics = createMetrics({ queues, typeOfQueue: keys.layout.typeOfQueue, queuesReady, logger });
   const ownJobs = createOwnJobs();

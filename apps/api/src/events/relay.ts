@@ -200,7 +200,8 @@ export function createRelay(deps: RelayDeps): Relay {
         if (countListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
         for (const g of groups) pipe.zcard(keys.callbacksDue(g));
       },
-      urgent: () => !latestProbe || latestProbe.callbacksDue || latestProbe.listeners !== 0,
+      // Someone listens, a callback is due, or that is not known: a few milliseconds' wait gathers more news per read.
+      pace: () => (!latestProbe || latestProbe.callbacksDue || latestProbe.listeners !== 0 ? 'soon' : 'calm'),
       missed(gaps) {
         // Their jobs:events messages and counts are lost (the follower logged it); their callbacks need not
         // be. Swept even if this relay stops meanwhile: its successor resumes past the gap, and a callback

@@ -145,7 +145,7 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
     const consumer: StreamConsumer = {
       positions: null,
       // Someone waits on a job: its news must come at once.
-      urgent: () => watchers.size > 0,
+      pace: () => (watchers.size > 0 ? 'now' : 'calm'),
       // Returns the reads it queued, in order: take() gets them back with their answers.
       probe(pipe): Peeked[] {
         const inFlight: Peeked[] = [];

@@ -1,13 +1,13 @@
 import { createLogger } from '@async-jobs/shared';
 import { describe, expect, it } from 'vitest';
-import { CAP_FROM, CAPPED_PERCENT, capHeapGrowthWhileHeld, FREE_BELOW } from '../apps/api/src/events/heap-growth';
+import { CAP_FROM, CAPPED_PERCENT, capHeapGrowthWhileHeld, FREE_BELOW, heapGrowthGiven } from '../apps/api/src/events/heap-growth';
 import { createNotifier } from '../apps/api/src/events/stream-reader';
 import { quietFollower } from './quiet-follower';
 
 /** A notifier over a quiet follower, wrapped, and the V8 flags it set, in order. */
-async function governed() {
+async function governed(operatorChose = false) {
   const set: string[] = [];
-  const notifier = capHeapGrowthWhileHeld(createNotifier([quietFollower().follower], createLogger('test', 'silent')), (f) => set.push(f));
+  const notifier = capHeapGrowthWhileHeld(createNotifier([quietFollower().follower], createLogger('test', 'silent')), (f) => set.push(f), operatorChose);
   await notifier.ready();
   return { notifier, set };
 }
@@ -48,6 +48,16 @@ describe("the API's cap on V8's old-generation growth", () => {
     unwatch();
     notifier.resyncAll();
     expect(heard).toEqual(['resync']);
+    await notifier.close();
+  });
+
+  it("is left alone when node was started with the operator's own setting", async () => {
+    expect(heapGrowthGiven(['--max-semi-space-size=4', '--heap-growing-percent=20'])).toBe(true);
+    expect(heapGrowthGiven(['--enable-source-maps', '--heap_growing_percent=30'])).toBe(true);
+    expect(heapGrowthGiven(['--max-semi-space-size=4', ''])).toBe(false);
+    const { notifier, set } = await governed(true);
+    for (let i = 0; i < CAP_FROM; i++) notifier.watch(`job-${i}`, 'poll', () => undefined);
+    expect(set).toEqual([]);
     await notifier.close();
   });
 });

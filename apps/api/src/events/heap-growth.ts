@@ -23,7 +23,13 @@ export const CAPPED_PERCENT = 15;
  * make the pile-up possible. V8 reads the flag each time it sets the next collection's
  * limit, so setting it at run time takes effect from the next full GC; 0 is its default.
  */
-export function capHeapGrowthWhileHeld(notifier: Notifier, setFlags: (flags: string) => void = setFlagsFromString): Notifier {
+export function capHeapGrowthWhileHeld(
+  notifier: Notifier,
+  setFlags: (flags: string) => void = setFlagsFromString,
+  operatorChose = heapGrowthGiven([...process.execArgv, process.env.NODE_OPTIONS ?? '']),
+): Notifier {
+  // An operator who gave the flag to node chose for the whole process: not undone here.
+  if (operatorChose) return notifier;
   let capped = false;
   const update = () => {
     const held = notifier.watcherCount();
@@ -47,3 +53,6 @@ export function capHeapGrowthWhileHeld(notifier: Notifier, setFlags: (flags: str
     },
   };
 }
+
+/** Whether node's own arguments (or NODE_OPTIONS) set the old generation's growth. */
+export const heapGrowthGiven = (args: readonly string[]) => args.some((a) => /--heap[-_]growing[-_]percent/.test(a));

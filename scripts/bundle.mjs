@@ -24,8 +24,8 @@ export const BUNDLES = { api: 'apps/api/dist/main.js', worker: 'apps/worker/dist
  * long-polls then peaked at 242-247 MB, too near the 250 MB target.
  *
  * The old generation's growth is capped only while many requests are held, by the API itself
- * (apps/api/src/events/heap-growth.ts): as a flag here it cost batch submit a third of its
- * throughput.
+ * (apps/api/src/events/heap-growth.ts): as a flag here it cost batch submit about a fifth of
+ * its throughput.
  */
 export const NODE_FLAGS = { api: ['--max-semi-space-size=4'], worker: [] };
 

@@ -16,10 +16,11 @@ export const CAPPED_PERCENT = 15;
  * the time its job ends, and what its answer hangs on them (the job read back, headers,
  * the body) is reachable from those dead but uncollected objects, so young collections
  * promote it. V8's own growth factor (up to 4x, picked from GC speed) let 10,000 answers
- * pile about 200 MB of that before a full GC ran: RSS peaked at 367-460 MB against 236-250
+ * pile up to 200 MB of that before a full GC ran: RSS peaked at 300-460 MB against 227-250
  * with the cap. But the cap, set for the whole process (`--heap-growing-percent=15` until
- * 2026-12-03), made V8 collect the small heap of a batch submit over and over: 20-30 µs
- * more API CPU per job, a third of batch throughput. So it is set only while held requests
+ * 2026-12-03), made V8 collect the small heap of a batch submit over and over: 3-25 µs more
+ * API CPU per job (the more, the busier the machine), batch at 0.31-0.35 of raw addBulk
+ * against 0.37-0.46 without. So it is set only while held requests
  * make the pile-up possible. V8 reads the flag each time it sets the next collection's
  * limit, so setting it at run time takes effect from the next full GC; 0 is its default.
  */

@@ -4,7 +4,7 @@ import { BASE_PREFIX, BASE_QUEUE, baseJobOptions } from '../baselines/job-option
 import type { Bench, Figure } from '../lib/bench';
 import { cannon } from '../lib/cannon';
 import { freePort } from '../lib/free-port';
-import { cpuSeconds } from '../lib/proc';
+import { cpuPerJob } from '../lib/proc';
 import { startBaseline, type RunningApi } from '../lib/ours';
 import { echoData } from '../lib/prefill';
 import { median, round } from '../lib/stats';
@@ -12,16 +12,11 @@ import { median, round } from '../lib/stats';
 const SIZE = 100;
 const CLIENTS = 10;
 
-/**
- * CPU microseconds per job each of `pids` spent while `measure` ran and counted `jobs(result)`:
- * unlike the rates, hardly moved by other load on a shared machine, and it says whose work a
- * gap is (the HTTP process's or Redis's).
- */
-async function withCpu<T>(pids: Record<string, number>, measure: () => Promise<T>, jobs: (r: T) => number): Promise<[T, Record<string, number>]> {
-  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+/** What `measure` returned, and the CPU per job (cpuPerJob) of `pids` while it ran. */
+async function withCpu<T extends { jobs: number }>(pids: Record<string, number>, measure: () => Promise<T>): Promise<[T, Record<string, number>]> {
+  const cpu = cpuPerJob(pids);
   const r = await measure();
-  const n = jobs(r);
-  return [r, Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, round(((cpuSeconds(pid) - before[k]) * 1e6) / n, 0)]))];
+  return [r, cpu.perJob(r.jobs)];
 }
 
 /** `CLIENTS` loops each awaiting queue.addBulk of SIZE jobs, for `seconds`; jobs per second. */
@@ -82,22 +77,15 @@ export async function measureBatchSubmit(b: Bench, api: RunningApi): Promise<Fig
       for (let k = 0; k < order.length; k++) {
         const which = order[(i + k) % order.length];
         await b.redis.client.flushall();
-        const jobsOf = (r: { jobs: number }) => r.jobs;
         if (which === 'base') {
-          const [r, us] = await withCpu({ redis: redisPid }, () => addBulkRate(queue, b.args.durationS), jobsOf);
+          const [r, us] = await withCpu({ redis: redisPid }, () => addBulkRate(queue, b.args.durationS));
           [got.base, cpu.addBulk] = [r.rate, us];
         } else if (which === 'ours') {
-          const [r, us] = await withCpu(
-            { api: api.pid, redis: redisPid },
-            () => batchRate(`${api.url}/jobs/batch`, body, b.args.durationS, 'batch submit'),
-            jobsOf,
-          );
+          const [r, us] = await withCpu({ api: api.pid, redis: redisPid }, () => batchRate(`${api.url}/jobs/batch`, body, b.args.durationS, 'batch submit'));
           [got.ours, cpu.ours] = [r.rate, us];
         } else {
-          const [r, us] = await withCpu(
-            { api: express.pid, redis: redisPid },
-            () => batchRate(naiveUrl, body, b.args.durationS, 'addBulk-only Express handler'),
-            jobsOf,
+          const [r, us] = await withCpu({ api: express.pid, redis: redisPid }, () =>
+            batchRate(naiveUrl, body, b.args.durationS, 'addBulk-only Express handler'),
           );
           [got.naive, cpu.addBulkOnlyExpress] = [r.rate, us];
         }

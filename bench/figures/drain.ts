@@ -6,7 +6,7 @@ import type { Child } from '../lib/child';
 import { unlinkMatching } from '../lib/cleanup';
 import { startOurApi } from '../lib/ours';
 import { ourSubmitter, prefillBaseline, unfinished } from '../lib/prefill';
-import { cpuMeter, cpuSeconds, rssMB, sampleRss } from '../lib/proc';
+import { cpuMeter, cpuPerJob, rssMB, sampleRss } from '../lib/proc';
 import { listenToEvents, relayCaughtUp, relayFollowing, type EventsListener } from '../lib/relay-watch';
 import { median, round } from '../lib/stats';
 
@@ -55,15 +55,14 @@ async function drainOnce(b: Bench, side: Side, n: number, api?: WithApi) {
   const idle = rssMB(side.worker.pid);
   const rss = sampleRss(side.worker.pid);
   const cpu = cpuMeter(pids);
-  const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  const cpuUse = cpuPerJob(pids);
   const started = performance.now();
   await side.queue.resume();
   while ((await unfinished(side.queue)) > 0) await sleep(10);
   const seconds = (performance.now() - started) / 1000;
   const peak = rss.stop();
   const cpuPct = cpu.stop();
-  // CPU microseconds per job: unlike the rate, hardly moved by other load on a shared machine.
-  const usPerJob = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, Math.round(((cpuSeconds(pid) - cpuBefore[k]) * 1e6) / n)]));
+  const usPerJob = cpuUse.perJob(n);
   const counts = await side.queue.getJobCounts('completed', 'failed');
   if (counts.failed > 0 || counts.completed !== n) {
     throw new Error(`drain: ${counts.completed} of ${n} jobs completed, ${counts.failed} failed on ${side.worker.name}; see ${side.worker.logFile}`);

@@ -76,6 +76,17 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * CPU microseconds per job each of `pids` spends from now until `perJob(jobs)`: unlike a
+ * rate, hardly moved by other load on a shared machine, and it says whose work a gap is.
+ */
+export function cpuPerJob(pids: Record<string, number>): { perJob(jobs: number): Record<string, number> } {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  return {
+    perJob: (jobs) => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, Math.round(((cpuSeconds(pid) - before[k]) * 1e6) / jobs)])),
+  };
+}
+
 /** CPU use of processes over a stretch of time, as a percentage of one core each. */
 export function cpuMeter(pids: Record<string, number>): { stop(): Record<string, number> } {
   const start = performance.now();

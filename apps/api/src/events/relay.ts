@@ -1,24 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import {
-  encodeEvent,
-  isCluster,
-  luaScript,
-  type Config,
-  type Keyspace,
-  type Logger,
-  type QueueGroup,
-  type RedisClient,
-  type ResultsStore,
-} from '@async-jobs/shared';
+import { isCluster, luaScript, type Config, type Keyspace, type Logger, type RedisClient, type ResultsStore } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
-import type { ChainableCommander } from 'ioredis';
 import { execOrThrow } from '../redis-exec';
-import { callbackHandover } from './relay-callbacks';
-import { messageOf } from './relay-messages';
-import { backFromAttempt, countedAs, ENDING_EVENTS, removedAfterEnding, type CountedChange } from './lifecycle';
+import type { CountedChange } from './lifecycle';
 import type { OwnJobs } from './own-jobs';
-import { createStreamFollowers, type Probed, type StreamConsumer, type StreamFollower, type StreamFollowers } from './stream-follower';
-import { streamPositions, type StreamEntry, type StreamSet } from './streams';
+import { batchRelay } from './relay-batch';
+import { callbackHandover } from './relay-callbacks';
+import { savePositions, unsentPositions } from './relay-positions';
+import { mergeProbes, probeAnswer, queueProbe, type ProbeAnswer } from './relay-probe';
+import { createStreamFollowers, type StreamConsumer, type StreamFollower, type StreamFollowers } from './stream-follower';
+import { streamPositions, type StreamEntry } from './streams';
 import { settleWithin } from './settle-within';
 import { wakeableSleep } from './wakeable-sleep';
 
@@ -62,13 +53,9 @@ const LEASE_MS = 5000;
 const RENEW_MS = 1000;
 /** Entries waiting for the relay past which the follower waits for it before reading more. */
 const MAX_PENDING = 20_000;
-/** Messages per publish-many call: about a millisecond of Redis's time at most. */
-const PUBLISH_CHUNK = 500;
 
 type LeaseRedis = RedisClient & {
   ajRelayLease(key: string, token: string, ms: number): Promise<number>;
-  ajIndexAdded(key: string, ...args: string[]): Promise<string[]>;
-  ajPublishMany(channel: string, ...messages: string[]): Promise<number>;
 };
 
 /**
@@ -95,8 +82,6 @@ export function createRelay(deps: RelayDeps): Relay {
   const tombstoneSeconds = deps.config.RESULT_TTL_SECONDS + deps.config.TOMBSTONE_TTL_SECONDS;
   const redis = deps.redis as LeaseRedis;
   if (typeof redis.ajRelayLease !== 'function') redis.defineCommand('ajRelayLease', { numberOfKeys: 1, lua: luaScript('relay-lease') });
-  if (typeof redis.ajIndexAdded !== 'function') redis.defineCommand('ajIndexAdded', { numberOfKeys: 1, lua: luaScript('index-added') });
-  if (typeof redis.ajPublishMany !== 'function') redis.defineCommand('ajPublishMany', { numberOfKeys: 0, lua: luaScript('publish-many') });
   const own: StreamFollowers | undefined = deps.followers ? undefined : createStreamFollowers(deps.blocking!, keys, deps.types, logger);
   const followers = (deps.followers ?? own!.all)!;
   const token = randomUUID();
@@ -108,49 +93,6 @@ export function createRelay(deps: RelayDeps): Relay {
   const groupOf = (queue: string) => keys.layout.groupOfQueue(queue);
   const callbacks = callbackHandover(deps, () => closed);
 
-  /** Queues on `pipe` the saving of `positions` (by stream) of `set`'s streams, per group. */
-  function savePositions(pipe: ChainableCommander, set: StreamSet, positions: Record<string, string>): void {
-    const byGroup = new Map<QueueGroup, Record<string, string>>();
-    for (const [i, stream] of set.streams.entries()) {
-      if (positions[stream] === undefined) continue;
-      const g = groupOf(set.queues[i]);
-      const h = byGroup.get(g) ?? {};
-      byGroup.set(g, h);
-      h[stream] = positions[stream];
-    }
-    for (const [g, h] of byGroup) pipe.hset(keys.relayPositions(g), h);
-  }
-
-  /**
-   * The newest positions a lane has handled and not yet sent to Redis. Every write of the
-   * lane's positions goes through here and takes them: whichever write goes next (a batch's
-   * questions, its publishes, the lease renewal's flush) carries the newest, and an older
-   * set can never be written after a newer one, on the one connection all of them use.
-   */
-  function unsentPositions(set: StreamSet) {
-    let newest: Record<string, string> | null = null;
-    return {
-      handled(positions: Record<string, string>) {
-        newest = positions;
-      },
-      /** Queues them on `pipe`, which carries them from now on: what it carries, or null when there are none. */
-      rideOn(pipe: ChainableCommander): Record<string, string> | null {
-        const carried = newest;
-        if (carried) savePositions(pipe, set, carried);
-        newest = null;
-        return carried;
-      },
-      /** The write that carried them failed: they go with the next one, unless newer ones came meanwhile. */
-      restore(carried: Record<string, string>) {
-        newest ??= carried;
-      },
-      /** The relay stopped: what it handled is read again by whoever relays next. */
-      drop() {
-        newest = null;
-      },
-    };
-  }
-
   /** The relay's consumer of one follower: its streams' batches, positions and failures. */
   function lane(follower: StreamFollower) {
     const { set, streams } = follower;
@@ -158,7 +100,7 @@ export function createRelay(deps: RelayDeps): Relay {
     const groups = [...new Set(set.queues.map(groupOf))];
     /** While the lease is ours: the positions after the last batch handled, where this relay goes on from. */
     let handled: string[] | null = null;
-    const unsaved = unsentPositions(set);
+    const unsaved = unsentPositions(keys, set);
     /** Bumped whenever the relay stops or moves back: entries read before then are dropped, not handled. */
     let epoch = 0;
     /** Entries taken while a batch was being handled: handled together next, as one batch. */
@@ -171,35 +113,15 @@ export function createRelay(deps: RelayDeps): Relay {
     let latestProbe: ProbeAnswer | null = null;
     let busy: Promise<void> | null = null;
     const sweeper = callbacks.sweeper(groups);
-    /**
-     * Jobs `index-added.lua` listed (id: state at submit) until their batch is handled: it lists
-     * a job once, so one whose batch failed is announced on the retry from here.
-     */
-    const indexedUnannounced = new Map<string, string>();
+    const relay = batchRelay({ deps, set, groups, countListeners, tombstoneSeconds, handOver: callbacks.handOver, unsaved });
     let failures = 0;
-    /** The consumer's probes (see probe below) as the relay uses them; null when one failed. */
-    const probeAnswer = (probed: Probed | undefined): ProbeAnswer | null => {
-      const answers = probed?.answers;
-      if (!answers || answers.some((v) => v instanceof Error)) return null;
-      let i = 0;
-      const listeners = countListeners ? Number((answers[i++] as [string, number])[1]) : undefined;
-      let callbacksDue = false;
-      for (; i < answers.length; i++) if (Number(answers[i]) > 0) callbacksDue = true;
-      return { listeners, callbacksDue };
-    };
-
-    /** Per stream: the job whose `added` entry came last, to tell a delayed submit from a delayed retry. */
-    const lastAdded: (string | undefined)[] = streams.map(() => undefined);
 
     // The follower hands over what lies after `positions` (null: not relaying now). What comes
     // while a batch is handled waits and is handled with whatever else came meanwhile, so under
     // load the relay's round trips are per many entries, not per read.
     const consumer: StreamConsumer = {
       positions: null,
-      probe(pipe) {
-        if (countListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
-        for (const g of groups) pipe.zcard(keys.callbacksDue(g));
-      },
+      probe: (pipe) => queueProbe(pipe, keys, groups, countListeners),
       // Someone listens, a callback is due, or that is not known: a few milliseconds' wait gathers more news per read.
       pace: () => (!latestProbe || latestProbe.callbacksDue || latestProbe.listeners !== 0 ? 'soon' : 'calm'),
       missed(gaps) {
@@ -210,7 +132,7 @@ export function createRelay(deps: RelayDeps): Relay {
       },
       take(batch, probed) {
         if (pendingEpoch !== epoch) pending = [];
-        const answer = probeAnswer(probed);
+        const answer = probeAnswer(probed, countListeners);
         latestProbe = answer;
         pendingProbe = pending.length > 0 ? mergeProbes(pendingProbe, answer) : answer;
         pending = pending.length > 0 ? pending.concat(batch) : batch;
@@ -249,8 +171,7 @@ export function createRelay(deps: RelayDeps): Relay {
 
     async function handle(batch: StreamEntry[], after: string[], at: number, probe: ProbeAnswer | null): Promise<void> {
       try {
-        await relay(batch, after, probe);
-        indexedUnannounced.clear();
+        await relay(batch, after, probe, () => pendingEpoch === epoch);
         if (at === epoch) handled = after;
         failures = 0;
       } catch (err) {
@@ -281,116 +202,12 @@ export function createRelay(deps: RelayDeps): Relay {
       const fresh = Object.fromEntries(streams.filter((s) => stored[s] === undefined).map((s) => [s, ends[streams.indexOf(s)]]));
       if (Object.keys(fresh).length > 0) {
         const save = deps.redis.pipeline();
-        savePositions(save, set, fresh);
+        savePositions(save, keys, set, fresh);
         await execOrThrow(save);
       }
       if (closed) return;
       handled = streams.map((s) => stored[s] ?? fresh[s]);
       follow(handled);
-    }
-
-    /**
-     * Does what `batch` calls for, then saves `after` as where to go on from. Redis is asked
-     * only what neither the probes behind the reads nor the process's own submits answer:
-     * with nobody listening, a batch of this process's jobs without callbacks costs no
-     * round trip at all (its positions go with a later write).
-     */
-    async function relay(batch: StreamEntry[], after: readonly string[], probe: ProbeAnswer | null): Promise<void> {
-      const own = deps.ownJobs;
-      const added = batch.filter((e) => e.event === 'added' && e.jobId && !own?.isOwn(e.jobId));
-      const anyDue = probe?.callbacksDue ?? true;
-      // A job removed after it ended had its callback handed over at its ending: the removal is not another.
-      const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && !removedAfterEnding(e) && e.jobId && anyDue && (own?.mayHaveCallback(e.jobId) ?? true));
-      if (own) for (const e of batch) if (ENDING_EVENTS.has(e.event) && e.jobId) own.ended(e.jobId);
-      const pipe = deps.redis.pipeline();
-      const askListeners = countListeners && probe?.listeners === undefined;
-      if (askListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
-      const addedBy = groups.map((g) => added.filter((e) => groupOf(e.queue) === g));
-      const endingBy = groups.map((g) => ending.filter((e) => groupOf(e.queue) === g));
-      for (const [k, g] of groups.entries()) {
-        if (addedBy[k].length > 0)
-          (pipe as unknown as LeaseRedis).ajIndexAdded(
-            keys.jobIndex(g),
-            g.prefix,
-            keys.typeIndex(g, ''),
-            String(tombstoneSeconds),
-            ...addedBy[k].flatMap((e) => [e.queue, e.type, e.jobId!]),
-          );
-        if (endingBy[k].length > 0) pipe.zmscore(keys.callbacksDue(g), ...endingBy[k].map((e) => e.jobId!));
-      }
-      // Where the batches before this one left off: they are handled, so this can go with the questions.
-      const asked = pipe.length;
-      if (asked > 0) unsaved.rideOn(pipe);
-      const replies = asked > 0 ? await execOrThrow(pipe) : [];
-      let r = 0;
-      const listeners = !countListeners ? 1 : askListeners ? Number((replies[r++] as [string, number])[1]) : probe!.listeners!;
-      /** Jobs of other producers to announce, with the state they were submitted in. */
-      const foreign = new Map<string, string>();
-      const dueEntries: StreamEntry[] = [];
-      for (const k of groups.keys()) {
-        if (addedBy[k].length > 0) {
-          const listed = replies[r++] as string[];
-          for (let i = 0; i + 1 < listed.length; i += 2) indexedUnannounced.set(listed[i], listed[i + 1]);
-        }
-        if (endingBy[k].length > 0) {
-          const due = replies[r++] as (string | null)[];
-          for (const [i, e] of endingBy[k].entries()) if (due[i] !== null) dueEntries.push(e);
-        }
-      }
-
-      for (const e of added) {
-        const state = indexedUnannounced.get(e.jobId!);
-        if (state) foreign.set(e.jobId!, state);
-      }
-
-      // Whether a failure was a cancel (counted even with nobody listening), why a job was removed, and a retry's error: read from the job.
-      const needViews = batch.filter(
-        (e) =>
-          e.event === 'failed' || (listeners > 0 && (e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active'))),
-      );
-      const views = await deps.store.readMany(
-        needViews.map((e) => e.jobId!),
-        needViews.map((e) => e.type),
-      );
-      const viewOf = new Map(needViews.map((e, i) => [e, views[i]]));
-
-      if (dueEntries.length > 0) await callbacks.handOver(dueEntries.map((e) => ({ id: e.jobId!, type: e.type, outcome: e.id.replace('-', '_') })));
-
-      const out = deps.redis.pipeline();
-      const changes: RelayedChange[] = [];
-      const messages: string[] = [];
-      const retried: { type: string; id: string }[] = [];
-      for (const e of batch) {
-        const i = set.queues.indexOf(e.queue);
-        const afterAdded = lastAdded[i] === e.jobId;
-        lastAdded[i] = e.event === 'added' ? e.jobId : undefined;
-        const message = listeners > 0 ? messageOf(e, afterAdded, foreign, viewOf.get(e)) : null;
-        if (message) messages.push(encodeEvent(message));
-        const change = countedAs(e, afterAdded, viewOf.get(e)?.state);
-        if (change) changes.push({ type: e.type, change });
-        if (change === 'retrying' && backFromAttempt(e)) retried.push({ type: e.type, id: e.jobId! });
-      }
-      if (retried.length > 0) await deps.onRetries?.(retried);
-      // A call per PUBLISH_CHUNK messages, in order (publish-many.lua): a command per message cost the
-      // API 10–25 % more CPU per job with a subscriber; chunks keep any one call from holding Redis long.
-      for (let i = 0; i < messages.length; i += PUBLISH_CHUNK) {
-        (out as unknown as LeaseRedis).ajPublishMany(keys.eventsChannel, ...messages.slice(i, i + PUBLISH_CHUNK));
-      }
-      unsaved.handled(Object.fromEntries(streams.map((s, i) => [s, after[i]])));
-      // With nothing published, the positions go with the next batch's first round trip, or with
-      // the lease's next renewal (within RENEW_MS) when no batch follows: not a round trip per batch.
-      if (out.length === 0 && pendingEpoch === epoch) {
-        if (changes.length > 0) deps.onRelayed?.(changes);
-        return;
-      }
-      const publishes = out.length;
-      const carried = unsaved.rideOn(out);
-      const written = (await out.exec()) ?? [];
-      // A publish refused fails the batch (read again: a repeat, not a loss). A position save refused
-      // (Redis out of memory refuses writes, not PUBLISH) is not worth a repeat: the next write carries it.
-      for (const [err] of written.slice(0, publishes)) if (err) throw err;
-      if (carried && written.slice(publishes).some(([err]) => err)) unsaved.restore(carried);
-      if (changes.length > 0) deps.onRelayed?.(changes);
     }
 
     /** Writes positions handled but not saved yet (before handing the lease over); refused, they wait for the next write. */
@@ -472,21 +289,4 @@ export function createRelay(deps: RelayDeps): Relay {
       return closing;
     },
   };
-}
-
-/**
- * What Redis said right after a read returned: who listens on jobs:events (undefined where
- * NUMSUB is not asked, on a Cluster), and whether any callback is due at all (the
- * callbacks-due sets of the lane's groups are not all empty).
- */
-interface ProbeAnswer {
-  listeners: number | undefined;
-  callbacksDue: boolean;
-}
-
-/** Two reads' answers for one batch: anyone listening after either, any callback due after either. */
-function mergeProbes(a: ProbeAnswer | null, b: ProbeAnswer | null): ProbeAnswer | null {
-  if (!a || !b) return null;
-  const listeners = a.listeners === undefined || b.listeners === undefined ? undefined : Math.max(a.listeners, b.listeners);
-  return { listeners, callbacksDue: a.callbacksDue || b.callbacksDue };
 }

@@ -1,0 +1,163 @@
+import { encodeEvent, luaScript, type QueueGroup, type RedisClient } from '@async-jobs/shared';
+import { execOrThrow } from '../redis-exec';
+import { backFromAttempt, countedAs, ENDING_EVENTS, removedAfterEnding } from './lifecycle';
+import type { RelayDeps, RelayedChange } from './relay';
+import type { EndedJob } from './relay-callbacks';
+import { messageOf } from './relay-messages';
+import type { UnsentPositions } from './relay-positions';
+import type { ProbeAnswer } from './relay-probe';
+import type { StreamEntry, StreamSet } from './streams';
+
+/** Messages per publish-many call: about a millisecond of Redis's time at most. */
+const PUBLISH_CHUNK = 500;
+
+type BatchRedis = RedisClient & {
+  ajIndexAdded(key: string, ...args: string[]): Promise<string[]>;
+  ajPublishMany(channel: string, ...messages: string[]): Promise<number>;
+};
+
+export interface BatchContext {
+  deps: Pick<RelayDeps, 'keys' | 'redis' | 'store' | 'ownJobs' | 'onRelayed' | 'onRetries'>;
+  /** The lane's streams, and the groups of their queues. */
+  set: StreamSet;
+  groups: readonly QueueGroup[];
+  /** false on a Cluster, where NUMSUB counts one node's subscribers only: there the relay always publishes. */
+  countListeners: boolean;
+  /** How long a listed job's index entry outlives it: RESULT_TTL_SECONDS + TOMBSTONE_TTL_SECONDS. */
+  tombstoneSeconds: number;
+  handOver(jobs: EndedJob[]): Promise<void>;
+  unsaved: UnsentPositions;
+}
+
+/**
+ * What one relay lane does with each batch of entries (relay.ts): lists jobs of other
+ * producers, hands due callbacks over, counts changes, publishes their jobs:events
+ * messages and saves where it got to. Keeps, across batches, what the next batch needs:
+ * which job's `added` came last per stream, and the jobs listed but not yet announced.
+ * A batch that throws is read again by the lane (a repeat, never a gap).
+ */
+export function batchRelay(ctx: BatchContext) {
+  const { deps, set, groups, countListeners, tombstoneSeconds, unsaved } = ctx;
+  const { keys } = deps;
+  const streams = set.streams;
+  const groupOf = (queue: string) => keys.layout.groupOfQueue(queue);
+  const redis = deps.redis as BatchRedis;
+  if (typeof redis.ajIndexAdded !== 'function') redis.defineCommand('ajIndexAdded', { numberOfKeys: 1, lua: luaScript('index-added') });
+  if (typeof redis.ajPublishMany !== 'function') redis.defineCommand('ajPublishMany', { numberOfKeys: 0, lua: luaScript('publish-many') });
+  /**
+   * Jobs `index-added.lua` listed (id: state at submit) until their batch is handled: it lists
+   * a job once, so one whose batch failed is announced on the retry from here.
+   */
+  const indexedUnannounced = new Map<string, string>();
+  /** Per stream: the job whose `added` entry came last, to tell a delayed submit from a delayed retry. */
+  const lastAdded: (string | undefined)[] = streams.map(() => undefined);
+  /**
+   * Does what `batch` calls for, then saves `after` as where to go on from. Redis is asked
+   * only what neither the probes behind the reads nor the process's own submits answer:
+   * with nobody listening, a batch of this process's jobs without callbacks costs no
+   * round trip at all (its positions go with a later write).
+   */
+  async function relayOnce(batch: StreamEntry[], after: readonly string[], probe: ProbeAnswer | null, current: () => boolean): Promise<void> {
+    const own = deps.ownJobs;
+    const added = batch.filter((e) => e.event === 'added' && e.jobId && !own?.isOwn(e.jobId));
+    const anyDue = probe?.callbacksDue ?? true;
+    // A job removed after it ended had its callback handed over at its ending: the removal is not another.
+    const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && !removedAfterEnding(e) && e.jobId && anyDue && (own?.mayHaveCallback(e.jobId) ?? true));
+    if (own) for (const e of batch) if (ENDING_EVENTS.has(e.event) && e.jobId) own.ended(e.jobId);
+    const pipe = deps.redis.pipeline();
+    const askListeners = countListeners && probe?.listeners === undefined;
+    if (askListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
+    const addedBy = groups.map((g) => added.filter((e) => groupOf(e.queue) === g));
+    const endingBy = groups.map((g) => ending.filter((e) => groupOf(e.queue) === g));
+    for (const [k, g] of groups.entries()) {
+      if (addedBy[k].length > 0)
+        (pipe as unknown as BatchRedis).ajIndexAdded(
+          keys.jobIndex(g),
+          g.prefix,
+          keys.typeIndex(g, ''),
+          String(tombstoneSeconds),
+          ...addedBy[k].flatMap((e) => [e.queue, e.type, e.jobId!]),
+        );
+      if (endingBy[k].length > 0) pipe.zmscore(keys.callbacksDue(g), ...endingBy[k].map((e) => e.jobId!));
+    }
+    // Where the batches before this one left off: they are handled, so this can go with the questions.
+    const asked = pipe.length;
+    if (asked > 0) unsaved.rideOn(pipe);
+    const replies = asked > 0 ? await execOrThrow(pipe) : [];
+    let r = 0;
+    const listeners = !countListeners ? 1 : askListeners ? Number((replies[r++] as [string, number])[1]) : probe!.listeners!;
+    /** Jobs of other producers to announce, with the state they were submitted in. */
+    const foreign = new Map<string, string>();
+    const dueEntries: StreamEntry[] = [];
+    for (const k of groups.keys()) {
+      if (addedBy[k].length > 0) {
+        const listed = replies[r++] as string[];
+        for (let i = 0; i + 1 < listed.length; i += 2) indexedUnannounced.set(listed[i], listed[i + 1]);
+      }
+      if (endingBy[k].length > 0) {
+        const due = replies[r++] as (string | null)[];
+        for (const [i, e] of endingBy[k].entries()) if (due[i] !== null) dueEntries.push(e);
+      }
+    }
+
+    for (const e of added) {
+      const state = indexedUnannounced.get(e.jobId!);
+      if (state) foreign.set(e.jobId!, state);
+    }
+
+    // Whether a failure was a cancel (counted even with nobody listening), why a job was removed, and a retry's error: read from the job.
+    const needViews = batch.filter(
+      (e) =>
+        e.event === 'failed' || (listeners > 0 && (e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active'))),
+    );
+    const views = await deps.store.readMany(
+      needViews.map((e) => e.jobId!),
+      needViews.map((e) => e.type),
+    );
+    const viewOf = new Map(needViews.map((e, i) => [e, views[i]]));
+
+    if (dueEntries.length > 0) await ctx.handOver(dueEntries.map((e) => ({ id: e.jobId!, type: e.type, outcome: e.id.replace('-', '_') })));
+
+    const out = deps.redis.pipeline();
+    const changes: RelayedChange[] = [];
+    const messages: string[] = [];
+    const retried: { type: string; id: string }[] = [];
+    for (const e of batch) {
+      const i = set.queues.indexOf(e.queue);
+      const afterAdded = lastAdded[i] === e.jobId;
+      lastAdded[i] = e.event === 'added' ? e.jobId : undefined;
+      const message = listeners > 0 ? messageOf(e, afterAdded, foreign, viewOf.get(e)) : null;
+      if (message) messages.push(encodeEvent(message));
+      const change = countedAs(e, afterAdded, viewOf.get(e)?.state);
+      if (change) changes.push({ type: e.type, change });
+      if (change === 'retrying' && backFromAttempt(e)) retried.push({ type: e.type, id: e.jobId! });
+    }
+    if (retried.length > 0) await deps.onRetries?.(retried);
+    // A call per PUBLISH_CHUNK messages, in order (publish-many.lua): a command per message cost the
+    // API 10–25 % more CPU per job with a subscriber; chunks keep any one call from holding Redis long.
+    for (let i = 0; i < messages.length; i += PUBLISH_CHUNK) {
+      (out as unknown as BatchRedis).ajPublishMany(keys.eventsChannel, ...messages.slice(i, i + PUBLISH_CHUNK));
+    }
+    unsaved.handled(Object.fromEntries(streams.map((s, i) => [s, after[i]])));
+    // With nothing published, the positions go with the next batch's first round trip, or with
+    // the lease's next renewal (within RENEW_MS) when no batch follows: not a round trip per batch.
+    if (out.length === 0 && current()) {
+      if (changes.length > 0) deps.onRelayed?.(changes);
+      return;
+    }
+    const publishes = out.length;
+    const carried = unsaved.rideOn(out);
+    const written = (await out.exec()) ?? [];
+    // A publish refused fails the batch (read again: a repeat, not a loss). A position save refused
+    // (Redis out of memory refuses writes, not PUBLISH) is not worth a repeat: the next write carries it.
+    for (const [err] of written.slice(0, publishes)) if (err) throw err;
+    if (carried && written.slice(publishes).some(([err]) => err)) unsaved.restore(carried);
+    if (changes.length > 0) deps.onRelayed?.(changes);
+  }
+
+  /** Handles `batch`, after which the lane is at `after`; `current()`: the lane has not stopped or moved back since it was read. */
+  return async function relay(batch: StreamEntry[], after: readonly string[], probe: ProbeAnswer | null, current: () => boolean): Promise<void> {
+    await relayOnce(batch, after, probe, current);
+    indexedUnannounced.clear();
+  };
+}

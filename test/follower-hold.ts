@@ -1,5 +1,6 @@
 import type { RedisClient } from '@async-jobs/shared';
-import type { StreamConsumer, StreamFollower } from '../apps/api/src/events/stream-follower';
+import type { StreamConsumer } from '../apps/api/src/events/stream-consumer';
+import type { StreamFollower } from '../apps/api/src/events/stream-follower';
 
 export interface HeldFollower {
   /** Lets the follower hand over what its last read brought and read on. */

@@ -1,4 +1,5 @@
-import type { StreamConsumer, StreamFollower } from '../apps/api/src/events/stream-follower';
+import type { StreamConsumer } from '../apps/api/src/events/stream-consumer';
+import type { StreamFollower } from '../apps/api/src/events/stream-follower';
 import type { Gap } from '../apps/api/src/events/streams';
 
 /**

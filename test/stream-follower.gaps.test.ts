@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { closeRedis, createLogger, type Logger, type RedisClient } from '@async-jobs/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createStreamFollower, type StreamConsumer, type StreamFollower } from '../apps/api/src/events/stream-follower';
+import type { StreamConsumer } from '../apps/api/src/events/stream-consumer';
+import { createStreamFollower, type StreamFollower } from '../apps/api/src/events/stream-follower';
 import { compareIds, type Gap, type StreamEntry } from '../apps/api/src/events/streams';
 import { holdFollower } from './follower-hold';
 import { createTestContext, testRedis, untilReady, waitFor } from './helpers';

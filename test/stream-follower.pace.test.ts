@@ -1,6 +1,7 @@
 import { closeRedis, createLogger, type RedisClient } from '@async-jobs/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStreamFollower, type Pace, type StreamConsumer } from '../apps/api/src/events/stream-follower';
+import type { Pace, StreamConsumer } from '../apps/api/src/events/stream-consumer';
+import { createStreamFollower } from '../apps/api/src/events/stream-follower';
 import type { StreamEntry } from '../apps/api/src/events/streams';
 import { createTestContext, testRedis, untilReady, waitFor } from './helpers';
 

@@ -15,7 +15,7 @@ import express, { type Express } from 'express';
 import { ADMIN_PATH, adminRouter } from './admin';
 import { createNotifier } from './events/stream-reader';
 import { capHeapGrowthWhileHeld } from './events/heap-growth';
-import { createStreamFollowers, type StreamFollowers } from './events/stream-follower';
+import { createStreamFollowers, type StreamFollowers } from './events/stream-followers';
 import { announceResync } from './events/resync';
 import { createOwnJobs } from './events/own-jobs';
 import { createRelay } from './events/relay';

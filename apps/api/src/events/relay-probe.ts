@@ -1,6 +1,6 @@
 import type { Keyspace, QueueGroup } from '@async-jobs/shared';
 import type { ChainableCommander } from 'ioredis';
-import type { Probed } from './stream-follower';
+import type { Probed } from './stream-consumer';
 
 /**
  * What Redis said right after a read returned: who listens on jobs:events (undefined where

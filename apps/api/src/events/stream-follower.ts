@@ -1,68 +1,9 @@
-import { closeRedis, type Keyspace, type Logger, type RedisClient } from '@async-jobs/shared';
-import type { ChainableCommander } from 'ioredis';
+import type { Logger, RedisClient } from '@async-jobs/shared';
 import { settleWithin } from './settle-within';
+import type { Pace, Probed, StreamConsumer } from './stream-consumer';
+import { READ_COUNT, readAndProbe, type ReadResult } from './stream-read';
 import { wakeableSleep } from './wakeable-sleep';
-import {
-  askHeld,
-  BLOCK_MS,
-  compareIds,
-  heldOf,
-  missedAfter,
-  quietDuplicate,
-  readReply,
-  streamPositions,
-  streamSets,
-  type Gap,
-  type Held,
-  type StreamEntry,
-  type StreamSet,
-} from './streams';
-
-/**
- * One reader of the follower's streams (the waiters' notifier, the relay while it holds
- * the lease, …). `positions[i]` is the id of the last entry of `streams[i]` it has had;
- * null while it follows nothing (the follower then neither reads for it nor calls it).
- * The follower advances `positions` before each `take`; a consumer may replace the array
- * at any time (e.g. move back to re-read after a failure) and is then read for from there.
- */
-export interface StreamConsumer {
-  positions: string[] | null;
-  /**
-   * The entries after this consumer's positions, in stream order per queue. A promise it
-   * returns holds back the read after the next one (so at most one batch is in its hands
-   * while the next is read, and a slow consumer slows the reads rather than piling up).
-   */
-  take(entries: StreamEntry[], probed?: Probed): void | Promise<void>;
-  /**
-   * Commands to run right behind each read, on the read's own connection: Redis answers
-   * them the moment the read returns (a blocked connection runs what follows once it is
-   * unblocked), so they tell the state after every entry read, at no round trip of their
-   * own. Their answers come to take() in the order queued (an error where one failed).
-   */
-  probe?(pipe: ChainableCommander): unknown;
-  /**
-   * How soon news is wanted (default `now`); the follower reads as soon as its most
-   * pressed consumer wants. `now`: right after what the last read woke has gone out (a
-   * request waits on a job). `soon`: SOON_MS after (a subscriber or a callback can take a
-   * few milliseconds; under load each read then takes many entries, not a few). `calm`:
-   * CALM_MS after, each read taking what came meanwhile. kick() ends any pause.
-   */
-  pace?(): Pace;
-  /**
-   * Told, right after the take() of the read that found it, that entries after its
-   * position were trimmed by BullMQ before they were read (streams.ts Gap): whatever they
-   * said must be learnt another way.
-   */
-  missed?(gaps: Gap[]): void;
-}
-
-export type Pace = 'now' | 'soon' | 'calm';
-
-/** The answers to a consumer's probes (each a value or the error it got), and what its probe() returned for that read. */
-export interface Probed {
-  answers: unknown[];
-  context: unknown;
-}
+import { BLOCK_MS, compareIds, missedAfter, readReply, streamPositions, type Gap, type Held, type StreamEntry, type StreamSet } from './streams';
 
 export interface StreamFollower {
   /** The followed streams, their queues and types; `set.group` is null when it spans every group (one Redis). */
@@ -301,51 +242,6 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
   };
 }
 
-export interface StreamFollowers {
-  /** One follower per stream set (streams.ts streamSets): one on one Redis, one per queue group on a Cluster. */
-  readonly all: readonly StreamFollower[];
-  close(): Promise<void>;
-}
-
-/**
- * The followers of `types`' streams: one on `blocking` on one Redis; on a Cluster one per
- * queue group, each on a blocking connection of its own (the first is `blocking`, the
- * others are opened here and closed by close()), so every master holding a group is
- * followed, each stream by one follower only, and news of one group never waits behind
- * another group's block.
- */
-export function createStreamFollowers(
-  blocking: RedisClient,
-  keys: Keyspace,
-  types: readonly string[],
-  logger: Logger,
-  /** Called with each connection before it reads (e.g. to define the scripts its consumers' probes call). */
-  prepare?: (connection: RedisClient) => void,
-): StreamFollowers {
-  const sets = streamSets(blocking, keys, types);
-  const connections = sets.map((_, i) => (i === 0 ? blocking : quietDuplicate(blocking)));
-  if (prepare) for (const c of connections) prepare(c);
-  const all = sets.map((set, i) => createStreamFollower(connections[i], set, set.group ? logger.child({ group: set.group.name }) : logger));
-  let closing: Promise<void> | undefined;
-  return {
-    all,
-    close() {
-      closing ??= (async () => {
-        await Promise.allSettled(all.map((f) => f.close()));
-        await Promise.allSettled(connections.slice(1).map((c) => closeRedis(c)));
-      })();
-      return closing;
-    },
-  };
-}
-
-interface ReadResult {
-  reply: unknown;
-  probed: Map<StreamConsumer, Probed>;
-  /** Per stream, what it held right after the read (askHeld), where asked. */
-  held: (Held | undefined)[];
-}
-
 /** What one read hands one consumer: the entries after its positions, and any gap before them. */
 interface Batch {
   consumer: StreamConsumer;
@@ -370,41 +266,3 @@ const CALM_MS = 50;
  * of CPU per drained job; 5 ms apart, 40-45 (bench drain with a subscriber, c10 and c50).
  */
 const SOON_MS = 5;
-
-/** The follower's XREAD and, behind it in the same write, each consumer's probes; the XREAD's own failure throws. */
-async function readAndProbe(
-  blocking: RedisClient,
-  probing: StreamConsumer[],
-  streams: readonly string[],
-  from: readonly string[],
-  asking: readonly number[],
-): Promise<ReadResult> {
-  const pipe = blocking.pipeline();
-  pipe.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...from);
-  // Right behind the read, so that what they say is what the read saw.
-  for (const i of asking) askHeld(pipe, streams[i], from[i]);
-  const spans: [StreamConsumer, number, number, unknown][] = [];
-  for (const c of probing) {
-    const from = pipe.length;
-    const context = c.probe!(pipe);
-    spans.push([c, from, pipe.length, context]);
-  }
-  const replies = (await pipe.exec()) ?? [];
-  const [err, reply] = replies[0] ?? [new Error('no reply to XREAD')];
-  if (err) throw err;
-  const held: (Held | undefined)[] = new Array(streams.length).fill(undefined);
-  for (const [k, i] of asking.entries()) held[i] = heldOf(replies[1 + k]?.[0] ?? replies[1 + k]?.[1]);
-  const probed = new Map<StreamConsumer, Probed>();
-  for (const [c, from, to, context] of spans) probed.set(c, { answers: replies.slice(from, to).map(([e, v]) => e ?? v), context });
-  return { reply, probed, held };
-}
-
-/**
- * Entries per stream per read: under load one read takes all that piled up meanwhile.
- * Smaller reads (200) made batch submit 10-15 % faster (their entries die young), but they
- * fall further behind a burst: once in nine runs of 10,000 long-polls some jobs' ending
- * entries were never read, and their long-polls were answered only at their timeout, 25 s
- * late. BullMQ trims each stream to about 10,000 entries, and what is trimmed before it is
- * read is not seen (a burst of 10,000 submits, 20,000 entries, outruns even this size).
- */
-const READ_COUNT = 2000;

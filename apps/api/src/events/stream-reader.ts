@@ -1,7 +1,8 @@
 import type { JobRecord, Logger, Peek, ResultsStore } from '@async-jobs/shared';
 import { mayHaveEnded } from './lifecycle';
 import { RESYNC_EVENT } from './resync';
-import type { StreamConsumer, StreamFollower } from './stream-follower';
+import type { StreamConsumer } from './stream-consumer';
+import type { StreamFollower } from './stream-follower';
 import type { StreamEntry } from './streams';
 import { wakeableSleep } from './wakeable-sleep';
 

@@ -10,7 +10,7 @@ import { cpuMeter, cpuPerJob, rssMB, sampleRss } from '../lib/proc';
 import { listenToEvents, relayCaughtUp, relayFollowing, type EventsListener } from '../lib/relay-watch';
 import { median, round } from '../lib/stats';
 
-/** Jobs an API drains, untimed, between its start and the runs with it. */
+/** Jobs each worker drains, untimed, before the runs, and each API between its start and the runs with it. */
 const WARM_UP_JOBS = 5000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -108,6 +108,9 @@ export async function measureDrain(b: Bench, concurrency: number, ours: Child, b
   try {
     // Jobs of earlier figures (e2e, memory) would count as drained.
     await Promise.all([mine.clean(), base.clean()]);
+    // Untimed, as for the API below: both worker processes are fresh here, and a process's first
+    // thousands of jobs run while V8 still compiles its code (ours has more code to compile).
+    for (const side of [mine, base]) await drainOnce(b, side, Math.min(n, WARM_UP_JOBS));
     for (let i = 0; i < b.args.runs; i++) {
       const got = {} as Record<DrainVariant | 'bare', Drained>;
       for (const which of i % 2 ? (['bare', 'alone'] as const) : (['alone', 'bare'] as const))

@@ -158,7 +158,7 @@ export async function measureDrain(b: Bench, concurrency: number, ours: Child, b
       value: median(runs[v].map((r) => r.value as number)),
       unit: 'jobs/s',
       baseline: median(runs[v].map((r) => r.baseline as number)),
-      baselineName: `bare BullMQ Worker, no-op processor, concurrency ${concurrency}, alone (ours: ${name[v]})`,
+      baselineName: `bare BullMQ Worker, processor returns job.data, concurrency ${concurrency}, alone (ours: ${name[v]})`,
       runs: runs[v],
     });
     return { figures: { alone: figure('alone'), api: figure('api'), apiSub: figure('apiSub') }, workerRssIdleMB, workerRssDrainMB };

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStreamFollower } from '../apps/api/src/events/stream-follower';
 import type { StreamEntry } from '../apps/api/src/events/streams';
 import { createTestContext, testRedis, untilReady, waitFor } from './helpers';
+import { recordReads } from './record-reads';
 
 /*
  * Reads that keep up cost nothing beyond the read. What a stream still holds (to tell
@@ -26,31 +27,6 @@ afterAll(async () => {
   await ctx.redis.del(busy, quiet, missing);
   await ctx.cleanup();
 });
-
-/** Each pipeline sent on `redis` from now on: when, and which streams it asked XINFO or XRANGE about. */
-function recordReads(redis: RedisClient) {
-  const reads: { at: number; asked: string[] }[] = [];
-  const pipeline = redis.pipeline.bind(redis);
-  redis.pipeline = ((...args: Parameters<typeof pipeline>) => {
-    const pipe = pipeline(...args);
-    const read = { at: performance.now(), asked: [] as string[] };
-    reads.push(read);
-    const { xinfo, xrange } = pipe;
-    pipe.xinfo = ((...a: unknown[]) => {
-      read.asked.push(String(a[1]));
-      return (xinfo as (...x: unknown[]) => unknown).apply(pipe, a);
-    }) as typeof pipe.xinfo;
-    pipe.xrange = ((...a: unknown[]) => {
-      read.asked.push(String(a[0]));
-      return (xrange as (...x: unknown[]) => unknown).apply(pipe, a);
-    }) as typeof pipe.xrange;
-    return pipe;
-  }) as typeof redis.pipeline;
-  const stop = () => {
-    redis.pipeline = pipeline;
-  };
-  return { reads, stop };
-}
 
 describe('a stream follower keeping up with one busy stream among quiet ones', () => {
   it('asks nothing about the quiet streams on reads that follow each other closely', async () => {

@@ -4,6 +4,7 @@ import type { Pace, StreamConsumer } from '../apps/api/src/events/stream-consume
 import { createStreamFollower } from '../apps/api/src/events/stream-follower';
 import type { StreamEntry } from '../apps/api/src/events/streams';
 import { createTestContext, testRedis, untilReady, waitFor } from './helpers';
+import { recordReads } from './record-reads';
 
 /*
  * How soon the follower reads again after a read that brought news: at once for a request
@@ -34,12 +35,7 @@ async function gapsBetweenReads(paces: Pace[]): Promise<number[]> {
   const start = await follower.ends();
   const got = paces.map(() => [] as StreamEntry[]);
   const consumers: StreamConsumer[] = paces.map((p, i) => ({ positions: start.slice(), take: (e) => void got[i].push(...e), pace: () => p }));
-  const sent: number[] = [];
-  const pipeline = blocking.pipeline.bind(blocking);
-  blocking.pipeline = ((...args: Parameters<typeof pipeline>) => {
-    sent.push(performance.now());
-    return pipeline(...args);
-  }) as typeof blocking.pipeline;
+  const recorder = recordReads(blocking);
   try {
     for (const c of consumers) follower.add(c);
     for (let i = 0; i < 150; i++) {
@@ -48,9 +44,10 @@ async function gapsBetweenReads(paces: Pace[]): Promise<number[]> {
     }
     await waitFor(() => got.every((g) => g.length === 150));
   } finally {
-    blocking.pipeline = pipeline;
+    recorder.stop();
     await follower.close();
   }
+  const sent = recorder.reads.map((r) => r.at);
   return sent.slice(1).map((at, i) => at - sent[i]);
 }
 

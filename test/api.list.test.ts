@@ -70,6 +70,31 @@ describe('GET /jobs', () => {
     expect(ids(await list('?type=sleep&state=completed'))).toEqual([]);
   });
 
+  it('pages every type together newest first, each job once, from the indexes of each type', async () => {
+    const before = (await list('?limit=1')).body.jobs[0]?.id as string | undefined;
+    const mine: string[] = [];
+    for (const [i, type] of ['hash', 'sleep', 'hash', 'collect', 'sleep', 'hash'].entries()) {
+      mine.push(await submit(type, type === 'sleep' ? { ms: 1 } : type === 'collect' ? {} : { text: `m${i}` }));
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await list(`?limit=4${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(page.status).toBe(200);
+      seen.push(...ids(page));
+      cursor = page.body.nextCursor;
+    } while (cursor && !seen.includes(before ?? ''));
+    // Newest first across the types, none repeated or skipped, then what was there before.
+    expect(seen.slice(0, mine.length)).toEqual([...mine].reverse());
+    if (before) expect(seen[mine.length]).toBe(before);
+    expect(new Set(seen).size).toBe(seen.length);
+    // One entry per job, in its type's index; no index of every job besides.
+    const group = ctx.keys.layout.groupsOf(['collect'])[0];
+    const collects = await ctx.redis.zrange(ctx.keys.typeIndex(group, 'collect'), 0, -1);
+    expect(collects.filter((m) => m.endsWith(`:${mine[3]}`))).toHaveLength(1);
+    expect(await ctx.redis.exists(`${group.prefix}:~idx:all`)).toBe(0);
+  });
+
   it('skips jobs whose record has expired and drops them from the index', async () => {
     const gone = await submit('hash', { text: 'gone' });
     const kept = await submit('hash', { text: 'kept' });

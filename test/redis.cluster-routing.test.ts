@@ -54,7 +54,6 @@ describe('key slots', () => {
     const names = [
       ctx.keys.tombstone('echo', 'a1'),
       ctx.keys.events('echo'),
-      ctx.keys.jobIndex(g),
       ctx.keys.typeIndex(g, 'echo'),
       ctx.keys.idempotency('k'),
       `${ctx.keys.prefixOf('echo')}:echo:wait`,

@@ -93,7 +93,7 @@ export async function measureDrain(b: Bench, concurrency: number, ours: Child, b
       unlinkMatching(
         b.redis.client,
         ...submitter.keys.queuesOf('echo').map((q) => `${submitter.keys.prefixOf(q)}:${q}:*`),
-        ...submitter.keys.groups.flatMap((g) => [submitter.keys.typeIndex(g, '*'), submitter.keys.jobIndex(g)]),
+        ...submitter.keys.groups.map((g) => submitter.keys.typeIndex(g, '*')),
       ),
   };
   const base: Side = {

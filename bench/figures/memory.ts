@@ -14,8 +14,8 @@ export interface RssNotes {
 
 /**
  * Bytes Redis holds for one finished echo job, counting every key and index entry it
- * leaves: BullMQ's job hash and its entry in the completed set, our tombstone and our two
- * list-index entries (every job, jobs of its type). Keys by MEMORY USAGE (SAMPLES 0:
+ * leaves: BullMQ's job hash and its entry in the completed set, our tombstone and our
+ * entry in its type's list index. Keys by MEMORY USAGE (SAMPLES 0:
  * every element); a set entry as its set's MEMORY USAGE over its size, the sets holding
  * hundreds of jobs or more, as in use. The worker writes nothing of its own.
  */
@@ -39,9 +39,8 @@ export async function measureMemory(b: Bench, api: RunningApi, rss: RssNotes): P
   const group = keys.groups[0];
   const sets = {
     completedEntryBytes: await perEntry(`${keys.prefixOf('echo')}:echo:completed`),
-    indexEntryBytes: await perEntry(keys.jobIndex(group)),
     typeIndexEntryBytes: await perEntry(keys.typeIndex(group, 'echo')),
-    setSizes: { completed: await redis.zcard(`${keys.prefixOf('echo')}:echo:completed`), index: await redis.zcard(keys.jobIndex(group)) },
+    setSizes: { completed: await redis.zcard(`${keys.prefixOf('echo')}:echo:completed`), index: await redis.zcard(keys.typeIndex(group, 'echo')) },
   };
   const runs = [];
   for (let i = 0; i < Math.max(3, b.args.runs); i++) {
@@ -50,7 +49,7 @@ export async function measureMemory(b: Bench, api: RunningApi, rss: RssNotes): P
     const tombstoneBytes = await usage(keys.tombstone('echo', id));
     const at = (xs: number[] | undefined) => xs?.[i] ?? null;
     runs.push({
-      value: round(jobHashBytes + tombstoneBytes + sets.completedEntryBytes + sets.indexEntryBytes + sets.typeIndexEntryBytes, 0),
+      value: round(jobHashBytes + tombstoneBytes + sets.completedEntryBytes + sets.typeIndexEntryBytes, 0),
       jobHashBytes,
       tombstoneBytes,
       ...sets,
@@ -62,7 +61,7 @@ export async function measureMemory(b: Bench, api: RunningApi, rss: RssNotes): P
   }
   const r = runs[0];
   b.log(
-    `  memory: BullMQ hash ${r.jobHashBytes} + completed-set entry ${r.completedEntryBytes} + tombstone ${r.tombstoneBytes} + index entries ${r.indexEntryBytes} + ${r.typeIndexEntryBytes} = ${r.value} bytes (sets of ${sets.setSizes.completed} / ${sets.setSizes.index})`,
+    `  memory: BullMQ hash ${r.jobHashBytes} + completed-set entry ${r.completedEntryBytes} + tombstone ${r.tombstoneBytes} + index entry ${r.typeIndexEntryBytes} = ${r.value} bytes (sets of ${sets.setSizes.completed} / ${sets.setSizes.index})`,
   );
   return { value: median(runs.map((x) => x.value)), unit: 'bytes', baseline: null, baselineName: '—', runs };
 }

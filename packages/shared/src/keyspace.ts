@@ -14,7 +14,7 @@ import { createLayout, EMPTY_LAYOUT, type LayoutSpec, type QueueGroup, type Queu
  *   it outlives BullMQ's retention, so that 410 (expired) can be told from 404 (never
  *   existed), and it holds what BullMQ has no field for (callback delivery, a cancel
  *   before the job ran). BullMQ's removal deletes the job's own keys, not this one;
- * - the list index behind GET /jobs (every job, and the jobs of one type), per group;
+ * - the list index behind GET /jobs, one sorted set per type and group;
  * - the relay's stream positions and the set of jobs that await a callback, per group.
  * With queue groups (queue-layout.ts) each group has a hash tag of its own, and each of
  * these keys lives under the tag of the jobs it is written with. The relay's lease is one
@@ -48,9 +48,7 @@ export interface Keyspace {
   tombstone(type: string, id: string): string;
   /** Idempotency key of a client; hashed, so any string the client sends makes a safe key name. */
   idempotency(clientKey: string): string;
-  /** The group's jobs by submit time (newest last), for GET /jobs; written with each job. */
-  jobIndex(group: QueueGroup): string;
-  /** The jobs of one type in one group by submit time. */
+  /** The jobs of one type in one group by submit time (newest last), for GET /jobs; written with each job. */
   typeIndex(group: QueueGroup, type: string): string;
   /** Ids of the group's jobs submitted with a callbackUrl whose outcome has not been handed to delivery yet. */
   callbacksDue(group: QueueGroup): string;
@@ -96,7 +94,6 @@ export function createKeyspace(namespace = '', layout: LayoutSpec = EMPTY_LAYOUT
     tombstone: (type: string, id: string) => `${base(type, id)}:tomb`,
     idempotency: (clientKey: string) => `${own}:idem:{${createHash('sha256').update(clientKey).digest('hex')}}`,
     // `~` cannot start a queue name of ours (types are [a-z0-9._-]), so these never meet BullMQ's keys.
-    jobIndex: (g: QueueGroup) => `${g.prefix}:~idx:all`,
     typeIndex: (g: QueueGroup, type: string) => `${g.prefix}:~idx:type:${type}`,
     callbacksDue: (g: QueueGroup) => `${g.prefix}:~callbacks-due`,
     workerHeartbeat: (name: string) => `${own}:worker:${name}`,

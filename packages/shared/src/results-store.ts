@@ -69,7 +69,7 @@ export type ReadHint = string | { group: QueueGroup } | undefined;
  * slot). A read whose type is known goes to that type's queue (the shard its id picks)
  * and its group only; an id alone is looked for in every group at once (one script call
  * per group, sent together: one round trip per node, in parallel), or in one group when
- * the caller knows it (a list page read from a group's index).
+ * the caller knows it (the ids of a group's callbacks-due set).
  */
 export function createResultsStore(opts: ResultsStoreOptions) {
   const { keys } = opts;

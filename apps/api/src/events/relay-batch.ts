@@ -72,9 +72,8 @@ export function batchRelay(ctx: BatchContext) {
     for (const [k, g] of groups.entries()) {
       if (addedBy[k].length > 0)
         (pipe as unknown as BatchRedis).ajIndexAdded(
-          keys.jobIndex(g),
-          g.prefix,
           keys.typeIndex(g, ''),
+          g.prefix,
           String(tombstoneSeconds),
           ...addedBy[k].flatMap((e) => [e.queue, e.type, e.jobId!]),
         );

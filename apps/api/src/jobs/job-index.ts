@@ -1,6 +1,6 @@
 /*
- * The index behind GET /jobs, one per queue group (list-jobs.ts merges them): two sorted sets (every job, and the jobs of one type)
- * whose members all have score 0 and are ordered by their text, which is
+ * The index behind GET /jobs: one sorted set per type and queue group (list-jobs.ts merges
+ * those a page lists), whose members all have score 0 and are ordered by their text, which is
  * `<submit ms, 13 digits>:<sequence, 4 digits>:<id>`. Newest first is then the
  * reverse text order, and a cursor is simply the last member a page showed: the next
  * page starts strictly below it (ZREVRANGEBYLEX), so jobs submitted meanwhile

@@ -23,9 +23,9 @@ export interface SubmittedJob {
 
 /**
  * Queues on `tx` (the submit's transaction, after BullMQ's adds) everything of ours that
- * goes with the jobs: tombstones, callback-due entries, list-index entries, and the
- * `submitted` events; one script call for the lot (submit-extras.lua). `jobs` are all of
- * queue group `group`, whose indexes they go to: a script's keys must share one slot on a
+ * goes with the jobs: tombstones, callback-due entries, an entry in each job's type index,
+ * and the `submitted` events; one script call for the lot (submit-extras.lua). `jobs` are
+ * all of queue group `group`, whose indexes they go to: a script's keys must share one slot on a
  * Cluster, so a submit spanning groups calls this once per group.
  */
 export function submitExtrasWrites(
@@ -42,14 +42,14 @@ export function submitExtrasWrites(
   const perJob: (string | number)[] = [];
   for (const { sub, view, timestamp, seq } of jobs) {
     tombs.push(keys.tombstone(sub.type, view.id));
-    // Its KEYS position: after the two fixed keys and every tombstone.
+    // Its KEYS position: after the callbacks-due set and every tombstone.
     const typeIndex = keys.typeIndex(group, sub.type);
     let at = typeIndexes.indexOf(typeIndex);
     if (at < 0) at = typeIndexes.push(typeIndex) - 1;
     const ttl = tombstoneTtl(sub, config);
     const fields = tombstoneFields(sub, timestamp);
     perJob.push(
-      3 + jobs.length + at,
+      2 + jobs.length + at,
       indexMember({ id: view.id, type: sub.type, ms, seq }),
       ttl,
       sub.options.callbackUrl ? timestamp + ttl * 1000 : '',
@@ -58,7 +58,7 @@ export function submitExtrasWrites(
       ...fields,
     );
   }
-  const keyList = [keys.jobIndex(group), keys.callbacksDue(group), ...tombs, ...typeIndexes];
+  const keyList = [keys.callbacksDue(group), ...tombs, ...typeIndexes];
   const alwaysPublish = isCluster(redis) ? '1' : '0';
   (tx as ExtrasCommander).ajSubmitExtras(
     keyList.length,

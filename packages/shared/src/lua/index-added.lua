@@ -4,20 +4,20 @@
   (submit ms, delay, max attempts), so that once BullMQ removes it, it reads as ours
   would: `cancelled` (RemovedError) when an operator removed it, 410 past its retention.
   The API indexes its own jobs when it submits them.
-  KEYS[1]   the group's index of every job (its per-type indexes share the group's hash tag)
+  KEYS[1]   prefix of the group's per-type indexes (the type follows): no key itself, but
+            it carries the group's hash tag, so a Redis Cluster routes the call to its slot
   ARGV[1]   the group's BullMQ prefix, e.g. "{aj}" or "{aj:hot}"
-  ARGV[2]   prefix of the group's per-type indexes (the type follows)
-  ARGV[3]   seconds a tombstone lives past the job's delay (RESULT_TTL + TOMBSTONE_TTL)
-  ARGV[4..] triples: queue (the type, or a shard of it), type, job id
-  The job hashes, their tombstones and the per-type indexes are built here from ARGV, as
-  BullMQ's own scripts build their keys; all share KEYS[1]'s hash tag (one queue group),
-  so on a Redis Cluster they are in its slot.
+  ARGV[2]   seconds a tombstone lives past the job's delay (RESULT_TTL + TOMBSTONE_TTL)
+  ARGV[3..] triples: queue (the type, or a shard of it), type, job id
+  The job hashes, their tombstones and the per-type indexes are built here from KEYS[1]
+  and ARGV, as BullMQ's own scripts build their keys; all share KEYS[1]'s hash tag (one
+  queue group), so on a Redis Cluster they are in its slot.
   Returns, for each job it indexed, its id and the state it was submitted in ("delayed",
   "waiting-children" or "queued"): the relay publishes `submitted` with them.
 ]]
 local indexed = {}
-local ttl = tonumber(ARGV[3])
-for i = 4, #ARGV, 3 do
+local ttl = tonumber(ARGV[2])
+for i = 3, #ARGV, 3 do
   local queue, jobType, id = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local jobKey = ARGV[1] .. ":" .. queue .. ":" .. id
   if redis.call("EXISTS", jobKey .. ":tomb") == 0 then
@@ -26,8 +26,7 @@ for i = 4, #ARGV, 3 do
     if ts then
       -- Same member shape as the API's (job-index.ts): submit ms (13 digits), sequence, id.
       local member = string.format("%013d", tonumber(ts)) .. ":0000:" .. id
-      redis.call("ZADD", KEYS[1], 0, member)
-      redis.call("ZADD", ARGV[2] .. jobType, 0, member)
+      redis.call("ZADD", KEYS[1] .. jobType, 0, member)
       local delay = tonumber(fields[2] or "0") or 0
       local ok, opts = pcall(cjson.decode, fields[3] or "{}")
       local attempts = ok and type(opts) == "table" and tonumber(opts.attempts) or 1

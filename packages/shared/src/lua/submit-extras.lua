@@ -1,11 +1,10 @@
 --[[
   Our writes that go with jobs being submitted, queued in the submit's own transaction
   beside BullMQ's adds (apps/api/src/jobs/submit-atomic.ts): each job's tombstone and its
-  TTL, its callback-due entry, its entries in the two list indexes, and its `submitted`
+  TTL, its callback-due entry, its entry in its type's list index, and its `submitted`
   event. One call per submit rather than a handful of commands per job.
-  KEYS[1]    the index of every job
-  KEYS[2]    the callbacks-due set
-  KEYS[3..]  each job's tombstone (in job order), then each per-type index used
+  KEYS[1]    the callbacks-due set
+  KEYS[2..]  each job's tombstone (in job order), then each per-type index used
   ARGV[1]    the events channel
   ARGV[2]    index horizon: members below it ("(<13 digits>", exclusive) are trimmed
   ARGV[3]    now, ms: callback-due entries scored below it are stale
@@ -21,24 +20,22 @@ local typeIndexes, anyDue = {}, false
 local a, n = 5, 0
 while a <= #ARGV do
   n = n + 1
-  local tomb, typeIndex = KEYS[2 + n], KEYS[tonumber(ARGV[a])]
+  local tomb, typeIndex = KEYS[1 + n], KEYS[tonumber(ARGV[a])]
   local member, ttl, due, message, nf = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], tonumber(ARGV[a + 5])
   local fields = {}
   for i = 1, nf * 2 do fields[i] = ARGV[a + 5 + i] end
   redis.call("HSET", tomb, unpack(fields))
   redis.call("EXPIRE", tomb, ttl)
   if due ~= "" then
-    redis.call("ZADD", KEYS[2], due, string.match(member, "[^:]+$"))
+    redis.call("ZADD", KEYS[1], due, string.match(member, "[^:]+$"))
     anyDue = true
   end
-  redis.call("ZADD", KEYS[1], 0, member)
   redis.call("ZADD", typeIndex, 0, member)
   typeIndexes[typeIndex] = true
   if publish then redis.call("PUBLISH", channel, message) end
   a = a + 6 + nf * 2
 end
 -- Entries live as long as the tombstone that holds their URL; the stale ones go as new ones come.
-if anyDue then redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", ARGV[3]) end
-redis.call("ZREMRANGEBYLEX", KEYS[1], "-", cutoff)
+if anyDue then redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", ARGV[3]) end
 for key in pairs(typeIndexes) do redis.call("ZREMRANGEBYLEX", key, "-", cutoff) end
 return n

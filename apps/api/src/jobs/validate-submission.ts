@@ -24,6 +24,25 @@ export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeo
  * `unknown_type`, with other problems it is one of the `validation_failed` details.
  */
 export function checkSubmission(body: unknown, prefix: (string | number)[], config: Config): Checked {
+  return acceptedAsIs(body, config) ?? explainRefusal(body, prefix, config);
+}
+
+/**
+ * The submission when nothing is wrong with it, else null; what a batch of valid jobs takes.
+ * Accepts exactly what explainRefusal accepts, without the paths and messages a refusal needs:
+ * building those for every item was a tenth of what a POST /jobs/batch allocated.
+ */
+function acceptedAsIs(body: unknown, config: Config): Checked | null {
+  const envelope = submitBodySchema.safeParse(body);
+  if (!envelope.success) return null;
+  const { type, data, options } = envelope.data;
+  const input = jobTypes.get(type)?.input.safeParse(data);
+  if (!input?.success) return null;
+  if (options.callbackUrl !== undefined && callbackRefusal(config, options.callbackUrl) !== null) return null;
+  return { ok: true, value: { type, data, input: input.data, options } };
+}
+
+function explainRefusal(body: unknown, prefix: (string | number)[], config: Config): Checked {
   const details: ProblemDetail[] = [];
   const envelope = submitBodySchema.safeParse(body, { error: plainErrors(prefix) });
   if (!envelope.success) details.push(...issuesToDetails(envelope.error, prefix));

@@ -18,7 +18,9 @@ export const BUNDLES = { api: 'apps/api/dist/main.js', worker: 'apps/worker/dist
  * Dockerfile and docker-compose.yml). The API caps V8's young generation at 4 MB semi-spaces
  * instead of 16: it holds thousands of idle long-polls, and when their jobs finish together
  * the young generation grew to its maximum; with 10,000 held, RSS peaked at 260-265 MB
- * instead of 226-246 MB. Submit throughput measured the same either way. 8 MB was tried:
+ * instead of 226-246 MB. Single submits measured the same either way; batch submits do not:
+ * on 2026-12-04 a batch of 100 came out at 0.56-0.57 of raw addBulk with 16 MB against 0.45
+ * with 4 (docs/scaling-out.md, "Sizing the API"). 8 MB was tried:
  * a warm API draining 20,000 jobs spent 10.5-11.5 µs of CPU per job instead of 13-14 (the
  * follower's reads outlive a 4 MB young generation and are promoted), but 10,000 held
  * long-polls then peaked at 242-247 MB, too near the 250 MB target.

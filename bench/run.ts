@@ -20,6 +20,7 @@ const FIGURES = {
   e2e: ['e2eP50', 'e2eP99', 'e2eFloor', 'oneRequestP50'],
   waiters: ['waiters'],
   memory: ['memory'],
+  soak: ['soak'],
   peers: [],
 } as const;
 // Peers (Celery, RQ) are optional: measured when installed, skipped with a note when not.

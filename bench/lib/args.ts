@@ -8,12 +8,13 @@ export const USAGE = `usage: npm run bench -- [options]
   --drain-jobs N      prefilled jobs per drain run (default 20000)
   --e2e N             sequential submit+wait round trips per e2e run (default 2000)
   --waiters N         concurrent long-polls in the waiter run (default 10000)
-  --only LIST         comma-separated figures to run (submit,batchSubmit,drain,e2e,waiters,memory,peers)
+  --soak-rounds N     rounds of mixed requests in the soak run (default 900; each 42 requests and 111 jobs)
+  --only LIST         comma-separated figures to run (submit,batchSubmit,drain,e2e,waiters,memory,soak,peers)
   --profile           run the API and worker under node --cpu-prof (profiles in bench/results/profiles)
   --out FILE          where to write the JSON (default bench/results/latest.json)
   -h, --help`;
 
-export const ALL_PARTS = ['submit', 'batchSubmit', 'drain', 'e2e', 'waiters', 'memory', 'peers'] as const;
+export const ALL_PARTS = ['submit', 'batchSubmit', 'drain', 'e2e', 'waiters', 'memory', 'soak', 'peers'] as const;
 export type Part = (typeof ALL_PARTS)[number];
 
 export interface BenchArgs {
@@ -24,6 +25,7 @@ export interface BenchArgs {
   drainJobs: number;
   e2eCount: number;
   waiters: number;
+  soakRounds: number;
   parts: Set<Part>;
   profile: boolean;
   out: string;
@@ -56,6 +58,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         'drain-jobs': { type: 'string' },
         e2e: { type: 'string' },
         waiters: { type: 'string' },
+        'soak-rounds': { type: 'string' },
         only: { type: 'string' },
         profile: { type: 'boolean' },
         out: { type: 'string' },
@@ -80,6 +83,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     drainJobs: int('drain-jobs', s('drain-jobs'), quick ? 300 : 20000, 10, 1000000),
     e2eCount: int('e2e', s('e2e'), quick ? 30 : 2000, 5, 100000),
     waiters: int('waiters', s('waiters'), quick ? 200 : 10000, 10, 50000),
+    soakRounds: int('soak-rounds', s('soak-rounds'), quick ? 9 : 900, 3, 100000),
     parts: new Set((only ?? ALL_PARTS) as Part[]),
     profile: values.profile === true,
     out: s('out') ?? 'bench/results/latest.json',

@@ -3,6 +3,7 @@ import { measureDrain, type DrainOutcome } from '../figures/drain';
 import { measureE2e } from '../figures/e2e';
 import { measureMemory, type RssNotes } from '../figures/memory';
 import { measurePeers } from '../figures/peers';
+import { measureSoak } from '../figures/soak';
 import { measureSubmit } from '../figures/submit';
 import { measureWaiters } from '../figures/waiters';
 import type { Bench, Figure } from './bench';
@@ -13,7 +14,8 @@ import { startBaseline, startOurApi, startOurWorker, type RunningApi } from './o
  * Runs the asked-for figures in an order that starts each process as few times as it can:
  * the API alone for the submit figures, then our worker and the bare one at concurrency
  * 10 (drain with no API of ours running, then e2e and memory with it) and at 50 (drain,
- * waiters), then the optional peers with nothing of ours running. The drain and waiter
+ * waiters), then the soak (an API and a worker of its own) and the optional peers with
+ * nothing of ours running. The drain and waiter
  * figures start API processes of their own. Every process is stopped before this
  * returns, also on failure.
  */
@@ -107,6 +109,11 @@ export async function runFigures(b: Bench): Promise<Record<string, Figure>> {
         figures.waiters = await measureWaiters(b);
       }
       await stop(ours, bare);
+    }
+    if (parts.has('soak')) {
+      await dropApi();
+      step(`soak (${b.args.soakRounds} rounds of mixed requests)`);
+      figures.soak = await measureSoak(b);
     }
     if (parts.has('peers')) {
       await dropApi();

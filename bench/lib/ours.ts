@@ -22,9 +22,9 @@ let bundled: Promise<void> | undefined;
 const bundleOnce = () => (bundled ??= bundle());
 
 const nodeArgs = (profileDir: string | undefined) => [process.execPath, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
-const ours = async (profileDir: string | undefined, script: string[]) => {
+const ours = async (profileDir: string | undefined, script: string[], flags: readonly string[] = []) => {
   await bundleOnce();
-  return [...nodeArgs(profileDir), ...script];
+  return [...nodeArgs(profileDir), ...flags, ...script];
 };
 /** The baselines are bench scripts, not deployed code: they still run through tsx. */
 const node = (profileDir: string | undefined, script: string) => [...nodeArgs(profileDir), '--import', 'tsx', script];
@@ -45,8 +45,14 @@ export interface RunningApi extends Child {
   url: string;
 }
 
+/** What a figure may add to how our processes start: node flags before the bundle's own, and variables. */
+export interface Extra {
+  flags?: readonly string[];
+  env?: Record<string, string>;
+}
+
 /** `npm run start:api` as deployed: default settings, logs at info (to its log file). */
-export async function startOurApi(e: Env, name = 'api'): Promise<RunningApi> {
+export async function startOurApi(e: Env, name = 'api', extra: Extra = {}): Promise<RunningApi> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // /readyz: listening and Redis answers; works whatever LOG_LEVEL hides.
@@ -59,17 +65,22 @@ export async function startOurApi(e: Env, name = 'api'): Promise<RunningApi> {
     }
   };
   const child = await startReady(
-    { name, argv: await ours(e.profileDir, API), env: ourEnv(e, { PORT: String(port), HOST: '127.0.0.1' }), logDir: e.logDir },
+    { name, argv: await ours(e.profileDir, API, extra.flags), env: ourEnv(e, { ...extra.env, PORT: String(port), HOST: '127.0.0.1' }), logDir: e.logDir },
     (c) => c.waitFor('answer on /readyz', ready),
   );
   return { ...child, url };
 }
 
 /** `npm run start:worker` as deployed (every type, the seed listeners on), at `concurrency`. */
-export async function startOurWorker(e: Env, concurrency: number, name = `worker-c${concurrency}`): Promise<Child> {
+export async function startOurWorker(e: Env, concurrency: number, name = `worker-c${concurrency}`, extra: Extra = {}): Promise<Child> {
   // 'worker ready' is logged at info: the bench needs that level to see it.
   return startReady(
-    { name, argv: await ours(e.profileDir, WORKER), env: ourEnv(e, { WORKER_CONCURRENCY: String(concurrency), LOG_LEVEL: 'info' }), logDir: e.logDir },
+    {
+      name,
+      argv: await ours(e.profileDir, WORKER, extra.flags),
+      env: ourEnv(e, { ...extra.env, WORKER_CONCURRENCY: String(concurrency), LOG_LEVEL: 'info' }),
+      logDir: e.logDir,
+    },
     (c) => c.waitForOutput('"worker ready"'),
   );
 }

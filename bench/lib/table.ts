@@ -140,6 +140,23 @@ export function rows(figures: Record<string, Figure>): Row[] {
     rssRow('worker RSS idle (c10)', 'workerRssIdleMB');
     rssRow('worker RSS under drain (c10, peak)', 'workerRssDrainPeakMB');
   }
+  const soak = figures.soak;
+  if (soak) {
+    const run = soak.runs[0] as { rounds: number; requests: number; apiHeapMB: number[]; workerHeapMB: number[]; workerGrowthMB: number };
+    // A leak of 100 bytes per request would grow the heap by over 1 MB in a third of the default 900 rounds.
+    const growthRow = (label: string, mb: number) =>
+      out.push({ figure: label, value: num(mb, 'MB'), baseline: '—', ratio: '—', target: '≤ 1 MB', met: yes(mb <= 1) });
+    growthRow(`soak: ${run.requests} requests, API heap after GC, growth over the last third`, soak.value);
+    growthRow('  worker heap after GC, growth over the last third', run.workerGrowthMB);
+    out.push({
+      figure: '  heap after GC at each third, API / worker',
+      value: `${run.apiHeapMB.join(', ')} / ${run.workerHeapMB.join(', ')} MB`,
+      baseline: '—',
+      ratio: '—',
+      target: '—',
+      met: '—',
+    });
+  }
   return out;
 }
 

@@ -34,38 +34,53 @@ async function probe(child: Child, file: string): Promise<{ heapMB: number; rssM
 /**
  * One round of what clients do, on one keep-alive agent: a batch of 100 echo jobs, 20 of
  * them awaited by long-poll and 5 followed to their end by event stream; 10 one-request
- * submits; a delayed job cancelled; a listing; a refused submit, an unknown id and a
- * metrics scrape. Returns the requests made; throws on any answer but the expected one.
+ * submits; a delayed job cancelled; a running job cancelled; an attempt that times out; a
+ * listing; a refused submit, an unknown id and a metrics scrape. Returns the requests
+ * made; throws on any answer but the expected one.
  */
 async function oneRound(apiUrl: string, agent: ReturnType<typeof keepAlive>, k: number): Promise<number> {
-  const check = async (what: string, p: Promise<{ status: number; body: string }>, ok: number[]) => {
-    const r = await p;
+  let sent = 0;
+  const call = async (what: string, path: string, ok: number[], method = 'GET', body?: unknown) => {
+    sent++;
+    const r = await request(agent, `${apiUrl}${path}`, method, body);
     if (!ok.includes(r.status)) throw new Error(`soak: ${what} answered ${r.status}: ${r.body.slice(0, 200)}`);
-    return r;
+    // Metrics and event streams answer text; every other answer here is a JSON object.
+    return (r.body.startsWith('{') ? JSON.parse(r.body) : {}) as { id: string; state: string; jobs: { id: string }[] };
   };
-  const batch = await check(
-    'POST /jobs/batch',
-    request(agent, `${apiUrl}/jobs/batch`, 'POST', { jobs: Array.from({ length: 100 }, (_, i) => ({ type: 'echo', data: echoData(k * 100 + i) })) }),
-    [202],
-  );
-  const ids = (JSON.parse(batch.body) as { jobs: { id: string }[] }).jobs.map((j) => j.id);
-  const work: Promise<unknown>[] = [
-    ...ids.slice(0, 20).map((id) => check('GET /jobs/:id?wait', request(agent, `${apiUrl}/jobs/${id}?wait=10`), [200])),
-    ...ids.slice(20, 25).map((id) => check('GET /jobs/:id/events', request(agent, `${apiUrl}/jobs/${id}/events`), [200])),
-    ...Array.from({ length: 10 }, (_, i) =>
-      check('POST /jobs?wait', request(agent, `${apiUrl}/jobs?wait=10`, 'POST', { type: 'echo', data: echoData(i) }), [200]),
-    ),
+  const ended = async (what: string, path: string, state: string) => {
+    const job = await call(what, path, [200]);
+    if (job.state !== state) throw new Error(`soak: ${what} ended ${job.state}, not ${state}`);
+  };
+  const batch = { jobs: Array.from({ length: 100 }, (_, i) => ({ type: 'echo', data: echoData(k * 100 + i) })) };
+  const ids = (await call('POST /jobs/batch', '/jobs/batch', [202], 'POST', batch)).jobs.map((j) => j.id);
+  await Promise.all([
+    ...ids.slice(0, 20).map((id) => call('GET /jobs/:id/result?wait', `/jobs/${id}/result?wait=10`, [200])),
+    // The stream ends after the job's terminal event; request() resolves then.
+    ...ids.slice(20, 25).map((id) => call('GET /jobs/:id/events', `/jobs/${id}/events`, [200])),
+    ...Array.from({ length: 10 }, (_, i) => call('POST /jobs?wait', '/jobs?wait=10', [200], 'POST', { type: 'echo', data: echoData(i) })),
     (async () => {
-      const d = await check('POST /jobs (delayed)', request(agent, `${apiUrl}/jobs`, 'POST', { type: 'echo', data: {}, options: { delay: 600000 } }), [202]);
-      await check('DELETE /jobs/:id', request(agent, `${apiUrl}/jobs/${(JSON.parse(d.body) as { id: string }).id}`, 'DELETE'), [200]);
+      const { id } = await call('POST /jobs (delayed)', '/jobs', [202], 'POST', { type: 'echo', data: {}, options: { delay: 600000 } });
+      await call('DELETE /jobs/:id (delayed)', `/jobs/${id}`, [200], 'DELETE');
     })(),
-    check('GET /jobs', request(agent, `${apiUrl}/jobs?limit=50`), [200]),
-    check('POST /jobs (unknown type)', request(agent, `${apiUrl}/jobs`, 'POST', { type: 'no-such-type', data: {} }), [400]),
-    check('GET /jobs/:id (unknown)', request(agent, `${apiUrl}/jobs/no-such-job`), [404]),
-    check('GET /metrics', request(agent, `${apiUrl}/metrics`), [200]),
-  ];
-  await Promise.all(work);
-  return 1 + work.length + 1;
+    (async () => {
+      // Through the control channel, the handler's AbortSignal and the attempt's end.
+      const { id } = await call('POST /jobs (sleep)', '/jobs', [202], 'POST', { type: 'sleep', data: { ms: 30000 } });
+      while ((await call('GET /jobs/:id', `/jobs/${id}`, [200])).state !== 'active') await sleep(5);
+      await call('DELETE /jobs/:id (active)', `/jobs/${id}`, [202], 'DELETE');
+      await ended('a running job cancelled', `/jobs/${id}/result?wait=10`, 'cancelled');
+    })(),
+    // The attempt's timer and the failure path.
+    (async () => {
+      const body = { type: 'sleep', data: { ms: 30000 }, options: { timeout: 50, attempts: 1 } };
+      const job = await call('POST /jobs?wait (timed out)', '/jobs?wait=10', [200], 'POST', body);
+      if (job.state !== 'failed') throw new Error(`soak: a job whose attempt timed out ended ${job.state}, not failed`);
+    })(),
+    call('GET /jobs', '/jobs?limit=50', [200]),
+    call('POST /jobs (unknown type)', '/jobs', [400], 'POST', { type: 'no-such-type', data: {} }),
+    call('GET /jobs/:id (unknown)', '/jobs/no-such-job', [404]),
+    call('GET /metrics', '/metrics', [200]),
+  ]);
+  return sent;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import type { AppContext } from './deps';
 import { bearerAuth } from './middleware/auth';
 import { jsonBody, noBody } from './middleware/json-body';
+import { onlyDeclaredQuery } from './middleware/query-params';
 import { serve } from './route-handler';
 import { docsRoutes } from './routes/docs';
 import { flowRoute } from './routes/flows';
@@ -49,6 +50,12 @@ export interface RouteSpec {
   /** Its operation in the OpenAPI document (null: static files, not part of the API). */
   doc: Operation | null;
   /**
+   * Query parameters the operation does not declare are ignored rather than refused (400):
+   * the page, probes, the scrape and the demo links, which browsers, load balancers and
+   * scrapers call with parameters of their own (a cache-buster, say).
+   */
+  anyQuery?: true;
+  /**
    * The route's middleware and handler. An API handler is `serve(handler)`: it gets an
    * HttpRequest and returns an HttpReply (route-handler.ts), knowing nothing of Express. The
    * page, its assets, the docs, the event stream and the article's demos stay Express
@@ -68,14 +75,14 @@ export interface RouteDef extends Omit<RouteSpec, 'handlers'> {
  */
 export const routeSpecs: readonly RouteSpec[] = [
   // The page and its assets are public (docs/http-api.md); they hold no data, the token is typed into the page.
-  { method: 'get', path: '/', auth: false, doc: serviceOperations.indexPage, handlers: () => pageRoutes.index },
+  { method: 'get', path: '/', auth: false, anyQuery: true, doc: serviceOperations.indexPage, handlers: () => pageRoutes.index },
   { method: 'get', path: '/assets/{*file}', auth: false, doc: null, handlers: () => pageRoutes.assets },
-  { method: 'get', path: '/healthz', auth: false, doc: serviceOperations.health, handlers: (h) => [serve(h.health.health)] },
-  { method: 'get', path: '/readyz', auth: false, doc: serviceOperations.ready, handlers: (h) => [serve(h.health.ready)] },
+  { method: 'get', path: '/healthz', auth: false, anyQuery: true, doc: serviceOperations.health, handlers: (h) => [serve(h.health.health)] },
+  { method: 'get', path: '/readyz', auth: false, anyQuery: true, doc: serviceOperations.ready, handlers: (h) => [serve(h.health.ready)] },
   // Guarded like the API itself: they describe it, and /metrics shows its traffic.
-  { method: 'get', path: '/metrics', auth: true, doc: serviceOperations.metrics, handlers: (h) => [serve(metricsRoutes(h.ctx).scrape)] },
-  { method: 'get', path: '/openapi.json', auth: true, doc: serviceOperations.openapi, handlers: () => [docsRoutes.openapi] },
-  { method: 'get', path: '/docs', auth: true, doc: serviceOperations.docs, handlers: () => docsRoutes.page },
+  { method: 'get', path: '/metrics', auth: true, anyQuery: true, doc: serviceOperations.metrics, handlers: (h) => [serve(metricsRoutes(h.ctx).scrape)] },
+  { method: 'get', path: '/openapi.json', auth: true, anyQuery: true, doc: serviceOperations.openapi, handlers: () => [docsRoutes.openapi] },
+  { method: 'get', path: '/docs', auth: true, anyQuery: true, doc: serviceOperations.docs, handlers: () => docsRoutes.page },
   { method: 'get', path: '/docs/assets/:file', auth: true, doc: null, handlers: () => docsRoutes.asset },
   { method: 'get', path: '/types', auth: true, doc: serviceOperations.listTypes, handlers: (h) => [serve(typeListRoute(h.ctx))] },
   // No body: the type is in the path (one that is sent must still be JSON, or it is 415).
@@ -119,10 +126,10 @@ export const routeSpecs: readonly RouteSpec[] = [
   // The article's demo links write to Redis, so API_TOKENS guards them like any other write.
   // A plain click works when no tokens are set; with tokens, the index page's script turns
   // the click into a fetch carrying the Bearer token. No JSON body is needed (a bare form POST works).
-  { method: 'get', path: '/prodcons', auth: true, doc: serviceOperations.prodconsGet, handlers: (h) => [h.seed.prodcons] },
-  { method: 'post', path: '/prodcons', auth: true, doc: serviceOperations.prodconsPost, handlers: (h) => [h.seed.prodcons] },
-  { method: 'get', path: '/pubsub', auth: true, doc: serviceOperations.pubsubGet, handlers: (h) => [h.seed.pubsub] },
-  { method: 'post', path: '/pubsub', auth: true, doc: serviceOperations.pubsubPost, handlers: (h) => [h.seed.pubsub] },
+  { method: 'get', path: '/prodcons', auth: true, anyQuery: true, doc: serviceOperations.prodconsGet, handlers: (h) => [h.seed.prodcons] },
+  { method: 'post', path: '/prodcons', auth: true, anyQuery: true, doc: serviceOperations.prodconsPost, handlers: (h) => [h.seed.prodcons] },
+  { method: 'get', path: '/pubsub', auth: true, anyQuery: true, doc: serviceOperations.pubsubGet, handlers: (h) => [h.seed.pubsub] },
+  { method: 'post', path: '/pubsub', auth: true, anyQuery: true, doc: serviceOperations.pubsubPost, handlers: (h) => [h.seed.pubsub] },
 ];
 
 /** The table with each route's handlers made for this app. */
@@ -149,6 +156,8 @@ export function routesByPath(table: readonly RouteDef[]): Map<string, RouteDef[]
   return byPath;
 }
 
+/** The route's handlers behind its token check (when guarded), then its query check (when strict). */
 export function guard(ctx: AppContext, route: RouteDef): RequestHandler[] {
-  return route.auth ? [bearerAuth(ctx.config.API_TOKENS), ...route.handlers] : route.handlers;
+  const query = route.doc && !route.anyQuery ? [onlyDeclaredQuery(route.method, route.path, route.doc)] : [];
+  return [...(route.auth ? [bearerAuth(ctx.config.API_TOKENS)] : []), ...query, ...route.handlers];
 }

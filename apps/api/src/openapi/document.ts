@@ -21,7 +21,8 @@ export function openApiDocument(): object {
       description:
         'Submit jobs over HTTP, run them on BullMQ workers, read their results by polling, long-polling or Server-Sent Events. ' +
         'Bodies are JSON; times are ISO 8601 in UTC; ids are opaque. Every 4xx/5xx answer has the `Error` body; a rejected ' +
-        'request changes nothing.',
+        'request changes nothing. A query parameter an operation does not list is refused (400), except on the service ' +
+        'routes (page, probes, metrics, this document, the docs, the demo links).',
     },
     // Relative: the document is served by the API it describes, wherever that runs.
     servers: [{ url: '/', description: 'The API that serves this document.' }],

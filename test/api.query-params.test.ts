@@ -12,7 +12,9 @@ describe('query parameters a route does not declare', () => {
     const r = await call(api.url, 'GET', `/jobs/${sent.body.id}?wait=10`);
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('validation_failed');
-    expect(r.body.error.details).toEqual([{ path: 'wait', message: 'GET /jobs/{id} has no query parameter "wait" (it takes none)' }]);
+    expect(r.body.error.details).toEqual([
+      { path: 'wait', message: 'GET /jobs/{id} has no query parameter "wait" (it takes none; POST /jobs and GET /jobs/{id}/result take it)' },
+    ]);
     // The long-poll the caller meant still answers (here at once, with wait=0).
     expect((await call(api.url, 'GET', `/jobs/${sent.body.id}/result?wait=0`)).status).toBe(202);
   });

@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import type { AppContext } from './deps';
 import { bearerAuth } from './middleware/auth';
 import { jsonBody, noBody } from './middleware/json-body';
-import { onlyDeclaredQuery } from './middleware/query-params';
+import { declaredQuery, onlyDeclaredQuery, routeName } from './middleware/query-params';
 import { serve } from './route-handler';
 import { docsRoutes } from './routes/docs';
 import { flowRoute } from './routes/flows';
@@ -156,8 +156,15 @@ export function routesByPath(table: readonly RouteDef[]): Map<string, RouteDef[]
   return byPath;
 }
 
+/** For each query parameter, the routes of the table that declare it. */
+const routesTaking = new Map<string, string[]>();
+for (const r of routeSpecs) {
+  for (const name of r.doc ? declaredQuery(r.doc) : []) routesTaking.set(name, [...(routesTaking.get(name) ?? []), routeName(r.method, r.path)]);
+}
+
 /** The route's handlers behind its token check (when guarded), then its query check (when strict). */
 export function guard(ctx: AppContext, route: RouteDef): RequestHandler[] {
-  const query = route.doc && !route.anyQuery ? [onlyDeclaredQuery(route.method, route.path, route.doc)] : [];
+  const takenBy = (name: string) => routesTaking.get(name) ?? [];
+  const query = route.doc && !route.anyQuery ? [onlyDeclaredQuery(route.method, route.path, route.doc, takenBy)] : [];
   return [...(route.auth ? [bearerAuth(ctx.config.API_TOKENS)] : []), ...query, ...route.handlers];
 }

@@ -6,24 +6,36 @@ interface Parameter {
   in: string;
 }
 
+/** The query parameters an OpenAPI operation declares. */
+export const declaredQuery = (operation: Readonly<Record<string, unknown>>): string[] =>
+  ((operation.parameters ?? []) as Parameter[]).filter((p) => p.in === 'query').map((p) => p.name);
+
+/** `GET /jobs/{id}`: a route as the docs and the OpenAPI document write it. */
+export const routeName = (method: string, path: string) => `${method.toUpperCase()} ${path.replace(/:(\w+)/g, '{$1}')}`;
+
 /**
  * 400 validation_failed for a query parameter that `operation` (the route's OpenAPI entry)
  * does not declare, as its body's unknown fields are refused. An ignored parameter fails
  * silently: `GET /jobs/{id}?wait=10` answered at once, where the caller meant the long-poll
- * of `GET /jobs/{id}/result?wait=10`.
+ * of `GET /jobs/{id}/result?wait=10`; so the answer also names the routes that do take it
+ * (`takenBy`).
  */
-export function onlyDeclaredQuery(method: string, path: string, operation: Readonly<Record<string, unknown>>): RequestHandler {
-  const declared = ((operation.parameters ?? []) as Parameter[]).filter((p) => p.in === 'query').map((p) => p.name);
-  const route = `${method.toUpperCase()} ${path.replace(/:(\w+)/g, '{$1}')}`;
+export function onlyDeclaredQuery(
+  method: string,
+  path: string,
+  operation: Readonly<Record<string, unknown>>,
+  takenBy: (name: string) => readonly string[],
+): RequestHandler {
+  const declared = declaredQuery(operation);
+  const route = routeName(method, path);
   const takes = declared.length > 0 ? `it takes ${declared.join(', ')}` : 'it takes none';
+  const problem = (name: string) => {
+    const others = takenBy(name);
+    const elsewhere = others.length > 0 ? `; ${others.join(' and ')} ${others.length > 1 ? 'take' : 'takes'} it` : '';
+    return { path: name, message: `${route} has no query parameter "${name}" (${takes}${elsewhere})` };
+  };
   return (req, _res, next) => {
     const unknown = Object.keys(req.query).filter((name) => !declared.includes(name));
-    if (unknown.length === 0) return next();
-    next(
-      validationFailed(
-        unknown.map((name) => ({ path: name, message: `${route} has no query parameter "${name}" (${takes})` })),
-        'the query',
-      ),
-    );
+    next(unknown.length > 0 ? validationFailed(unknown.map(problem), 'the query') : undefined);
   };
 }

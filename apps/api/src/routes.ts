@@ -164,7 +164,6 @@ for (const r of routeSpecs) {
 
 /** The route's handlers behind its token check (when guarded), then its query check (when strict). */
 export function guard(ctx: AppContext, route: RouteDef): RequestHandler[] {
-  const takenBy = (name: string) => routesTaking.get(name) ?? [];
-  const query = route.doc && !route.anyQuery ? [onlyDeclaredQuery(route.method, route.path, route.doc, takenBy)] : [];
+  const query = route.doc && !route.anyQuery ? [onlyDeclaredQuery(route.method, route.path, route.doc, routesTaking)] : [];
   return [...(route.auth ? [bearerAuth(ctx.config.API_TOKENS)] : []), ...query, ...route.handlers];
 }

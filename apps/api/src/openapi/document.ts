@@ -3,7 +3,7 @@ import { errorResponses } from './responses';
 import { ADMIN_PATH } from '../admin';
 import { routeSpecs } from '../routes';
 import { adminOperation } from './operations-service';
-import { pathParams } from './path-params';
+import { openApiPath, pathParams } from './path-params';
 import { componentSchemas } from './schemas';
 
 let built: object | undefined;
@@ -62,7 +62,7 @@ function pathsOfRoutes(): Record<string, Record<string, unknown>> {
   for (const route of routeSpecs) {
     if (!route.doc) continue;
     const names = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
-    const path = route.path.replace(/:(\w+)/g, '{$1}');
+    const path = openApiPath(route.path);
     paths[path] ??= names.length > 0 ? { parameters: names.map((n) => pathParams[n]) } : {};
     paths[path][route.method] = route.doc;
   }

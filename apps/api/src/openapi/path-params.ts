@@ -10,3 +10,6 @@ export const pathParams: Record<string, object> = {
     schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$' },
   },
 };
+
+/** A route table pattern (`/jobs/:id`) in OpenAPI's spelling (`/jobs/{id}`), as the document and error messages write it. */
+export const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');

@@ -138,6 +138,13 @@ describe('GET /jobs', () => {
     }
   });
 
+  it('answers 400 unknown_type for a type filter naming no registered type, rather than an empty page', async () => {
+    const r = await list('?type=hsah');
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'unknown_type', message: 'unknown job type "hsah"' });
+    expect(r.body.error.details[0]).toMatchObject({ path: 'type', knownTypes: expect.arrayContaining(['hash', 'echo']) });
+  });
+
   it('defaults to 20 per page', async () => {
     for (let i = 0; i < 21; i++) await submit('sleep', { ms: i });
     const r = await list('');

@@ -1,4 +1,4 @@
-import { listJobsQuerySchema, toJobResource } from '@async-jobs/shared';
+import { HttpError, jobTypeNames, listJobsQuerySchema, toJobResource } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { decodeCursor } from '../jobs/job-index';
 import { listJobs } from '../jobs/list-jobs';
@@ -10,6 +10,11 @@ export const listRoute =
   (ctx: AppContext): RouteHandler =>
   async (req) => {
     const q = parseOr400(listJobsQuerySchema, req.query);
+    // Only registered types are listed: a misspelt filter would otherwise answer an empty page, as if no job existed.
+    if (q.type !== undefined && !jobTypeNames.includes(q.type)) {
+      const message = `unknown job type "${q.type}"`;
+      throw new HttpError(400, 'unknown_type', message, [{ path: 'type', message, knownTypes: jobTypeNames }]);
+    }
     let after: string | undefined;
     if (q.cursor !== undefined) {
       after = decodeCursor(q.cursor) ?? undefined;

@@ -29,6 +29,17 @@ describe('query parameters a route does not declare', () => {
     expect((await call(api.url, 'GET', '/jobs?limit=5')).status).toBe(200);
   });
 
+  it('refuse a parameter given twice, naming it, rather than reading it as a bad value', async () => {
+    const before = await ctx.requestKeys();
+    const r = await call(api.url, 'POST', '/jobs?wait=1&wait=2', { type: 'echo', data: { n: 1 } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.details).toEqual([{ path: 'wait', message: 'wait is given 2 times; give it once' }]);
+    expect(await ctx.requestKeys()).toEqual(before);
+    const listed = await call(api.url, 'GET', '/jobs?state=failed&state=completed&limit=5');
+    expect(listed.status).toBe(400);
+    expect(listed.body.error.details).toEqual([{ path: 'state', message: 'state is given 2 times; give it once' }]);
+  });
+
   it('refuse a misspelt ?wait on POST /jobs before anything is written', async () => {
     const before = await ctx.requestKeys();
     const r = await call(api.url, 'POST', '/jobs?wiat=5', { type: 'echo', data: { n: 1 } });

@@ -16,7 +16,7 @@ export const routeName = (method: string, path: string) => `${method.toUpperCase
 
 /**
  * 400 validation_failed for a query parameter that `operation` (the route's OpenAPI entry)
- * does not declare, as its body's unknown fields are refused. An ignored parameter fails
+ * does not declare, as its body's unknown fields are refused, and for one given twice. An ignored parameter fails
  * silently: `GET /jobs/{id}?wait=10` answered at once, where the caller meant the long-poll
  * of `GET /jobs/{id}/result?wait=10`; so the answer also names the routes that do take it
  * (`routesTaking`: parameter name to routes).
@@ -38,7 +38,13 @@ export function onlyDeclaredQuery(
   return (req, _res, next) => {
     // Express parses the query string anew on each read of req.query: not at all without one.
     if (!req.url.includes('?')) return next();
-    const unknown = Object.keys(req.query).filter((name) => !declared.includes(name));
-    next(unknown.length > 0 ? validationFailed(unknown.map(problem), 'the query') : undefined);
+    const query = req.query;
+    const problems = [];
+    for (const name of Object.keys(query)) {
+      if (!declared.includes(name)) problems.push(problem(name));
+      // Every parameter here takes one value: which of two was meant is not for the API to guess.
+      else if (Array.isArray(query[name])) problems.push({ path: name, message: `${name} is given ${query[name].length} times; give it once` });
+    }
+    next(problems.length > 0 ? validationFailed(problems, 'the query') : undefined);
   };
 }

@@ -142,16 +142,25 @@ describe('async-jobs CLI', () => {
   });
 
   it('exits 2 on wrong usage, naming the mistake', async () => {
-    const runs = await Promise.all([cli(['submit', 'sleep']), cli(['frob']), cli(['get', 'x', '--wait']), cli(['submit', 'echo', '{oops'])]);
+    const runs = await Promise.all([
+      cli(['submit', 'sleep']),
+      cli(['frob']),
+      cli(['get', 'x', '--wait']),
+      cli(['submit', 'echo', '{oops']),
+      cli(['submit', 'echo', '{}', '--wait', '5']),
+      cli(['types', 'echo']),
+    ]);
     for (const run of runs) {
       expect(run.code).toBe(2);
       expect(run.stdout).toBe('');
     }
     expect(runs.map((r) => r.stderr.split('\n')[0])).toEqual([
-      'async-jobs: submit takes TYPE DATA',
+      'async-jobs: submit takes TYPE DATA; DATA is missing',
       "async-jobs: unknown command 'frob'",
       'async-jobs: get does not take --wait',
       expect.stringMatching(/^async-jobs: DATA is not JSON: /),
+      "async-jobs: submit takes TYPE DATA; '5' is an argument too many (--wait takes no value)",
+      "async-jobs: types takes no arguments; 'echo' is an argument too many",
     ]);
   });
 

@@ -65,13 +65,20 @@ export function readInvocation(argv: string[], env: Record<string, string | unde
   if (!(name in commands)) throw new UsageError(`unknown command '${name}'`);
   const command = name as CommandName;
   const spec = commands[command];
-  if (args.length !== spec.args.length) {
-    throw new UsageError(`${command} takes ${spec.args.length ? spec.args.join(' ') : 'no arguments'}`);
-  }
+  if (args.length !== spec.args.length) throw new UsageError(wrongCount(command, spec.args, args, values.wait === true));
   const allowed = new Set<string>(['url', 'token', 'help', ...spec.flags]);
   const stray = Object.keys(values).find((k) => !allowed.has(k));
   if (stray) throw new UsageError(`${command} does not take --${stray}`);
   return { command, args, ...base };
+}
+
+/** Which argument is missing, or which are too many: `submit echo '{}' --wait 5` has a '5' that --wait does not take. */
+function wrongCount(command: string, wanted: readonly string[], got: readonly string[], waitGiven: boolean): string {
+  const takes = `${command} takes ${wanted.length ? wanted.join(' ') : 'no arguments'}`;
+  if (got.length < wanted.length) return `${takes}; ${wanted.slice(got.length).join(' ')} ${got.length + 1 < wanted.length ? 'are' : 'is'} missing`;
+  const extra = got.slice(wanted.length);
+  const hint = waitGiven ? ' (--wait takes no value)' : '';
+  return `${takes}; ${extra.map((a) => `'${a}'`).join(' ')} ${extra.length > 1 ? 'are arguments' : 'is an argument'} too many${hint}`;
 }
 
 /**

@@ -40,6 +40,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WORKER_CONCURRENCY: '0' })).toThrow(/WORKER_CONCURRENCY/);
     expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL/);
   });
+
+  it('takes numbers in plain decimal digits only, and says what a variable takes and what it got', () => {
+    expect(() => loadConfig({ RESULT_TTL_SECONDS: 'abc' })).toThrow(
+      'invalid configuration: RESULT_TTL_SECONDS: must be a whole number from 1 to 31536000, in decimal digits; got "abc"',
+    );
+    // Coercion read these as 1000, 16 and 2.5 (refused as not whole, but with no word of what was given).
+    for (const odd of ['1e3', '0x10', '2.5', '-1'])
+      expect(() => loadConfig({ PORT: odd }), odd).toThrow(`PORT: must be a whole number from 0 to 65535, in decimal digits; got "${odd}"`);
+    expect(() => loadConfig({ WORKER_CONCURRENCY: '1001' })).toThrow(
+      'WORKER_CONCURRENCY: must be a whole number from 1 to 1000, in decimal digits; got "1001"',
+    );
+    expect(loadConfig({ PORT: ' 8080 ', WORKER_CONCURRENCY: '7' })).toMatchObject({ PORT: 8080, WORKER_CONCURRENCY: 7 });
+  });
 });
 
 describe('starting on a public address', () => {

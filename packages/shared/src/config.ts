@@ -23,7 +23,24 @@ const typeLimits = z.string().transform((v, ctx): Record<string, TypeLimits> => 
   }
 });
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/**
+ * A whole number in plain decimal digits from `min` to `max`, as the query's numbers are.
+ * Coercion read `1e3` as 1000 and `0x10` as 16, and answered a word with "expected number,
+ * received NaN"; the message says what the variable takes and what it was given.
+ */
+const int = (min: number, max: number) => {
+  const takes = `must be a whole number from ${min} to ${max}, in decimal digits`;
+  const refuse = (issue: { input?: unknown }) => `${takes}; got "${String(issue.input)}"`;
+  return (
+    z
+      .string()
+      // An env file's stray space is not worth refusing a start for.
+      .trim()
+      .regex(/^\d{1,16}$/, { error: refuse })
+      .transform(Number)
+      .pipe(z.number().min(min, { error: refuse }).max(max, { error: refuse }))
+  );
+};
 
 /** Parses as ioredis parses a URL: WHATWG, then credentials percent-decoded. */
 function isParsableUrl(v: string): boolean {

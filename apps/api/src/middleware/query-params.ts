@@ -16,10 +16,10 @@ export const routeName = (method: string, path: string) => `${method.toUpperCase
 
 /**
  * 400 validation_failed for a query parameter that `operation` (the route's OpenAPI entry)
- * does not declare, as its body's unknown fields are refused, and for one given twice. An ignored parameter fails
- * silently: `GET /jobs/{id}?wait=10` answered at once, where the caller meant the long-poll
- * of `GET /jobs/{id}/result?wait=10`; so the answer also names the routes that do take it
- * (`routesTaking`: parameter name to routes).
+ * does not declare, as its body's unknown fields are refused, and for one given twice. An
+ * ignored parameter fails silently: `GET /jobs/{id}?wait=10` answered at once, where the
+ * caller meant the long-poll of `GET /jobs/{id}/result?wait=10`; so the answer also names
+ * the routes that do take it (`routesTaking`: parameter name to routes).
  */
 export function onlyDeclaredQuery(
   method: string,

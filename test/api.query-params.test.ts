@@ -5,6 +5,15 @@ import { createTestContext } from './helpers';
 const ctx = createTestContext();
 const api = useApi(ctx);
 
+/** POST `path` with a valid echo body: 400 with exactly `details`, and not a key written. */
+async function expectSubmitRefusedUnwritten(path: string, details: unknown[]): Promise<void> {
+  const before = await ctx.requestKeys();
+  const r = await call(api.url, 'POST', path, { type: 'echo', data: { n: 1 } });
+  expect(r.status).toBe(400);
+  expect(r.body.error.details).toEqual(details);
+  expect(await ctx.requestKeys()).toEqual(before);
+}
+
 describe('query parameters a route does not declare', () => {
   it('are refused on GET /jobs/{id}, which has none: ?wait there would have answered at once instead of holding', async () => {
     const sent = await call(api.url, 'POST', '/jobs', { type: 'sleep', data: { ms: 60000 } });
@@ -30,22 +39,14 @@ describe('query parameters a route does not declare', () => {
   });
 
   it('refuse a parameter given twice, naming it, rather than reading it as a bad value', async () => {
-    const before = await ctx.requestKeys();
-    const r = await call(api.url, 'POST', '/jobs?wait=1&wait=2', { type: 'echo', data: { n: 1 } });
-    expect(r.status).toBe(400);
-    expect(r.body.error.details).toEqual([{ path: 'wait', message: 'wait is given 2 times; give it once' }]);
-    expect(await ctx.requestKeys()).toEqual(before);
+    await expectSubmitRefusedUnwritten('/jobs?wait=1&wait=2', [{ path: 'wait', message: 'wait is given 2 times; give it once' }]);
     const listed = await call(api.url, 'GET', '/jobs?state=failed&state=completed&limit=5');
     expect(listed.status).toBe(400);
     expect(listed.body.error.details).toEqual([{ path: 'state', message: 'state is given 2 times; give it once' }]);
   });
 
   it('refuse a misspelt ?wait on POST /jobs before anything is written', async () => {
-    const before = await ctx.requestKeys();
-    const r = await call(api.url, 'POST', '/jobs?wiat=5', { type: 'echo', data: { n: 1 } });
-    expect(r.status).toBe(400);
-    expect(r.body.error.details).toEqual([{ path: 'wiat', message: 'POST /jobs has no query parameter "wiat" (it takes wait)' }]);
-    expect(await ctx.requestKeys()).toEqual(before);
+    await expectSubmitRefusedUnwritten('/jobs?wiat=5', [{ path: 'wiat', message: 'POST /jobs has no query parameter "wiat" (it takes wait)' }]);
   });
 
   it('are ignored where browsers, probes and scrapers add their own: the page, /healthz, /metrics', async () => {

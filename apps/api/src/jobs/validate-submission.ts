@@ -1,5 +1,5 @@
-import { callbackRefusal, HttpError, jobTypeNames, type Config, jobTypes, plainErrors, submitBodySchema, type SubmitOptions } from '@async-jobs/shared';
-import { issuesToDetails, validationFailed, type ProblemDetail } from '../middleware/validate';
+import { callbackRefusal, type HttpError, type Config, jobTypes, plainErrors, submitBodySchema, type SubmitOptions } from '@async-jobs/shared';
+import { issuesToDetails, unknownTypeRefused, unknownTypeDetail, validationFailed, type ProblemDetail } from '../middleware/validate';
 
 export interface Submission {
   type: string;
@@ -50,10 +50,7 @@ function explainRefusal(body: unknown, prefix: (string | number)[], config: Conf
   const typePath = [...prefix, 'type'].join('.');
   const type = typeof raw?.type === 'string' && !details.some((d) => d.path === typePath) ? raw.type : undefined;
   const def = type === undefined ? undefined : jobTypes.get(type);
-  let unknownType: ProblemDetail | undefined;
-  if (type !== undefined && !def) {
-    unknownType = { path: typePath, message: `unknown job type "${type}"`, knownTypes: jobTypeNames };
-  }
+  const unknownType = type !== undefined && !def ? unknownTypeDetail(typePath, type) : undefined;
   // The envelope's one word on data is that it is missing: then there is nothing more to say about it.
   const dataPath = [...prefix, 'data'].join('.');
   const checkData = def && !details.some((d) => d.path === dataPath);
@@ -72,7 +69,7 @@ function explainRefusal(body: unknown, prefix: (string | number)[], config: Conf
     ...(refusal ? [{ path: callbackPath, message: refusal }] : []),
   ];
   if (unknownType && problems.length === 1) {
-    return { ok: false, error: new HttpError(400, 'unknown_type', unknownType.message, problems), details: problems };
+    return { ok: false, error: unknownTypeRefused(unknownType), details: problems };
   }
   if (problems.length > 0 || !envelope.success || !input?.success) {
     const all = problems.length > 0 ? problems : [{ path: prefix.join('.') || '(root)', message: 'the body must be an object' }];

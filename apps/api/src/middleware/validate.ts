@@ -1,4 +1,4 @@
-import { HttpError, plainErrors } from '@async-jobs/shared';
+import { HttpError, jobTypeNames, plainErrors } from '@async-jobs/shared';
 import type { z } from 'zod';
 
 export interface ProblemDetail {
@@ -23,6 +23,12 @@ export function validationFailed(details: ProblemDetail[], what = 'the request')
   const first = details[0] ? `: ${details[0].message}${more}` : '';
   return new HttpError(400, 'validation_failed', `${what} does not match the schema${first}`, details);
 }
+
+/** The detail for a `type` that names no registered job type, at `path`: it lists the registered ones. */
+export const unknownTypeDetail = (path: string, type: string): ProblemDetail => ({ path, message: `unknown job type "${type}"`, knownTypes: jobTypeNames });
+
+/** 400 unknown_type: `detail` (unknownTypeDetail) is all that is wrong. */
+export const unknownTypeRefused = (detail: ProblemDetail) => new HttpError(400, 'unknown_type', detail.message, [detail]);
 
 /**
  * The 400 for the jobs of a batch or a flow: `unknown_type` when unknown types are all that

@@ -1,8 +1,8 @@
-import { HttpError, jobTypeNames, listJobsQuerySchema, toJobResource } from '@async-jobs/shared';
+import { jobTypeNames, listJobsQuerySchema, toJobResource } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { decodeCursor } from '../jobs/job-index';
 import { listJobs } from '../jobs/list-jobs';
-import { parseOr400, validationFailed } from '../middleware/validate';
+import { parseOr400, unknownTypeDetail, unknownTypeRefused, validationFailed } from '../middleware/validate';
 import type { RouteHandler } from '../route-handler';
 
 /** GET /jobs?type=&state=&limit=&cursor=: newest first, keyset-paginated (see jobs/job-index.ts). */
@@ -11,10 +11,7 @@ export const listRoute =
   async (req) => {
     const q = parseOr400(listJobsQuerySchema, req.query);
     // Only registered types are listed: a misspelt filter would otherwise answer an empty page, as if no job existed.
-    if (q.type !== undefined && !jobTypeNames.includes(q.type)) {
-      const message = `unknown job type "${q.type}"`;
-      throw new HttpError(400, 'unknown_type', message, [{ path: 'type', message, knownTypes: jobTypeNames }]);
-    }
+    if (q.type !== undefined && !jobTypeNames.includes(q.type)) throw unknownTypeRefused(unknownTypeDetail('type', q.type));
     let after: string | undefined;
     if (q.cursor !== undefined) {
       after = decodeCursor(q.cursor) ?? undefined;

@@ -7,15 +7,17 @@ const DECIMAL = /^[0-9]+(\.[0-9]+)?$/;
 /**
  * A number read from a query string, which arrives as text: only plain decimal digits
  * are read as the number they spell. Anything else (`0x1e`, `1e1`, ` `, `Infinity`, an
- * empty value, a repeated parameter) is left as it came and fails `schema` with its
- * usual words ("wait must be a number from 0 to 30"). `z.coerce.number()` read `0x1e`
+ * empty value) is left as it came and fails `schema` with its usual words ("wait must be
+ * a number from 0 to 30"); a repeated parameter is refused before any schema
+ * (apps/api/src/middleware/query-params.ts). `z.coerce.number()` read `0x1e`
  * as 30 and a blank as 0.
  */
 export const queryNumber = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === 'string' && DECIMAL.test(v) ? Number(v) : v), schema);
 
 /**
  * `GET /jobs?type=&state=&limit=&cursor=`. Query values arrive as strings, hence
- * queryNumber. Unknown parameters are ignored (cache busters must not break a list).
+ * queryNumber. Parameters it does not declare are refused before it is read
+ * (apps/api/src/middleware/query-params.ts).
  */
 export const listJobsQuerySchema = z.object({
   type: z.string().min(1).max(200).optional().meta({ description: 'Only jobs of this type.' }),

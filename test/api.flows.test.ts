@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { handlers } from '../apps/worker/src/handlers/index';
 import type { JobHandler } from '../apps/worker/src/handlers/handler';
 import { call, useApi } from './api-harness';
-import { createTestContext } from './helpers';
+import { parseEvent, type JobEvent } from '@async-jobs/shared';
+import { createTestContext, testRedis, waitFor } from './helpers';
 import { startWorker, type RunningWorker } from './worker-harness';
 
 const ctx = createTestContext();
@@ -94,11 +95,41 @@ describe('POST /flows', () => {
     expect(end.state).toBe('failed');
     expect(end.result).toBeNull();
     // Named as the API names jobs, not by BullMQ's Redis key.
-    expect(end.error.message).toBe(`child echo job ${bad.id} failed`);
+    expect(end.error.message).toBe(`child echo job ${bad.id} failed: told to fail: child 2`);
     expect(end.children).toEqual([
       { id: ok.id, type: 'echo', state: 'completed' },
       { id: bad.id, type: 'echo', state: 'failed' },
     ]);
+  });
+
+  it("gives a parent's error the reason of the child it failed because of, down a nested flow, in every read and on jobs:events", async () => {
+    const sub = testRedis({ maxRetriesPerRequest: null });
+    const heard: JobEvent[] = [];
+    sub.on('message', (_channel: string, raw: string) => {
+      const e = parseEvent(raw);
+      if (e) heard.push(e);
+    });
+    await sub.subscribe(ctx.keys.eventsChannel);
+    try {
+      const r = await postFlow({
+        type: 'collect',
+        data: {},
+        options: once,
+        children: [{ type: 'collect', data: {}, options: once, children: [{ type: 'echo', data: { fail: 'deep' }, options: once }] }],
+      });
+      const [root, mid, leaf] = r.body.jobs;
+      const midMessage = `child echo job ${leaf.id} failed: told to fail: deep`;
+      const rootMessage = `child collect job ${mid.id} failed: ${midMessage}`;
+      const end = await withWorker(() => final(root.id));
+      expect(end).toMatchObject({ state: 'failed', error: { message: rootMessage } });
+      expect((await get(mid.id)).error.message).toBe(midMessage);
+      const listed = (await call(api.url, 'GET', '/jobs?type=collect')).body.jobs as { id: string; error: { message: string } }[];
+      expect(listed.find((j) => j.id === root.id)?.error.message).toBe(rootMessage);
+      const event = await waitFor(() => heard.find((e) => e.id === root.id && e.event === 'failed'), 15000, 10);
+      expect(event.error?.message).toBe(rootMessage);
+    } finally {
+      await sub.quit();
+    }
   });
 
   it('runs the parent anyway when the failing child set ignoreDependencyOnFailure, and tells it of the failure', async () => {

@@ -110,15 +110,26 @@ const STALLED_REASON = 'job stalled more than allowable limit';
 /** BullMQ's reason for a parent whose child failed, which names the child by its Redis key. */
 const CHILD_FAILED = /^child (.+) failed$/;
 
+/** The child a parent failed because of, from the reason BullMQ stored (which names it by its Redis key). */
+export function failedChildOf(h: Record<string, string | undefined>): JobRef | null {
+  const childKey = h.failedReason ? CHILD_FAILED.exec(h.failedReason)?.[1] : undefined;
+  return childKey ? jobRefOfKey(childKey) : null;
+}
+
 /** The error BullMQ stored, named as clients know it, a failed child by its type and id. */
 function reasonOf(h: Record<string, string>): ErrorInfo | null {
   if (!h.failedReason) return null;
   let name = errorName(h.stacktrace);
   if (h.failedReason === STALLED_REASON && (name === 'UnrecoverableError' || name === 'Error')) name = STALLED_ERROR;
-  const childKey = CHILD_FAILED.exec(h.failedReason)?.[1];
-  const child = childKey ? jobRefOfKey(childKey) : null;
+  const child = failedChildOf(h);
   return { name, message: clip(child ? `child ${child.type} job ${child.id} failed` : h.failedReason) };
 }
+
+/** A parent's error that names the child it failed because of, followed by that child's own message. */
+export const withChildReason = (parent: ErrorInfo, child: ErrorInfo): ErrorInfo => ({
+  name: parent.name,
+  message: clip(`${parent.message}: ${child.message}`),
+});
 
 /**
  * Whether a job in BullMQ's failed set reads `cancelled` (a running job that was cancelled

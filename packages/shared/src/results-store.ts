@@ -1,5 +1,5 @@
 import type { CallbackInfo } from './callbacks';
-import { childRefsOf, viewOfGone, viewOfJob, type JobRecord, type Tombstone } from './job-view';
+import { childRefsOf, failedChildOf, viewOfGone, viewOfJob, withChildReason, type JobRecord, type Tombstone } from './job-view';
 import type { JobRef } from './flow-children';
 import type { JobState } from './job-state';
 import { jobTypeNames } from './jobs/index';
@@ -40,6 +40,9 @@ const pairs = (flat: string[]): Record<string, string> => {
 };
 
 const NOTHING: Lookup = { record: null, expired: false, lastEventId: '0-0' };
+
+/** A lookup with what only this module uses: a parent's children, and the child a failed parent failed because of. */
+type Found = Lookup & { childRefs?: JobRef[]; failedChild?: JobRef };
 
 /**
  * A read of one job that can ride on another pipeline (the stream follower's, right behind
@@ -104,7 +107,7 @@ export function createResultsStore(opts: ResultsStoreOptions) {
     return probed.map(([g]) => callIn(id, g));
   };
 
-  const decode = (id: string, reply: unknown[]): Lookup & { childRefs?: JobRef[] } => {
+  const decode = (id: string, reply: unknown[]): Found => {
     if (reply.length === 0) return NOTHING;
     const [queue, state, hash, lastEventId, tomb, childKeys] = reply as [string, string, string[], string, string[], string[]];
     const type = keys.layout.typeOfQueue(queue);
@@ -112,19 +115,23 @@ export function createResultsStore(opts: ResultsStoreOptions) {
     if (state) {
       const h = pairs(hash);
       const childRefs = childRefsOf(h, childKeys ?? []).map((r) => ({ ...r, type: keys.layout.typeOfQueue(r.type) }));
-      return { record: viewOfJob(id, type, state as JobState, h, t), expired: false, lastEventId, ...(childRefs.length ? { childRefs } : {}) };
+      const found: Found = { record: viewOfJob(id, type, state as JobState, h, t), expired: false, lastEventId };
+      if (childRefs.length) found.childRefs = childRefs;
+      const failedChild = state === 'failed' ? failedChildOf(h) : null;
+      if (failedChild) found.failedChild = { ...failedChild, type: keys.layout.typeOfQueue(failedChild.type) };
+      return found;
     }
     const gone = viewOfGone(id, type, t, opts.resultTtlSeconds);
     return { record: gone, expired: gone === null, lastEventId };
   };
 
   /** Reads every id (each with its hint) in one go; a hinted read that finds nothing is tried in every group. */
-  async function lookupMany(ids: readonly string[], hints: readonly ReadHint[]): Promise<Lookup[]> {
+  async function lookupMany(ids: readonly string[], hints: readonly ReadHint[]): Promise<Found[]> {
     const calls = ids.map((id, i) => callsFor(id, hints[i]));
     const replies = await execRouted(redis, calls.flat());
     let at = 0;
     const out = calls.map((c, i) => {
-      let found = NOTHING;
+      let found: Found = NOTHING;
       for (let k = 0; k < c.length; k++) {
         const [err, reply] = replies[at++];
         if (err) throw err;
@@ -143,11 +150,38 @@ export function createResultsStore(opts: ResultsStoreOptions) {
       );
       for (const [k, i] of missed.entries()) out[i] = again[k];
     }
+    await addChildReasons(out);
     return out;
   }
 
+  /**
+   * A parent that failed because of a child reads `child <type> job <id> failed: <the child's
+   * message>`, the child's own reason read in one more round trip (failed parents only; a child
+   * that failed because of its own child reads so in turn, down the flow).
+   */
+  async function addChildReasons(found: Found[]): Promise<void> {
+    // Taken off as they are handled: a lookup done again (a missed hint) is not extended twice.
+    const parents = found.flatMap((f) => {
+      const child = f.failedChild;
+      delete f.failedChild;
+      return child && f.record?.error ? [{ record: f.record, child }] : [];
+    });
+    if (parents.length === 0) return;
+    const children = await lookupMany(
+      parents.map((p) => p.child.id),
+      parents.map((p) => p.child.type),
+    );
+    for (const [k, { record }] of parents.entries()) {
+      const own = children[k].record?.error;
+      if (!own || !record.error) continue;
+      const error = withChildReason(record.error, own);
+      if (record.lastError?.message === record.error.message) record.lastError = error;
+      record.error = error;
+    }
+  }
+
   async function lookup(id: string, typeHint?: string): Promise<Lookup> {
-    const { childRefs, ...found } = (await lookupMany([id], [typeHint]))[0] as Lookup & { childRefs?: JobRef[] };
+    const { childRefs, ...found } = (await lookupMany([id], [typeHint]))[0];
     // A flow's parent: its children's states, from the same reads as any job's (a second round trip, parents only).
     if (childRefs && found.record) {
       const states = await lookupMany(
@@ -178,7 +212,8 @@ export function createResultsStore(opts: ResultsStoreOptions) {
         decode(reply) {
           if (!Array.isArray(reply)) return null;
           const found = decode(id, reply);
-          return found.childRefs ? null : found.record;
+          // A parent needs a second read (its children's states, a failed child's reason): a lookup does it.
+          return found.childRefs || found.failedChild ? null : found.record;
         },
       };
     },

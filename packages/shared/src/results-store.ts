@@ -126,7 +126,7 @@ export function createResultsStore(opts: ResultsStoreOptions) {
   };
 
   /** Reads every id (each with its hint) in one go; a hinted read that finds nothing is tried in every group. */
-  async function lookupMany(ids: readonly string[], hints: readonly ReadHint[]): Promise<Found[]> {
+  async function readFound(ids: readonly string[], hints: readonly ReadHint[]): Promise<Found[]> {
     const calls = ids.map((id, i) => callsFor(id, hints[i]));
     const replies = await execRouted(redis, calls.flat());
     let at = 0;
@@ -144,53 +144,66 @@ export function createResultsStore(opts: ResultsStoreOptions) {
     // Rare: a hint that pointed elsewhere (a job another producer put in another shard or type).
     const missed = out.flatMap((l, i) => (l === NOTHING && hints[i] !== undefined && probed.length > 1 ? [i] : []));
     if (missed.length > 0) {
-      const again = await lookupMany(
+      const again = await readFound(
         missed.map((i) => ids[i]),
         missed.map(() => undefined),
       );
       for (const [k, i] of missed.entries()) out[i] = again[k];
     }
+    return out;
+  }
+
+  /** readFound, with each failed parent's error carrying its child's reason (addChildReasons). */
+  async function lookupMany(ids: readonly string[], hints: readonly ReadHint[]): Promise<Found[]> {
+    const out = await readFound(ids, hints);
     await addChildReasons(out);
     return out;
   }
 
+  const refKey = (r: JobRef) => `${r.type}\n${r.id}`;
+
   /**
    * A parent that failed because of a child reads `child <type> job <id> failed: <the child's
-   * message>`, the child's own reason read in one more round trip (failed parents only; a child
-   * that failed because of its own child reads so in turn, down the flow).
+   * message>` (failed parents only; a child that failed because of its own child reads so in
+   * turn, down the flow). The child is taken from `known` (jobs already read, by type and id)
+   * when it is there, else read: one more round trip for all of them.
    */
-  async function addChildReasons(found: Found[]): Promise<void> {
-    // Taken off as they are handled: a lookup done again (a missed hint) is not extended twice.
-    const parents = found.flatMap((f) => {
-      const child = f.failedChild;
-      delete f.failedChild;
-      return child && f.record?.error ? [{ record: f.record, child }] : [];
-    });
-    if (parents.length === 0) return;
-    const children = await lookupMany(
-      parents.map((p) => p.child.id),
-      parents.map((p) => p.child.type),
-    );
-    for (const [k, { record }] of parents.entries()) {
-      const own = children[k].record?.error;
-      if (!own || !record.error) continue;
+  async function addChildReasons(found: readonly Found[], known = new Map<string, Found>()): Promise<void> {
+    const parents = found.filter((f) => f.failedChild && f.record?.error);
+    const unread = parents.map((p) => p.failedChild!).filter((c) => !known.has(refKey(c)));
+    if (unread.length > 0) {
+      const read = await lookupMany(
+        unread.map((c) => c.id),
+        unread.map((c) => c.type),
+      );
+      for (const [k, c] of unread.entries()) known.set(refKey(c), read[k]);
+    }
+    for (const { record, failedChild } of parents) {
+      const own = known.get(refKey(failedChild!))?.record?.error;
+      if (!own || !record?.error) continue;
       const error = withChildReason(record.error, own);
-      if (record.lastError?.message === record.error.message) record.lastError = error;
+      // viewOfJob gives both the same object when the last attempt's error is the final one.
+      if (record.lastError === record.error) record.lastError = error;
       record.error = error;
     }
   }
 
   async function lookup(id: string, typeHint?: string): Promise<Lookup> {
-    const { childRefs, ...found } = (await lookupMany([id], [typeHint]))[0];
+    const [found] = await readFound([id], [typeHint]);
+    const { childRefs } = found;
     // A flow's parent: its children's states, from the same reads as any job's (a second round trip, parents only).
+    const children = new Map<string, Found>();
     if (childRefs && found.record) {
       const states = await lookupMany(
         childRefs.map((c) => c.id),
         childRefs.map((c) => c.type),
       );
+      for (const [i, c] of childRefs.entries()) children.set(refKey(c), states[i]);
       found.record.children = childRefs.flatMap((c, i) => (states[i].record ? [{ id: c.id, type: c.type, state: states[i].record!.state }] : []));
     }
-    return found;
+    // The child it failed because of is one of those just read, as a rule: no further read then.
+    await addChildReasons([found], children);
+    return { record: found.record, expired: found.expired, lastEventId: found.lastEventId };
   }
 
   return {

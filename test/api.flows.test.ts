@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { handlers } from '../apps/worker/src/handlers/index';
 import type { JobHandler } from '../apps/worker/src/handlers/handler';
 import { call, useApi } from './api-harness';
-import { parseEvent, type JobEvent } from '@async-jobs/shared';
-import { createTestContext, testRedis, waitFor } from './helpers';
+import { createTestContext, listenToEvents, waitFor } from './helpers';
 import { startWorker, type RunningWorker } from './worker-harness';
 
 const ctx = createTestContext();
@@ -103,13 +102,7 @@ describe('POST /flows', () => {
   });
 
   it("gives a parent's error the reason of the child it failed because of, down a nested flow, in every read and on jobs:events", async () => {
-    const sub = testRedis({ maxRetriesPerRequest: null });
-    const heard: JobEvent[] = [];
-    sub.on('message', (_channel: string, raw: string) => {
-      const e = parseEvent(raw);
-      if (e) heard.push(e);
-    });
-    await sub.subscribe(ctx.keys.eventsChannel);
+    const { heard, close } = await listenToEvents(ctx);
     try {
       const r = await postFlow({
         type: 'collect',
@@ -128,7 +121,7 @@ describe('POST /flows', () => {
       const event = await waitFor(() => heard.find((e) => e.id === root.id && e.event === 'failed'), 15000, 10);
       expect(event.error?.message).toBe(rootMessage);
     } finally {
-      await sub.quit();
+      await close();
     }
   });
 

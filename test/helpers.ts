@@ -239,13 +239,28 @@ export interface EventWatch {
 }
 
 /**
+ * A listener of the test's own on the events channel, subscribed once this resolves (so
+ * that nothing published after it is missed); `heard` holds every message, in order. It
+ * starts no relay: something else (an API, or watchEvents) must run one.
+ */
+export async function listenToEvents(ctx: TestContext): Promise<{ heard: JobEvent[]; close(): Promise<unknown> }> {
+  const sub = testRedis({ maxRetriesPerRequest: null });
+  const heard: JobEvent[] = [];
+  sub.on('message', (_channel: string, raw: string) => {
+    const e = parseEvent(raw);
+    if (e) heard.push(e);
+  });
+  await sub.subscribe(ctx.keys.eventsChannel);
+  return { heard, close: () => sub.quit().catch(() => sub.disconnect()) };
+}
+
+/**
  * Subscribes to the events channel; resolves once the subscription is active. The API
  * relays BullMQ's events there; for tests that run no API, a relay of the test's own runs
  * meanwhile (one holds the lease at a time, so an API's relay and this one never double).
  * `types`: queues to relay besides the built-in ones (test handlers).
  */
 export async function watchEvents(ctx: TestContext, types: readonly string[] = []): Promise<EventWatch> {
-  const sub = testRedis({ maxRetriesPerRequest: null });
   const command = testRedis({ maxRetriesPerRequest: 1 });
   const blocking = testRedis({ maxRetriesPerRequest: null });
   const config = ctx.config();
@@ -256,12 +271,7 @@ export async function watchEvents(ctx: TestContext, types: readonly string[] = [
   await untilReady(command);
   const relay = createRelay({ config, keys: ctx.keys, redis: command, blocking, store, callbackQueue, types: allTypes, logger });
   await relay.ready();
-  const events: JobEvent[] = [];
-  sub.on('message', (_channel: string, raw: string) => {
-    const e = parseEvent(raw);
-    if (e) events.push(e);
-  });
-  await sub.subscribe(ctx.keys.eventsChannel);
+  const { heard: events, close: stopListening } = await listenToEvents(ctx);
   const next = (match: (e: JobEvent) => boolean, timeoutMs = 15000) => waitFor(() => events.find(match), timeoutMs, 10);
   return {
     events,
@@ -276,7 +286,8 @@ export async function watchEvents(ctx: TestContext, types: readonly string[] = [
       await relay.close();
       await callbackQueue.close();
       blocking.disconnect();
-      for (const c of [sub, command]) await c.quit().catch(() => c.disconnect());
+      await stopListening();
+      await command.quit().catch(() => command.disconnect());
     },
   };
 }

@@ -1,7 +1,6 @@
 import { Queue } from 'bullmq';
-import { parseEvent, type JobEvent } from '@async-jobs/shared';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestContext, testRedis, waitFor, watchEvents } from './helpers';
+import { createTestContext, listenToEvents, waitFor, watchEvents } from './helpers';
 
 /**
  * The relay of jobs:events is held by one process at a time and saves how far it got, so
@@ -12,21 +11,6 @@ import { createTestContext, testRedis, waitFor, watchEvents } from './helpers';
 const ctx = createTestContext();
 afterAll(() => ctx.cleanup());
 
-/**
- * A listener of the test's own on the events channel, subscribed before any relay starts
- * so that nothing published is missed; `heard` holds every message, in order.
- */
-async function listen() {
-  const sub = testRedis({ maxRetriesPerRequest: null });
-  const heard: JobEvent[] = [];
-  sub.on('message', (_c: string, raw: string) => {
-    const e = parseEvent(raw);
-    if (e) heard.push(e);
-  });
-  await sub.subscribe(ctx.keys.eventsChannel);
-  return { heard, close: () => sub.quit() };
-}
-
 /** Jobs added to echo's (first) queue: with QUEUE_SHARDS its shards are the queues, not `echo`. */
 function echoQueue(): Queue {
   const [name] = ctx.keys.queuesOf('echo');
@@ -36,7 +20,7 @@ function echoQueue(): Queue {
 describe('the event relay handed from one holder to the next', () => {
   it('publishes what happened while no relay ran, and goes on from there', async () => {
     const queue = echoQueue();
-    const { heard, close } = await listen();
+    const { heard, close } = await listenToEvents(ctx);
     const submitted = (id: string) => waitFor(() => heard.find((e) => e.id === id && e.event === 'submitted'), 15000);
     try {
       const first = await watchEvents(ctx);
@@ -67,7 +51,7 @@ describe('the event relay handed from one holder to the next', () => {
 
   it('publishes a backlog larger than one publish call, each message once and in stream order', async () => {
     const queue = echoQueue();
-    const { heard, close } = await listen();
+    const { heard, close } = await listenToEvents(ctx);
     // Ours only: on a Redis Cluster a `submitted` of the test before can reach this new subscriber late.
     const own = new Set<string>();
     const submitted = () => heard.filter((e) => e.event === 'submitted' && own.has(e.id));

@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelBeforeRetries } from '../apps/api/src/jobs/cancel-request';
 import { call, startApi, type RunningApi } from './api-harness';
@@ -28,6 +28,8 @@ afterAll(async () => {
 });
 
 const submit = async (data: unknown, options?: unknown) => (await call(api.url, 'POST', '/jobs', { type: 'echo', data, options })).body.id as string;
+/** The API's count of echo jobs that went back for another run: the relay has handled a retry once it grows. */
+const retriedCount = async () => Number(/^asyncjobs_jobs_retried_total\{type="echo"\} (\d+)/m.exec((await call(api.url, 'GET', '/metrics')).body)?.[1] ?? 0);
 
 /** Runs `meanwhile` right after the route's first read of `id` (which still sees it `seen`). */
 function afterFirstRead(id: string, meanwhile: () => Promise<void>, seen = 'queued') {
@@ -150,16 +152,36 @@ describe('DELETE /jobs/:id racing a worker', () => {
     await job!.moveToFailed(new Error('gave up'), 'tok-6', false);
     expect((await call(api.url, 'GET', `/jobs/${id}/result?wait=5`)).body.state).toBe('failed');
     // An operator's retry (Bull Board, BullMQ's API) is a decision taken after the cancel.
-    const retried = async () => Number(/^asyncjobs_jobs_retried_total\{type="echo"\} (\d+)/m.exec((await call(api.url, 'GET', '/metrics')).body)?.[1] ?? 0);
-    const before = await retried();
+    const before = await retriedCount();
     await (await api.context.queues.get('echo')!.getJob(id))!.retry('failed');
     // The relay has handled the retry (counted it) before a worker takes the job.
-    await waitFor(async () => (await retried()) > before);
+    await waitFor(async () => (await retriedCount()) > before);
     expect(await api.context.queues.get('echo')!.getJob(id)).toBeDefined();
     const again = await manual.getNextJob('tok-6b');
     expect(again?.id).toBe(id);
     await again!.moveToCompleted({ done: 6 }, 'tok-6b', false);
     expect((await call(api.url, 'GET', `/jobs/${id}/result?wait=5`)).body).toMatchObject({ state: 'completed', result: { done: 6 } });
+  });
+
+  it('does not cancel the retries of a run an operator started after the cancelled run ended', async () => {
+    const id = await submit({ n: 8 }, { attempts: 3, backoff: { type: 'fixed', delay: 120_000 } });
+    const job = await manual.getNextJob('tok-8');
+    expect(job?.id).toBe(id);
+    expect((await call(api.url, 'DELETE', `/jobs/${id}`)).status).toBe(202);
+    // The cancelled run ends by a failure of its own that is not retried.
+    await job!.moveToFailed(new UnrecoverableError('gave up'), 'tok-8', false);
+    expect((await call(api.url, 'GET', `/jobs/${id}/result?wait=5`)).body.state).toBe('failed');
+    const before = await retriedCount();
+    await (await api.context.queues.get('echo')!.getJob(id))!.retry('failed');
+    await waitFor(async () => (await retriedCount()) > before);
+    const again = await manual.getNextJob('tok-8b');
+    expect(again?.id).toBe(id);
+    // The new run's first attempt fails and goes back for a retry: that retry is the new run's own.
+    await again!.moveToFailed(new Error('second run fails'), 'tok-8b', false);
+    await waitFor(async () => (await retriedCount()) > before + 1);
+    const r = await call(api.url, 'GET', `/jobs/${id}`);
+    expect(r.body).toMatchObject({ state: 'delayed', lastError: { message: 'second run fails' } });
+    expect(await api.context.queues.get('echo')!.getJob(id)).toBeDefined();
   });
 
   it('still cancels a job nobody took with 200', async () => {

@@ -1,7 +1,7 @@
 import { afterEach } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { closeRedis, createLogger, createRedis, createResultsStore, jobTypeNames, type JobRecord, type ResultsStore } from '@async-jobs/shared';
+import { closeRedis, createLogger, createRedis, createResultsStore, jobTypeNames, type JobRecord, type Logger, type ResultsStore } from '@async-jobs/shared';
 import type { JobHandler } from '../apps/worker/src/handlers/handler';
 import { createWorker, type JobWorker } from '../apps/worker/src/worker';
 import { waitFor, type TestContext } from './helpers';
@@ -14,12 +14,16 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** A worker in-process, around connections of its own; `close()` closes all of it. */
-export async function startWorker(ctx: TestContext, env: Record<string, string> = {}, handlers?: ReadonlyMap<string, JobHandler>): Promise<RunningWorker> {
+/** A worker in-process, around connections of its own; `close()` closes all of it. Logs nowhere unless given a logger. */
+export async function startWorker(
+  ctx: TestContext,
+  env: Record<string, string> = {},
+  handlers?: ReadonlyMap<string, JobHandler>,
+  logger: Logger = createLogger('worker-test', env.LOG_LEVEL ?? 'silent'),
+): Promise<RunningWorker> {
   const config = ctx.config(env);
   const connection = createRedis(config, 'blocking');
   const redis = createRedis(config, 'blocking');
-  const logger = createLogger('worker-test', env.LOG_LEVEL ?? 'silent');
   const worker = createWorker({ config, connection, redis, logger, handlers });
   await worker.ready();
   const store = createResultsStore({

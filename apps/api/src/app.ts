@@ -19,7 +19,7 @@ import { createStreamFollowers, type StreamFollowers } from './events/stream-fol
 import { announceResync } from './events/resync';
 import { createOwnJobs } from './events/own-jobs';
 import { createRelay } from './events/relay';
-import { cancelBeforeRetries } from './jobs/cancel-request';
+import { cancelBeforeRetries, forgetCancelRequests } from './jobs/cancel-request';
 import { httpMetrics } from './metrics/http';
 import { createMetrics } from './metrics/registry';
 import type { AppContext } from './deps';
@@ -83,6 +83,7 @@ export function createApp(deps: AppDeps): App {
     ownJobs,
     onRelayed: metrics.onRelayed,
     onRetries: (jobs) => cancelBeforeRetries({ redis, keys, config }, jobs),
+    onRetriedByHand: (jobs) => forgetCancelRequests({ redis, keys, config }, jobs),
   });
   metrics.trackWaiters(() => notifier.watcherCount('poll'));
   metrics.trackStreams(() => notifier.watcherCount('stream'));

@@ -22,6 +22,8 @@ export interface ProcessorDeps {
   running: Map<string, Attempt>;
   /** True when a cancel of job `id` was asked for before this worker held it (control-listener.ts). */
   cancelRequested(id: string): boolean;
+  /** Whether the API noted a cancel of job `id` while a worker held it (its tombstone's `cr`); asked only at a retry's start. */
+  cancelNoted?(id: string): Promise<boolean>;
   /** Reads children's stack traces, for the names of a flow parent's ignored child failures. */
   readStacks?: StackReader;
 }
@@ -49,6 +51,14 @@ function timeoutOf(job: Job): number | undefined {
 
 export const shutdownReason = (shutdown: AbortSignal) => (shutdown.reason instanceof Error ? shutdown.reason : new Error('worker shut down'));
 
+/**
+ * Whether this start follows an attempt that did not end the job: one that failed (BullMQ
+ * keeps its `failedReason` until an operator's retry clears it) or stalled (started more
+ * often than finished, counting this start). Such a start is where a cancel asked for
+ * during that attempt must stop the job, if the API's relay has not removed it first.
+ */
+const startsAgain = (job: Job) => Boolean(job.failedReason) || job.attemptsStarted > job.attemptsMade + 1;
+
 const isUnrecoverable = (err: Error) => err instanceof UnrecoverableError || err.name === 'UnrecoverableError';
 
 /**
@@ -75,6 +85,8 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     let settle: (() => Promise<void> | undefined) | undefined;
     try {
       if (deps.cancelRequested(id)) throw new CancelledError('cancelled by request');
+      // One read, at retries only: a retry with no backoff can reach a worker before the relay.
+      if (deps.cancelNoted && startsAgain(job) && (await deps.cancelNoted(id))) throw new CancelledError('cancelled by request while it waited to be retried');
       const input = validate(deps.definition, job.data);
       run = new Attempt(timeoutOf(job));
       deps.running.set(id, run);

@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import {
   applyTypeLimits,
+  CANCEL_REQUESTED_FIELD,
   closeQueues,
   createKeyspace,
   createQueues,
@@ -126,6 +127,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
       shutdown: shutdown.signal,
       running: running.get(type)!,
       cancelRequested: control.cancelRequested,
+      cancelNoted: async (id) => (await deps.redis.hexists(keys.tombstone(type, id), CANCEL_REQUESTED_FIELD)) === 1,
       // One command per key, not a pipeline: on a Cluster a foreign flow's children may span slots.
       readStacks: (jobKeys) => Promise.all(jobKeys.map((k) => deps.redis.hget(k, 'stacktrace'))),
     });

@@ -49,7 +49,12 @@ export interface Tombstone {
   fr?: string;
   /** That error's stack trace, only its first line (`Name: message`), as BullMQ's JSON list of traces. */
   st?: string;
+  /** A cancel was asked for while a worker held the job: the time, ms (cancel-request.ts in the API). */
+  cr?: string;
 }
+
+/** The tombstone field that notes a cancel asked for while a worker held the job: its retries are cancelled too. */
+export const CANCEL_REQUESTED_FIELD = 'cr' satisfies keyof Tombstone;
 
 /** The name of an error BullMQ stored: the first line of its newest stack trace reads `Name: message`. */
 export function errorName(stacktrace: string | null | undefined): string {

@@ -17,7 +17,7 @@ type BatchRedis = RedisClient & {
 };
 
 export interface BatchContext {
-  deps: Pick<RelayDeps, 'keys' | 'redis' | 'store' | 'ownJobs' | 'onRelayed' | 'onRetries'>;
+  deps: Pick<RelayDeps, 'keys' | 'redis' | 'store' | 'ownJobs' | 'onRelayed' | 'onRetries' | 'onRetriedByHand'>;
   /** The lane's streams, and the groups of their queues. */
   set: StreamSet;
   groups: readonly QueueGroup[];
@@ -121,6 +121,7 @@ export function batchRelay(ctx: BatchContext) {
     const changes: RelayedChange[] = [];
     const messages: string[] = [];
     const retried: { type: string; id: string }[] = [];
+    const byHand: { type: string; id: string }[] = [];
     for (const e of batch) {
       const i = set.queues.indexOf(e.queue);
       const afterAdded = lastAdded[i] === e.jobId;
@@ -129,9 +130,10 @@ export function batchRelay(ctx: BatchContext) {
       if (message) messages.push(encodeEvent(message));
       const change = countedAs(e, afterAdded, viewOf.get(e)?.state);
       if (change) changes.push({ type: e.type, change });
-      if (change === 'retrying' && backFromAttempt(e)) retried.push({ type: e.type, id: e.jobId! });
+      if (change === 'retrying') (backFromAttempt(e) ? retried : byHand).push({ type: e.type, id: e.jobId! });
     }
     if (retried.length > 0) await deps.onRetries?.(retried);
+    if (byHand.length > 0) await deps.onRetriedByHand?.(byHand);
     // A call per PUBLISH_CHUNK messages, in order (publish-many.lua): a command per message cost the
     // API 10–25 % more CPU per job with a subscriber; chunks keep any one call from holding Redis long.
     for (let i = 0; i < messages.length; i += PUBLISH_CHUNK) {

@@ -37,6 +37,8 @@ export interface RelayDeps {
   onRelayed?: (changes: readonly RelayedChange[]) => void;
   /** Told of jobs whose attempt ended and that went back for another (cancel-request.ts); a rejection fails the batch. */
   onRetries?: (jobs: readonly { type: string; id: string }[]) => Promise<void>;
+  /** Told of ended jobs that an operator retried (cancel-request.ts); a rejection fails the batch. */
+  onRetriedByHand?: (jobs: readonly { type: string; id: string }[]) => Promise<void>;
 }
 
 export interface RelayedChange {

@@ -1,18 +1,16 @@
-import { encodeControl } from '@async-jobs/shared';
+import { CANCEL_REQUESTED_FIELD as REQUESTED, encodeControl } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { execOrThrow } from '../redis-exec';
 import { cancelUnstarted } from './cancel-unstarted';
 
 type Deps = Pick<AppContext, 'redis' | 'keys' | 'config'>;
 
-/** The tombstone field that says a cancel was asked for while a worker held the job: when, ms. */
-const REQUESTED = 'cr';
-
 /**
  * Notes in the job's tombstone (made for a job another producer added) that a cancel was
  * asked for while a worker held it. The control message that stops the attempt reaches
  * only workers listening at that moment; should the attempt fail and go back for a retry
- * instead, the relay reads this note and cancels the job there (cancelBeforeRetries).
+ * instead, the relay reads this note and cancels the job there (cancelBeforeRetries), and
+ * one of our workers that takes the retry first cancels it as it starts (process-job.ts).
  */
 export async function noteCancelRequested(deps: Deps, type: string, id: string): Promise<void> {
   const tomb = deps.keys.tombstone(type, id);
@@ -40,4 +38,15 @@ export async function cancelBeforeRetries(deps: Deps, jobs: readonly { type: str
         await deps.redis.publish(deps.keys.controlChannel, encodeControl({ action: 'cancel', id: j.id, type: j.type }));
     }),
   );
+}
+
+/**
+ * For jobs an operator retried after they ended (Bull Board, POST /jobs/:id/retry): a cancel
+ * asked for during an earlier run is forgotten, so that the new run's retries are not
+ * cancelled for it. Throws when Redis could not be asked.
+ */
+export async function forgetCancelRequests(deps: Deps, jobs: readonly { type: string; id: string }[]): Promise<void> {
+  const pipe = deps.redis.pipeline();
+  for (const j of jobs) pipe.hdel(deps.keys.tombstone(j.type, j.id), REQUESTED);
+  await execOrThrow(pipe);
 }

@@ -111,9 +111,9 @@ describe('completion callbacks', () => {
 
   it('delivers the outcome of a failed job and of a job cancelled before it ran', async () => {
     const failing = await call(api.url, 'POST', '/jobs', {
-      type: 'http.request',
-      data: { url: 'http://not-allowed.invalid/' },
-      options: { callbackUrl: `${base}/hook/failed`, attempts: 1 },
+      type: 'sleep',
+      data: { ms: 10_000 },
+      options: { callbackUrl: `${base}/hook/failed`, attempts: 1, timeout: 20 },
     });
     await waitFor(() => of('/hook/failed').length === 1);
     expect(JSON.parse(of('/hook/failed')[0].body)).toMatchObject({ id: failing.body.id, state: 'failed' });

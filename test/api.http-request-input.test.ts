@@ -3,11 +3,37 @@ import { call } from './api-harness';
 import { useApi } from './system-harness';
 
 /** http.request data that no attempt could ever send: refused at submit, not failed at run time attempt after attempt. */
-const sys = useApi();
+const sys = useApi({ HTTP_ALLOWED_HOSTS: 'example.org,api.example.com:8443' });
 
 const submit = (data: unknown) => call(sys.api.url, 'POST', '/jobs', { type: 'http.request', data });
 
 describe('POST /jobs of http.request data that cannot be sent', () => {
+  it('refuses a host outside HTTP_ALLOWED_HOSTS (400), with the port it would call, and writes nothing', async () => {
+    const before = await sys.ctx.requestKeys();
+    for (const [url, host] of [
+      ['https://elsewhere.example.net/x', 'elsewhere.example.net:443'],
+      ['http://api.example.com/', 'api.example.com:80'],
+      ['http://[::1]:8443/', '[::1]:8443'],
+    ]) {
+      const r = await submit({ url });
+      expect(r.status).toBe(400);
+      expect(r.body.error).toMatchObject({ code: 'validation_failed' });
+      expect(r.body.error.details).toEqual([{ path: 'data.url', message: `host ${host} is not in HTTP_ALLOWED_HOSTS` }]);
+    }
+    // In a batch, the item is named, and none of the batch is written.
+    const batch = await call(sys.api.url, 'POST', '/jobs/batch', {
+      jobs: [
+        { type: 'http.request', data: { url: 'https://api.example.com:8443/ok' } },
+        { type: 'http.request', data: { url: 'https://api.example.com/not-this-port' } },
+      ],
+    });
+    expect(batch.status).toBe(400);
+    expect(batch.body.error.details).toEqual([{ index: 1, path: 'jobs.1.data.url', message: 'host api.example.com:443 is not in HTTP_ALLOWED_HOSTS' }]);
+    expect((await sys.ctx.requestKeys()).sort()).toEqual(before.sort());
+    // Listed hosts, any port for a bare name, the given port for host:port.
+    for (const url of ['https://example.org/', 'http://EXAMPLE.org:8080/', 'https://api.example.com:8443/v1']) expect((await submit({ url })).status).toBe(202);
+  });
+
   it('refuses a header value holding CR or LF (400), naming the header, and writes nothing', async () => {
     const before = (await sys.ctx.requestKeys()).length;
     const r = await submit({ url: 'https://example.org/', headers: { 'x-note': 'a\r\nSet-Cookie: x=1' } });

@@ -26,7 +26,7 @@ beforeAll(async () => {
   await once(target, 'listening');
   const host = `127.0.0.1:${(target.address() as AddressInfo).port}`;
   targetUrl = `http://${host}/ping`;
-  api = await startApi(ctx);
+  api = await startApi(ctx, { HTTP_ALLOWED_HOSTS: host });
   worker = await startWorker(ctx, { HTTP_ALLOWED_HOSTS: host });
   doc = (await call(api.url, 'GET', '/openapi.json')).body;
 });

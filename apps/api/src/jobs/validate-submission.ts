@@ -19,7 +19,8 @@ export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeo
  *
  * Every problem is reported at once (docs/http-api.md: "400 lists every problem of the
  * body"): the envelope (type, options, unknown fields), the data against its type's
- * schema whenever the type is a registered one, and a refused callbackUrl. An unknown
+ * schema whenever the type is a registered one, what the settings refuse of that data
+ * (an http.request host outside HTTP_ALLOWED_HOSTS), and a refused callbackUrl. An unknown
  * type is its own problem, and data is not checked against it: alone it is
  * `unknown_type`, with other problems it is one of the `validation_failed` details.
  */
@@ -36,8 +37,9 @@ function acceptedAsIs(body: unknown, config: Config): Checked | null {
   const envelope = submitBodySchema.safeParse(body);
   if (!envelope.success) return null;
   const { type, data, options } = envelope.data;
-  const input = jobTypes.get(type)?.input.safeParse(data);
-  if (!input?.success) return null;
+  const def = jobTypes.get(type);
+  const input = def?.input.safeParse(data);
+  if (!input?.success || def?.refusal?.(input.data, config)) return null;
   if (options.callbackUrl !== undefined && callbackRefusal(config, options.callbackUrl) !== null) return null;
   return { ok: true, value: { type, data, input: input.data, options } };
 }
@@ -56,6 +58,8 @@ function explainRefusal(body: unknown, prefix: (string | number)[], config: Conf
   const checkData = def && !details.some((d) => d.path === dataPath);
   const input = checkData ? def.input.safeParse(raw?.data, { error: plainErrors([...prefix, 'data']) }) : undefined;
   const dataDetails = input && !input.success ? issuesToDetails(input.error, [...prefix, 'data']) : [];
+  const settingRefusal = input?.success ? def?.refusal?.(input.data, config) : null;
+  if (settingRefusal) dataDetails.push({ path: [...prefix, 'data', ...settingRefusal.path].join('.'), message: settingRefusal.message });
   const options = raw?.options;
   const callbackPath = [...prefix, 'options', 'callbackUrl'].join('.');
   const callbackUrl = isPlainObject(options) && typeof options.callbackUrl === 'string' ? options.callbackUrl : undefined;

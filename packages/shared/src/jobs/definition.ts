@@ -1,4 +1,11 @@
 import type { z } from 'zod';
+import type { Config } from '../config';
+
+/** Where in a job's data (path below `data`) a setting refuses it, and why. */
+export interface DataRefusal {
+  path: string[];
+  message: string;
+}
 
 /** The contract of one job type, shared by the API (validation, /types, the OpenAPI document) and the worker. */
 export interface JobTypeDefinition {
@@ -12,4 +19,10 @@ export interface JobTypeDefinition {
    * Optional: without it, the document says nothing of the result.
    */
   result?: z.ZodType;
+  /**
+   * What this deployment's settings refuse of data the schema accepts, or null. The API
+   * answers 400 at submit instead of letting every attempt fail; the handler checks again
+   * at run time, for jobs other producers add and for workers set up otherwise.
+   */
+  refusal?(input: unknown, config: Config): DataRefusal | null;
 }

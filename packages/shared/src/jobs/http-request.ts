@@ -1,10 +1,20 @@
 import { z } from 'zod';
+import type { Config } from '../config';
+import { createHostAllowlist, effectivePort, type HostAllowlist } from '../host-allowlist';
 import type { JobTypeDefinition } from './definition';
 
 /** RFC 9110's token, what a header name is made of. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** What would end the header line early, or split the request. */
 const HEADER_VALUE = /^[^\r\n\0]*$/;
+
+/** Each configuration's allowlist, parsed once: a batch checks every item against it. */
+const allowlists = new WeakMap<readonly string[], HostAllowlist>();
+function allowlistOf(config: Config): HostAllowlist {
+  let list = allowlists.get(config.HTTP_ALLOWED_HOSTS);
+  if (!list) allowlists.set(config.HTTP_ALLOWED_HOSTS, (list = createHostAllowlist(config.HTTP_ALLOWED_HOSTS)));
+  return list;
+}
 
 export const httpRequest = {
   name: 'http.request',
@@ -37,4 +47,10 @@ export const httpRequest = {
     headers: z.record(z.string(), z.string()).meta({ description: "The answer's headers, names in lower case." }),
     body: z.unknown().meta({ description: 'The parsed JSON when the answer says it is JSON and it parses; otherwise the text (empty for no body).' }),
   }),
+  // The first hop only: where a redirect leads is known when the worker follows it.
+  refusal(input, config) {
+    const url = new URL((input as { url: string }).url);
+    if (allowlistOf(config).allows(url)) return null;
+    return { path: ['url'], message: `host ${url.hostname}:${effectivePort(url)} is not in HTTP_ALLOWED_HOSTS` };
+  },
 } as const satisfies JobTypeDefinition;

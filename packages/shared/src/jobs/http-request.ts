@@ -12,7 +12,10 @@ const HEADER_VALUE = /^[^\r\n\0]*$/;
 const allowlists = new WeakMap<readonly string[], HostAllowlist>();
 function allowlistOf(config: Config): HostAllowlist {
   let list = allowlists.get(config.HTTP_ALLOWED_HOSTS);
-  if (!list) allowlists.set(config.HTTP_ALLOWED_HOSTS, (list = createHostAllowlist(config.HTTP_ALLOWED_HOSTS)));
+  if (!list) {
+    list = createHostAllowlist(config.HTTP_ALLOWED_HOSTS);
+    allowlists.set(config.HTTP_ALLOWED_HOSTS, list);
+  }
   return list;
 }
 

@@ -17,7 +17,8 @@ let doc: any;
 const TOKEN = 'docs-token';
 
 beforeAll(async () => {
-  api = await startApi(ctx);
+  // The host the http.request example calls, as a deployment that uses it would list it.
+  api = await startApi(ctx, { HTTP_ALLOWED_HOSTS: '127.0.0.1:8080' });
   guarded = await startApi(ctx, { API_TOKENS: TOKEN });
   doc = (await call(api.url, 'GET', '/openapi.json')).body;
 });

@@ -12,7 +12,11 @@ const submitExamples = {
   echo: { summary: 'echo', value: { type: 'echo', data: { hello: 'world' } } },
   sleep: { summary: 'sleep, with options', value: { type: 'sleep', data: { ms: 5000 }, options: { attempts: 2, timeout: 10000 } } },
   hash: { summary: 'hash', value: { type: 'hash', data: { text: 'hello', algorithm: 'sha256', rounds: 1000 } } },
-  httpRequest: { summary: 'http.request', value: { type: 'http.request', data: { url: 'http://127.0.0.1:8080/ping' } } },
+  httpRequest: {
+    summary: 'http.request',
+    description: 'Accepted when HTTP_ALLOWED_HOSTS lists the host (here `127.0.0.1:8080`); otherwise 400.',
+    value: { type: 'http.request', data: { url: 'http://127.0.0.1:8080/ping' } },
+  },
 };
 
 /** The job routes. */

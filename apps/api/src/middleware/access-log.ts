@@ -1,4 +1,4 @@
-import type { Logger } from '@async-jobs/shared';
+import { fixedFieldLogger, type Logger } from '@async-jobs/shared';
 import type { Request, RequestHandler } from 'express';
 
 let lastId = 0;
@@ -11,9 +11,11 @@ let lastId = 0;
  * aborted', with the status only if it was sent: Express's default 200 on an answer never
  * sent would say that a held request was answered. A single listener pair and
  * no child logger per request: under load and with thousands of held long-polls, a
- * per-request logger was a noticeable share of the API's CPU and memory.
+ * per-request logger was a noticeable share of the API's CPU and memory. The line's fields
+ * are these and no others, so it skips the logger's redaction (fixedFieldLogger).
  */
-export function accessLog(logger: Logger, ignore: (req: Request) => boolean): RequestHandler {
+export function accessLog(given: Logger, ignore: (req: Request) => boolean): RequestHandler {
+  const logger = fixedFieldLogger(given);
   return (req, res, next) => {
     if (ignore(req)) return next();
     const reqId = ++lastId;

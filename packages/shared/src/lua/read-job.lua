@@ -14,7 +14,7 @@
   ARGV[3..] queues to look in, the likeliest first
 
   Returns {} when no queue knows the id; else
-  { queue, state or "" (BullMQ no longer holds it), job hash as a flat list,
+  { queue, state or "" (BullMQ no longer holds it), the job hash's FIELDS as a flat list,
     newest event id or "0-0", tombstone hash as a flat list,
     keys of its children (a flow's parent: BullMQ's dependencies, processed, failed
     and unsuccessful keys; empty for other jobs) }
@@ -49,12 +49,27 @@ local function childKeys(jobKey)
   return out
 end
 
+-- The fields of BullMQ's hash that the job resource is made of (job-view.ts), `timestamp`
+-- first. Not `data`: the submitted input, up to MAX_BODY_BYTES, which no read shows and
+-- which every read, long-poll answer and listing page would otherwise carry.
+local FIELDS = { "timestamp", "processedOn", "finishedOn", "opts", "atm", "attemptsMade", "progress",
+  "returnvalue", "failedReason", "stacktrace", "rjk", "parentKey" }
+
 -- A job is a hash BullMQ stored one in (it always writes `timestamp`): an id that names
 -- another key of the queue (its `meta` settings, its `events` stream, a job's `:logs`
 -- list, one of our tombstones) is no job.
 local function jobHash(jobKey)
-  if redis.call("TYPE", jobKey).ok ~= "hash" or redis.call("HEXISTS", jobKey, "timestamp") == 0 then return {} end
-  return redis.call("HGETALL", jobKey)
+  if redis.call("TYPE", jobKey).ok ~= "hash" then return {} end
+  local values = redis.call("HMGET", jobKey, unpack(FIELDS))
+  if not values[1] then return {} end
+  local out = {}
+  for i, field in ipairs(FIELDS) do
+    if values[i] then
+      out[#out + 1] = field
+      out[#out + 1] = values[i]
+    end
+  end
+  return out
 end
 
 for i = 3, #ARGV do

@@ -31,6 +31,17 @@ const submit = async (data: unknown, options?: unknown) => (await call(api.url, 
 /** The API's count of echo jobs that went back for another run: the relay has handled a retry once it grows. */
 const retriedCount = async () => Number(/^asyncjobs_jobs_retried_total\{type="echo"\} (\d+)/m.exec((await call(api.url, 'GET', '/metrics')).body)?.[1] ?? 0);
 
+/**
+ * An operator's retry of failed job `id` (Bull Board, BullMQ's API), once the relay has
+ * handled it (counted it) so that no worker takes the job before; the count before it.
+ */
+async function retryByHand(id: string): Promise<number> {
+  const before = await retriedCount();
+  await (await api.context.queues.get('echo')!.getJob(id))!.retry('failed');
+  await waitFor(async () => (await retriedCount()) > before);
+  return before;
+}
+
 /** Runs `meanwhile` right after the route's first read of `id` (which still sees it `seen`). */
 function afterFirstRead(id: string, meanwhile: () => Promise<void>, seen = 'queued') {
   const store = api.context.store;
@@ -152,10 +163,7 @@ describe('DELETE /jobs/:id racing a worker', () => {
     await job!.moveToFailed(new Error('gave up'), 'tok-6', false);
     expect((await call(api.url, 'GET', `/jobs/${id}/result?wait=5`)).body.state).toBe('failed');
     // An operator's retry (Bull Board, BullMQ's API) is a decision taken after the cancel.
-    const before = await retriedCount();
-    await (await api.context.queues.get('echo')!.getJob(id))!.retry('failed');
-    // The relay has handled the retry (counted it) before a worker takes the job.
-    await waitFor(async () => (await retriedCount()) > before);
+    await retryByHand(id);
     expect(await api.context.queues.get('echo')!.getJob(id)).toBeDefined();
     const again = await manual.getNextJob('tok-6b');
     expect(again?.id).toBe(id);
@@ -171,9 +179,7 @@ describe('DELETE /jobs/:id racing a worker', () => {
     // The cancelled run ends by a failure of its own that is not retried.
     await job!.moveToFailed(new UnrecoverableError('gave up'), 'tok-8', false);
     expect((await call(api.url, 'GET', `/jobs/${id}/result?wait=5`)).body.state).toBe('failed');
-    const before = await retriedCount();
-    await (await api.context.queues.get('echo')!.getJob(id))!.retry('failed');
-    await waitFor(async () => (await retriedCount()) > before);
+    const before = await retryByHand(id);
     const again = await manual.getNextJob('tok-8b');
     expect(again?.id).toBe(id);
     // The new run's first attempt fails and goes back for a retry: that retry is the new run's own.

@@ -1,4 +1,5 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { isCluster } from '@async-jobs/shared';
 import { describe, expect, it } from 'vitest';
 import { call } from './api-harness';
 import { useApi } from './system-harness';
@@ -11,8 +12,8 @@ const sys = useApi();
 
 /** Bytes the API's command connection has received from Redis so far (every node's, on a Cluster). */
 function bytesFromRedis(): number {
-  const conn = sys.api.context.redis as Redis | Cluster;
-  const nodes: Redis[] = 'nodes' in conn && typeof conn.nodes === 'function' && !('stream' in conn) ? (conn as Cluster).nodes() : [conn as Redis];
+  const conn = sys.api.context.redis;
+  const nodes = isCluster(conn) ? conn.nodes() : [conn as Redis];
   return nodes.reduce((sum, n) => sum + (n.stream?.bytesRead ?? 0), 0);
 }
 

@@ -28,6 +28,9 @@ export function effectivePort(url: URL): number {
   return url.protocol === 'https:' ? 443 : 80;
 }
 
+/** How messages name the place a URL points at: its host and the port it would use. */
+export const hostLabel = (url: URL) => `${url.hostname}:${effectivePort(url)}`;
+
 export function createHostAllowlist(entries: readonly string[]): HostAllowlist {
   const parsed = entries.map(parseEntry);
   return {

@@ -56,6 +56,29 @@ export interface Tombstone {
 /** The tombstone field that notes a cancel asked for while a worker held the job: its retries are cancelled too. */
 export const CANCEL_REQUESTED_FIELD = 'cr' satisfies keyof Tombstone;
 
+/**
+ * The fields of BullMQ's job hash that a job's resource is made of, and all that read-job.lua
+ * asks Redis for (test/read-job-fields.test.ts holds the two lists equal): a field read here
+ * that the script does not fetch would be undefined without an error.
+ */
+export const JOB_HASH_FIELDS = [
+  'timestamp',
+  'processedOn',
+  'finishedOn',
+  'opts',
+  'atm',
+  'attemptsMade',
+  'progress',
+  'returnvalue',
+  'failedReason',
+  'stacktrace',
+  'rjk',
+  'parentKey',
+] as const;
+
+/** BullMQ's hash of a job, as far as it is read (JOB_HASH_FIELDS). */
+export type JobHash = Partial<Record<(typeof JOB_HASH_FIELDS)[number], string>>;
+
 /** The name of an error BullMQ stored: the first line of its newest stack trace reads `Name: message`. */
 export function errorName(stacktrace: string | null | undefined): string {
   if (!stacktrace) return 'Error';
@@ -116,13 +139,13 @@ const STALLED_REASON = 'job stalled more than allowable limit';
 const CHILD_FAILED = /^child (.+) failed$/;
 
 /** The child a parent failed because of, from the reason BullMQ stored (which names it by its Redis key). */
-export function failedChildOf(h: Record<string, string | undefined>): JobRef | null {
+export function failedChildOf(h: JobHash): JobRef | null {
   const childKey = h.failedReason ? CHILD_FAILED.exec(h.failedReason)?.[1] : undefined;
   return childKey ? jobRefOfKey(childKey) : null;
 }
 
 /** The error BullMQ stored, named as clients know it, a failed child by its type and id. */
-function reasonOf(h: Record<string, string>): ErrorInfo | null {
+function reasonOf(h: JobHash): ErrorInfo | null {
   if (!h.failedReason) return null;
   let name = errorName(h.stacktrace);
   if (h.failedReason === STALLED_REASON && (name === 'UnrecoverableError' || name === 'Error')) name = STALLED_ERROR;
@@ -140,8 +163,8 @@ export const withChildReason = (parent: ErrorInfo, child: ErrorInfo): ErrorInfo 
  * Whether a job in BullMQ's failed set reads `cancelled` (a running job that was cancelled
  * fails with a CancelledError), from its `failedReason` and `stacktrace` fields.
  */
-export function failedByCancel(h: Record<string, string | undefined>): boolean {
-  return reasonOf(h as Record<string, string>)?.name === CANCELLED_ERROR;
+export function failedByCancel(h: JobHash): boolean {
+  return reasonOf(h)?.name === CANCELLED_ERROR;
 }
 
 function callbackOf(t: Tombstone): CallbackInfo | undefined {
@@ -153,7 +176,7 @@ function callbackOf(t: Tombstone): CallbackInfo | undefined {
  * running one included: BullMQ's `atm` counts finished ones. A completed job whose
  * handler never reported an object reads progress 100.
  */
-export function viewOfJob(id: string, type: string, bullState: JobState, h: Record<string, string>, t: Tombstone): JobRecord {
+export function viewOfJob(id: string, type: string, bullState: JobState, h: JobHash, t: Tombstone): JobRecord {
   const opts = (jsonOrText(h.opts) ?? {}) as { attempts?: number };
   const finished = Number(h.atm ?? h.attemptsMade ?? 0);
   const reason = reasonOf(h);
@@ -188,7 +211,7 @@ export function viewOfJob(id: string, type: string, bullState: JobState, h: Reco
  * `opts.asyncJobs.children`, in that order (a child cancelled before it ran is listed
  * there only), then any other child in BullMQ's dependency keys.
  */
-export function childRefsOf(h: Record<string, string>, childKeys: string[]): JobRef[] {
+export function childRefsOf(h: JobHash, childKeys: string[]): JobRef[] {
   const listed = asyncJobsOf(jsonOrText(h.opts)).children ?? [];
   const seen = new Set(listed.map((c) => `${c.type}\n${c.id}`));
   const more = childKeys.map(jobRefOfKey).filter((r): r is JobRef => r !== null && !seen.has(`${r.type}\n${r.id}`));

@@ -1,2 +1,2 @@
 // The allowlist is shared with the API, which checks callback URLs with it at submit time.
-export { createHostAllowlist, effectivePort, type HostAllowlist } from '@async-jobs/shared';
+export { createHostAllowlist, effectivePort, hostLabel, type HostAllowlist } from '@async-jobs/shared';

@@ -1,6 +1,6 @@
 import { fetch, type Dispatcher, type Response } from 'undici';
 import { AddressNotAllowedError } from './address-guard';
-import { effectivePort, type HostAllowlist } from './allowlist';
+import { hostLabel, type HostAllowlist } from './allowlist';
 import { HostNotAllowedError, NetworkError, TooManyRedirectsError } from './errors';
 
 export const MAX_REDIRECTS = 5;
@@ -15,8 +15,6 @@ export interface OutgoingRequest {
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
 /** Credentials meant for one origin must not follow a redirect to another. */
 const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
-
-const hostLabel = (url: URL) => `${url.hostname}:${effectivePort(url)}`;
 
 function describeNetworkError(err: unknown, url: URL): NetworkError | HostNotAllowedError {
   // The guarded connector refused every address the name resolved to (address-guard.ts): not retried.

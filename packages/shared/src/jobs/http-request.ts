@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../config';
-import { createHostAllowlist, effectivePort, type HostAllowlist } from '../host-allowlist';
+import { createHostAllowlist, hostLabel, type HostAllowlist } from '../host-allowlist';
 import type { JobTypeDefinition } from './definition';
 
 /** RFC 9110's token, what a header name is made of. */
@@ -54,6 +54,6 @@ export const httpRequest = {
   refusal(input, config) {
     const url = new URL((input as { url: string }).url);
     if (allowlistOf(config).allows(url)) return null;
-    return { path: ['url'], message: `host ${url.hostname}:${effectivePort(url)} is not in HTTP_ALLOWED_HOSTS` };
+    return { path: ['url'], message: `host ${hostLabel(url)} is not in HTTP_ALLOWED_HOSTS` };
   },
 } as const satisfies JobTypeDefinition;

@@ -49,9 +49,10 @@ local function childKeys(jobKey)
   return out
 end
 
--- The fields of BullMQ's hash that the job resource is made of (job-view.ts), `timestamp`
--- first. Not `data`: the submitted input, up to MAX_BODY_BYTES, which no read shows and
--- which every read, long-poll answer and listing page would otherwise carry.
+-- The fields of BullMQ's hash that the job resource is made of, `timestamp` first: the
+-- same list as JOB_HASH_FIELDS in job-view.ts (test/read-job-fields.test.ts compares them).
+-- Not `data`: the submitted input, up to MAX_BODY_BYTES, which no read shows and which
+-- every read, long-poll answer and listing page would otherwise carry.
 local FIELDS = { "timestamp", "processedOn", "finishedOn", "opts", "atm", "attemptsMade", "progress",
   "returnvalue", "failedReason", "stacktrace", "rjk", "parentKey" }
 

@@ -118,4 +118,51 @@ describe('a job added by a plain BullMQ producer', () => {
       await sleep.close();
     }
   });
+
+  it('reads and lists a job whose id holds spaces, slashes and other scripts, as BullMQ allows', async () => {
+    const queue = new Queue('echo', { connection: sys.ctx.redis, prefix: sys.ctx.keys.prefixOf('echo') });
+    const id = `from elsewhere/ünï ✓ ${randomUUID()}`;
+    try {
+      await queue.add('echo', { from: 'elsewhere' }, { jobId: id });
+    } finally {
+      await queue.close();
+    }
+    const path = `/jobs/${encodeURIComponent(id)}`;
+    const read = await call(sys.api.url, 'GET', path);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ id, type: 'echo', state: 'queued', links: { self: path } });
+    const listed = await waitFor(async () => {
+      const r = await call(sys.api.url, 'GET', '/jobs?type=echo');
+      return r.body.jobs?.find((j: { id: string }) => j.id === id);
+    });
+    expect(listed).toMatchObject({ id, state: 'queued' });
+  });
+
+  it('reads a job whose timestamp no date can hold without failing it or the listing, and lists the next', async () => {
+    const queue = new Queue('echo', { connection: sys.ctx.redis, prefix: sys.ctx.keys.prefixOf('echo') });
+    let odd: string[];
+    let next: string;
+    try {
+      // Nanoseconds, and text: a producer in another language may write either.
+      const nanos = await queue.add('echo', { n: 1 }, { timestamp: 1_796_405_936_309_000_000 });
+      const text = await queue.add('echo', { n: 2 }, { timestamp: 'soon' as unknown as number });
+      odd = [nanos.id!, text.id!];
+      next = (await queue.add('echo', { n: 3 })).id!;
+    } finally {
+      await queue.close();
+    }
+    for (const id of odd) {
+      const read = await call(sys.api.url, 'GET', `/jobs/${id}`);
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({ id, state: 'queued', submittedAt: null });
+    }
+    // The relay lists the job after them: the odd ones did not stop it.
+    const page = await waitFor(async () => {
+      const r = await call(sys.api.url, 'GET', '/jobs?type=echo&limit=100');
+      return r.body.jobs?.some((j: { id: string }) => j.id === next) ? r : undefined;
+    });
+    expect(page.status).toBe(200);
+    const ids = page.body.jobs.map((j: { id: string }) => j.id);
+    for (const id of odd) expect(ids).not.toContain(id);
+  });
 });

@@ -14,6 +14,7 @@ export * from './redis';
 export * from './delete-if-equal';
 export * from './results-store';
 export * from './job-view';
+export * from './iso-time';
 export * from './queues';
 export * from './worker-identity';
 export * from './throttle';

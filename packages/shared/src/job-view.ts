@@ -1,6 +1,7 @@
 import type { CallbackInfo } from './callbacks';
 import { jobRefOfKey, type JobRef } from './flow-children';
 import type { JobState } from './job-state';
+import { isoTime } from './iso-time';
 import { asyncJobsOf } from './jobs/options';
 
 export interface ErrorInfo {
@@ -102,8 +103,6 @@ function jsonOrText(raw: string | undefined): unknown {
   }
 }
 
-const iso = (ms: string | undefined) => (ms && Number(ms) > 0 ? new Date(Number(ms)).toISOString() : null);
-
 const MAX_MESSAGE = 2000;
 const clip = (s: string) => (s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s);
 
@@ -190,9 +189,9 @@ export function viewOfJob(id: string, type: string, bullState: JobState, h: JobH
     state,
     progress,
     attempts: { made: finished + (state === 'active' ? 1 : 0), max: Math.max(1, Number(opts.attempts ?? 1)) },
-    submittedAt: iso(h.timestamp),
-    startedAt: iso(h.processedOn),
-    finishedAt: terminal ? iso(h.finishedOn) : null,
+    submittedAt: isoTime(h.timestamp),
+    startedAt: isoTime(h.processedOn),
+    finishedAt: terminal ? isoTime(h.finishedOn) : null,
     result: state === 'completed' ? jsonOrText(h.returnvalue) : null,
     error: state === 'failed' || state === 'cancelled' ? reason : null,
     lastError: reason ?? newestStackError(h.stacktrace),
@@ -236,9 +235,9 @@ export function viewOfGone(id: string, type: string, t: Tombstone, resultTtlSeco
     state: 'cancelled',
     progress: 0,
     attempts: { made, max: Math.max(1, Number(t.m ?? 1)) },
-    submittedAt: iso(t.s),
-    startedAt: iso(t.p),
-    finishedAt: iso(t.x),
+    submittedAt: isoTime(t.s),
+    startedAt: isoTime(t.p),
+    finishedAt: isoTime(t.x),
     result: null,
     error:
       t.x !== undefined

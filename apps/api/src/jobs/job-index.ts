@@ -35,8 +35,9 @@ export function reserveOrder(n: number, now = Date.now()): IndexOrder {
   return next;
 }
 
-// Ids may hold colons: a schedule's runs are BullMQ's `repeat:<name>:<ms>`.
-const MEMBER = /^(\d{13}):(\d{4}):([A-Za-z0-9_.:-]{1,128})$/;
+// The id is the rest, whatever it holds: a schedule's runs are BullMQ's `repeat:<name>:<ms>`,
+// and another producer's ids may hold any character.
+const MEMBER = /^(\d{13}):(\d{4}):([\s\S]+)$/;
 
 /**
  * How long an entry may outlive its submission. Finished jobs leave BullMQ on

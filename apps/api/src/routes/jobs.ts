@@ -7,8 +7,12 @@ import { waitForTerminal, watchTerminal } from '../jobs/wait-terminal';
 import { parseOr400 } from '../middleware/validate';
 import type { HttpReply, HttpRequest } from '../route-handler';
 
-/** Ids are ours (UUIDs) or a schedule's runs (`repeat:<name>:<ms>`); accept any sane opaque string; anything else cannot exist. */
-const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/**
+ * Ids are opaque: ours are UUIDs, a schedule's runs BullMQ's `repeat:<name>:<ms>`, and another
+ * producer's whatever string BullMQ took (spaces, slashes, any script). Only the length is
+ * bounded, so that no key is built from a longer one.
+ */
+const MAX_ID_LENGTH = 1024;
 
 /** The job, or 404 for an id never seen and 410 for one whose record expired; one round trip. */
 export async function loadRecord(ctx: AppContext, id: string, typeHint?: string): Promise<JobRecord> {
@@ -17,7 +21,7 @@ export async function loadRecord(ctx: AppContext, id: string, typeHint?: string)
 
 /** As loadRecord, with the newest event id of the job's queue at the time of the read (SSE starts after it). */
 export async function lookupJob(ctx: AppContext, id: string, typeHint?: string): Promise<{ record: JobRecord; lastEventId: string }> {
-  if (!ID.test(id)) throw notFound();
+  if (id.length === 0 || id.length > MAX_ID_LENGTH) throw notFound();
   const found = await ctx.store.lookup(id, typeHint);
   if (found.record) return { record: found.record, lastEventId: found.lastEventId };
   if (found.expired) throw new HttpError(410, 'expired', 'the job existed, but its record is past RESULT_TTL_SECONDS');

@@ -1,8 +1,6 @@
-import { asyncJobsOf, type ScheduleOptions, type ScheduleResource } from '@async-jobs/shared';
+import { asyncJobsOf, isoTime, type ScheduleOptions, type ScheduleResource } from '@async-jobs/shared';
 import type { FoundSchedule } from './find-schedule';
 import type { Runs } from './recent-runs';
-
-const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
 
 /** The options of every run, read back from the scheduler's template (BullMQ's record, not a copy of the request). */
 function optionsOf(opts: Record<string, unknown> | undefined): Partial<ScheduleOptions> {
@@ -26,10 +24,10 @@ export function scheduleView({ type, scheduler: s }: FoundSchedule, runs: Runs):
     options: optionsOf(s.template?.opts as Record<string, unknown> | undefined),
     ...(s.pattern ? { cron: s.pattern } : { every: s.every }),
     tz: s.pattern ? (s.tz ?? 'UTC') : null,
-    startAt: iso(s.startDate),
-    endAt: iso(s.endDate),
+    startAt: isoTime(s.startDate),
+    endAt: isoTime(s.endDate),
     limit: s.limit ?? null,
-    nextRunAt: runs.nextRunAt === null ? null : iso(runs.nextRunAt),
+    nextRunAt: runs.nextRunAt === null ? null : isoTime(runs.nextRunAt),
     recentJobs: runs.recent,
     links: { self: `/schedules/${encodeURIComponent(s.key)}` },
   };

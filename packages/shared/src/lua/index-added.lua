@@ -24,16 +24,22 @@ for i = 3, #ARGV, 3 do
     local fields = redis.call("HMGET", jobKey, "timestamp", "delay", "opts")
     local ts = fields[1]
     if ts then
-      -- Same member shape as the API's (job-index.ts): submit ms (13 digits), sequence, id.
-      local member = string.format("%013d", tonumber(ts)) .. ":0000:" .. id
-      redis.call("ZADD", KEYS[1] .. jobType, 0, member)
-      local delay = tonumber(fields[2] or "0") or 0
+      local ms = tonumber(ts)
+      -- A producer may have written a time that is no millisecond count (text, nanoseconds):
+      -- such a job is not listed (its place in the order is unknown) but still gets its tombstone.
+      if ms and ms >= 0 and ms < 1e13 then
+        -- Same member shape as the API's (job-index.ts): submit ms (13 digits), sequence, id.
+        local member = string.format("%013d", math.floor(ms)) .. ":0000:" .. id
+        redis.call("ZADD", KEYS[1] .. jobType, 0, member)
+      end
+      local delay = math.max(tonumber(fields[2] or "0") or 0, 0)
       local ok, opts = pcall(cjson.decode, fields[3] or "{}")
       local attempts = ok and type(opts) == "table" and tonumber(opts.attempts) or 1
       local tomb = jobKey .. ":tomb"
       redis.call("HSET", tomb, "s", ts, "m", attempts)
       if delay > 0 then redis.call("HSET", tomb, "d", delay) end
-      redis.call("EXPIRE", tomb, math.ceil(delay / 1000) + ttl)
+      -- Bounded (ten years), so that a delay no queue would wait out cannot make EXPIRE refuse the call.
+      redis.call("EXPIRE", tomb, math.min(math.ceil(delay / 1000) + ttl, 315360000))
       local state = "queued"
       if delay > 0 then
         state = "delayed"

@@ -45,6 +45,18 @@ describe('GET /jobs/:id/events with Last-Event-ID', () => {
   });
 });
 
+describe('GET /jobs/:id/events with a Last-Event-ID past the end of the stream', () => {
+  it('starts afresh and ends with the job, as for no id, since the stream never sent that id', async () => {
+    const id = await submit('sleep', { ms: 300 });
+    // Aborted after 10 s: before the fix the stream waited for entries past the id and never ended.
+    const resumed = await readStream(events(id), { 'last-event-id': '9999999999999-0' }, AbortSignal.timeout(10_000));
+    expect(resumed.status).toBe(200);
+    expect(resumed.events[0].event).toBe('state');
+    expect(resumed.events[0].data).toMatchObject({ id });
+    expect(resumed.events.at(-1)!.event).toBe('completed');
+  });
+});
+
 describe('GET /jobs/:id/events with a Last-Event-ID from before what the stream still holds', () => {
   it("sends the current state first, as a new stream does, when the job's first entries were trimmed", async () => {
     const id = await submit('sleep', { ms: 300 });

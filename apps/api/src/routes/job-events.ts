@@ -22,7 +22,7 @@ export const jobEventsRoute = (ctx: AppContext) =>
   async function events(req: Request, res: Response) {
     const id = String(req.params.id);
     const header = req.get('last-event-id');
-    const resume = header && STREAM_ID.test(header) ? header : null;
+    let resume = header && STREAM_ID.test(header) ? header : null;
 
     let ended = false;
     let lastSent: string | null = resume;
@@ -129,6 +129,9 @@ export const jobEventsRoute = (ctx: AppContext) =>
       type = found.record.type;
       queue = ctx.keys.queueOf(type, id);
       peek.type = type;
+      // An id past the stream's newest entry was never sent for this queue (another Redis, a
+      // clock that went back): as no id at all, rather than waiting for the stream to reach it.
+      if (resume && compareIds(resume, found.lastEventId) > 0) resume = null;
       if (resume) {
         const stream = ctx.keys.events(queue);
         const [oldest, after] = await Promise.all([oldestEntryId(ctx.redis, stream), entriesOfJob(ctx.redis, stream, queue, type, id, resume)]);

@@ -10,11 +10,11 @@ const concrete = (pattern: string) => pattern.replace('{*file}', 'app.js').repla
 const CANDIDATES = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 describe('a path we serve, asked with a method it does not take', () => {
-  it('answers PUT /jobs with 405 and Allow: GET, POST', async () => {
+  it('answers PUT /jobs with 405 and Allow: GET, HEAD, POST', async () => {
     const r = await call(sys.api.url, 'PUT', '/jobs', { type: 'echo', data: {} });
     expect(r.status).toBe(405);
-    expect(r.headers.get('allow')).toBe('GET, POST');
-    expect(r.body.error).toEqual({ code: 'method_not_allowed', message: '/jobs takes GET and POST, not PUT' });
+    expect(r.headers.get('allow')).toBe('GET, HEAD, POST');
+    expect(r.body.error).toEqual({ code: 'method_not_allowed', message: '/jobs takes GET, HEAD and POST, not PUT' });
   });
 
   it('answers GET /jobs/batch with 405 and Allow: POST, not "no such job"', async () => {
@@ -27,6 +27,7 @@ describe('a path we serve, asked with a method it does not take', () => {
   it("answers every other method on every path of the route table with 405 and that path's methods", async () => {
     for (const [path, routes] of routesByPath(routeTable(sys.api.context))) {
       const allow = routes.map((r) => r.method.toUpperCase());
+      if (allow.includes('GET')) allow.push('HEAD');
       for (const method of CANDIDATES.filter((m) => !allow.includes(m))) {
         const r = await call(sys.api.url, method, concrete(path));
         expect(r.status, `${method} ${path}`).toBe(405);
@@ -39,7 +40,7 @@ describe('a path we serve, asked with a method it does not take', () => {
   it('lists the methods for OPTIONS with 204', async () => {
     const r = await call(sys.api.url, 'OPTIONS', '/jobs/no-such-job');
     expect(r.status).toBe(204);
-    expect(r.headers.get('allow')).toBe('DELETE, GET');
+    expect(r.headers.get('allow')).toBe('DELETE, GET, HEAD');
   });
 
   it('still answers 404 for a path we do not serve, and for a file that is not there', async () => {

@@ -109,6 +109,18 @@ describe('GET /openapi.json', () => {
     expect(ops.get('get /admin/queues').security).toEqual([{ adminBasic: [] }]);
   });
 
+  it('lists 400 for every operation that refuses a query parameter it does not take, and asks one to show it', async () => {
+    const ops = new Map(operations().map((o) => [o.key, o.op]));
+    for (const r of routeTable(api.context).filter((r) => r.doc && !r.anyQuery)) {
+      const key = `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`;
+      expect(Object.keys(ops.get(key).responses), key).toContain('400');
+    }
+    const refused = await call(api.url, 'GET', '/jobs/no-such-job?verbose=1');
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('validation_failed');
+    expect(Object.keys(ops.get('get /jobs/{id}/events').responses)).toContain('204');
+  });
+
   it('describes the data of every job type served by GET /types', async () => {
     const types = (await call(api.url, 'GET', '/types')).body.types as { name: string; input: object }[];
     const mapping = doc.components.schemas.SubmitJobRequest.discriminator.mapping as Record<string, string>;

@@ -13,4 +13,4 @@ export class HttpError extends Error {
 }
 
 export const notFound = (what = 'job') => new HttpError(404, 'not_found', `no such ${what}`);
-export const unavailable = () => new HttpError(503, 'unavailable', 'Redis cannot be reached; nothing was written', undefined, { 'Retry-After': '1' });
+export const unavailable = () => new HttpError(503, 'unavailable', 'Redis cannot be reached; the request changed nothing', undefined, { 'Retry-After': '1' });

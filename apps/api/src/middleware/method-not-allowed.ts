@@ -8,13 +8,14 @@ import { sendError } from './error-handler';
  * gets the same list with 204 (CORS preflights are answered earlier, by cors.ts).
  */
 export function methodNotAllowed(methods: readonly string[]): RequestHandler {
-  const allowed = [...new Set(methods.map((m) => m.toUpperCase()))].sort();
+  const upper = methods.map((m) => m.toUpperCase());
+  // Express answers HEAD wherever it serves GET, so HEAD is a method the path takes too.
+  const allowed = [...new Set(upper.includes('GET') ? [...upper, 'HEAD'] : upper)].sort();
   const allow = allowed.join(', ');
   const takes = allowed.length === 1 ? `${allowed[0]} only` : `${allowed.slice(0, -1).join(', ')} and ${allowed.at(-1)}`;
   return (req, res, next) => {
     // A method the path takes, whose handler passed the request on (an asset that is not there): 404 as before.
-    const asked = req.method === 'HEAD' ? 'GET' : req.method;
-    if (allowed.includes(asked)) {
+    if (allowed.includes(req.method)) {
       next();
       return;
     }

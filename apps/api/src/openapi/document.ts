@@ -1,5 +1,5 @@
 import { appManifest as pkg } from '../app-root';
-import { errorResponses } from './responses';
+import { errorResponses, errors } from './responses';
 import { ADMIN_PATH } from '../admin';
 import { routeSpecs } from '../routes';
 import { adminOperation } from './operations-service';
@@ -64,7 +64,10 @@ function pathsOfRoutes(): Record<string, Record<string, unknown>> {
     const names = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
     const path = openApiPath(route.path);
     paths[path] ??= names.length > 0 ? { parameters: names.map((n) => pathParams[n]) } : {};
-    paths[path][route.method] = route.doc;
+    // Every operation that refuses query parameters it does not list (routes.ts, anyQuery) can answer 400.
+    const responses = route.doc.responses as Record<string, unknown> | undefined;
+    paths[path][route.method] =
+      !route.anyQuery && responses && !responses['400'] ? { ...route.doc, responses: { ...errors('BadQuery'), ...responses } } : route.doc;
   }
   paths[ADMIN_PATH] = { get: adminOperation };
   return paths;

@@ -133,6 +133,9 @@ export const jobOperations = {
         description: 'An event stream.',
         content: { 'text/event-stream': { schema: ref('SseJobStream') } },
       },
+      '204': {
+        description: "`Last-Event-ID` is the id of the job's terminal event, or after it: nothing more will come, and an EventSource stops reconnecting.",
+      },
       ...readErrors,
     },
   },

@@ -11,6 +11,10 @@ export const errorResponses = {
       'message naming the field and what it takes; `message` repeats the first) or `unknown_type` (`details` lists the known types).',
     content: json(ref('Error')),
   },
+  BadQuery: {
+    description: '`validation_failed`: a query parameter this operation does not take, or one given twice.',
+    content: json(ref('Error')),
+  },
   Unauthorized: {
     description: '`unauthorized`: API_TOKENS is set and the bearer token is missing or wrong.',
     headers: { 'WWW-Authenticate': { schema: { type: 'string' }, description: '`Bearer realm="async-jobs"`' } },
@@ -26,7 +30,7 @@ export const errorResponses = {
   UnsupportedMediaType: { description: '`unsupported_media_type`: the body is not JSON.', content: json(ref('Error')) },
   RateLimited: { description: '`rate_limited`: over RATE_LIMIT_PER_MINUTE.', headers: retryAfter, content: json(ref('Error')) },
   Unavailable: {
-    description: '`unavailable`: Redis cannot be reached; nothing was written.',
+    description: '`unavailable`: Redis cannot be reached; the request changed nothing.',
     headers: retryAfter,
     content: json(ref('Error')),
   },
@@ -38,6 +42,7 @@ export type ErrorResponseName = keyof typeof errorResponses;
 export function errors(...names: ErrorResponseName[]): Record<string, { $ref: string }> {
   const status: Record<ErrorResponseName, string> = {
     BadRequest: '400',
+    BadQuery: '400',
     Unauthorized: '401',
     NotFound: '404',
     Gone: '410',

@@ -150,6 +150,24 @@ describe('rejected submissions', () => {
     expect(r.body.error.code).toBe('unsupported_media_type');
   });
 
+  it('reads a body sent as UTF-8 under any of its names, and refuses another charset with 415 naming it', async () => {
+    // No `data`: a body that was read is refused for that (400); one that was not, 415.
+    for (const charset of ['utf-8', 'UTF8', 'us-ascii', '"utf-8"']) {
+      const r = await post({ type: 'echo' }, { 'content-type': `application/json; charset=${charset}` });
+      expect(r.status, charset).toBe(400);
+      expect(r.body.error.message, charset).toMatch(/data is required/);
+    }
+    const utf16 = await fetch(`${api.url}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-16le' },
+      body: Buffer.from(JSON.stringify({ type: 'echo', data: {} }), 'utf16le'),
+    });
+    expect(utf16.status).toBe(415);
+    expect(await utf16.json()).toMatchObject({ error: { code: 'unsupported_media_type', message: expect.stringContaining('"utf-16le"') } });
+    const latin1 = await post({ type: 'echo' }, { 'content-type': 'application/json; charset=iso-8859-1' });
+    expect(latin1.status).toBe(415);
+  });
+
   it('never sends a stack trace', async () => {
     const r = await post('{"type":');
     expect(JSON.stringify(r.body)).not.toMatch(/at .*\.(ts|js):\d+/);
@@ -165,10 +183,12 @@ describe('unknown ids and routes', () => {
     }
   });
 
-  it('returns 404 for ids that cannot be ours, such as path traversal', async () => {
-    const r = await call(api.url, 'GET', `/jobs/${encodeURIComponent('../../etc/passwd')}`);
-    expect(r.status).toBe(404);
-    expect(r.body.error.code).toBe('not_found');
+  it('returns 404 for a path traversal (an id only ever names a key) and for an id over 1,024 characters', async () => {
+    for (const id of ['../../etc/passwd', 'x'.repeat(1025)]) {
+      const r = await call(api.url, 'GET', `/jobs/${encodeURIComponent(id)}`);
+      expect(r.status).toBe(404);
+      expect(r.body.error.code).toBe('not_found');
+    }
   });
 
   it('returns 404 in the error format for an unknown route', async () => {

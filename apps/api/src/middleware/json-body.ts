@@ -26,6 +26,15 @@ export const noBody: RequestHandler = (req, _res, next) => {
   next(new HttpError(415, 'unsupported_media_type', 'this request takes no body; send none (a body that is sent must be application/json)'));
 };
 
+/** The `charset` parameter of a Content-Type, quoted or not. */
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
+
+/**
+ * Charsets whose JSON is UTF-8 byte for byte (ASCII is a subset of it). JSON is UTF-8
+ * (RFC 8259); the parser alone would also decode UTF-16 and UTF-32 and refuse these.
+ */
+const UTF8_BYTES = new Set(['utf8', 'us-ascii', 'ascii']);
+
 /** JSON bodies only: any other content type is 415 before a byte is parsed; see json-shape.ts for what else is refused. */
 export function jsonBody(limit: number): RequestHandler[] {
   const requireJson: RequestHandler = (req, _res, next) => {
@@ -37,6 +46,15 @@ export function jsonBody(limit: number): RequestHandler[] {
     if (!req.is('application/json')) {
       next(new HttpError(415, 'unsupported_media_type', 'send the body as application/json'));
       return;
+    }
+    const charset = CHARSET.exec(req.headers['content-type'] ?? '')?.[1].toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8') {
+      if (!UTF8_BYTES.has(charset)) {
+        next(new HttpError(415, 'unsupported_media_type', `unsupported charset "${charset}"; send the body as UTF-8 JSON`));
+        return;
+      }
+      // The same bytes as UTF-8, under a name the parser does not take (it knows only `utf-*`).
+      req.headers['content-type'] = 'application/json; charset=utf-8';
     }
     next();
   };

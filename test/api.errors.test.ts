@@ -168,6 +168,13 @@ describe('rejected submissions', () => {
     expect(latin1.status).toBe(415);
   });
 
+  it('refuses a number too large for a double, rather than keeping it as null', async () => {
+    const r = await post('{"type":"echo","data":{"ok":1,"f":[2,-1e400]}}');
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('validation_failed');
+    expect(r.body.error.details).toEqual([{ path: 'data.f.1', message: 'is a number beyond what a double holds (about ±1.8e308)' }]);
+  });
+
   it('never sends a stack trace', async () => {
     const r = await post('{"type":');
     expect(JSON.stringify(r.body)).not.toMatch(/at .*\.(ts|js):\d+/);

@@ -10,10 +10,10 @@ import { validationFailed } from './validate';
 export const MAX_JSON_DEPTH = 64;
 
 /**
- * Why `body` is refused, or null: nested deeper than MAX_JSON_DEPTH, or a key that
+ * Why `body` is refused, or null: nested deeper than MAX_JSON_DEPTH, a key that
  * could reach an object's prototype when code copies the body (`__proto__`
  * anywhere, `constructor` holding `prototype`), as Fastify's secure-json-parse
- * refuses them. Walks with its own stack, so hostile depth cannot overflow it.
+ * refuses them, or a number too large to be kept. Walks with its own stack, so hostile depth cannot overflow it.
  */
 export function jsonShapeProblem(body: unknown): { path: string; message: string } | null {
   if (body === null || typeof body !== 'object') return null;
@@ -32,6 +32,10 @@ export function jsonShapeProblem(body: unknown): { path: string; message: string
         return { path: [...pathOf(frame), key].join('.'), message: `the key "${key}" is not accepted` };
       }
       if (inner !== null && typeof inner === 'object') stack.push({ value: inner, parent: frame, key, depth: depth + 1 });
+      // JSON.parse reads 1e400 as Infinity, which every later JSON.stringify (BullMQ's too) writes as null.
+      else if (typeof inner === 'number' && !Number.isFinite(inner)) {
+        return { path: [...pathOf(frame), key].join('.'), message: 'is a number beyond what a double holds (about ±1.8e308)' };
+      }
     }
   }
   return null;
@@ -50,7 +54,7 @@ function pathOf(frame: Frame): string[] {
   return path.reverse();
 }
 
-/** 400 validation_failed for a parsed JSON body that is too deep or carries a prototype key. */
+/** 400 validation_failed for a parsed JSON body that is too deep, carries a prototype key or a number no double holds. */
 export const checkJsonShape: RequestHandler = (req, _res, next) => {
   const problem = jsonShapeProblem(req.body);
   next(problem ? validationFailed([problem], 'the body') : undefined);

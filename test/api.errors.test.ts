@@ -198,10 +198,11 @@ describe('unknown ids and routes', () => {
     }
   });
 
-  it('returns 404 in the error format for an unknown route', async () => {
+  it('returns 404 in the error format for an unknown route, with no ETag (no route answers conditional requests)', async () => {
     const r = await call(api.url, 'GET', '/nowhere');
     expect(r.status).toBe(404);
     expect(r.body.error.code).toBe('not_found');
+    expect(r.headers.get('etag')).toBeNull();
   });
 });
 

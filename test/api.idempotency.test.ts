@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { call } from './api-harness';
 import { useApi } from './system-harness';
@@ -23,7 +24,31 @@ async function recordCount(): Promise<number> {
   return (await ctx.allKeys()).filter((k) => k.endsWith(':tomb')).length;
 }
 
+/** A POST with `key` sent as two header lines (fetch would join them into one). */
+function postWithTwoKeys(key: [string, string]): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${sys.api.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ type: 'echo', data: { twice: true } }));
+  });
+}
+
 describe('POST /jobs with an idempotency key', () => {
+  it('refuses the header given twice with 400, enqueuing nothing, rather than joining the two into one key', async () => {
+    const jobsBefore = await queuedInBullmq('echo');
+    const r = await postWithTwoKeys(['a1', 'a2']);
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('validation_failed');
+    expect(r.body.error.details).toEqual([{ path: 'Idempotency-Key', message: 'Idempotency-Key is given 2 times; give it once' }]);
+    expect(await queuedInBullmq('echo')).toBe(jobsBefore);
+    expect((await ctx.allKeys()).filter((k) => k.includes('a1'))).toEqual([]);
+  });
+
   it('replays the first job with 200 and Idempotent-Replayed, enqueuing nothing', async () => {
     const first = await post({ type: 'echo', data: { order: 42, items: [1, 2] } }, { 'Idempotency-Key': 'order-42' });
     expect(first.status).toBe(202);

@@ -92,6 +92,8 @@ export function createApp(deps: AppDeps): App {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // No route answers conditional requests: an ETag (Express hashes every res.send body) would promise what none keeps.
+  app.set('etag', false);
   app.use(httpMetrics(metrics));
   app.use(accessLog(logger, (req) => req.url === '/healthz'));
   // Before the routes: preflights carry no token, and a throttled request should cost nothing.

@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
+import { validationFailed } from './middleware/validate';
 
 /**
  * What a route handler sees of its request. Plain data and one hook, so handlers do not
@@ -10,6 +11,7 @@ export interface HttpRequest {
   readonly query: unknown;
   /** JSON, once the route's body middleware read it; undefined on routes without one. */
   readonly body: unknown;
+  /** The header's value; a header sent more than once is a 400 (validation_failed). */
   header(name: string): string | undefined;
   /**
    * Calls `fn` when the connection closes, whether the client went away or the answer was
@@ -48,6 +50,11 @@ class ExpressRequest implements HttpRequest {
     return this.req.body;
   }
   header(name: string) {
+    // Node joins a repeated header into one ("a, b"): which one was meant is not for the API to guess.
+    const raw = this.req.rawHeaders;
+    let given = 0;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i].length === name.length && raw[i].toLowerCase() === name.toLowerCase()) given++;
+    if (given > 1) throw validationFailed([{ path: name, message: `${name} is given ${given} times; give it once` }], 'the headers');
     return this.req.get(name);
   }
   onClose(fn: () => void) {

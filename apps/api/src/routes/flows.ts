@@ -15,7 +15,7 @@ export const flowRoute =
   (ctx: AppContext): RouteHandler =>
   async (req) => {
     const root = checkFlow(req.body, ctx.config, ctx.keys);
-    if (req.header('idempotency-key') !== undefined) {
+    if (req.header('Idempotency-Key') !== undefined) {
       throw validationFailed([{ path: 'Idempotency-Key', message: 'idempotency keys are not supported on POST /flows' }]);
     }
     assertRedisReady(ctx.redis);

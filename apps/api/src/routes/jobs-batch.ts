@@ -23,7 +23,7 @@ export const batchRoute =
   async (req) => {
     const { jobs } = parseOr400(envelope, req.body);
     const problems: ProblemDetail[] = [];
-    if (req.header('idempotency-key') !== undefined) {
+    if (req.header('Idempotency-Key') !== undefined) {
       problems.push({ path: 'Idempotency-Key', message: 'idempotency keys are not supported on POST /jobs/batch' });
     }
     const subs: Submission[] = [];

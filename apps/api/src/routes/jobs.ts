@@ -43,7 +43,7 @@ export const jobRoutes = (ctx: AppContext) => ({
     let replayed: boolean;
     let record: JobRecord;
     try {
-      ({ replayed, record } = await submitWithKey(ctx, checked.value, req.header('idempotency-key'), id));
+      ({ replayed, record } = await submitWithKey(ctx, checked.value, req.header('Idempotency-Key'), id));
       if (wait && !isTerminal(record.state)) {
         // An idempotent submit's job has an id of its own: watched from now, and read once first.
         const ours = record.id === id;

@@ -70,6 +70,7 @@ describe('DELETE /jobs/:id', () => {
       expect(r.status).toBe(202);
       const end = await finalState(id);
       expect(end.state).toBe('cancelled');
+      expect(end.error).toEqual({ name: 'CancelledError', message: 'cancelled by request' });
       expect(end.attempts.made).toBe(1);
       expect(watch.of(id).some((e) => e.event === 'retrying' || e.event === 'completed')).toBe(false);
       await proc.line((l) => l.jobId === id && l.msg === 'job cancelled');

@@ -110,7 +110,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   // A cancel aborts the attempt if this process runs it; the job then fails with CancelledError, never retried.
   const cancel = (type: string, id: string) => {
     const run = running.get(type)?.get(id);
-    run?.abort(new CancelledError('cancelled: cancelled by request'));
+    run?.abort(new CancelledError('cancelled by request'));
     return run !== undefined;
   };
   const control = createControlListener(config, keys, cancel, logger);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResultsStore } from '@async-jobs/shared';
-import { createTestContext, enqueue, watchEvents, type EventWatch } from './helpers';
+import { createTestContext, enqueue, waitFor, watchEvents, type EventWatch } from './helpers';
 import { useWorkerProcesses } from './worker-harness';
 
 const ctx = createTestContext();
@@ -67,25 +67,31 @@ describe('worker shutdown on a signal', () => {
     expect((await watch.terminal(late)).event).toBe('completed');
   });
 
-  it('past SHUTDOWN_GRACE_MS leaves the job to another worker instead of losing or failing it', async () => {
+  it('past SHUTDOWN_GRACE_MS hands the job back to its queue, so that restarts never fail it, and the next worker runs it', async () => {
     // Debug: 'job completed' is logged at debug level only.
     const fast = { STALLED_INTERVAL_MS: '500', LOCK_DURATION_MS: '1000', WORKER_TYPES: 'sleep', LOG_LEVEL: 'debug' };
-    const first = start({ ...fast, SHUTDOWN_GRACE_MS: '200' });
-    await first.line((l) => l.msg === 'worker ready');
     const id = await enqueue(ctx, 'sleep', { ms: 2500 });
-    await watch.next((e) => e.id === id && e.event === 'active');
-    first.kill('SIGTERM');
-    // Non-zero: it had to abandon the job (to stall recovery, below), and a process manager should know.
-    expect(await first.exited).toBe(1);
-    expect(first.lines.some((l) => l.msg?.toString().startsWith('grace period over'))).toBe(true);
-    expect(first.lines.find((l) => l.msg === 'worker stopped')).toMatchObject({ abandoned: 1 });
-    // Nothing final was recorded by the worker that gave up.
-    expect((await store.read(id))?.state).toBe('active');
+    const queue = ctx.keys.queueOf('sleep', id);
+    const jobKey = `${ctx.keys.prefixOf(queue)}:${queue}:${id}`;
+    // More restarts than BullMQ's stall allowance: a job left to stall each time ended failed (StalledError).
+    for (let round = 1; round <= 3; round++) {
+      const w = start({ ...fast, SHUTDOWN_GRACE_MS: '200' });
+      await w.line((l) => l.msg === 'worker ready');
+      await waitFor(() => watch.of(id).filter((e) => e.event === 'active').length >= round);
+      w.kill('SIGTERM');
+      // Non-zero: it had to give the job up, and a process manager should know.
+      expect(await w.exited).toBe(1);
+      expect(w.lines.some((l) => l.msg?.toString().startsWith('grace period over'))).toBe(true);
+      expect(w.lines.find((l) => l.msg === 'worker stopped')).toMatchObject({ abandoned: 1 });
+      expect(w.lines.some((l) => l.jobId === id && l.msg === 'job handed back to its queue by a shutdown; another worker will run it')).toBe(true);
+      // Waiting in its queue at once, with no stall counted and nothing final recorded.
+      expect((await store.read(id))?.state).toBe('queued');
+      expect(await ctx.redis.hget(jobKey, 'stc')).toBeNull();
+    }
 
-    const second = start(fast);
+    const last = start(fast);
     const done = await watch.terminal(id, 20000);
     expect(done.event).toBe('completed');
-    await second.line((l) => l.msg === 'job completed' && l.jobId === id);
-    expect(first.lines.some((l) => l.msg === 'job completed' && l.jobId === id)).toBe(false);
+    await last.line((l) => l.msg === 'job completed' && l.jobId === id);
   });
 });

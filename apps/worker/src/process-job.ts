@@ -16,7 +16,7 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Aborted when the worker starts to shut down: a job fetched after that is handed back, not run. */
   draining: AbortSignal;
-  /** Aborted after a forced shutdown: running attempts are abandoned to stall recovery. */
+  /** Aborted when the grace period is over: running attempts hand their jobs back to their queues. */
   shutdown: AbortSignal;
   /** This type's running attempts by job id: a cancel or a forced shutdown aborts them there. */
   running: Map<string, Attempt>;
@@ -106,8 +106,16 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       await settle?.();
       const log = { jobId: id, type, attempt };
       if (deps.shutdown.aborted) {
-        logger.warn(log, 'job attempt abandoned by a forced shutdown; another worker will pick it up');
-        throw err;
+        // Back to the head of its queue while this worker still holds its lock, rather than left to
+        // stall: BullMQ counts stalls toward maxStalledCount, so restarts alone would fail a long job.
+        // WaitingError either way: BullMQ records nothing (one it could not move stalls, as before).
+        try {
+          await job.moveToWait(token);
+          logger.warn(log, 'job handed back to its queue by a shutdown; another worker will run it');
+        } catch (moveErr) {
+          logger.warn({ ...log, err: (moveErr as Error).message }, 'could not hand a job back; it will run again after stall recovery');
+        }
+        throw new WaitingError();
       }
       const error = errorInfo(err);
       const final = err instanceof CancelledError || isUnrecoverable(err) || attempt >= (job.opts.attempts ?? 1);

@@ -52,7 +52,7 @@ export interface CloseOptions {
   graceMs?: number;
 }
 
-/** How a close went: how many jobs were still running when the grace period ended. */
+/** How a close went: how many jobs were still running when the grace period ended (and were handed back). */
 export interface CloseOutcome {
   abandoned: number;
 }
@@ -74,6 +74,9 @@ export interface JobWorker {
 }
 
 /** Resolves true once nothing is active, or false when `ms` pass first. New arrivals are waited for too. */
+/** How long a worker past its grace period waits for its jobs to be moved back to their queues. */
+const HAND_BACK_MS = 1000;
+
 async function waitForIdle(active: Set<Promise<unknown>>, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (active.size > 0) {
@@ -202,7 +205,13 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     await Promise.all(all.map((w) => step(`pause ${w.name}`, () => w.pause(true))));
     const drained = await waitForIdle(active, graceMs);
     const abandoned = drained ? 0 : active.size;
-    if (!drained) logger.warn({ active: abandoned, graceMs }, 'grace period over; active jobs are left to stall recovery');
+    if (!drained) {
+      logger.warn({ active: abandoned, graceMs }, 'grace period over; active jobs are handed back to their queues');
+      // Stopped while BullMQ still holds their locks: each attempt moves its job back (process-job.ts).
+      // Bounded: with Redis away the moves wait for it, and the jobs are then left to stall recovery.
+      stopAttempts();
+      await waitForIdle(active, HAND_BACK_MS);
+    }
     // We waited above; BullMQ's own close() would wait again without a bound (and cannot be
     // escalated once started), so force: it only skips that wait.
     for (const w of all) await step(`worker ${w.name}`, () => w.close(true));
@@ -210,10 +219,12 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     await step('heartbeat', () => heartbeat.close());
     // Deliveries in flight are bounded by CALLBACK_TIMEOUT_MS; one cut short is retried by another worker.
     await step('callbacks', () => callbacks.close());
-    // Only now, with BullMQ closed, stop abandoned handlers: BullMQ no longer records their outcome.
+    return { abandoned };
+  }
+
+  function stopAttempts(): void {
     shutdown.abort(new Error('the worker shut down before this attempt finished'));
     for (const byId of running.values()) for (const run of byId.values()) run.abort(shutdownReason(shutdown.signal));
-    return { abandoned };
   }
 
   return {

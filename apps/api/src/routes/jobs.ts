@@ -4,6 +4,7 @@ import type { AppContext } from '../deps';
 import { submitWithKey } from '../jobs/idempotency';
 import { checkSubmission } from '../jobs/validate-submission';
 import { waitForTerminal, watchTerminal } from '../jobs/wait-terminal';
+import { isRedisUnavailable } from '../middleware/redis-errors';
 import { parseOr400 } from '../middleware/validate';
 import type { HttpReply, HttpRequest } from '../route-handler';
 
@@ -48,7 +49,15 @@ export const jobRoutes = (ctx: AppContext) => ({
         // An idempotent submit's job has an id of its own: watched from now, and read once first.
         const ours = record.id === id;
         const held = ours ? watch! : watchTerminal(ctx, record.id, record.type);
-        record = await held.until(wait * 1000, req, () => loadRecord(ctx, record.id, record.type), ours ? record : undefined);
+        const accepted = record;
+        record = await held
+          .until(wait * 1000, req, () => loadRecord(ctx, accepted.id, accepted.type), ours ? accepted : undefined)
+          .catch((err) => {
+            // The job is accepted: Redis going away during the wait must not turn that into a 503
+            // that reads as "nothing was written" (a client would submit it again). 202, as it was last known.
+            if (isRedisUnavailable(err) || (err instanceof HttpError && err.status === 503)) return accepted;
+            throw err;
+          });
       }
     } finally {
       watch?.end();

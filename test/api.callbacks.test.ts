@@ -199,6 +199,17 @@ describe('completion callbacks', () => {
     expect((await ctx.allKeys()).length).toBe(before);
   });
 
+  it('refuses a callback URL with credentials in it with 400, without repeating them, writing nothing', async () => {
+    const before = (await ctx.allKeys()).length;
+    const r = await submit({}, `http://cb:Hunter2secret@${new URL(base).host}/hook`);
+    expect(r.status).toBe(400);
+    expect(r.body.error.details).toEqual([
+      { path: 'options.callbackUrl', message: 'a URL with credentials (user:password@) is refused; a callback is signed with CALLBACK_SECRET instead' },
+    ]);
+    expect(JSON.stringify(r.body)).not.toContain('Hunter2secret');
+    expect((await ctx.allKeys()).length).toBe(before);
+  });
+
   it('refuses callbacks with 400 when no CALLBACK_SECRET is configured', async () => {
     const other = createTestContext();
     const bare = await startApi(other, {});

@@ -34,6 +34,17 @@ describe('POST /jobs of http.request data that cannot be sent', () => {
     for (const url of ['https://example.org/', 'http://EXAMPLE.org:8080/', 'https://api.example.com:8443/v1']) expect((await submit({ url })).status).toBe(202);
   });
 
+  it('refuses a URL with credentials in it (400), without repeating them, and writes nothing', async () => {
+    const before = (await sys.ctx.requestKeys()).length;
+    const r = await submit({ url: 'https://user:Hunter2secret@example.org/x' });
+    expect(r.status).toBe(400);
+    expect(r.body.error.details).toEqual([
+      { path: 'data.url', message: 'a URL with credentials (user:password@) is refused; send them in a header (authorization)' },
+    ]);
+    expect(JSON.stringify(r.body)).not.toContain('Hunter2secret');
+    expect((await sys.ctx.requestKeys()).length).toBe(before);
+  });
+
   it('refuses a header value holding CR or LF (400), naming the header, and writes nothing', async () => {
     const before = (await sys.ctx.requestKeys()).length;
     const r = await submit({ url: 'https://example.org/', headers: { 'x-note': 'a\r\nSet-Cookie: x=1' } });

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, createResultsStore, type CallbackPayload } from '@async-jobs/shared';
-import type { Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliverer } from '../apps/worker/src/callbacks/deliver';
 import { createTestContext, enqueue } from './helpers';
@@ -29,6 +29,23 @@ afterAll(async () => {
 const delivery = (data: CallbackPayload) => ({ data, attemptsMade: 0, opts: { attempts: 3 } }) as unknown as Job<CallbackPayload>;
 
 describe('a callback delivery', () => {
+  it('calls no URL with credentials in it (another producer wrote it), and does not repeat the password', async () => {
+    const config = ctx.config({ CALLBACK_SECRET: 's', CALLBACK_ALLOWED_HOSTS: new URL(base).host });
+    const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: config.RESULT_TTL_SECONDS });
+    const deliverer = createDeliverer(config, store, createLogger('test', 'silent'));
+    try {
+      const id = await enqueue(ctx, 'echo', {}, { delay: 60_000 });
+      const url = `http://cb:Hunter2secret@${new URL(base).host}/hook/creds`;
+      const refused = await deliverer.deliver(delivery({ id, type: 'echo', url })).catch((err: Error) => err);
+      expect(refused).toBeInstanceOf(UnrecoverableError);
+      expect((refused as Error).message).toMatch(/carries credentials/);
+      expect((refused as Error).message).not.toContain('Hunter2secret');
+      expect(received).toEqual([]);
+    } finally {
+      await deliverer.close();
+    }
+  });
+
   it('sends nothing for a job that runs again since its ending (a retry by hand): it has no final resource yet', async () => {
     const config = ctx.config({ CALLBACK_SECRET: 's', CALLBACK_ALLOWED_HOSTS: new URL(base).host });
     const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: config.RESULT_TTL_SECONDS });

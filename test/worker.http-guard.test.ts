@@ -151,6 +151,20 @@ describe('http.request checks the address it connects to', () => {
     }
   });
 
+  it('calls no URL with credentials in it, and never puts the password in the job', async () => {
+    routes.set('/to-creds', (_req, res) => res.writeHead(302, { location: `http://user:Hunter2secret@127.0.0.1:${port}/in` }).end());
+    // A job that bypassed the API with credentials in its URL: refused before any attempt is sent.
+    const direct = await run({ HTTP_ALLOWED_HOSTS: `127.0.0.1:${port}` }, { url: `http://user:Hunter2secret@127.0.0.1:${port}/in` }, { attempts: 2 });
+    expect(direct.state).toBe('failed');
+    expect(direct.error).toEqual({ name: 'InvalidInputError', message: expect.stringContaining('a URL with credentials (user:password@) is refused') });
+    // A redirect to one is not followed (fetch would fail quoting the URL, password and all).
+    const redirected = await run({ HTTP_ALLOWED_HOSTS: `127.0.0.1:${port}` }, { url: `http://127.0.0.1:${port}/to-creds` }, { attempts: 2 });
+    expect(redirected.state).toBe('failed');
+    expect(redirected.error?.name).toBe('HostNotAllowedError');
+    for (const record of [direct, redirected]) expect(JSON.stringify(record)).not.toContain('Hunter2secret');
+    expect(hits).toEqual(['127.0.0.1 /to-creds']);
+  });
+
   it('refuses other schemes outright, even when the job bypassed the API', async () => {
     for (const url of ['file:///etc/passwd', `ftp://127.0.0.1:${port}/`, 'gopher://127.0.0.1:6379/_INFO']) {
       const record = await run({ HTTP_ALLOWED_HOSTS: `127.0.0.1:${port}` }, { url }, { attempts: 2 });

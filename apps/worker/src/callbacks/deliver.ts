@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { fetch } from 'undici';
 import {
   createHostAllowlist,
+  hasCredentials,
   isTerminal,
   signCallback,
   toJobResource,
@@ -27,6 +28,11 @@ export function createDeliverer(config: Config, store: ResultsStore, logger: Log
     const attempt = job.attemptsMade + 1;
     const last = attempt >= (job.opts.attempts ?? 1);
     const note = (info: Omit<CallbackInfo, 'attempts'>) => store.setCallback(type, id, { ...info, attempts: attempt });
+    // Only another producer's job can carry such a URL (the API refuses it); fetch's error would quote its password.
+    if (hasCredentials(new URL(url))) {
+      await note({ state: 'failed', lastStatus: null });
+      throw new UnrecoverableError(`callback URL on ${new URL(url).host} carries credentials (user:password@); it is not called`);
+    }
     const record = await store.read(id, type);
     if (!record) throw new UnrecoverableError(`job ${id} has no record any more; nothing to deliver`);
     // Retried by hand since the ending this delivery was queued for: the job's next ending

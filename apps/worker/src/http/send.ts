@@ -1,4 +1,5 @@
 import { fetch, type Dispatcher, type Response } from 'undici';
+import { hasCredentials } from '@async-jobs/shared';
 import { AddressNotAllowedError } from './address-guard';
 import { hostLabel, type HostAllowlist } from './allowlist';
 import { HostNotAllowedError, NetworkError, TooManyRedirectsError } from './errors';
@@ -52,6 +53,8 @@ export async function sendFollowingRedirects(req: OutgoingRequest, allowlist: Ho
     if (!/^https?:$/.test(next.protocol) || !allowlist.allows(next)) {
       throw new HostNotAllowedError(`redirect to host ${hostLabel(next)} is not in HTTP_ALLOWED_HOSTS; not followed`);
     }
+    // fetch would refuse it with an error quoting the URL, password and all, into the job's error.
+    if (hasCredentials(next)) throw new HostNotAllowedError(`redirect to a URL with credentials (user:password@) on ${hostLabel(next)}; not followed`);
     if (next.origin !== url.origin) for (const name of Object.keys(headers)) if (ORIGIN_BOUND_HEADERS.includes(name.toLowerCase())) delete headers[name];
     // As browsers do: 303 always, and 301/302 after a POST, continue as a GET without a body.
     if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config';
 import { createHostAllowlist, hostLabel, type HostAllowlist } from '../host-allowlist';
+import { httpUrl } from '../schemas/http-url';
 import type { JobTypeDefinition } from './definition';
 
 /** RFC 9110's token, what a header name is made of. */
@@ -25,7 +26,7 @@ export const httpRequest = {
   // Refused here rather than by the HTTP client at run time: such a request fails every attempt.
   input: z
     .strictObject({
-      url: z.url({ protocol: /^https?$/ }),
+      url: httpUrl('send them in a header (authorization)'),
       method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
       headers: z
         .record(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpUrl } from '../schemas/http-url';
 import { acceptedWords } from '../schemas/plain-errors';
 import { jobTypeNames } from './index';
 
@@ -24,7 +25,7 @@ export const submitOptionsSchema = z.strictObject({
   /** Per attempt, in milliseconds; none by default. */
   timeout: z.number().int().min(1).max(DAY_MS).optional(),
   idempotencyKey: z.string().min(1).max(255).optional(),
-  callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
+  callbackUrl: httpUrl('a callback is signed with CALLBACK_SECRET instead').optional(),
 });
 
 export type SubmitOptions = z.infer<typeof submitOptionsSchema>;

@@ -8,3 +8,4 @@ export * from './job-logs';
 export * from './workers';
 export * from './schedule';
 export * from './flow';
+export * from './http-url';

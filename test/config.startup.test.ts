@@ -41,6 +41,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL/);
   });
 
+  it('refuses a REDIS_URL whose database is not a number, and takes one that is, or none', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis://:pw@127.0.0.1:6379/abc' })).toThrow(/REDIS_URL: names a database that is not a number/);
+    for (const url of ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379/', 'redis://127.0.0.1:6379/3'])
+      expect(loadConfig({ REDIS_URL: url }).REDIS_URL).toBe(url);
+  });
+
   it('takes numbers in plain decimal digits only, and says what a variable takes and what it got', () => {
     expect(() => loadConfig({ RESULT_TTL_SECONDS: 'abc' })).toThrow(
       'invalid configuration: RESULT_TTL_SECONDS: must be a whole number from 1 to 31536000, in decimal digits; got "abc"',

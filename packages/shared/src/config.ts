@@ -61,6 +61,11 @@ const schema = z.object({
     .regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://', abort: true })
     // ioredis would throw a bare "Invalid URL" from inside the process's start-up; the value is not echoed (it may hold a password).
     .refine(isParsableUrl, 'is not a valid URL; expected redis://[user:password@]host[:port][/db], with special characters in the password percent-encoded')
+    // ioredis would send SELECT NaN after connecting, and the process would fail there with a stack trace.
+    .refine(
+      (v) => !isParsableUrl(v) || /^\/?(\d+)?$/.test(new URL(v).pathname),
+      'names a database that is not a number; expected /0, /1 … (or nothing, for 0) after the port',
+    )
     .default('redis://127.0.0.1:6379'),
   /**
    * Redis Cluster seed nodes, `host:port,host:port,...` (a few are enough; the rest are

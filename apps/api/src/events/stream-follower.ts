@@ -15,7 +15,7 @@ export interface StreamFollower {
   kick(): void;
   /** Where each stream ends now ("0-0" where it does not exist yet). */
   ends(): Promise<string[]>;
-  /** Called after a read failed (Redis away): a consumer may have missed entries BullMQ trimmed meanwhile. */
+  /** Called after a read failed or the connection came back (Redis away): a consumer may have missed entries, or Redis lost them. */
   onReadFailure(listener: () => void): void;
   close(): Promise<void>;
 }
@@ -38,6 +38,15 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
   const failureListeners: (() => void)[] = [];
   let closed = false;
   const { sleep: idle, wake } = wakeableSleep();
+  // A reconnect may reach a Redis that restarted empty or from an older snapshot: the read in
+  // flight is sent again (ioredis) and waits for ids that stream may never reach, while the jobs
+  // waited on are gone. Consumers are told as after a failed read, so that waiters read again.
+  let wasReady = blocking.status === 'ready';
+  const onReady = () => {
+    if (wasReady && !closed) for (const l of failureListeners) l();
+    wasReady = true;
+  };
+  blocking.on('ready', onReady);
 
   /**
    * Moves each consumer past what the read from `from` brought it (so the next read can
@@ -233,6 +242,7 @@ export function createStreamFollower(blocking: RedisClient, set: StreamSet, logg
     close() {
       closing ??= (async () => {
         closed = true;
+        blocking.off('ready', onReady);
         wake();
         // The read in flight ends within its block time, or when the owner drops the connection.
         await settleWithin(loop, 50);

@@ -2,7 +2,12 @@ import { isTerminal, type JobRecord } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { mayHaveEnded } from '../events/lifecycle';
 import type { PeekRequest } from '../events/stream-reader';
+import { isUnavailable } from '../middleware/redis-errors';
 import type { HttpRequest } from '../route-handler';
+
+/** How soon a wait whose read found Redis away reads again, the first time and at most. */
+const READ_AGAIN_MS = 500;
+const READ_AGAIN_MAX_MS = 8000;
 
 export interface TerminalWatch {
   /**
@@ -53,6 +58,8 @@ export function watchTerminal(ctx: AppContext, id: string, type?: string, idle?:
     async until(ms, client, load, known) {
       const timer = setTimeout(finish, ms);
       const unlisten = client.onClose(finish);
+      let again: NodeJS.Timeout | undefined;
+      let failedReads = 0;
       try {
         let now = known ?? (await load());
         peek.type ??= now.type;
@@ -61,11 +68,21 @@ export function watchTerminal(ctx: AppContext, id: string, type?: string, idle?:
           woken = new Promise<void>((resolve) => (wake = resolve));
           const seen = peeked;
           peeked = undefined;
-          // A job gone meanwhile answers as load() says (404, 410 or cancelled).
-          now = seen ?? (await load());
+          try {
+            // A job gone meanwhile answers as load() says (404, 410 or cancelled).
+            now = seen ?? (await load());
+          } catch (err) {
+            // Redis away for a moment (a "read again" as it came back reaches us before our own
+            // connection is up): the wait goes on, and reads again shortly. At the end it answers.
+            if (done || !isUnavailable(err)) throw err;
+            // Backing off: through an outage, every held wait would otherwise read twice a second.
+            clearTimeout(again);
+            again = setTimeout(() => wake(), Math.min(READ_AGAIN_MS * 2 ** failedReads++, READ_AGAIN_MAX_MS));
+          }
         }
         return now;
       } finally {
+        clearTimeout(again);
         clearTimeout(timer);
         unlisten();
         unwatch();

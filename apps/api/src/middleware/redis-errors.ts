@@ -1,4 +1,4 @@
-import { unavailable, type RedisClient } from '@async-jobs/shared';
+import { HttpError, unavailable, type RedisClient } from '@async-jobs/shared';
 
 const REDIS_DOWN =
   /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Command timed out|Reached the max retries|max retries per request|Connection timeout|Socket closed|Cluster isn't ready|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes is available/i;
@@ -7,6 +7,11 @@ const REDIS_DOWN =
 export function isRedisUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   return err.name === 'MaxRetriesPerRequestError' || REDIS_DOWN.test(err.message);
+}
+
+/** True for a Redis failure, raw or already answered as our 503 `unavailable`. */
+export function isUnavailable(err: unknown): boolean {
+  return isRedisUnavailable(err) || (err instanceof HttpError && err.status === 503);
 }
 
 /**

@@ -4,7 +4,7 @@ import type { AppContext } from '../deps';
 import { submitWithKey } from '../jobs/idempotency';
 import { checkSubmission } from '../jobs/validate-submission';
 import { waitForTerminal, watchTerminal } from '../jobs/wait-terminal';
-import { isRedisUnavailable } from '../middleware/redis-errors';
+import { isUnavailable } from '../middleware/redis-errors';
 import { parseOr400 } from '../middleware/validate';
 import type { HttpReply, HttpRequest } from '../route-handler';
 
@@ -55,7 +55,7 @@ export const jobRoutes = (ctx: AppContext) => ({
           .catch((err) => {
             // The job is accepted: Redis going away during the wait must not turn that into a 503
             // that reads as "nothing was written" (a client would submit it again). 202, as it was last known.
-            if (isRedisUnavailable(err) || (err instanceof HttpError && err.status === 503)) return accepted;
+            if (isUnavailable(err)) return accepted;
             throw err;
           });
       }

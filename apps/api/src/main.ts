@@ -33,7 +33,8 @@ const config = load();
 const logger = createLogger('api', config.LOG_LEVEL);
 const insecure = insecureReason(config);
 if (insecure) {
-  logger.fatal({ host: config.HOST }, `refusing to start: ${insecure}`);
+  // A plain line on stderr, as for every other setting that stops the start.
+  console.error(`refusing to start: ${insecure}`);
   process.exit(2);
 }
 

@@ -1,10 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, createResultsStore, type CallbackPayload } from '@async-jobs/shared';
-import { UnrecoverableError, type Job } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDeliverer } from '../apps/worker/src/callbacks/deliver';
-import { createTestContext, enqueue } from './helpers';
+import { createTestContext, enqueue, testRedis } from './helpers';
 
 const ctx = createTestContext();
 let receiver: http.Server;
@@ -15,7 +16,7 @@ beforeAll(async () => {
   receiver = http.createServer((req, res) => {
     received.push(req.url ?? '');
     req.resume();
-    res.writeHead(200).end();
+    res.writeHead(req.url?.includes('/refuse') ? 500 : 200).end();
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
@@ -23,6 +24,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((r) => receiver.close(r));
   await ctx.cleanup();
+});
+
+beforeEach(() => {
+  received.length = 0;
 });
 
 /** A delivery job as BullMQ hands it to the deliverer: its first attempt of three. */
@@ -42,6 +47,37 @@ describe('a callback delivery', () => {
       expect((refused as Error).message).not.toContain('Hunter2secret');
       expect(received).toEqual([]);
     } finally {
+      await deliverer.close();
+    }
+  });
+
+  it('logs the status a receiver refused the delivery with, and fails the attempt so that it is retried', async () => {
+    const config = ctx.config({ CALLBACK_SECRET: 's', CALLBACK_ALLOWED_HOSTS: new URL(base).host });
+    const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: config.RESULT_TTL_SECONDS });
+    const logged: { msg: string; status?: number; jobId?: string }[] = [];
+    const lines = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split('\n')) if (line) logged.push(JSON.parse(line));
+        done();
+      },
+    });
+    const deliverer = createDeliverer(config, store, createLogger('test', 'info', lines));
+    // The job ended (BullMQ's manual processing: take it, complete it), so there is a resource to send.
+    const id = await enqueue(ctx, 'echo', { n: 1 });
+    const queue = ctx.keys.queueOf('echo', id);
+    const connection = testRedis({ maxRetriesPerRequest: null });
+    const taker = new Worker(queue, null, { connection, prefix: ctx.keys.prefixOf(queue) });
+    try {
+      const job = await taker.getNextJob('t');
+      await job!.moveToCompleted({ n: 1 }, 't', false);
+      const refused = await deliverer.deliver(delivery({ id, type: 'echo', url: `${base}/hook/refuse` })).catch((err: Error) => err);
+      expect(refused).toBeInstanceOf(Error);
+      expect(refused).not.toBeInstanceOf(UnrecoverableError);
+      expect((refused as Error).message).toBe('callback receiver answered 500');
+      expect(logged).toContainEqual(expect.objectContaining({ msg: 'callback receiver refused the delivery', status: 500, jobId: id }));
+    } finally {
+      await taker.close();
+      connection.disconnect();
       await deliverer.close();
     }
   });

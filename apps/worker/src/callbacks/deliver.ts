@@ -70,6 +70,7 @@ export function createDeliverer(config: Config, store: ResultsStore, logger: Log
       await note({ state: 'delivered', lastStatus: status });
       return { status };
     }
+    if (status !== null) logger.warn({ jobId: id, attempt, status }, 'callback receiver refused the delivery');
     await note({ state: last ? 'failed' : 'pending', lastStatus: status });
     throw new Error(status === null ? 'callback receiver did not answer' : `callback receiver answered ${status}`);
   }

@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import { coalesceConnectionErrors } from '../packages/shared/src/connection-error-log';
+import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 
 /** The hook around a fake log method, on a clock the test moves; returns what was written. */
@@ -27,6 +29,39 @@ describe('connection errors in the log', () => {
     expect(summaries.map(([o]) => Math.round(o.sinceMs / 1000))).toEqual([1, 3, 7]);
     expect(summaries.reduce((n, [o]) => n + o.count, 1)).toBeLessThanOrEqual(70);
     expect(summaries[0][0].count).toBe(7);
+  });
+
+  it('writes every summary at warn level, whatever the level of the errors it stands for', () => {
+    const lines: { level: number; msg: string }[] = [];
+    const out = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l));
+        done();
+      },
+    });
+    let t = 0;
+    let logger: Logger | undefined;
+    // As createLogger builds it, on a clock the test moves.
+    logger = pino(
+      {
+        hooks: {
+          logMethod: coalesceConnectionErrors(
+            () => logger,
+            () => t,
+          ),
+        },
+      },
+      out,
+    );
+    const child = logger.child({ queue: 'echo' });
+    // Errors of both levels, as a worker's BullMQ workers (error) and connections (warn) report them.
+    for (; t < 10_000; t += 50) {
+      if ((t / 50) % 2 === 0) child.error(refused, 'worker error');
+      else logger.warn(refused, 'redis connection error');
+    }
+    const summaries = lines.filter((l) => l.msg === 'redis connection errors continue');
+    expect(summaries.length).toBe(3);
+    for (const l of summaries) expect(l.level).toBe(40);
   });
 
   it('writes the first error of a new outage at once, and every other line untouched', () => {

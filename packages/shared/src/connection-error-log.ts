@@ -37,8 +37,14 @@ export function coalesceConnectionErrors(root?: () => unknown, now: () => number
   let lastErrorAt = -Infinity;
   let gap = FIRST_GAP_MS;
   let unlogged = 0;
+  let summarising = false;
   return function logMethod(this: unknown, args: unknown[], method: LogCall): void {
     const err = errorText(args);
+    // The summary's own call, through root's warn below.
+    if (summarising) {
+      method.apply(this, args as never[]);
+      return;
+    }
     if (err === undefined || !CONNECTION_ERROR.test(err)) {
       method.apply(this, args as never[]);
       return;
@@ -55,6 +61,15 @@ export function coalesceConnectionErrors(root?: () => unknown, now: () => number
     if (t - lastLineAt < gap) return;
     const summary = { err, count: unlogged, sinceMs: t - startedAt };
     [lastLineAt, gap, unlogged] = [t, Math.min(gap * 2, MAX_GAP_MS), 0];
-    method.apply(root?.() ?? this, [summary, 'redis connection errors continue'] as never[]);
+    // Always at warn: through `method` it took the level of whichever error fell due (a worker's
+    // error, a connection's warning), and one outage read as two series of lines.
+    const logger = root?.() as { warn?: (o: object, msg: string) => void } | undefined;
+    if (!logger?.warn) return void method.apply(this, [summary, 'redis connection errors continue'] as never[]);
+    summarising = true;
+    try {
+      logger.warn(summary, 'redis connection errors continue');
+    } finally {
+      summarising = false;
+    }
   };
 }

@@ -69,6 +69,13 @@ describe('PUT /schedules/:name rejects a bad request and writes nothing', () => 
     });
   }
 
+  it('says a problem once when a number fails two checks alike (beyond the safe integers and the bound)', async () => {
+    const r = await put('n17', { type: 'echo', data: {}, every: 2 ** 60 });
+    expect(r.status).toBe(400);
+    expect(r.body.error.details).toHaveLength(1);
+    expect(r.body.error.details[0].path).toBe('every');
+  });
+
   it('answers 400 unknown_type, listing the types, for a type that is not registered', async () => {
     const r = await put('n17', { type: 'nope', data: {}, every: 1000 });
     expect(r.status).toBe(400);

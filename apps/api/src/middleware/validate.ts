@@ -11,10 +11,18 @@ export interface ProblemDetail {
 
 /** zod issues as `details`, each with its JSON path (e.g. `data.ms`); parse with `plainErrors(prefix)` for messages a person can act on. */
 export function issuesToDetails(error: z.ZodError, prefix: (string | number)[] = []): ProblemDetail[] {
-  return error.issues.map((i) => ({
-    path: [...prefix, ...i.path].map(String).join('.') || '(root)',
-    message: i.message,
-  }));
+  const details: ProblemDetail[] = [];
+  const seen = new Set<string>();
+  for (const i of error.issues) {
+    const path = [...prefix, ...i.path].map(String).join('.') || '(root)';
+    // One problem said once: zod's .int() also checks the safe-integer range, so a huge number
+    // fails two checks whose plain messages are the same sentence.
+    const key = `${path}\n${i.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    details.push({ path, message: i.message });
+  }
+  return details;
 }
 
 /** 400 validation_failed; its message carries the first problem, so that a client that prints only the message still says what to fix. */

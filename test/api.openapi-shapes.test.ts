@@ -70,7 +70,7 @@ describe('what the API sends matches its OpenAPI document', () => {
     // The result is typed per type: another type's result, or a wrong shape, does not pass.
     expect(asJob({ ...jobs.hash, result: jobs.sleep.result })).toBe(false);
     expect(asJob({ ...jobs['http.request'], result: { status: 200 } })).toBe(false);
-    expect(asJob({ ...jobs.echo, attempts: { made: 0, max: 0 } })).toBe(false);
+    expect(asJob({ ...jobs.echo, submittedAt: null })).toBe(false);
   });
 
   it('declares every event of a job stream with the data it carries', async () => {

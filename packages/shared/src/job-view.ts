@@ -103,6 +103,12 @@ function jsonOrText(raw: string | undefined): unknown {
   }
 }
 
+/**
+ * `submittedAt` of a job another producer wrote with a timestamp no date can hold (text,
+ * nanoseconds): the epoch, rather than null, which the resource's contract does not allow.
+ */
+const UNKNOWN_TIME = new Date(0).toISOString();
+
 const MAX_MESSAGE = 2000;
 const clip = (s: string) => (s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s);
 
@@ -189,7 +195,7 @@ export function viewOfJob(id: string, type: string, bullState: JobState, h: JobH
     state,
     progress,
     attempts: { made: finished + (state === 'active' ? 1 : 0), max: Math.max(1, Number(opts.attempts ?? 1)) },
-    submittedAt: isoTime(h.timestamp),
+    submittedAt: isoTime(h.timestamp) ?? UNKNOWN_TIME,
     startedAt: isoTime(h.processedOn),
     finishedAt: terminal ? isoTime(h.finishedOn) : null,
     result: state === 'completed' ? jsonOrText(h.returnvalue) : null,
@@ -235,7 +241,7 @@ export function viewOfGone(id: string, type: string, t: Tombstone, resultTtlSeco
     state: 'cancelled',
     progress: 0,
     attempts: { made, max: Math.max(1, Number(t.m ?? 1)) },
-    submittedAt: isoTime(t.s),
+    submittedAt: isoTime(t.s) ?? UNKNOWN_TIME,
     startedAt: isoTime(t.p),
     finishedAt: isoTime(t.x),
     result: null,

@@ -15,9 +15,7 @@ export const jobResourceSchema = z.strictObject({
     .union([z.number().min(0).max(100), z.record(z.string(), z.unknown())])
     .meta({ description: 'A number 0-100, or an object the handler reported.' }),
   attempts: z.strictObject({ made: z.number().int().min(0), max: z.number().int().min(1) }),
-  submittedAt: timestamp.meta({
-    description: 'When the job was accepted; null only for a job another producer wrote without a time a date can hold.',
-  }),
+  submittedAt: z.iso.datetime().meta({ description: 'When the job was accepted.' }),
   startedAt: timestamp,
   finishedAt: timestamp,
   result: z.unknown().meta({ description: "The handler's result once `completed`; null before." }),

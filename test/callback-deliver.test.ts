@@ -33,11 +33,16 @@ beforeEach(() => {
 /** A delivery job as BullMQ hands it to the deliverer: its first attempt of three. */
 const delivery = (data: CallbackPayload) => ({ data, attemptsMade: 0, opts: { attempts: 3 } }) as unknown as Job<CallbackPayload>;
 
+/** A deliverer that may call the receiver: a worker's, with CALLBACK_SECRET set and the receiver's host listed. */
+function receiverDeliverer(logger = createLogger('test', 'silent')) {
+  const config = ctx.config({ CALLBACK_SECRET: 's', CALLBACK_ALLOWED_HOSTS: new URL(base).host });
+  const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: config.RESULT_TTL_SECONDS });
+  return createDeliverer(config, store, logger);
+}
+
 describe('a callback delivery', () => {
   it('calls no URL with credentials in it (another producer wrote it), and does not repeat the password', async () => {
-    const config = ctx.config({ CALLBACK_SECRET: 's', CALLBACK_ALLOWED_HOSTS: new URL(base).host });
-    const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: config.RESULT_TTL_SECONDS });
-    const deliverer = createDeliverer(config, store, createLogger('test', 'silent'));
+    const deliverer = receiverDeliverer();
     try {
       const id = await enqueue(ctx, 'echo', {}, { delay: 60_000 });
       const url = `http://cb:Hunter2secret@${new URL(base).host}/hook/creds`;
@@ -52,8 +57,6 @@ describe('a callback delivery', () => {
   });
 
   it('logs the status a receiver refused the delivery with, and fails the attempt so that it is retried', async () => {
-    const config = ctx.config({ CALLBACK_SECRET: 's', CALLBACK_ALLOWED_HOSTS: new URL(base).host });
-    const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: config.RESULT_TTL_SECONDS });
     const logged: { msg: string; status?: number; jobId?: string }[] = [];
     const lines = new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -61,7 +64,7 @@ describe('a callback delivery', () => {
         done();
       },
     });
-    const deliverer = createDeliverer(config, store, createLogger('test', 'info', lines));
+    const deliverer = receiverDeliverer(createLogger('test', 'info', lines));
     // The job ended (BullMQ's manual processing: take it, complete it), so there is a resource to send.
     const id = await enqueue(ctx, 'echo', { n: 1 });
     const queue = ctx.keys.queueOf('echo', id);
@@ -83,9 +86,7 @@ describe('a callback delivery', () => {
   });
 
   it('sends nothing for a job that runs again since its ending (a retry by hand): it has no final resource yet', async () => {
-    const config = ctx.config({ CALLBACK_SECRET: 's', CALLBACK_ALLOWED_HOSTS: new URL(base).host });
-    const store = createResultsStore({ redis: ctx.redis, keys: ctx.keys, resultTtlSeconds: config.RESULT_TTL_SECONDS });
-    const deliverer = createDeliverer(config, store, createLogger('test', 'silent'));
+    const deliverer = receiverDeliverer();
     try {
       const id = await enqueue(ctx, 'echo', {}, { delay: 60_000 });
       const outcome = await deliverer.deliver(delivery({ id, type: 'echo', url: `${base}/hook/again` }));

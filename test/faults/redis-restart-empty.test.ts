@@ -1,10 +1,10 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startApi, type RunningApi } from '../api-harness';
+import { describe, expect, it } from 'vitest';
+import { call } from '../api-harness';
 import { createTestContext, waitFor } from '../helpers';
 import { readStream } from '../sse-client';
-import { ownRedis, type OwnRedis } from './redis-server';
+import { useApiOnOwnRedis } from './own-redis-api';
 
 /**
  * Redis comes back without the jobs that clients were holding requests for (restarted with
@@ -12,34 +12,20 @@ import { ownRedis, type OwnRedis } from './redis-server';
  * streams, so the API must notice the reconnect itself: held long-polls and event streams
  * learn that their job is gone, instead of waiting out their time or forever.
  */
-const ctx = createTestContext();
-let redis: OwnRedis;
-let api: RunningApi;
-
-beforeAll(async () => {
-  redis = await ownRedis();
-  api = await startApi(ctx, { REDIS_URL: redis.url, REDIS_CLUSTER_NODES: '' });
-  await waitFor(async () => (await call(api.url, 'GET', '/readyz')).status === 200, 15000, 50);
-}, 60000);
-
-afterAll(async () => {
-  await api?.close();
-  await redis?.close();
-  await ctx.cleanup();
-});
+const sys = useApiOnOwnRedis(createTestContext());
 
 describe('when Redis comes back without the jobs held requests wait for', () => {
   it('answers the held long-poll 404 and ends the event stream, long before their time is up', async () => {
     // Delayed, and no worker: nothing about it will ever be logged again.
-    const id = (await call(api.url, 'POST', '/jobs', { type: 'echo', data: {}, options: { delay: 600_000 } })).body.id as string;
-    const longPoll = call(api.url, 'GET', `/jobs/${id}/result?wait=25`);
+    const id = (await call(sys.api.url, 'POST', '/jobs', { type: 'echo', data: {}, options: { delay: 600_000 } })).body.id as string;
+    const longPoll = call(sys.api.url, 'GET', `/jobs/${id}/result?wait=25`);
     // Aborted (and the test failed) if the stream is still open after 20 s: it used to stay open.
-    const stream = readStream(`${api.url}/jobs/${id}/events`, {}, AbortSignal.timeout(20_000));
-    await waitFor(() => api.context.notifier.watcherCount('poll') === 1 && api.context.notifier.watcherCount('stream') === 1);
+    const stream = readStream(`${sys.api.url}/jobs/${id}/events`, {}, AbortSignal.timeout(20_000));
+    await waitFor(() => sys.api.context.notifier.watcherCount('poll') === 1 && sys.api.context.notifier.watcherCount('stream') === 1);
 
-    await redis.stop('kill');
-    for (const f of readdirSync(redis.dir)) rmSync(join(redis.dir, f), { recursive: true, force: true });
-    await redis.start();
+    await sys.redis.stop('kill');
+    for (const f of readdirSync(sys.redis.dir)) rmSync(join(sys.redis.dir, f), { recursive: true, force: true });
+    await sys.redis.start();
 
     const held = await longPoll;
     expect(held.status).toBe(404);

@@ -15,6 +15,15 @@ export interface WorkerMetrics {
 const seconds = (ms: number) => Math.max(0, ms) / 1000;
 
 /**
+ * The delay the job was added with: its options', since BullMQ sets the job's own `delay`
+ * field to 0 when it moves the job out of the delayed set, before any worker sees it.
+ */
+function delayOf(job: Job): number {
+  const delay = job.opts.delay ?? job.delay;
+  return Number.isFinite(delay) ? (delay as number) : 0;
+}
+
+/**
  * A worker process's Prometheus metrics, from BullMQ's own timestamps on each job
  * (`timestamp`, `processedOn`, `finishedOn`), so only jobs this process ran are in them:
  * the job counters of the whole system are the API's (README "Metrics").
@@ -43,7 +52,7 @@ export function createWorkerMetrics(): WorkerMetrics {
       worker.on('active', (job: Job) => {
         // Only a job's first start: a retry's or a stall recovery's start would count the earlier attempts as waiting.
         if (job.attemptsStarted !== 1 || !job.processedOn) return;
-        wait.observe({ type }, seconds(job.processedOn - job.timestamp - (Number.isFinite(job.delay) ? job.delay : 0)));
+        wait.observe({ type }, seconds(job.processedOn - job.timestamp - delayOf(job)));
       });
       const ended = (job: Job | undefined, outcome: string) => {
         if (job?.processedOn) run.observe({ type, outcome }, seconds((job.finishedOn || Date.now()) - job.processedOn));

@@ -141,6 +141,18 @@ describe('async-jobs CLI', () => {
     expect(run.stderr).toBe(`async-jobs: cannot reach ${url}: ECONNREFUSED (network_error)\n`);
   });
 
+  it('stops quietly, exit 0, when the reader of its output closes the pipe early', async () => {
+    const env = { ...process.env, ASYNC_JOBS_URL: sys.api.url, ASYNC_JOBS_TOKEN: TOKEN };
+    const child = spawn(process.execPath, [BIN, 'types'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // As `async-jobs types | true` does: the reading end is gone before anything is written.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('exits 2 on wrong usage, naming the mistake', async () => {
     const runs = await Promise.all([
       cli(['submit', 'sleep']),

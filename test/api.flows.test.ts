@@ -145,6 +145,31 @@ describe('POST /flows', () => {
     expect((await call(api.url, 'GET', `/jobs/${bad.id}`)).body.error).toEqual(end.result.results[0].error);
   });
 
+  it('tells the parent that a child cancelled while it ran was cancelled, as the child reads', async () => {
+    const r = await postFlow({
+      type: 'collect',
+      data: {},
+      children: [
+        { type: 'sleep', data: { ms: 20_000 }, options: once, ignoreDependencyOnFailure: true },
+        { type: 'echo', data: { n: 2 } },
+      ],
+    });
+    const [root, slow] = r.body.jobs;
+    const end = await withWorker(async () => {
+      await waitFor(async () => (await get(slow.id)).state === 'active', 15000);
+      expect((await call(api.url, 'DELETE', `/jobs/${slow.id}`)).status).toBe(202);
+      return final(root.id);
+    });
+    expect(end.state).toBe('completed');
+    expect(end.result.results[0]).toEqual({
+      id: slow.id,
+      type: 'sleep',
+      state: 'cancelled',
+      error: { name: 'CancelledError', message: 'cancelled by request' },
+    });
+    expect((await get(slow.id)).state).toBe('cancelled');
+  });
+
   it('nests: a parent two levels up gets the result of the collect below it', async () => {
     const r = await postFlow({
       type: 'collect',

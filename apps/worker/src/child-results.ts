@@ -28,7 +28,10 @@ export async function childResultsOf(job: Job, readStacks?: StackReader): Promis
   const stacks = readStacks && failures.length > 0 ? await readStacks(failures.map(([key]) => key)).catch(() => []) : [];
   for (const [i, [key, reason]] of failures.entries()) {
     const ref = jobRefOfKey(key);
-    if (ref) byRef.set(refKey(ref.type, ref.id), { ...ref, state: 'failed', error: { name: errorName(stacks[i]), message: String(reason) } });
+    if (!ref) continue;
+    const name = errorName(stacks[i]);
+    // A child cancelled while it ran ends in BullMQ's failed set; its own resource reads cancelled, and so does its result here.
+    byRef.set(refKey(ref.type, ref.id), { ...ref, state: name === 'CancelledError' ? 'cancelled' : 'failed', error: { name, message: String(reason) } });
   }
   return order.map(
     ({ id, type }) =>

@@ -11,7 +11,7 @@ import {
   type Logger,
   type RedisClient,
 } from '@async-jobs/shared';
-import express, { type Express } from 'express';
+import express, { type Express, type Response } from 'express';
 import { ADMIN_PATH, adminRouter } from './admin';
 import { createNotifier } from './events/stream-reader';
 import { capHeapGrowthWhileHeld } from './events/heap-growth';
@@ -52,6 +52,12 @@ export interface App {
   context: AppContext;
   /** The process's readers of the event streams (tests hold them back to stage a burst). */
   followers: StreamFollowers;
+  /**
+   * From now on every answer closes its connection: a client's next request (a long-poll or
+   * stream resumed, say) then opens a new one, which a closing server refuses, rather than
+   * reaching this process again on a kept-alive socket.
+   */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -92,6 +98,20 @@ export function createApp(deps: AppDeps): App {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // Answers not yet written, so that drain() can have them close their connections too.
+  const open = new Set<Response>();
+  let draining = false;
+  app.use((_req, res, next) => {
+    if (draining) res.setHeader('Connection', 'close');
+    else {
+      open.add(res);
+      res.on('close', forgetResponse);
+    }
+    next();
+  });
+  function forgetResponse(this: Response) {
+    open.delete(this);
+  }
   // No route answers conditional requests: an ETag (Express hashes every res.send body) would promise what none keeps.
   app.set('etag', false);
   app.use(httpMetrics(metrics));
@@ -115,6 +135,11 @@ export function createApp(deps: AppDeps): App {
     app,
     context,
     followers,
+    drain: () => {
+      draining = true;
+      for (const res of open) if (!res.headersSent) res.setHeader('Connection', 'close');
+      open.clear();
+    },
     /** Ends open long-polls and streams first, so clients hear a clean end, then the queues. */
     close: () =>
       (closing ??= (async () => {

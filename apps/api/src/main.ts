@@ -41,7 +41,7 @@ if (insecure) {
 const redis = createRedis(config, 'command', logger, 'api');
 const queueRedis = createRedis(config, 'command', logger, 'api-queues');
 const subscriber = createRedis(config, 'subscriber', logger, 'api-events');
-const { app, context, close } = createApp({ config, redis, queueRedis, subscriber, logger });
+const { app, context, drain, close } = createApp({ config, redis, queueRedis, subscriber, logger });
 const server = listen(app, config.PORT, config.HOST);
 answerClientErrors(server);
 try {
@@ -57,10 +57,13 @@ tellLauncher({ event: 'api listening', host: config.HOST, port });
 
 onShutdownSignal(logger, config.SHUTDOWN_GRACE_MS, async (signal) => {
   logger.info({ signal }, 'api shutting down');
+  drain();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   // Long-polls answer and streams end now (clients resume elsewhere); other requests get the grace period.
   await context.notifier.close();
+  // Event streams ended above on kept-alive sockets: once their last bytes are out, those are idle too.
+  setImmediate(() => server.closeIdleConnections());
   const timer = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_GRACE_MS);
   await closed;
   clearTimeout(timer);

@@ -243,6 +243,11 @@ export function createNotifier(followers: readonly StreamFollower[], logger: Log
   let closing: Promise<void> | undefined;
   return {
     watch(id, kind, watcher, peek) {
+      // Closed (the process shuts down): a request that came in meanwhile is answered now, as held ones were.
+      if (closed) {
+        queueMicrotask(() => watcher({ kind: 'closing' }));
+        return () => undefined;
+      }
       let set = watchers.get(id);
       if (!set) {
         set = new Set();

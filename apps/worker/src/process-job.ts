@@ -67,6 +67,21 @@ const isUnrecoverable = (err: Error) => err instanceof UnrecoverableError || err
  * (state, attempts, progress, result, error) in its own scripts, as it would for any
  * worker; failures are rethrown so that its retry and backoff apply.
  */
+/**
+ * Puts a job this worker holds back at the head of its queue, for another worker; the caller
+ * then throws WaitingError, which tells BullMQ the job was moved and to record nothing. One
+ * that cannot be moved (Redis away) runs again after stall recovery. Whether it was moved.
+ */
+async function handBack(job: Job, token: string | undefined, logger: Logger): Promise<boolean> {
+  try {
+    await job.moveToWait(token);
+    return true;
+  } catch (err) {
+    logger.warn({ jobId: job.id, err: (err as Error).message }, 'could not hand a job back; it will run again after stall recovery');
+    return false;
+  }
+}
+
 export function createProcessor(deps: ProcessorDeps): JobProcessor {
   const { type, handler, config, logger } = deps;
 
@@ -75,7 +90,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     if (deps.draining.aborted) {
       // A fetch that was already waiting in Redis can still return a job after pause(); put it back
       // at the head of its queue for another worker. WaitingError tells BullMQ the job was moved.
-      await job.moveToWait(token).catch((err: Error) => logger.warn({ jobId: job.id, err: err.message }, 'could not hand a job back'));
+      await handBack(job, token, logger);
       throw new WaitingError();
     }
     const id = job.id as string;
@@ -109,12 +124,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
         // Back to the head of its queue while this worker still holds its lock, rather than left to
         // stall: BullMQ counts stalls toward maxStalledCount, so restarts alone would fail a long job.
         // WaitingError either way: BullMQ records nothing (one it could not move stalls, as before).
-        try {
-          await job.moveToWait(token);
-          logger.warn(log, 'job handed back to its queue by a shutdown; another worker will run it');
-        } catch (moveErr) {
-          logger.warn({ ...log, err: (moveErr as Error).message }, 'could not hand a job back; it will run again after stall recovery');
-        }
+        if (await handBack(job, token, logger)) logger.warn(log, 'job handed back to its queue by a shutdown; another worker will run it');
         throw new WaitingError();
       }
       const error = errorInfo(err);

@@ -1,5 +1,9 @@
 import { request } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { jobResourceSchema } from '@async-jobs/shared';
 import { describe, expect, it } from 'vitest';
+import { fingerprint } from '../apps/api/src/jobs/idempotency';
+import type { Submission } from '../apps/api/src/jobs/validate-submission';
 import { call } from './api-harness';
 import { useApi } from './system-harness';
 
@@ -124,5 +128,22 @@ describe('POST /jobs with an idempotency key', () => {
     expect(a.status).toBe(202);
     expect(b.status).toBe(202);
     expect(a.body.id).not.toBe(b.body.id);
+  });
+
+  it('answers a repeat whose first request is still being written with a whole resource, submittedAt the claim time', async () => {
+    // The first request's claim, as it stands between claiming the key and writing the job.
+    const id = randomUUID();
+    const claimedAt = Date.now() - 1500;
+    const data = { slow: 'first' };
+    const fp = fingerprint({ type: 'echo', input: data } as Submission);
+    await ctx.redis.set(ctx.keys.idempotency('in-flight'), `${fp} ${id} ${claimedAt}`, 'EX', 60);
+
+    const r = await post({ type: 'echo', data }, { 'Idempotency-Key': 'in-flight' });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('idempotent-replayed')).toBe('true');
+    expect(r.body.id).toBe(id);
+    expect(r.body.state).toBe('queued');
+    expect(r.body.submittedAt).toBe(new Date(claimedAt).toISOString());
+    expect(jobResourceSchema.safeParse(r.body).error).toBeUndefined();
   });
 });

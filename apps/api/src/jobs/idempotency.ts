@@ -54,7 +54,7 @@ export function fingerprint(s: Submission): string {
 
 /**
  * Submits `s` once per idempotency key. The claim is one atomic step (CLAIM_LUA): set
- * `<fingerprint> <id>` with the TTL unless the key is set, else return what it holds. Of
+ * `<fingerprint> <id> <ms>` with the TTL unless the key is set, else return what it holds. Of
  * any number of concurrent requests exactly one finds it unset and enqueues, with the id
  * it claimed; the others read the winner's value. If the enqueue fails, the claim is
  * released so that a retry can succeed.
@@ -62,7 +62,7 @@ export function fingerprint(s: Submission): string {
  * A repeat whose first request has not written its record yet waits for that record (the
  * notifier's "submitted" event, up to WAIT_FOR_FIRST_MS) and then answers with it; should
  * the first request still be in flight after that, the answer is the job's id with a minimal
- * `queued` resource. A first request whose process died between the claim and the enqueue
+ * `queued` resource, `submittedAt` the time of the claim. A first request whose process died between the claim and the enqueue
  * leaves the key pointing at a job that never existed until the key expires; the window is
  * one Redis round trip.
  */
@@ -73,7 +73,8 @@ export async function submitOnce(ctx: AppContext, s: Submission, clientKey: stri
   // More than one round only when a first request failed and released the key meanwhile.
   for (let round = 0; round < 3; round++) {
     const id = randomUUID();
-    const claim = `${fp} ${id}`;
+    // The claim's time stands in for the job's submit time while the first request is in flight.
+    const claim = `${fp} ${id} ${Date.now()}`;
     const held = await claimKey(ctx.redis, key, claim, ctx.config.IDEMPOTENCY_TTL_SECONDS);
     if (held === null) {
       try {
@@ -83,7 +84,7 @@ export async function submitOnce(ctx: AppContext, s: Submission, clientKey: stri
         throw err;
       }
     }
-    const [heldFp, heldId] = held.split(' ');
+    const [heldFp, heldId, heldMs] = held.split(' ');
     if (heldFp !== fp) {
       throw new HttpError(409, 'conflict', 'this idempotency key was already used with a different request (other type or data)');
     }
@@ -93,7 +94,7 @@ export async function submitOnce(ctx: AppContext, s: Submission, clientKey: stri
       throw new HttpError(410, 'expired', 'the job this idempotency key created is past RESULT_TTL_SECONDS');
     }
     if ((await ctx.redis.get(key)) === held) {
-      return { record: { ...submittedView(heldId, s, Date.now()), submittedAt: null }, replayed: true };
+      return { record: submittedView(heldId, s, Number(heldMs) || Date.now()), replayed: true };
     }
   }
   throw new HttpError(409, 'conflict', 'concurrent requests with this idempotency key keep failing; retry later');

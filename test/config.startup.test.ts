@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { insecureReason, loadConfig } from '@async-jobs/shared';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 
 /** One of our entry points run to its end through tsx, as the npm scripts run it. */
@@ -114,4 +115,23 @@ describe('starting where the environment does not fit', () => {
     expect(r.stdout + r.stderr).not.toContain('hunter2');
     expect(r.status).toBe(2);
   });
+
+  it.each(['apps/api/src/main.ts', 'apps/worker/src/main.ts'])(
+    'makes %s exit 2 when Redis has no database of the number REDIS_URL names, having written nothing to database 0',
+    async (script) => {
+      const base = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+      const redis = new Redis(base);
+      try {
+        const [, databases] = (await redis.config('GET', 'databases')) as [string, string];
+        const namespace = `nodb-${process.pid}-${script.split('/')[1]}`;
+        const r = runMain(script, { REDIS_URL: `${base}/${databases}`, REDIS_CLUSTER_NODES: '', PORT: '0', KEY_NAMESPACE: namespace });
+        expect(r.stderr).toContain(`refusing to run: REDIS_URL names database ${databases}, which this Redis does not have`);
+        expect(r.status).toBe(2);
+        // ioredis went on with such a connection on database 0: the worker took jobs there and the API wrote them there.
+        expect(await redis.keys(`${namespace}*`)).toEqual([]);
+      } finally {
+        redis.disconnect();
+      }
+    },
+  );
 });

@@ -6,6 +6,7 @@ import {
   createKeyspace,
   createQueues,
   createResultsStore,
+  exitIfNoSuchDatabase,
   jobTypes,
   layoutSpecOf,
   ownWorkerIdentity,
@@ -148,7 +149,10 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     for (const queue of keys.queuesOf(type)) {
       const worker = new Worker(queue, tracked, workerOptions(config, keys, deps.connection, queue, name));
       // Without a listener, an 'error' event would crash the process; these are Redis or lock troubles.
-      worker.on('error', (err) => logger.error({ queue, err: err.message }, 'worker error'));
+      worker.on('error', (err) => {
+        exitIfNoSuchDatabase(err, config.REDIS_URL);
+        logger.error({ queue, err: err.message }, 'worker error');
+      });
       worker.on('stalled', (jobId) => logger.warn({ queue, jobId }, 'job stalled (its worker stopped); it will run again'));
       metrics.follow(type, worker);
       workers.set(queue, worker);

@@ -51,11 +51,36 @@ export function createRedis(target: RedisTarget, role: RedisRole, logger?: Redis
       ? createCluster(seeds, options)
       : new Redis(typeof target === 'string' ? target : target.REDIS_URL, { ...options, retryStrategy, lazyConnect: false });
   // ioredis emits an error for every failed reconnect; one line per 5 s is enough to see it.
-  redis.on(
-    'error',
-    throttle(5000, (err: Error) => logger?.warn({ role, err: err.message }, 'redis connection error')),
-  );
+  const logError = throttle(5000, (err: Error) => logger?.warn({ role, err: err.message }, 'redis connection error'));
+  redis.on('error', (err: Error) => {
+    if (seeds.length === 0) exitIfNoSuchDatabase(err, typeof target === 'string' ? target : target.REDIS_URL);
+    logError(err);
+  });
   return redis;
+}
+
+/** Redis's answer to SELECT of a database beyond its `databases` setting. */
+const NO_SUCH_DATABASE = /DB index is out of range|invalid DB index/i;
+
+/**
+ * Stops the process (exit 2) when `err` is Redis refusing the database `url` names. ioredis
+ * sends SELECT as it connects and, refused, reports the error and goes on with the
+ * connection on database 0: the process would write its jobs among another database's
+ * keys and run that database's jobs. ioredis reports the refusal before it sends anything
+ * else (it waits for SELECT's reply before the connection is ready), so stopping here, in
+ * the listener, stops every connection of the process before it writes. Every listener of
+ * a connection to `url` calls this, BullMQ's own (Worker's 'error') included.
+ */
+export function exitIfNoSuchDatabase(err: Error, url: string): void {
+  if (!NO_SUCH_DATABASE.test(err.message)) return;
+  let db = '?';
+  try {
+    db = new URL(url).pathname.slice(1) || '0';
+  } catch {}
+  process.stderr.write(
+    `refusing to run: REDIS_URL names database ${db}, which this Redis does not have (${err.message}); name one below its \`databases\` setting\n`,
+  );
+  process.exit(2);
 }
 
 /**

@@ -1,5 +1,14 @@
 import { Worker } from 'bullmq';
-import { CALLBACK_QUEUE, type CallbackPayload, type Config, type Keyspace, type Logger, type RedisClient, type ResultsStore } from '@async-jobs/shared';
+import {
+  CALLBACK_QUEUE,
+  exitIfNoSuchDatabase,
+  type CallbackPayload,
+  type Config,
+  type Keyspace,
+  type Logger,
+  type RedisClient,
+  type ResultsStore,
+} from '@async-jobs/shared';
 import { workerOptions } from '../worker-options';
 import { createDeliverer } from './deliver';
 
@@ -24,7 +33,10 @@ export function createCallbackDispatch(
   const log = logger.child({ queue: CALLBACK_QUEUE });
   const deliverer = createDeliverer(config, store, log);
   const worker = new Worker<CallbackPayload>(CALLBACK_QUEUE, deliverer.deliver, workerOptions(config, keys, connection, CALLBACK_QUEUE, name));
-  worker.on('error', (err) => log.error({ err: err.message }, 'callbacks worker error'));
+  worker.on('error', (err) => {
+    exitIfNoSuchDatabase(err, config.REDIS_URL);
+    log.error({ err: err.message }, 'callbacks worker error');
+  });
   let closing: Promise<void> | undefined;
   return {
     ready: () => worker.waitUntilReady().then(() => undefined),

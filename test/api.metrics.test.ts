@@ -39,6 +39,13 @@ describe('GET /metrics', () => {
     expect(text).not.toContain('/no/such/route');
   });
 
+  it('labels a mounted app by its mount path however the client spells it, so no one can add label sets', async () => {
+    for (const path of ['/admin/queues', '/ADMIN/queues', '/AdMiN/QUEUES', '/admin/Queues/api/queues']) await call(api.url, 'GET', path);
+    const { samples } = await scrape();
+    const routes = new Set(samples.filter((s) => s.name === 'http_request_duration_seconds_count').map((s) => s.labels.route));
+    expect([...routes].filter((r) => r.toLowerCase().startsWith('/admin')).sort()).toEqual(['/admin/queues/*', '/admin/queues/api/queues']);
+  });
+
   it('counts each accepted job once, and no rejected one', async () => {
     const before = await submitted('hash');
     expect((await call(api.url, 'POST', '/jobs', { type: 'hash', data: { text: 'a' } })).status).toBe(202);

@@ -6,10 +6,13 @@ import type { Metrics } from './registry';
  * the label set; requests no route matched (404s, probes) share the label `unmatched`.
  */
 function routeLabel(req: Request): string {
+  // `baseUrl` is a mount's prefix as the client spelt it, and Express matches mounts ignoring case:
+  // ours are literal and lowercase, so lowercasing gives the pattern (and /AdMiN no label of its own).
+  const base = req.baseUrl.toLowerCase();
   const path = (req.route as { path?: unknown } | undefined)?.path;
-  if (typeof path === 'string') return `${req.baseUrl}${path}`;
+  if (typeof path === 'string') return `${base}${path}`;
   // A mounted app that serves without a route of its own (Bull Board's static files).
-  return req.baseUrl ? `${req.baseUrl}/*` : 'unmatched';
+  return base ? `${base}/*` : 'unmatched';
 }
 
 /** Times every request from arrival to the end of its response (or to a dropped connection). */

@@ -29,6 +29,9 @@ describe('verifyCallbackSignature (client, Web Crypto)', () => {
       [`t=${t}`, body, secret], // no signature
       [good.replace(`t=${t}`, 't=soon'), body, secret],
       ['', body, secret],
+      [signCallback('', body, t), body, ''], // no secret: anyone can sign with it
+      [`${good}zz`, body, secret], // hex with more after it
+      [`${good}0`, body, secret],
     ];
     for (const [header, text, key] of cases) expect(await both(header, text, key), header).toEqual([false, false]);
   });

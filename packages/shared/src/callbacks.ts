@@ -35,15 +35,19 @@ export function signCallback(secret: string, body: string, unixSeconds: number):
 
 /**
  * For receivers: true when `header` signs `body` with `secret` and its timestamp is
- * within `toleranceSeconds` of now (which stops replays of old deliveries).
+ * within `toleranceSeconds` of now (which stops replays of old deliveries). An empty
+ * secret verifies nothing (anyone can sign with it), and `v1` must be hex and nothing
+ * else: `Buffer.from(hex)` stops at the first character that is not, and would take a
+ * signature with anything after it.
  */
 export function verifyCallbackSignature(secret: string, header: string, body: string, toleranceSeconds = 300, now = Date.now()): boolean {
-  const parts = Object.fromEntries(header.split(',').map((p) => p.split('=', 2) as [string, string]));
-  const t = Number(parts.t);
-  if (!Number.isInteger(t) || !parts.v1 || Math.abs(now / 1000 - t) > toleranceSeconds) return false;
+  const parts = new Map(header.split(',').map((p) => [p.slice(0, p.indexOf('=')).trim(), p.slice(p.indexOf('=') + 1).trim()]));
+  const t = Number(parts.get('t'));
+  const v1 = parts.get('v1') ?? '';
+  if (!secret || !Number.isInteger(t) || Math.abs(now / 1000 - t) > toleranceSeconds) return false;
+  if (!/^[0-9a-f]{64}$/i.test(v1)) return false;
   const expected = Buffer.from(signCallback(secret, body, t).split('v1=')[1], 'hex');
-  const given = Buffer.from(parts.v1, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return timingSafeEqual(Buffer.from(v1, 'hex'), expected);
 }
 
 /** Why `url` may not be called back under this configuration, or null when it may. */

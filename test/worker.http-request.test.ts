@@ -147,6 +147,24 @@ describe('http.request', () => {
     expect(hits.filter((h) => h === '/loop')).toHaveLength(6);
   });
 
+  it("names only the host of the last redirect when it gives up, never the Location's password or query", async () => {
+    const port = new URL(base).port;
+    for (let i = 0; i < 5; i++) routes.set(`/chain${i}`, (_req, res) => res.writeHead(302, { location: `/chain${i + 1}` }).end());
+    routes.set('/chain5', (_req, res) => res.writeHead(302, { location: `http://u:Secretpw@127.0.0.1:${port}/x?token=Qtoken` }).end());
+    const { id, record } = await run({ url: `${base}/chain0` }, { attempts: 1 });
+    expect(record.error).toEqual({ name: 'TooManyRedirectsError', message: `more than 5 redirects; the last one to host 127.0.0.1:${port}` });
+    // BullMQ's own record of the failure (its failedReason and the stack trace Bull Board shows) too.
+    const stored = Object.values(await ctx.redis.hgetall(ctx.keys.job('http.request', id))).join('\n');
+    expect(stored).toContain('TooManyRedirectsError');
+    expect(stored).not.toMatch(/Secretpw|Qtoken/);
+  });
+
+  it('says that a redirect to another scheme is refused for its scheme', async () => {
+    routes.set('/to-file', (_req, res) => res.writeHead(302, { location: 'file:///etc/passwd' }).end());
+    const { record } = await run({ url: `${base}/to-file` }, { attempts: 1 });
+    expect(record.error).toEqual({ name: 'HostNotAllowedError', message: 'redirect to a file: URL; only http and https are followed' });
+  });
+
   it('fails when the response body is over HTTP_MAX_RESPONSE_BYTES', async () => {
     routes.set('/big', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });

@@ -26,6 +26,10 @@ function describeNetworkError(err: unknown, url: URL): NetworkError | HostNotAll
   return new NetworkError(`request to ${hostLabel(url)} failed: ${why}`);
 }
 
+function describeTarget(u: URL): string {
+  return /^https?:$/.test(u.protocol) ? `host ${hostLabel(u)}` : `a ${u.protocol} URL`;
+}
+
 /**
  * Sends the request, following at most MAX_REDIRECTS redirects by hand so that
  * every hop is checked against the allowlist before anything is sent to it.
@@ -48,11 +52,16 @@ export async function sendFollowingRedirects(req: OutgoingRequest, allowlist: Ho
     const location = res.headers.get('location');
     if (!REDIRECT.has(res.status) || !location) return res;
     await res.body?.cancel().catch(() => {});
-    if (hop >= MAX_REDIRECTS) throw new TooManyRedirectsError(`more than ${MAX_REDIRECTS} redirects; last one to ${location}`);
-    const next = new URL(location, url);
-    if (!/^https?:$/.test(next.protocol) || !allowlist.allows(next)) {
-      throw new HostNotAllowedError(`redirect to host ${hostLabel(next)} is not in HTTP_ALLOWED_HOSTS; not followed`);
+    let next: URL;
+    try {
+      next = new URL(location, url);
+    } catch {
+      throw new NetworkError(`${hostLabel(url)} redirected to a Location that is not a URL; not followed`);
     }
+    // Messages name the host only: a Location's path, query or user part may carry a token.
+    if (hop >= MAX_REDIRECTS) throw new TooManyRedirectsError(`more than ${MAX_REDIRECTS} redirects; the last one to ${describeTarget(next)}`);
+    if (!/^https?:$/.test(next.protocol)) throw new HostNotAllowedError(`redirect to a ${next.protocol} URL; only http and https are followed`);
+    if (!allowlist.allows(next)) throw new HostNotAllowedError(`redirect to host ${hostLabel(next)} is not in HTTP_ALLOWED_HOSTS; not followed`);
     // fetch would refuse it with an error quoting the URL, password and all, into the job's error.
     if (hasCredentials(next)) throw new HostNotAllowedError(`redirect to a URL with credentials (user:password@) on ${hostLabel(next)}; not followed`);
     if (next.origin !== url.origin) for (const name of Object.keys(headers)) if (ORIGIN_BOUND_HEADERS.includes(name.toLowerCase())) delete headers[name];

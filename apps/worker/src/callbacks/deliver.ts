@@ -12,17 +12,19 @@ import {
   type Logger,
   type ResultsStore,
 } from '@async-jobs/shared';
-import { guardedAgent } from '../http/address-guard';
+import { guardedAgent, type LookupFn } from '../http/address-guard';
+import { HostNotAllowedError } from '../http/errors';
+import { describeNetworkError } from '../http/send';
 
 /**
  * Delivers one job's final resource: POST, signed, no redirects followed. A 2xx
  * ends it; anything else throws so BullMQ retries with its backoff, and the job
  * resource shows how it is going (`callback`).
  */
-export function createDeliverer(config: Config, store: ResultsStore, logger: Logger) {
+export function createDeliverer(config: Config, store: ResultsStore, logger: Logger, resolve?: LookupFn) {
   const allowlist = createHostAllowlist(config.CALLBACK_ALLOWED_HOSTS);
   // The same address rule as http.request: a listed name cannot be pointed at a private address.
-  const dispatcher = guardedAgent(allowlist, undefined, 'CALLBACK_ALLOWED_HOSTS');
+  const dispatcher = guardedAgent(allowlist, resolve, 'CALLBACK_ALLOWED_HOSTS');
   async function deliver(job: Job<CallbackPayload>): Promise<{ status: number } | { skipped: string }> {
     const { id, type, url } = job.data;
     const attempt = job.attemptsMade + 1;
@@ -48,6 +50,7 @@ export function createDeliverer(config: Config, store: ResultsStore, logger: Log
     const { callback: _progress, ...rest } = toJobResource(record);
     const body = JSON.stringify(rest);
     let status: number | null = null;
+    let unanswered = '';
     try {
       const res = await fetch(url, {
         method: 'POST',
@@ -64,7 +67,19 @@ export function createDeliverer(config: Config, store: ResultsStore, logger: Log
       status = res.status;
       await res.body?.cancel();
     } catch (err) {
-      logger.warn({ jobId: id, attempt, err: (err as Error).message }, 'callback delivery failed');
+      if ((err as Error).name === 'TimeoutError') unanswered = `no answer within CALLBACK_TIMEOUT_MS (${config.CALLBACK_TIMEOUT_MS} ms)`;
+      else {
+        // fetch says only "fetch failed"; what failed is in its cause.
+        const why = describeNetworkError(err, new URL(url));
+        // The address guard refused the receiver's address: the next attempt would be refused too.
+        if (why instanceof HostNotAllowedError) {
+          await note({ state: 'failed', lastStatus: null });
+          logger.warn({ jobId: id, attempt, err: why.message }, 'callback not sent');
+          throw new UnrecoverableError(`callback not sent: ${why.message}`);
+        }
+        unanswered = why.message;
+      }
+      logger.warn({ jobId: id, attempt, err: unanswered }, 'callback delivery failed');
     }
     if (status !== null && status >= 200 && status < 300) {
       await note({ state: 'delivered', lastStatus: status });
@@ -72,7 +87,7 @@ export function createDeliverer(config: Config, store: ResultsStore, logger: Log
     }
     if (status !== null) logger.warn({ jobId: id, attempt, status }, 'callback receiver refused the delivery');
     await note({ state: last ? 'failed' : 'pending', lastStatus: status });
-    throw new Error(status === null ? 'callback receiver did not answer' : `callback receiver answered ${status}`);
+    throw new Error(status === null ? `callback receiver did not answer: ${unanswered}` : `callback receiver answered ${status}`);
   }
   return { deliver, close: () => dispatcher.close() };
 }

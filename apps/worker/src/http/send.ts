@@ -17,7 +17,8 @@ const REDIRECT = new Set([301, 302, 303, 307, 308]);
 /** Credentials meant for one origin must not follow a redirect to another. */
 const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
-function describeNetworkError(err: unknown, url: URL): NetworkError | HostNotAllowedError {
+/** A fetch failure in words (its cause's code and message), or the guard's refusal, which is not worth retrying. */
+export function describeNetworkError(err: unknown, url: URL): NetworkError | HostNotAllowedError {
   // The guarded connector refused every address the name resolved to (address-guard.ts): not retried.
   for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof AddressNotAllowedError) return new HostNotAllowedError(e.message);
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;

@@ -12,6 +12,24 @@ const list = z.string().transform((v) =>
     .filter(Boolean),
 );
 
+/**
+ * HTTP_ALLOWED_HOSTS and CALLBACK_ALLOWED_HOSTS: `host` or `host:port` each (host-allowlist.ts
+ * compares them exactly). A URL, a path or a wildcard would match no request, so every call
+ * would be refused at submit as "not in" a list that seems to hold it.
+ */
+const HOST_ENTRY = /^(\[[0-9a-f:.]+\]|[0-9a-f]*:[0-9a-f:.]+|[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?\.?)(:(\d{1,5}))?$/i;
+const isHostEntry = (v: string) => {
+  const m = HOST_ENTRY.exec(v);
+  return m !== null && (m[3] === undefined || (Number(m[4]) >= 1 && Number(m[4]) <= 65535));
+};
+const hostList = list.pipe(
+  z.array(
+    z.string().refine(isHostEntry, {
+      error: (iss) => `each entry must be a host or host:port (no scheme, path or wildcard), e.g. api.example.com or 10.0.0.5:8080; got "${iss.input}"`,
+    }),
+  ),
+);
+
 /** TYPE_LIMITS, parsed; its error names the bad part. */
 const typeLimits = z.string().transform((v, ctx): Record<string, TypeLimits> => {
   try {
@@ -123,7 +141,7 @@ const schema = z.object({
   IDEMPOTENCY_TTL_SECONDS: int(1, 365 * 86400).default(86400),
   MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024).default(1048576),
   MAX_RESULT_BYTES: int(1, 100 * 1024 * 1024).default(1048576),
-  HTTP_ALLOWED_HOSTS: list.default([]),
+  HTTP_ALLOWED_HOSTS: hostList.default([]),
   HTTP_MAX_RESPONSE_BYTES: int(1, 100 * 1024 * 1024).default(1048576),
   /** Longest one http.request call may take, from connecting to the last body byte; a job's `timeout` may cut it shorter. */
   HTTP_TIMEOUT_MS: int(100, 600000).default(30000),
@@ -134,7 +152,7 @@ const schema = z.object({
   LOCK_DURATION_MS: int(1000, 600000).default(10000),
   /** Signs completion callbacks; a job with a callbackUrl is refused while it is empty. */
   CALLBACK_SECRET: z.string().default(''),
-  CALLBACK_ALLOWED_HOSTS: list.default([]),
+  CALLBACK_ALLOWED_HOSTS: hostList.default([]),
   CALLBACK_MAX_ATTEMPTS: int(1, 50).default(8),
   /** First retry delay of a failed delivery; it doubles each time. */
   CALLBACK_BACKOFF_MS: int(0, 3600000).default(1000),

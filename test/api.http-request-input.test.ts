@@ -53,6 +53,20 @@ describe('POST /jobs of http.request data that cannot be sent', () => {
     expect((await sys.ctx.requestKeys()).length).toBe(before);
   });
 
+  it('refuses headers the HTTP client writes itself (400), naming each, and writes nothing', async () => {
+    const before = (await sys.ctx.requestKeys()).length;
+    const headers = { 'Content-Length': '1', 'transfer-encoding': 'chunked', host: 'other.example', expect: '100-continue', 'x-fine': 'ok' };
+    const r = await submit({ url: 'https://example.org/', method: 'POST', body: 'abc', headers });
+    expect(r.status).toBe(400);
+    expect(r.body.error.details).toEqual(
+      ['Content-Length', 'transfer-encoding', 'host', 'expect'].map((name) => ({
+        path: `data.headers.${name}`,
+        message: `${name} is written by the HTTP client from the URL and the body; leave it out`,
+      })),
+    );
+    expect((await sys.ctx.requestKeys()).length).toBe(before);
+  });
+
   it('refuses a header name that is not an HTTP token (400)', async () => {
     const r = await submit({ url: 'https://example.org/', headers: { 'x note': '1' } });
     expect(r.status).toBe(400);

@@ -9,6 +9,13 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** What would end the header line early, or split the request. */
 const HEADER_VALUE = /^[^\r\n\0]*$/;
 
+/**
+ * Headers the HTTP client writes itself, from the URL and the body: given by hand, they
+ * made every attempt fail (content-length that disagrees with the body left the request
+ * hanging until its timeout; the others are refused by the client) or were dropped (host).
+ */
+const CLIENT_HEADERS = new Set(['content-length', 'transfer-encoding', 'host', 'keep-alive', 'upgrade', 'expect']);
+
 /** Each configuration's allowlist, parsed once: a batch checks every item against it. */
 const allowlists = new WeakMap<readonly string[], HostAllowlist>();
 function allowlistOf(config: Config): HostAllowlist {
@@ -41,6 +48,11 @@ export const httpRequest = {
       (req, ctx) => {
         if ((req.method === 'GET' || req.method === 'HEAD') && req.body !== undefined) {
           ctx.addIssue({ code: 'custom', path: ['body'], message: `a ${req.method} request has no body` });
+        }
+        for (const name of Object.keys(req.headers ?? {})) {
+          if (CLIENT_HEADERS.has(name.toLowerCase())) {
+            ctx.addIssue({ code: 'custom', path: ['headers', name], message: `${name} is written by the HTTP client from the URL and the body; leave it out` });
+          }
         }
       },
       // Also when the rest has problems (the object as far as it parsed): a 400 lists every problem at once.

@@ -4,10 +4,24 @@ import { ExpressAdapter } from '@bull-board/express';
 import { isLoopbackHost, unavailable, type Config } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
 import type { Express, RequestHandler } from 'express';
+import helmet from 'helmet';
 import { fontFiles, renderWithLocalFonts } from './admin-fonts';
 import { basicAuth } from './middleware/auth';
 
 export const ADMIN_PATH = '/admin/queues';
+
+/**
+ * The pages' hardening headers without their script rules (the Board ships inline scripts):
+ * above all no framing by another site, since its buttons remove and retry jobs with the
+ * operator's cached credentials.
+ */
+const boardHeaders = helmet({
+  strictTransportSecurity: false,
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: { defaultSrc: helmet.contentSecurityPolicy.dangerouslyDisableDefaultSrc, frameAncestors: ["'self'"] },
+  },
+});
 
 /**
  * Bull Board behind Basic auth. Without a password it is open only when the API is
@@ -22,6 +36,8 @@ export function adminRouter(config: Config, queues: Queue[], queuesReady: () => 
     options: { uiConfig: { boardTitle: 'async-jobs' } },
   });
   const board = serverAdapter.getRouter() as Express;
+  // The Board's own Express app says what serves it again, which the API's app does not.
+  board.disable('x-powered-by');
   // No page of ours may ask another host for anything: its fonts come from here.
   renderWithLocalFonts(board);
   // An operator's write (empty, clean, remove) can drop jobs without an event per job in
@@ -35,7 +51,7 @@ export function adminRouter(config: Config, queues: Queue[], queuesReady: () => 
   // while their connection is down it answers 503 at once, as the API's routes do (the
   // app's error handler writes it). Its page and assets need no Redis.
   const redisReady: RequestHandler = (req, _res, next) => next(req.path.startsWith('/api/') && !queuesReady() ? unavailable() : undefined);
-  const router: RequestHandler[] = [fontFiles, redisReady, watched];
+  const router: RequestHandler[] = [boardHeaders, fontFiles, redisReady, watched];
   if (config.ADMIN_PASSWORD) return [basicAuth(config.ADMIN_USERNAME, config.ADMIN_PASSWORD), ...router];
   if (isLoopbackHost(config.HOST) || config.ALLOW_INSECURE) return router;
   return [basicAuth(config.ADMIN_USERNAME, '\0never')];

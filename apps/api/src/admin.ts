@@ -25,8 +25,8 @@ const boardHeaders = helmet({
 
 /**
  * Bull Board behind Basic auth. Without a password it is open only when the API is
- * bound to loopback (local development) or ALLOW_INSECURE says so; main.ts refuses
- * to start otherwise.
+ * bound to loopback without API_TOKENS (local development) or ALLOW_INSECURE says so;
+ * otherwise it stays closed (and main.ts refuses to start on a public HOST).
  */
 export function adminRouter(config: Config, queues: Queue[], queuesReady: () => boolean, afterWrite: () => void = () => {}): RequestHandler[] {
   const serverAdapter = new ExpressAdapter().setBasePath(ADMIN_PATH);
@@ -53,6 +53,8 @@ export function adminRouter(config: Config, queues: Queue[], queuesReady: () => 
   const redisReady: RequestHandler = (req, _res, next) => next(req.path.startsWith('/api/') && !queuesReady() ? unavailable() : undefined);
   const router: RequestHandler[] = [boardHeaders, fontFiles, redisReady, watched];
   if (config.ADMIN_PASSWORD) return [basicAuth(config.ADMIN_USERNAME, config.ADMIN_PASSWORD), ...router];
-  if (isLoopbackHost(config.HOST) || config.ALLOW_INSECURE) return router;
-  return [basicAuth(config.ADMIN_USERNAME, '\0never')];
+  // Open only where the API is too: with API_TOKENS set, an open Board would show every job's
+  // data (headers with credentials among it) to anyone who reaches the port, a proxy on loopback included.
+  if ((isLoopbackHost(config.HOST) && config.API_TOKENS.length === 0) || config.ALLOW_INSECURE) return router;
+  return [basicAuth(config.ADMIN_USERNAME, '\0never', 'Bull Board needs ADMIN_PASSWORD to be set on this server')];
 }

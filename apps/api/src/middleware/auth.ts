@@ -15,16 +15,18 @@ export function bearerAuth(tokens: readonly string[]): RequestHandler {
 }
 
 /** HTTP Basic auth for the operator pages. */
-export function basicAuth(username: string, password: string): RequestHandler {
+export function basicAuth(username: string, password: string, refusal = 'admin credentials are required'): RequestHandler {
   return (req, res, next) => {
     const m = /^Basic\s+(.+)$/i.exec(req.get('authorization') ?? '');
     const decoded = m ? Buffer.from(m[1], 'base64').toString('utf8') : '';
     const sep = decoded.indexOf(':');
     const user = sep >= 0 ? decoded.slice(0, sep) : '';
     const pass = sep >= 0 ? decoded.slice(sep + 1) : '';
-    const ok = safeEqual(user, username) && safeEqual(pass, password);
-    if (ok) return next();
+    // Both compared whatever the first says: a wrong user name must take as long as a wrong password.
+    const userOk = safeEqual(user, username);
+    const passOk = safeEqual(pass, password);
+    if (userOk && passOk) return next();
     res.setHeader('WWW-Authenticate', 'Basic realm="async-jobs admin", charset="UTF-8"');
-    res.status(401).json({ error: { code: 'unauthorized', message: 'admin credentials are required' } });
+    res.status(401).json({ error: { code: 'unauthorized', message: refusal } });
   };
 }

@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
+import { constants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { bundle, BUNDLES, NODE_FLAGS } from './bundle.mjs';
 
@@ -90,12 +91,23 @@ Promise.all([apiUp, workerUp]).then(([{ host, port }]) => {
   );
 });
 
+const names = new Map([
+  [api, 'the API'],
+  [worker, 'the worker'],
+]);
 await Promise.all(
   children.map(
     (c) =>
       new Promise((resolve) =>
-        c.once('exit', (code) => {
+        c.once('exit', (code, signal) => {
           if (code) exitCode = code;
+          // Killed outright (an OOM kill, kill -9): no log line of its own says so, and exit code
+          // null read as a clean stop. Said here, and exited with as a shell would (128 + signal).
+          if (signal && !stopping) {
+            const other = c === api ? 'the worker' : 'the API';
+            console.error(`${names.get(c)} (pid ${c.pid}) was killed by ${signal}; stopping ${other}`);
+            exitCode = 128 + (constants.signals[signal] ?? 0);
+          }
           stop();
           resolve();
         }),

@@ -27,6 +27,7 @@ interface NpmRun {
   npm: ChildProcess;
   /** Every stdout line so far, JSON log lines and plain ones. */
   lines: string[];
+  stderr(): string;
   line(match: (l: string) => boolean): Promise<string>;
   exited: Promise<unknown>;
 }
@@ -43,10 +44,11 @@ function npmRun(args: string[], port: number): NpmRun {
   let stderr = '';
   createInterface({ input: npm.stdout! }).on('line', (l) => lines.push(l));
   npm.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => npm.once('exit', resolve));
+  const exited = new Promise((resolve) => npm.once('exit', (code) => resolve(code)));
   return {
     npm,
     lines,
+    stderr: () => stderr,
     exited,
     line: (match) =>
       waitFor(() => lines.find(match), 60000).catch((err: Error) => {
@@ -133,6 +135,31 @@ describe('npm start', () => {
     expect(await portCloses(port)).toBe(true);
     await p.exited;
   }, 60000);
+});
+
+describe('npm start, when one of its processes is killed outright', () => {
+  it.each([
+    ['worker', 1, 'the API'],
+    ['API', 0, 'the worker'],
+  ] as const)(
+    'says that the %s was killed, stops the other and exits 128 + the signal',
+    async (which, index, other) => {
+      const port = await freePort();
+      const p = npmRun(['start'], port);
+      await p.line(upLine);
+      const below = descendants(p.npm.pid!);
+      started.push(...below);
+      const launcher = below.find((pid) => commandLine(pid).includes('scripts/start.mjs'))!;
+      const children = descendants(launcher);
+      const killed = children[index];
+      process.kill(killed, 'SIGKILL');
+      expect(await p.exited).toBe(137);
+      expect(p.stderr()).toContain(`the ${which} (pid ${killed}) was killed by SIGKILL; stopping ${other}`);
+      expect(children.some(running)).toBe(false);
+      expect(await portCloses(port)).toBe(true);
+    },
+    60000,
+  );
 });
 
 describe('npm run start:api and start:worker', () => {

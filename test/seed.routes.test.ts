@@ -85,6 +85,31 @@ describe('GET and POST /pubsub', () => {
   });
 });
 
+describe('HEAD /prodcons and /pubsub', () => {
+  it('answers with the headers of a click and pushes and publishes nothing', async () => {
+    await ctx.redis.del(ctx.keys.prodconsList);
+    const sub = testRedis();
+    const heard: string[] = [];
+    try {
+      await sub.subscribe(ctx.keys.pubsubChannel);
+      sub.on('message', (_channel, message) => heard.push(message));
+      for (const path of ['/prodcons', '/pubsub']) {
+        const res = await send(api, path, { method: 'HEAD' });
+        expect(res.status, path).toBe(303);
+        expect(res.headers.get('location'), path).toBe('/');
+      }
+      // A GET after them is heard, and it is the only message: the HEAD published nothing before it.
+      const got = once(sub, 'message');
+      expect((await send(api, '/pubsub')).status).toBe(303);
+      await got;
+      expect(heard).toHaveLength(1);
+      expect(await list()).toEqual([]);
+    } finally {
+      sub.disconnect();
+    }
+  });
+});
+
 describe('asked for JSON, as the index page asks', () => {
   const asJson = { method: 'POST', headers: { accept: 'application/json' } };
 

@@ -27,11 +27,18 @@ function answer(req: Request, res: Response, sent: object): void {
   else res.redirect(303, '/');
 }
 
+/**
+ * Express serves HEAD with the GET handler. HEAD must change nothing (link checkers and
+ * monitors send it), so it gets the answer's headers without the push or the publish.
+ */
+const isHead = (req: Request) => req.method === 'HEAD';
+
 /** The two Redis queues of the seed article: a click pushes or publishes one random digit. */
 export const seedRoutes = (ctx: SeedRouteContext) => ({
   /** Producer-consumer: one element on the list, taken by exactly one listener (BLPOP). */
   async prodcons(req: Request, res: Response) {
     assertRedisReady(ctx.redis);
+    if (isHead(req)) return answer(req, res, {});
     const elem = randomInt(10);
     const length = await ctx.redis.lpush(ctx.keys.prodconsList, elem);
     ctx.logger.info({ list: ctx.keys.prodconsList, elem, length }, `lpush ${ctx.keys.prodconsList} -- ${elem}`);
@@ -41,6 +48,7 @@ export const seedRoutes = (ctx: SeedRouteContext) => ({
   /** Publish-subscribe: one message, seen by every listener subscribed right now (and lost if none is). */
   async pubsub(req: Request, res: Response) {
     assertRedisReady(ctx.redis);
+    if (isHead(req)) return answer(req, res, {});
     const elem = randomInt(10);
     const receivers = await ctx.redis.publish(ctx.keys.pubsubChannel, String(elem));
     ctx.logger.info({ channel: ctx.keys.pubsubChannel, elem, receivers }, `publish ${ctx.keys.pubsubChannel} -- ${elem}`);

@@ -80,6 +80,9 @@ describe('npm run load', () => {
     try {
       const { code, stdout } = await runLoad(['--url', guarded.url, '-c', '1', '-r', '1', '--token', 'wrong', '--verify-timeout', '5']);
       expect(row(stdout, 'GET /prodcons')).toMatchObject({ requests: 1, '2xx/3xx': 0, 'non-2xx/3xx': 1 });
+      // Which status, and what it most likely means, not only a count.
+      for (const label of ['GET /prodcons', 'GET /pubsub', 'POST /jobs (echo)'])
+        expect(stdout).toContain(`${label}: 1 answered 401 (a wrong or missing --token?)`);
       expect(stdout).toMatch(/^failed requests: 3$/m);
       expect(code).toBe(1);
     } finally {
@@ -93,6 +96,36 @@ describe('npm run load', () => {
     expect(stderr).toContain(`connection refused at ${url}`);
     expect(stdout).not.toMatch(/lost:/);
     expect(code).toBe(1);
+  });
+
+  it('tells jobs no worker finished from lost ones, and exits 1', async () => {
+    // An API on a namespace of its own, which no worker serves: its jobs stay queued, and its list is not drained.
+    const idle = createTestContext();
+    const idleApi = await startApi(idle);
+    try {
+      const { code, stdout } = await runLoad(['--url', idleApi.url, '--namespace', idle.namespace, '-c', '1', '-r', '2', '--verify-timeout', '2']);
+      expect(stdout).toMatch(/^jobs: 2 accepted, 0 completed$/m);
+      expect(stdout).toContain('not finished within 2 s: 2 (2 queued; is a worker running?)');
+      expect(stdout).not.toMatch(/lost job/);
+      expect(stdout).toMatch(/^lost: 0$/m);
+      expect(stdout).toMatch(/^not done: 2 job\(s\), 2 list element\(s\)$/m);
+      expect(code).toBe(1);
+    } finally {
+      await idleApi.close();
+      await idle.cleanup();
+    }
+  });
+
+  it('refuses a --redis-url that is no Redis URL as usage (exit 2), and names an unreachable one and why', async () => {
+    const bad = await runLoad(['--url', api.url, '--redis-url', 'nope', '-c', '1', '-r', '1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--redis-url must be a redis:// or rediss:// URL, got 'nope'");
+    const port = await freePort();
+    const away = await runLoad(['--url', api.url, '--redis-url', `redis://127.0.0.1:${port}`, '-c', '1', '-r', '1', '--verify-timeout', '5']);
+    expect(away.stdout).toContain(
+      `list ${ctx.keys.prodconsList}: not checked, Redis at --redis-url redis://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
+    expect(away.code).toBe(1);
   });
 
   it('refuses a target that is not on this machine', async () => {

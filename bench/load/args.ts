@@ -39,6 +39,17 @@ function positive(name: string, text: string | undefined, fallback: number, max:
   return n;
 }
 
+/** --redis-url as given, refused as usage (exit 2) when it is no redis:// or rediss:// URL, as --url is. */
+function redisUrlArg(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  let ok = false;
+  try {
+    ok = /^rediss?:$/.test(new URL(text).protocol);
+  } catch {}
+  if (!ok) throw new UsageError(`--redis-url must be a redis:// or rediss:// URL, got '${text}'`);
+  return text;
+}
+
 /** argv without node and the script; env gives the defaults of --redis-url and --namespace. */
 export function parseLoadArgs(argv: string[], env: Record<string, string | undefined> = process.env): LoadArgs {
   let values: Record<string, string | boolean | undefined>;
@@ -81,7 +92,7 @@ export function parseLoadArgs(argv: string[], env: Record<string, string | undef
     concurrency: positive('concurrency', str('concurrency'), 10, 1000),
     reps: positive('reps', str('reps'), 5, 1000000),
     duration: str('duration') === undefined ? undefined : positive('duration', str('duration'), 0, 3600, false),
-    redisUrl: str('redis-url') ?? config.REDIS_URL,
+    redisUrl: redisUrlArg(str('redis-url')) ?? config.REDIS_URL,
     namespace: str('namespace') ?? config.KEY_NAMESPACE,
     verifyTimeoutS: positive('verify-timeout', str('verify-timeout'), 30, 3600, false),
     help: values.help === true,

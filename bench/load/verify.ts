@@ -1,12 +1,12 @@
-import { createKeyspace, isTerminal, type JobState } from '@async-jobs/shared';
+import { createKeyspace, isTerminal, redactUrl, type JobState } from '@async-jobs/shared';
 import { Redis } from 'ioredis';
 import type { LoadArgs } from './args';
 
 export interface JobCheck {
   id: string;
   seq: number;
-  /** Last state seen; `unknown` when the API never answered for it. */
-  state: JobState | 'unknown';
+  /** Last state seen; `unknown` when the API never answered for it, `gone` when it answered 404 or 410. */
+  state: JobState | 'unknown' | 'gone';
   /** The echo came back with another job's data. */
   mismatch?: boolean;
 }
@@ -30,6 +30,8 @@ async function followJob(args: LoadArgs, id: string, seq: number, deadline: numb
         signal: AbortSignal.timeout(wait * 1000 + 5000),
       });
       const body = (await res.json().catch(() => null)) as { state?: JobState; result?: { seq?: unknown } } | null;
+      // The job is not there (a Redis that lost its data, say): asking again until the deadline would not bring it back.
+      if (res.status === 404 || res.status === 410) return { id, seq, state: 'gone' };
       if (body?.state) state = body.state;
       if (res.status === 200 && body?.state && isTerminal(body.state)) {
         return { id, seq, state: body.state, mismatch: body.state === 'completed' && body.result?.seq !== seq };
@@ -70,7 +72,9 @@ export async function checkRedis(args: LoadArgs): Promise<RedisCheck> {
   const keys = createKeyspace(args.namespace);
   const out: RedisCheck = { list: keys.prodconsList, left: null, channel: keys.pubsubChannel, subscribers: null };
   const redis = new Redis(args.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: () => null });
-  redis.on('error', () => {});
+  // ioredis rejects with "Connection is closed." once it gives up; the reason is in the error it emitted before.
+  let cause: Error | undefined;
+  redis.on('error', (err: Error) => (cause ??= err));
   try {
     await redis.connect();
     const deadline = Date.now() + args.verifyTimeoutS * 1000;
@@ -82,7 +86,7 @@ export async function checkRedis(args: LoadArgs): Promise<RedisCheck> {
     const numsub = (await redis.pubsub('NUMSUB', keys.pubsubChannel)) as [string, number];
     out.subscribers = Number(numsub[1]);
   } catch (err) {
-    out.error = (err as Error).message;
+    out.error = `${redactUrl(args.redisUrl)}: ${(cause ?? (err as Error)).message}`;
   } finally {
     redis.disconnect();
   }

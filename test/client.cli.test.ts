@@ -161,6 +161,8 @@ describe('async-jobs CLI', () => {
       cli(['submit', 'echo', '{oops']),
       cli(['submit', 'echo', '{}', '--wait', '5']),
       cli(['types', 'echo']),
+      cli(['types', '--url', 'localhost:3000']),
+      cli(['types'], { env: { ASYNC_JOBS_URL: '127.0.0.1:3000' } }),
     ]);
     for (const run of runs) {
       expect(run.code).toBe(2);
@@ -173,6 +175,9 @@ describe('async-jobs CLI', () => {
       expect.stringMatching(/^async-jobs: DATA is not JSON: /),
       "async-jobs: submit takes TYPE DATA; '5' is an argument too many (--wait takes no value)",
       "async-jobs: types takes no arguments; 'echo' is an argument too many",
+      // Without a scheme: a usage mistake, not a server that cannot be reached.
+      "async-jobs: --url must be an http:// or https:// URL, got 'localhost:3000'",
+      "async-jobs: ASYNC_JOBS_URL must be an http:// or https:// URL, got '127.0.0.1:3000'",
     ]);
   });
 

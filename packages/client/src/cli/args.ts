@@ -49,12 +49,24 @@ function parseOrExplain(argv: string[]) {
   }
 }
 
+/** --url, else ASYNC_JOBS_URL, else the local default; one that is no http(s) URL is a usage error, not a network one. */
+function apiUrl(flag: string | undefined, fromEnv: string | undefined): string {
+  const url = flag ?? (fromEnv || undefined) ?? 'http://127.0.0.1:3000';
+  const from = flag !== undefined ? '--url' : fromEnv ? 'ASYNC_JOBS_URL' : 'the default URL';
+  let protocol = '';
+  try {
+    protocol = new URL(url).protocol;
+  } catch {}
+  if (protocol !== 'http:' && protocol !== 'https:') throw new UsageError(`${from} must be an http:// or https:// URL, got '${url}'`);
+  return url;
+}
+
 /** Reads the command line; the environment supplies what --url and --token do not. */
 export function readInvocation(argv: string[], env: Record<string, string | undefined>): Invocation {
   const { values, positionals } = parseOrExplain(argv);
   const [name, ...args] = positionals;
   const base = {
-    url: values.url ?? env.ASYNC_JOBS_URL ?? 'http://127.0.0.1:3000',
+    url: apiUrl(values.url, env.ASYNC_JOBS_URL),
     token: values.token ?? (env.ASYNC_JOBS_TOKEN || undefined),
     wait: values.wait ?? false,
     jobOptions: values.option ? optionsFrom(values.option) : undefined,

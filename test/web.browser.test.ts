@@ -193,11 +193,16 @@ describe('the index page with API_TOKENS set', () => {
       // Without a token, /types answers 401 and the page says so.
       await page.locator('#form-error', { hasText: 'unauthorized' }).waitFor();
       expect(await page.isDisabled('#submit')).toBe(true);
+      // A worker runs: the page could not ask, and says that, not that none runs.
+      await page.locator('#ops-status', { hasText: '/workers' }).waitFor();
+      expect(await page.isHidden('#no-workers')).toBe(true);
       await page.screenshot({ path: artifact('web-token-needed.png'), fullPage: true });
 
       await page.fill('#token', TOKEN);
       await page.press('#token', 'Tab');
       await page.waitForSelector('#type option[value="echo"]', { state: 'attached' });
+      await page.locator('#workers-rows tr').first().waitFor();
+      expect(await page.isHidden('#no-workers')).toBe(true);
       await submit(page, 'echo', { with: 'token' });
       const card = page.locator('.job').first();
       await card.locator('.state', { hasText: 'completed' }).waitFor({ timeout: 15000 });

@@ -99,14 +99,16 @@ export function startOperatorPanels() {
     const reads = [
       ['/types', (b) => renderTypes(b.types, refresh)],
       ['/schedules', (b) => renderSchedules(b.schedules)],
-      ['/workers', (b) => renderWorkers(b.workers)],
+      // Unread (no token, Redis away), the page cannot say that no worker runs: only that it could not ask.
+      ['/workers', (b) => renderWorkers(b.workers), () => ($('no-workers').hidden = true)],
     ];
     const failures = [];
     await Promise.all(
-      reads.map(async ([path, render]) => {
+      reads.map(async ([path, render, unread]) => {
         try {
           render((await api(path)).body);
         } catch (err) {
+          unread?.();
           failures.push(`${path}: ${err.message}`);
         }
       }),

@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -223,13 +224,29 @@ describe('GET /docs', () => {
       expect(ref, ref).toMatch(/^\/docs\//);
       const asset = await fetch(api.url + ref);
       expect(asset.status, ref).toBe(200);
+      // Unversioned URLs: revalidated on each load, so an upgrade's page never runs last version's script.
+      expect(asset.headers.get('cache-control'), ref).toBe('no-cache');
+      const modified = asset.headers.get('last-modified');
+      expect(modified, ref).not.toBeNull();
       await asset.arrayBuffer();
+      // Not fetch: with a conditional header it asks caches not to answer (Pragma: no-cache), and so does the server.
+      expect(await statusOf(api.url + ref, { 'if-modified-since': modified! }), ref).toBe(304);
     }
     const init = await (await fetch(`${api.url}/docs/assets/init.js`)).text();
     expect(init).toContain("url: '/openapi.json'");
     expect((await call(api.url, 'GET', '/docs/assets/package.json')).status).toBe(404);
   });
 });
+
+/** The status of a GET sent with exactly `headers`. */
+function statusOf(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    }).on('error', reject);
+  });
+}
 
 describe('with API_TOKENS set', () => {
   it('answers 401 without a token for /openapi.json, /docs and /metrics, and 200 with one', async () => {

@@ -45,7 +45,10 @@ export const docsRoutes = {
       const name = String(req.params.file);
       const root = Object.hasOwn(assets, name) ? assets[name] : undefined;
       if (!root) return next();
-      res.sendFile(name, { root, maxAge: '1h' });
+      // Their URLs carry no version: a browser that kept them an hour ran the old UI against a new
+      // page after an upgrade. Revalidated instead (Last-Modified makes the answer a 304).
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(name, { root });
     }) satisfies RequestHandler,
   ],
 };

@@ -67,12 +67,14 @@ const children = [api, worker];
 
 let exitCode = 0;
 let stopping = false;
-function stop(signal = 'SIGTERM') {
+// Passed on as SIGTERM whatever came: Ctrl-C also reaches the children straight from the
+// terminal, and a second SIGINT tells them to stop at once (a person pressing it again).
+function stop() {
   if (stopping) return;
   stopping = true;
-  for (const c of children) if (c.exitCode === null) c.kill(signal);
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
 }
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => stop(sig));
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, stop);
 
 /** A URL a browser on this machine can open, also when the API listens on every address. */
 function baseUrl(host, port) {

@@ -67,6 +67,23 @@ describe('worker shutdown on a signal', () => {
     expect((await watch.terminal(late)).event).toBe('completed');
   });
 
+  it('exits at once, 130, on a second SIGINT (Ctrl-C pressed again), and not on a SIGTERM after a SIGINT', async () => {
+    const w = start({ WORKER_TYPES: 'sleep', SHUTDOWN_GRACE_MS: '60000' });
+    await w.line((l) => l.msg === 'worker ready');
+    const id = await enqueue(ctx, 'sleep', { ms: 60000 });
+    await watch.next((e) => e.id === id && e.event === 'active');
+    w.kill('SIGINT');
+    await w.line((l) => l.msg === 'worker shutting down');
+    // What a launcher passes on after the terminal's Ctrl-C reached both: not a second Ctrl-C.
+    w.kill('SIGTERM');
+    await w.line((l) => l.msg === 'already shutting down');
+    w.kill('SIGINT');
+    expect(await w.exited).toBe(130);
+    expect(w.lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('interrupted again'))).toMatchObject({ level: 40 });
+    // Not handed back (that is what waiting would do): BullMQ still counts it active, for stall recovery.
+    expect((await store.read(id))?.state).toBe('active');
+  });
+
   it('past SHUTDOWN_GRACE_MS hands the job back to its queue, so that restarts never fail it, and the next worker runs it', async () => {
     // Debug: 'job completed' is logged at debug level only.
     const fast = { STALLED_INTERVAL_MS: '500', LOCK_DURATION_MS: '1000', WORKER_TYPES: 'sleep', LOG_LEVEL: 'debug' };

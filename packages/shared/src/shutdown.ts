@@ -12,8 +12,10 @@ export type ShutdownReason = NodeJS.Signals | 'launcher gone';
 /**
  * Runs `shutdown` once, on the first SIGTERM or SIGINT, or when the IPC channel to the
  * launcher that started this process closes (the launcher died without passing a signal
- * on). Later signals are logged and ignored: Ctrl-C in a terminal reaches a launcher and
- * its children alike, and the launcher passes it on again.
+ * on). A second SIGINT (Ctrl-C again: the person does not want to wait) exits at once,
+ * 130, leaving running jobs to BullMQ's stall recovery. Other repeats are logged and
+ * ignored: Ctrl-C in a terminal reaches a launcher and its children alike, and the
+ * launcher passes it on as SIGTERM.
  *
  * The process then exits with the code `shutdown` resolves to (0 when it resolves to
  * anything but a number; a worker says 1 when it had to abandon active jobs), 1 if it throws, and 1 at the latest
@@ -22,11 +24,18 @@ export type ShutdownReason = NodeJS.Signals | 'launcher gone';
  */
 export function onShutdownSignal(logger: Logger, graceMs: number, shutdown: (reason: ShutdownReason) => Promise<unknown>): void {
   let started = false;
+  let sigints = 0;
   const handle = (reason: ShutdownReason) => {
     if (started) {
+      if (reason === 'SIGINT' && sigints > 0) {
+        logger.warn({ signal: reason }, 'interrupted again: exiting now, without waiting for the shutdown (running jobs are left to stall recovery)');
+        process.exit(130);
+      }
+      if (reason === 'SIGINT') sigints++;
       logger.info({ signal: reason }, 'already shutting down');
       return;
     }
+    if (reason === 'SIGINT') sigints++;
     started = true;
     const deadlineMs = graceMs + CLOSE_ALLOWANCE_MS;
     setTimeout(() => {

@@ -61,9 +61,9 @@ const redis = process.env.REDIS_URL || process.env.REDIS_CLUSTER_NODES || (await
 
 // The IPC channel: they report readiness on it, and its end tells them that this process is gone.
 const stdio = ['inherit', 'inherit', 'inherit', 'ipc'];
-const api = spawn(process.execPath, [...NODE_FLAGS.api, BUNDLES.api], { stdio });
-const worker = spawn(process.execPath, [...NODE_FLAGS.worker, BUNDLES.worker], { stdio });
-const children = [api, worker];
+const children = [];
+const names = new Map();
+const ended = [];
 
 let exitCode = 0;
 let stopping = false;
@@ -76,46 +76,53 @@ function stop() {
 }
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, stop);
 
+/** Starts one of the two; when it ends, for whatever reason, the other is stopped too. */
+function start(name, args, readyEvent) {
+  const child = spawn(process.execPath, args, { stdio });
+  children.push(child);
+  names.set(child, name);
+  ended.push(
+    new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        if (code) exitCode = code;
+        // Killed outright (an OOM kill, kill -9): no log line of its own says so, and exit code
+        // null read as a clean stop. Said here, and exited with as a shell would (128 + signal).
+        if (signal && !stopping) {
+          const others = children.filter((c) => c !== child).map((c) => names.get(c));
+          console.error(`${name} (pid ${child.pid}) was killed by ${signal}${others.length ? `; stopping ${others.join(' and ')}` : ''}`);
+          exitCode = 128 + (constants.signals[signal] ?? 0);
+        }
+        stop();
+        resolve(null);
+      }),
+    ),
+  );
+  const up = new Promise((resolve) => child.on('message', (m) => m?.event === readyEvent && resolve(m)));
+  // Settles with null if the child ends first.
+  return Promise.race([up, ended.at(-1)]);
+}
+
 /** A URL a browser on this machine can open, also when the API listens on every address. */
 function baseUrl(host, port) {
   const local = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
 }
-const apiUp = new Promise((resolve) => api.on('message', (m) => m?.event === 'api listening' && resolve(m)));
-const workerUp = new Promise((resolve) => worker.on('message', (m) => m?.event === 'worker ready' && resolve(m)));
-Promise.all([apiUp, workerUp]).then(([{ host, port }]) => {
-  if (stopping) return;
-  const url = baseUrl(host, port);
-  // For a person, among the JSON log lines: where to go, and how to stop.
-  const what = redis ? 'the API, the worker and the redis-server started for them' : 'the API and the worker';
-  console.log(
-    `async-jobs is up: the API at ${url}, the index page at ${url}/, Bull Board at ${url}/admin/queues, the API docs at ${url}/docs. Ctrl-C stops ${what}.`,
-  );
-});
 
-const names = new Map([
-  [api, 'the API'],
-  [worker, 'the worker'],
-]);
-await Promise.all(
-  children.map(
-    (c) =>
-      new Promise((resolve) =>
-        c.once('exit', (code, signal) => {
-          if (code) exitCode = code;
-          // Killed outright (an OOM kill, kill -9): no log line of its own says so, and exit code
-          // null read as a clean stop. Said here, and exited with as a shell would (128 + signal).
-          if (signal && !stopping) {
-            const other = c === api ? 'the worker' : 'the API';
-            console.error(`${names.get(c)} (pid ${c.pid}) was killed by ${signal}; stopping ${other}`);
-            exitCode = 128 + (constants.signals[signal] ?? 0);
-          }
-          stop();
-          resolve();
-        }),
-      ),
-  ),
-);
+// The worker only once the API listens: an API that cannot start (its port taken, say) then
+// stops the launcher before a worker has taken a job it would have to hand back.
+const listening = await start('the API', [...NODE_FLAGS.api, BUNDLES.api], 'api listening');
+if (listening && !stopping) {
+  const ready = await start('the worker', [...NODE_FLAGS.worker, BUNDLES.worker], 'worker ready');
+  if (ready && !stopping) {
+    const url = baseUrl(listening.host, listening.port);
+    // For a person, among the JSON log lines: where to go, and how to stop.
+    const what = redis ? 'the API, the worker and the redis-server started for them' : 'the API and the worker';
+    console.log(
+      `async-jobs is up: the API at ${url}, the index page at ${url}/, Bull Board at ${url}/admin/queues, the API docs at ${url}/docs. Ctrl-C stops ${what}.`,
+    );
+  }
+}
+await Promise.all(ended);
 if (redis) {
   redis.kill('SIGTERM');
   await new Promise((r) => redis.once('exit', r));

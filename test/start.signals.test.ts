@@ -137,6 +137,23 @@ describe('npm start', () => {
   }, 60000);
 });
 
+describe('npm start, when the API cannot start', () => {
+  it('exits 1 saying why, before a worker has started to take jobs', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const p = npmRun(['start'], port);
+      expect(await p.exited).toBe(1);
+      expect(p.stderr()).toContain(`port ${port} on 127.0.0.1 is already in use`);
+      // No worker log line at all: it was never started, so it took no job to hand back.
+      expect(p.lines.filter((l) => json(l)?.name === 'worker')).toEqual([]);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  }, 60000);
+});
+
 describe('npm start, when one of its processes is killed outright', () => {
   it.each([
     ['worker', 1, 'the API'],

@@ -95,6 +95,9 @@ describe('which addresses count as public', () => {
     '::ffff:10.0.0.1',
     '64:ff9b::a00:1',
     '2002:a00:1::1',
+    '::127.0.0.1',
+    '::ffff:0:7f00:1',
+    'fec0::1',
     'not-an-ip',
   ])('%s is not', (a) => expect(isPublicAddress(a)).toBe(false));
   it.each(['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111'])('%s is', (a) => expect(isPublicAddress(a)).toBe(true));

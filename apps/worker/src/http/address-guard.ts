@@ -42,8 +42,10 @@ const SPECIAL_V4: Array<[string, number]> = [
  * addresses (::ffff:a.b.c.d) need no entry: BlockList checks them against the IPv4 ranges.
  */
 const SPECIAL_V6: Array<[string, number]> = [
-  ['::', 128],
-  ['::1', 128],
+  // IPv4-compatible (::a.b.c.d, deprecated; takes in :: and ::1) and IPv4-translated
+  // (::ffff:0:a.b.c.d) addresses: a host that still routes them reaches the IPv4 inside.
+  ['::', 96],
+  ['::ffff:0:0:0', 96],
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],
   ['100::', 64],
@@ -52,6 +54,8 @@ const SPECIAL_V6: Array<[string, number]> = [
   ['2002::', 16],
   ['fc00::', 7],
   ['fe80::', 10],
+  // Site-local, deprecated but still private where it is used.
+  ['fec0::', 10],
   ['ff00::', 8],
 ];
 const special = new BlockList();

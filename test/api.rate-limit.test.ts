@@ -41,6 +41,8 @@ describe('RATE_LIMIT_PER_MINUTE', () => {
 
   it('never throttles /healthz and /readyz', async () => {
     for (let i = 0; i < 8; i++) expect((await call(api.url, 'GET', '/healthz')).status).toBe(200);
+    // Spelt as the router still serves them.
+    for (const path of ['/healthz/', '/HEALTHZ', '/ReadyZ/']) for (let i = 0; i < 8; i++) expect((await call(api.url, 'GET', path)).status, path).toBe(200);
     expect((await call(api.url, 'GET', '/readyz')).status).toBe(200);
   });
 

@@ -29,7 +29,8 @@ export function rateLimitPerMinute(limit: number, tokens: readonly string[]): Re
     limit,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    skip: (req) => UNLIMITED.has(req.path),
+    // As the router matches them: ignoring case and a trailing slash (/HEALTHZ/ is served by /healthz).
+    skip: (req) => UNLIMITED.has(req.path.toLowerCase().replace(/\/+$/, '')),
     keyGenerator: (req) => tokenKey(req.get('authorization')) ?? `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`,
     handler: (_req, res, next) => {
       const retryAfter = res.getHeader('Retry-After');

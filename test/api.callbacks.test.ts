@@ -22,6 +22,8 @@ interface Delivery {
   body: string;
 }
 const deliveries: Delivery[] = [];
+/** Answers held back, for paths under /hang/, until the test lets them go. */
+const held: http.ServerResponse[] = [];
 /** Per path: how many times to answer 500 before 200 (missing: always 200). */
 const failFirst = new Map<string, number>();
 
@@ -32,6 +34,7 @@ beforeAll(async () => {
     req.on('end', () => {
       const path = req.url ?? '';
       deliveries.push({ path, signature: String(req.headers.signature ?? ''), body });
+      if (path.startsWith('/hang/')) return void held.push(res);
       const left = failFirst.get(path) ?? 0;
       failFirst.set(path, left - 1);
       res.writeHead(left > 0 ? 500 : 200).end();
@@ -45,6 +48,8 @@ beforeAll(async () => {
     CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${port}`,
     CALLBACK_BACKOFF_MS: '50',
     CALLBACK_MAX_ATTEMPTS: '4',
+    // Longer than any wait here: a held receiver is never given up on during a test.
+    CALLBACK_TIMEOUT_MS: '60000',
   };
   api = await startApi(ctx, env);
   worker = await startWorker(ctx, env);
@@ -60,6 +65,18 @@ const of = (path: string) => deliveries.filter((d) => d.path === path);
 const submit = (data: unknown, callbackUrl: string, type = 'echo') => call(api.url, 'POST', '/jobs', { type, data, options: { callbackUrl } });
 
 describe('completion callbacks', () => {
+  it('go on while more receivers than a worker runs jobs at once hang', async () => {
+    // WORKER_CONCURRENCY is 10 here (the default): at that concurrency these would hold every delivery slot.
+    const slow = await Promise.all(Array.from({ length: 12 }, (_, i) => submit({ slow: i }, `${base}/hang/${i}`)));
+    for (const s of slow) expect(s.status).toBe(202);
+    await waitFor(() => held.length === 12);
+    const quick = await submit({ quick: true }, `${base}/hook/beside-the-slow`);
+    await waitFor(async () => (await call(api.url, 'GET', `/jobs/${quick.body.id}`)).body.callback?.state === 'delivered');
+    // Delivered with all twelve still held, none of them answered or timed out.
+    expect(held.filter((r) => !r.writableEnded)).toHaveLength(12);
+    for (const r of held.splice(0)) r.writeHead(200).end();
+  });
+
   it('POSTs the signed final resource, retrying until the receiver accepts', async () => {
     failFirst.set('/hook/a', 2);
     const sub = await submit({ order: 42 }, `${base}/hook/a`);

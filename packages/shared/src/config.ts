@@ -157,6 +157,12 @@ const schema = z.object({
   /** First retry delay of a failed delivery; it doubles each time. */
   CALLBACK_BACKOFF_MS: int(0, 3600000).default(1000),
   CALLBACK_TIMEOUT_MS: int(100, 120000).default(10000),
+  /**
+   * Deliveries one worker process sends at once. Apart from WORKER_CONCURRENCY and larger: a
+   * delivery only waits on its receiver, and at the jobs' concurrency a few slow receivers
+   * held everyone's callbacks for up to CALLBACK_TIMEOUT_MS.
+   */
+  CALLBACK_CONCURRENCY: int(1, 1000).default(50),
   LIST_LISTENER: bool.default(true),
   PUBSUB_LISTENER: bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

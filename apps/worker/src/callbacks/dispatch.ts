@@ -32,7 +32,10 @@ export function createCallbackDispatch(
 ): CallbackDispatch {
   const log = logger.child({ queue: CALLBACK_QUEUE });
   const deliverer = createDeliverer(config, store, log);
-  const worker = new Worker<CallbackPayload>(CALLBACK_QUEUE, deliverer.deliver, workerOptions(config, keys, connection, CALLBACK_QUEUE, name));
+  const worker = new Worker<CallbackPayload>(CALLBACK_QUEUE, deliverer.deliver, {
+    ...workerOptions(config, keys, connection, CALLBACK_QUEUE, name),
+    concurrency: config.CALLBACK_CONCURRENCY,
+  });
   worker.on('error', (err) => {
     exitIfNoSuchDatabase(err, config.REDIS_URL);
     log.error({ err: err.message }, 'callbacks worker error');

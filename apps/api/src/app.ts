@@ -28,6 +28,7 @@ import { accessLog } from './middleware/access-log';
 import { errorHandler, notFoundRoute } from './middleware/error-handler';
 import { rateLimitPerMinute } from './middleware/rate-limit';
 import { methodNotAllowed } from './middleware/method-not-allowed';
+import { hostRequired } from './client-errors';
 import { guard, routeTable, routesByPath } from './routes';
 
 export interface AppDeps {
@@ -116,6 +117,7 @@ export function createApp(deps: AppDeps): App {
   app.set('etag', false);
   app.use(httpMetrics(metrics));
   app.use(accessLog(logger, (req) => req.url === '/healthz'));
+  app.use(hostRequired);
   // Before the routes: preflights carry no token, and a throttled request should cost nothing.
   app.use(cors(config.CORS_ORIGINS));
   const limiter = rateLimitPerMinute(config.RATE_LIMIT_PER_MINUTE, config.API_TOKENS);

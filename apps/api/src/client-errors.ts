@@ -1,5 +1,6 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { RequestHandler } from 'express';
 
 /** What Node's HTTP parser refuses before Express sees a request, by its error code. */
 function answerFor(code: string | undefined): { status: number; reason: string; body: { code: string; message: string } } {
@@ -16,12 +17,26 @@ function answerFor(code: string | undefined): { status: number; reason: string; 
   return { status: 400, reason: 'Bad Request', body: { code: 'bad_request', message: 'the request is not valid HTTP' } };
 }
 
+const errorJson = (code: string, message: string) => JSON.stringify({ error: { code, message } });
+
 /**
  * Answers requests that Node's HTTP parser refuses (headers over 16 KB, bytes that
  * are not HTTP) in the API's error format instead of Node's empty reply, then
- * closes the connection: after a parse error the stream cannot be trusted.
+ * closes the connection: after a parse error the stream cannot be trusted. So too
+ * the two that Node answers before Express, or not at all: an `Expect` other than
+ * 100-continue (Node: 417, empty) and CONNECT (Node: the connection closed unanswered).
  */
 export function answerClientErrors(server: Server): void {
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const json = errorJson('expectation_failed', `the server meets no Expect but 100-continue, not '${String(req.headers.expect).slice(0, 100)}'`);
+    res.writeHead(417, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json), Connection: 'close' }).end(json);
+  });
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    const json = errorJson('method_not_allowed', 'CONNECT is not served: this server is not a proxy');
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+    );
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -34,3 +49,14 @@ export function answerClientErrors(server: Server): void {
     );
   });
 }
+
+/**
+ * HTTP/1.1 requires a Host header. Node's own check answers its absence with an empty 400
+ * before Express sees the request, so the server leaves it to this (http-server.ts) and the
+ * answer is in the error format.
+ */
+export const hostRequired: RequestHandler = (req, res, next) => {
+  if (req.headers.host !== undefined || req.httpVersionMajor !== 1 || req.httpVersionMinor < 1) return next();
+  const json = errorJson('bad_request', 'an HTTP/1.1 request needs a Host header');
+  res.writeHead(400, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json), Connection: 'close' }).end(json);
+};

@@ -18,7 +18,8 @@ export function createServer(app: Express): http.Server {
   Object.setPrototypeOf(ApiResponse.prototype, app.response);
   app.request = ApiRequest.prototype as Express['request'];
   app.response = ApiResponse.prototype as Express['response'];
-  return http.createServer({ IncomingMessage: ApiRequest, ServerResponse: ApiResponse }, app);
+  // No Host is answered by the app, in the error format (client-errors.ts hostRequired), not by Node's empty 400.
+  return http.createServer({ IncomingMessage: ApiRequest, ServerResponse: ApiResponse, requireHostHeader: false }, app);
 }
 
 /** `app.listen(port, host)`, on the server above. */

@@ -19,7 +19,7 @@ export const errorBodySchema = z.strictObject({
         'expired, conflict, payload_too_large, unsupported_media_type, rate_limited, unavailable, internal; ' +
         'method_not_allowed (405, with an `Allow` header, for a path served with other methods); ' +
         'forbidden (a CORS preflight from an origin not in CORS_ORIGINS), and bad_request, headers_too_large (431), ' +
-        'request_timeout (408) for requests that are not valid HTTP.',
+        'request_timeout (408), expectation_failed (417) for requests that are not valid HTTP or ask what the server does not do.',
       examples: ['validation_failed'],
     }),
     message: z.string().meta({ description: 'A human sentence; not for parsing.' }),

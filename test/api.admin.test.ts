@@ -76,4 +76,13 @@ describe('Bull Board at /admin/queues', () => {
       expect((await call(api.url, 'GET', path, undefined, { authorization: 'Bearer tok-admin-test' })).status, path).toBe(401);
     }
   });
+
+  it('sends /admin and /admin/ on to Bull Board', async () => {
+    const api = await start({});
+    for (const path of ['/admin', '/admin/']) {
+      const r = await fetch(`${api.url}${path}`, { redirect: 'manual' });
+      expect(r.status, path).toBe(302);
+      expect(r.headers.get('location'), path).toBe('/admin/queues');
+    }
+  });
 });

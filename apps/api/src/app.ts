@@ -128,6 +128,9 @@ export function createApp(deps: AppDeps): App {
     // Last for its path: any other method on a path we serve is 405, not "no such route" (nor "no such job" for GET /jobs/batch).
     route.all(methodNotAllowed(routes.map((r) => r.method)));
   }
+  // The operator pages' address typed short. Beside the Board's mount, not in the route table:
+  // it is the Board's, under the Board's guard once there.
+  app.get('/admin', (_req, res) => res.redirect(302, ADMIN_PATH));
   app.use(ADMIN_PATH, ...adminRouter(config, [...queues.values(), callbackQueue], queuesReady, announceResync(redis, keys, jobTypeNames, logger)));
   app.use(notFoundRoute);
   app.use(errorHandler(logger));

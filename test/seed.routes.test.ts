@@ -192,7 +192,7 @@ describe('when Redis cannot be reached', () => {
 });
 
 describe('GET /', () => {
-  it('serves the index page with both links and the Bull Board link', async () => {
+  it('serves the index page with both links, the Bull Board link and the API docs link', async () => {
     const res = await send(api, '/');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
@@ -201,6 +201,7 @@ describe('GET /', () => {
     expect(html).toMatch(/href="\/prodcons"[\s\S]*生产消费者模式/);
     expect(html).toMatch(/href="\/pubsub"[\s\S]*发布订阅者模式/);
     expect(html).toContain('href="/admin/queues"');
+    expect(html).toContain('href="/docs"');
   });
 
   it("sends security headers on the page but leaves Bull Board without that CSP's script rules", async () => {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleClient } from '../scripts/bundle.mjs';
@@ -161,6 +161,7 @@ describe('async-jobs CLI', () => {
       cli(['submit', 'echo', '{oops']),
       cli(['submit', 'echo', '{}', '--wait', '5']),
       cli(['types', 'echo']),
+      cli([]),
       cli(['types', '--url', 'localhost:3000']),
       cli(['types'], { env: { ASYNC_JOBS_URL: '127.0.0.1:3000' } }),
     ]);
@@ -175,10 +176,20 @@ describe('async-jobs CLI', () => {
       expect.stringMatching(/^async-jobs: DATA is not JSON: /),
       "async-jobs: submit takes TYPE DATA; '5' is an argument too many (--wait takes no value)",
       "async-jobs: types takes no arguments; 'echo' is an argument too many",
+      'async-jobs: a command is needed: submit, get, watch, cancel, retry, list, types',
       // Without a scheme: a usage mistake, not a server that cannot be reached.
       "async-jobs: --url must be an http:// or https:// URL, got 'localhost:3000'",
       "async-jobs: ASYNC_JOBS_URL must be an http:// or https:// URL, got '127.0.0.1:3000'",
     ]);
+  });
+
+  it('prints its usage on --help and help, exit 0, whatever the URL it would use', async () => {
+    for (const args of [['--help'], ['help'], ['submit', '--help']]) {
+      // Not cli(): its output is not JSON lines.
+      const run = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ASYNC_JOBS_URL: 'not a url' }, encoding: 'utf8' });
+      expect(run.status, args.join(' ')).toBe(0);
+      expect(run.stdout, args.join(' ')).toMatch(/^Usage: async-jobs <command>/);
+    }
   });
 
   it('notes an idempotent replay on stderr and prints the first job', async () => {

@@ -65,15 +65,18 @@ function apiUrl(flag: string | undefined, fromEnv: string | undefined): string {
 export function readInvocation(argv: string[], env: Record<string, string | undefined>): Invocation {
   const { values, positionals } = parseOrExplain(argv);
   const [name, ...args] = positionals;
+  // Help needs no server, so no URL is checked for it.
+  const help = values.help === true || name === 'help';
+  if (name === undefined && !help) throw new UsageError(`a command is needed: ${Object.keys(commands).join(', ')}`);
   const base = {
-    url: apiUrl(values.url, env.ASYNC_JOBS_URL),
+    url: help ? '' : apiUrl(values.url, env.ASYNC_JOBS_URL),
     token: values.token ?? (env.ASYNC_JOBS_TOKEN || undefined),
     wait: values.wait ?? false,
     jobOptions: values.option ? optionsFrom(values.option) : undefined,
     type: values.type,
     state: values.state,
   };
-  if (values.help || name === undefined || name === 'help') return { command: 'help', args: [], ...base };
+  if (help) return { command: 'help', args: [], ...base };
   if (!(name in commands)) throw new UsageError(`unknown command '${name}'`);
   const command = name as CommandName;
   const spec = commands[command];

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { insecureReason, loadConfig } from '@async-jobs/shared';
+import { insecureReason, loadConfig, workerInsecureReason } from '@async-jobs/shared';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 
@@ -89,6 +89,17 @@ describe('starting on a public address', () => {
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^refusing to start: .*API_TOKENS/);
+  });
+
+  it('makes a worker serving its metrics on a public HOST without API_TOKENS exit 2, saying why', () => {
+    const r = runMain('apps/worker/src/main.ts', { HOST: '0.0.0.0', WORKER_METRICS_PORT: '0', API_TOKENS: '', ALLOW_INSECURE: '' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(
+      /^refusing to start: HOST=0\.0\.0\.0 is not a loopback address and API_TOKENS is empty, so WORKER_METRICS_PORT would serve \/metrics to anyone/,
+    );
+    // Without the endpoint there is nothing to guard.
+    expect(workerInsecureReason(loadConfig({ HOST: '0.0.0.0' }))).toBeNull();
+    expect(workerInsecureReason(loadConfig({ HOST: '0.0.0.0', WORKER_METRICS_PORT: '9100', API_TOKENS: 't' }))).toBeNull();
   });
 
   it('makes the API process exit 2 naming a malformed variable', () => {

@@ -1,4 +1,15 @@
-import { closeRedis, ConfigError, createLogger, createRedis, describeRedis, loadConfig, onShutdownSignal, tellLauncher, type Config } from '@async-jobs/shared';
+import {
+  closeRedis,
+  ConfigError,
+  createLogger,
+  createRedis,
+  describeRedis,
+  loadConfig,
+  onShutdownSignal,
+  tellLauncher,
+  workerInsecureReason,
+  type Config,
+} from '@async-jobs/shared';
 import { seedListeners } from '@async-jobs/seed';
 import { handlers } from './handlers/index';
 import { servedTypes } from './served-types';
@@ -18,6 +29,11 @@ function configOrExit(): { config: Config; types: string[] } {
 }
 
 const { config, types } = configOrExit();
+const insecure = workerInsecureReason(config);
+if (insecure) {
+  process.stderr.write(`refusing to start: ${insecure}\n`);
+  process.exit(2);
+}
 const logger = createLogger('worker', config.LOG_LEVEL);
 
 // A handler's stray promise or callback must not take down the other jobs this process runs.

@@ -213,3 +213,14 @@ export function insecureReason(config: Config): string | null {
   if (missing.length === 0) return null;
   return `HOST=${config.HOST} is not a loopback address and ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} empty; set ${missing.length > 1 ? 'them' : 'it'} or ALLOW_INSECURE=true`;
 }
+
+/**
+ * Why a worker must not start with this configuration, or null. Its only listener is the
+ * metrics endpoint (WORKER_METRICS_PORT), guarded by API_TOKENS as the API's is: on a
+ * public HOST without tokens it would be open to anyone, which the API refuses too.
+ */
+export function workerInsecureReason(config: Config): string | null {
+  if (config.WORKER_METRICS_PORT === undefined || config.ALLOW_INSECURE || isLoopbackHost(config.HOST)) return null;
+  if (config.API_TOKENS.length > 0) return null;
+  return `HOST=${config.HOST} is not a loopback address and API_TOKENS is empty, so WORKER_METRICS_PORT would serve /metrics to anyone; set API_TOKENS, leave WORKER_METRICS_PORT unset, or set ALLOW_INSECURE=true`;
+}

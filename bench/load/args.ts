@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { isLoopbackHost, loadConfig } from '@async-jobs/shared';
+import { isLoopbackHost, loadConfig, type RedisTarget } from '@async-jobs/shared';
 
 export const USAGE = `usage: npm run load -- [options]     (our "siege -c10 -r 5")
   --url URL            API to load, loopback only (default http://127.0.0.1:3000)
@@ -7,7 +7,7 @@ export const USAGE = `usage: npm run load -- [options]     (our "siege -c10 -r 5
   -c, --concurrency N  concurrent clients per route (default 10)
   -r, --reps N         requests per client (default 5)
   -d, --duration S     run each route for S seconds instead of --reps
-  --redis-url URL      Redis to check the list drained in (default REDIS_URL, or redis://127.0.0.1:6379)
+  --redis-url URL      Redis to check the list drained in (default REDIS_CLUSTER_NODES or REDIS_URL, as the API takes them)
   --namespace NS       key namespace of that API (default KEY_NAMESPACE, or none)
   --verify-timeout S   how long jobs and the list get to finish afterwards (default 30)
   -h, --help`;
@@ -24,7 +24,8 @@ export interface LoadArgs {
   reps: number;
   /** Seconds per route; when set, reps is ignored. */
   duration?: number;
-  redisUrl: string;
+  /** The Redis to check: --redis-url, else the cluster or the Redis the environment names, as the API reads it. */
+  redis: RedisTarget;
   namespace: string;
   verifyTimeoutS: number;
   help: boolean;
@@ -85,14 +86,14 @@ export function parseLoadArgs(argv: string[], env: Record<string, string | undef
   if (!isLoopbackHost(url.hostname)) throw new UsageError(`--url must be a loopback address (127.0.0.1, localhost, [::1]), got '${url.hostname}'`);
 
   // The same defaults as the API's own configuration, so a bare run checks the list it writes to.
-  const config = loadConfig({ REDIS_URL: env.REDIS_URL, KEY_NAMESPACE: env.KEY_NAMESPACE });
+  const config = loadConfig({ REDIS_URL: env.REDIS_URL, REDIS_CLUSTER_NODES: env.REDIS_CLUSTER_NODES, KEY_NAMESPACE: env.KEY_NAMESPACE });
   return {
     url,
     token: str('token') || undefined,
     concurrency: positive('concurrency', str('concurrency'), 10, 1000),
     reps: positive('reps', str('reps'), 5, 1000000),
     duration: str('duration') === undefined ? undefined : positive('duration', str('duration'), 0, 3600, false),
-    redisUrl: redisUrlArg(str('redis-url')) ?? config.REDIS_URL,
+    redis: redisUrlArg(str('redis-url')) ?? { REDIS_URL: config.REDIS_URL, REDIS_CLUSTER_NODES: config.REDIS_CLUSTER_NODES },
     namespace: str('namespace') ?? config.KEY_NAMESPACE,
     verifyTimeoutS: positive('verify-timeout', str('verify-timeout'), 30, 3600, false),
     help: values.help === true,

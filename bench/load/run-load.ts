@@ -68,7 +68,7 @@ export async function runLoad(args: LoadArgs, print: (line: string) => void): Pr
     print(`  not finished within ${args.verifyTimeoutS} s: ${unfinished.length} (${byState}; is a worker running?)`);
     for (const line of capped(unfinished.map((c) => `  unfinished job ${c.id}: still ${c.state}`))) print(line);
   }
-  if (redis.error) print(`list ${redis.list}: not checked, Redis at --redis-url ${redis.error}`);
+  if (redis.error) print(`list ${redis.list}: not checked, Redis at ${redis.error}`);
   else {
     print(`list ${redis.list}: ${redis.left === 0 ? 'drained' : `${redis.left} element(s) left (is a worker with LIST_LISTENER on running?)`}`);
     print(`channel ${redis.channel}: ${redis.subscribers} subscriber(s) now (pub/sub keeps nothing for absent subscribers)`);

@@ -1,5 +1,5 @@
-import { createKeyspace, isTerminal, redactUrl, type JobState } from '@async-jobs/shared';
-import { Redis } from 'ioredis';
+import { createKeyspace, describeRedis, isTerminal, parseClusterSeeds, redactUrl, type JobState, type RedisTarget } from '@async-jobs/shared';
+import { Cluster, Redis } from 'ioredis';
 import type { LoadArgs } from './args';
 
 export interface JobCheck {
@@ -71,7 +71,7 @@ export interface RedisCheck {
 export async function checkRedis(args: LoadArgs): Promise<RedisCheck> {
   const keys = createKeyspace(args.namespace);
   const out: RedisCheck = { list: keys.prodconsList, left: null, channel: keys.pubsubChannel, subscribers: null };
-  const redis = new Redis(args.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: () => null });
+  const redis = connectionFor(args.redis);
   // ioredis rejects with "Connection is closed." once it gives up; the reason is in the error it emitted before.
   let cause: Error | undefined;
   redis.on('error', (err: Error) => (cause ??= err));
@@ -86,9 +86,21 @@ export async function checkRedis(args: LoadArgs): Promise<RedisCheck> {
     const numsub = (await redis.pubsub('NUMSUB', keys.pubsubChannel)) as [string, number];
     out.subscribers = Number(numsub[1]);
   } catch (err) {
-    out.error = `${redactUrl(args.redisUrl)}: ${(cause ?? (err as Error)).message}`;
+    out.error = `${where(args.redis)}: ${(cause ?? (err as Error)).message}`;
   } finally {
     redis.disconnect();
   }
   return out;
 }
+
+/** One try, no reconnecting: a Redis that is not there is reported, not waited for. */
+function connectionFor(target: RedisTarget): Redis | Cluster {
+  const once = { maxRetriesPerRequest: 1, connectTimeout: 3000 };
+  if (typeof target === 'string') return new Redis(target, { ...once, lazyConnect: true, retryStrategy: () => null });
+  if (target.REDIS_CLUSTER_NODES.length === 0) return new Redis(target.REDIS_URL, { ...once, lazyConnect: true, retryStrategy: () => null });
+  const { nodes, auth } = parseClusterSeeds(target.REDIS_CLUSTER_NODES);
+  return new Cluster(nodes, { lazyConnect: true, redisOptions: { ...once, ...auth }, clusterRetryStrategy: () => null });
+}
+
+/** Where `target` is, for messages: its URL without a password, or the cluster's seeds. */
+const where = (target: RedisTarget) => (typeof target === 'string' ? redactUrl(target) : describeRedis(target));

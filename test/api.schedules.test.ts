@@ -163,6 +163,20 @@ describe('create, replace, read, list, delete', () => {
     expect(again.body.error.code).toBe('not_found');
   });
 
+  it('lists schedules of types in different queue groups together (on a Cluster, on different nodes)', async () => {
+    const later = new Date(Date.now() + 3600_000).toISOString();
+    expect((await put('grouped-echo', { type: 'echo', data: {}, every: 60_000, startAt: later })).status).toBe(201);
+    expect((await put('grouped-sleep', { type: 'sleep', data: { ms: 1 }, every: 60_000, startAt: later })).status).toBe(201);
+    try {
+      const list = await call(url(), 'GET', '/schedules');
+      expect(list.status, JSON.stringify(list.body)).toBe(200);
+      const names = list.body.schedules.map((s: { name: string }) => s.name);
+      expect(names).toEqual(expect.arrayContaining(['grouped-echo', 'grouped-sleep']));
+    } finally {
+      for (const name of ['grouped-echo', 'grouped-sleep']) await call(url(), 'DELETE', `/schedules/${name}`);
+    }
+  });
+
   it('keeps a name unique across types: a PUT with another type moves it', async () => {
     const later = new Date(Date.now() + 3600_000).toISOString();
     expect((await put('moving', { type: 'echo', data: { a: 1 }, every: 60_000, startAt: later })).status).toBe(201);

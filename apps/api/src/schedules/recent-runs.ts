@@ -1,3 +1,4 @@
+import { execRouted, type RoutedCommand } from '@async-jobs/shared';
 import type { JobSchedulerJson } from 'bullmq';
 import { CronExpressionParser } from 'cron-parser';
 import type { AppContext } from '../deps';
@@ -94,15 +95,15 @@ function nextRunOf(s: JobSchedulerJson, run: NextRun | null): number | null {
 /** The recent runs of each schedule, in one round trip for all of them. */
 export async function runsOf(ctx: AppContext, schedules: readonly FoundSchedule[]): Promise<Runs[]> {
   const slots = schedules.map((f) => slotsOf(f.scheduler));
-  const pipe = ctx.redis.pipeline();
+  // Routed: on a Cluster the schedules of different queue groups live on different slots (and nodes).
+  const reads: RoutedCommand[] = [];
   schedules.forEach((f, i) => {
     slots[i].forEach((ms, k) => {
       const key = ctx.keys.job(f.type, runId(f.scheduler.key, ms));
-      if (k === 0) pipe.hmget(key, 'timestamp', 'processedOn', 'opts');
-      else pipe.hmget(key, 'timestamp', 'processedOn');
+      reads.push({ key, queue: (pipe) => (k === 0 ? pipe.hmget(key, 'timestamp', 'processedOn', 'opts') : pipe.hmget(key, 'timestamp', 'processedOn')) });
     });
   });
-  const replies = slots.some((s) => s.length > 0) ? ((await pipe.exec()) ?? []) : [];
+  const replies = await execRouted(ctx.redis, reads);
   let r = 0;
   return schedules.map((f, i) => {
     const recent: string[] = [];

@@ -31,6 +31,19 @@ describe('connection errors in the log', () => {
     expect(summaries[0][0].count).toBe(7);
   });
 
+  it("coalesces a Redis Cluster's refusals while a master is down as it does refused connections", () => {
+    const { written, log, at } = hooked();
+    const down = { err: 'Too many Cluster redirections. Last error: ReplyError: CLUSTERDOWN The cluster is down' };
+    for (let ms = 0; ms < 5_000; ms += 300) {
+      at(ms);
+      log(down, 'worker error');
+      log({ err: 'CLUSTERDOWN The cluster is down' }, 'callbacks worker error');
+    }
+    expect(written[0]).toEqual([down, 'worker error']);
+    // Then summaries only (1 s, 2 s after the one before): not 34 lines.
+    expect(written.slice(1).map(([, msg]) => msg)).toEqual(['redis connection errors continue', 'redis connection errors continue']);
+  });
+
   it('writes every summary at warn level, whatever the level of the errors it stands for', () => {
     const lines: { level: number; msg: string }[] = [];
     const out = new Writable({

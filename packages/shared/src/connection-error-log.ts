@@ -7,8 +7,13 @@
  * An error after a quiet spell of 30 s starts a new outage, logged at once.
  */
 
-/** Error texts of a connection that cannot reach its server (ioredis passes Node's socket errors on). */
-const CONNECTION_ERROR = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE)\b|Connection is closed/;
+/**
+ * Error texts of a connection that cannot reach its server (ioredis passes Node's socket
+ * errors on), or of a Redis Cluster that cannot serve (a master down: every worker queue
+ * reports CLUSTERDOWN, through "Too many Cluster redirections", about three times a second).
+ */
+const CONNECTION_ERROR =
+  /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|CLUSTERDOWN)\b|Connection is closed|Too many Cluster redirections|Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available/;
 
 const FIRST_GAP_MS = 1000;
 const MAX_GAP_MS = 60_000;

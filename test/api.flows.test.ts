@@ -18,6 +18,7 @@ const failingEcho: JobHandler = {
   name: 'echo',
   run: (data: Record<string, unknown>, { signal }) => {
     if (data.fail) throw new UnrecoverableError(`told to fail: ${String(data.fail)}`);
+    if (data.flaky) throw new Error(`flaky: ${String(data.flaky)}`);
     if (data.hold) return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
     return data;
   },
@@ -213,6 +214,29 @@ describe('POST /flows', () => {
       expect((await final(probe)).state).toBe('completed');
     });
     for (const k of [root, pending, sub, subLeaf]) expect((await get(k.id)).state).toBe('cancelled');
+  });
+});
+
+describe('a child waiting for its retry when its parent is cancelled', () => {
+  it('keeps what its attempt left, as a job cancelled on its own between attempts does', async () => {
+    const r = await postFlow({
+      type: 'collect',
+      data: {},
+      children: [{ type: 'echo', data: { flaky: 'once' }, options: { attempts: 3, backoff: { type: 'fixed', delay: 60000 } } }],
+    });
+    const [root, child] = r.body.jobs;
+    await withWorker(() => waitFor(async () => (await get(child.id)).state === 'delayed'), { WORKER_TYPES: 'echo' });
+    const before = await get(child.id);
+    expect(before).toMatchObject({ attempts: { made: 1, max: 3 }, lastError: { message: 'flaky: once' } });
+
+    expect((await call(api.url, 'DELETE', `/jobs/${root.id}`)).status).toBe(200);
+    expect(await get(child.id)).toMatchObject({
+      state: 'cancelled',
+      attempts: { made: 1, max: 3 },
+      startedAt: before.startedAt,
+      error: { name: 'CancelledError', message: 'cancelled by request while it waited to be retried' },
+      lastError: before.lastError,
+    });
   });
 });
 

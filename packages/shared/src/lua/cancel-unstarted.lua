@@ -36,9 +36,23 @@ local rjk = rcall("HGET", key, "rjk")
 local runAt = rjk and rcall("ZSCORE", queuePrefix .. "repeat", rjk)
 if runAt and id == "repeat:" .. rjk .. ":" .. runAt then return -8 end
 
+-- A job between attempts (one failed, the retry not started) keeps what they left: the
+-- count, when the latest began (BullMQ's processedOn), and its error (message and the trace's
+-- first line). The root and each child alike: a child waiting for its retry is one too.
 local function markCancelled(jobKey)
   rcall("HSET", jobKey .. ":tomb", "x", now)
   rcall("EXPIRE", jobKey .. ":tomb", ttl, "NX")
+  local made = tonumber(rcall("HGET", jobKey, "atm") or "0")
+  if made and made > 0 then
+    local started = rcall("HGET", jobKey, "processedOn") or ""
+    local reason = rcall("HGET", jobKey, "failedReason") or ""
+    local newest = ""
+    local ok, stacks = pcall(cjson.decode, rcall("HGET", jobKey, "stacktrace") or "[]")
+    if ok and type(stacks) == "table" and type(stacks[#stacks]) == "string" then
+      newest = cjson.encode({ string.match(stacks[#stacks], "^[^\n]*") })
+    end
+    rcall("HSET", jobKey .. ":tomb", "a", made, "p", started, "fr", reason, "st", newest)
+  end
 end
 
 -- The same walk as BullMQ's removeJobChildren with ignoreProcessed and ignoreLocked:
@@ -55,19 +69,6 @@ local function markPendingChildren(jobKey)
 end
 
 markCancelled(key)
--- A job between attempts (one failed, the retry not started) keeps what they left: the
--- count, when the latest began (BullMQ's processedOn), and its error (message and the trace's first line).
-local made = tonumber(rcall("HGET", key, "atm") or "0")
-if made and made > 0 then
-  local started = rcall("HGET", key, "processedOn") or ""
-  local reason = rcall("HGET", key, "failedReason") or ""
-  local newest = ""
-  local ok, stacks = pcall(cjson.decode, rcall("HGET", key, "stacktrace") or "[]")
-  if ok and type(stacks) == "table" and type(stacks[#stacks]) == "string" then
-    newest = cjson.encode({ string.match(stacks[#stacks], "^[^\n]*") })
-  end
-  rcall("HSET", key .. ":tomb", "a", made, "p", started, "fr", reason, "st", newest)
-end
 markPendingChildren(key)
 
 --- @bullmq removeUnprocessedChildren

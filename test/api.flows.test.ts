@@ -105,6 +105,14 @@ describe('POST /flows', () => {
       { id: ok.id, type: 'echo', state: 'completed' },
       { id: bad.id, type: 'echo', state: 'failed' },
     ]);
+
+    // BullMQ would run it again only to fail it with its own words: refused, and it stays as it was.
+    const retry = await call(api.url, 'POST', `/jobs/${root.id}/retry`);
+    expect(retry.status).toBe(409);
+    expect(retry.body.error.message).toBe(
+      `its child echo job ${bad.id} failed for good, and a flow's parent cannot complete after that, so a retry would fail again; submit the flow again`,
+    );
+    expect(await get(root.id)).toMatchObject({ state: 'failed', attempts: { made: 1 } });
   });
 
   it("gives a parent's error the reason of the child it failed because of, down a nested flow, in every read and on jobs:events", async () => {

@@ -1,4 +1,4 @@
-import { HttpError, type JobRecord } from '@async-jobs/shared';
+import { HttpError, jobRefOfKey, type JobRecord } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { isRedisUnavailable } from '../middleware/redis-errors';
 
@@ -15,6 +15,14 @@ export async function retryJob(ctx: AppContext, record: JobRecord): Promise<JobR
   if (record.state !== 'failed') throw conflict(`only a failed job can be retried; this one is ${record.state}`);
   const job = await ctx.queues.get(ctx.keys.queueOf(type, id))?.getJob(id);
   if (!job) throw conflict('the queue no longer holds this job, so it cannot be retried; submit it again');
+  // BullMQ never completes a parent with a child in its `unsuccessful` set (one that failed for
+  // good): the retry would run the parent only to fail it again with BullMQ's own words.
+  const [failedChild] = await ctx.redis.zrange(`${ctx.keys.job(type, id)}:unsuccessful`, 0, 0);
+  if (failedChild !== undefined) {
+    const child = jobRefOfKey(failedChild);
+    const which = child ? `its child ${child.type} job ${child.id}` : 'a child of it';
+    throw conflict(`${which} failed for good, and a flow's parent cannot complete after that, so a retry would fail again; submit the flow again`);
+  }
   try {
     await job.retry('failed');
   } catch (err) {

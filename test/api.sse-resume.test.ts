@@ -73,6 +73,20 @@ describe('GET /jobs/:id/events with a Last-Event-ID from before what the stream 
   });
 });
 
+describe('GET /jobs/:id/events of an ended job whose queue stream was emptied', () => {
+  it('answers 204 to a reconnect with the id its terminal state came under, rather than sending it on every reconnect', async () => {
+    const id = await submit('hash', { text: 'emptied' });
+    expect((await readStream(events(id))).events.at(-1)!.event).toBe('completed');
+    await sys.ctx.redis.del(sys.ctx.keys.events(sys.ctx.keys.queueOf('hash', id)));
+
+    const fresh = await readStream(events(id));
+    expect(fresh.events.map((e) => e.event)).toEqual(['state', 'completed']);
+    expect(fresh.events[0].data).toMatchObject({ id, state: 'completed' });
+    const again = await fetch(events(id), { headers: { accept: 'text/event-stream', 'last-event-id': fresh.events[1].id! } });
+    expect(again.status).toBe(204);
+  });
+});
+
 describe('GET /jobs/:id/events of a job BullMQ logs twice for one change', () => {
   it('sends a state once: a delayed job that starts is logged `waiting` then `active`', async () => {
     // The delay outlasts the stream's start, and the run outlasts the reads of its start, on a busy machine too.

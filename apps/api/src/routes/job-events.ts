@@ -138,7 +138,11 @@ export const jobEventsRoute = (ctx: AppContext) =>
         // Held whole: the stream still reaches back to the id, or to the job's `added` entry
         // (BullMQ trims from the head only, so everything of the job after it is held too).
         const heldSince = (oldest !== null && compareIds(resume, oldest) >= 0) || after.some((e) => e.event === 'added');
-        if (isTerminal(found.record.state) && after.length === 0 && heldSince) {
+        // At the stream's newest id a client has had everything up to now, a terminal job's end
+        // included, even with the stream emptied (then every id sent was that one: without this, a
+        // terminal job's stream would be sent again on every reconnect).
+        const atNewest = compareIds(resume, found.lastEventId) === 0;
+        if (isTerminal(found.record.state) && after.length === 0 && (heldSince || atNewest)) {
           finish();
           res.status(204).end();
           return;

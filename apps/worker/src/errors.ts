@@ -29,6 +29,14 @@ export class CancelledError extends UnrecoverableError {
   override name = 'CancelledError';
 }
 
+/**
+ * This worker could not renew the job's lock: another worker may already run it (stall
+ * recovery), so this attempt stops. BullMQ refuses what it would record for the job.
+ */
+export class LockLostError extends Error {
+  override name = 'LockLostError';
+}
+
 /** A handler threw something that is not an Error; kept retryable like any other failure. */
 export class HandlerError extends Error {
   override name = 'HandlerError';

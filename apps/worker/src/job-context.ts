@@ -1,3 +1,4 @@
+import { LockLostError } from './errors';
 import type { Job } from 'bullmq';
 import { JOB_LOG_LINES, type ChildResult, type Config, type Logger } from '@async-jobs/shared';
 import type { Attempt } from './attempt';
@@ -76,6 +77,9 @@ export function createJobContext(d: ContextDeps): { ctx: HandlerContext; settle(
       // Debug: the line is kept with the job (GET /jobs/:id/logs, Bull Board); at info, `sleep`
       // alone would print a dozen lines per job.
       d.logger.debug({ jobId, type: d.type, attempt: d.attempt }, line);
+      // An attempt that lost the job's lock writes nothing more into it (another worker may run it);
+      // one cancelled or timed out may still say how it stopped.
+      if (d.run.reason instanceof LockLostError) return Promise.resolve();
       return track(d.job.log(line), 'job log');
     },
   };

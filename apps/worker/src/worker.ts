@@ -19,7 +19,7 @@ import { handlers as builtInHandlers } from './handlers/index';
 import type { JobHandler } from './handlers/handler';
 import type { Listener, ListenerFactory } from './listener';
 import type { Attempt, RunningAttempts } from './attempt';
-import { CancelledError } from './errors';
+import { CancelledError, LockLostError } from './errors';
 import { createProcessor, shutdownReason, type JobProcessor } from './process-job';
 import { createCallbackDispatch } from './callbacks/dispatch';
 import { createControlListener } from './control-listener';
@@ -154,6 +154,17 @@ export function createWorker(deps: WorkerDeps): JobWorker {
         logger.error({ queue, err: err.message }, 'worker error');
       });
       worker.on('stalled', (jobId) => logger.warn({ queue, jobId }, 'job stalled (its worker stopped); it will run again'));
+      // A job whose lock lapsed (this process stalled: a blocked event loop, a stopped process) may be
+      // run by another worker already: stop this attempt, so its progress and log lines do not land
+      // in the other run's (BullMQ's progress and log writes do not check the lock).
+      worker.on('lockRenewalFailed', (jobIds: string[]) => {
+        for (const jobId of jobIds) {
+          const run = running.get(type)?.get(jobId);
+          if (!run) continue;
+          logger.warn({ queue, jobId }, 'lost the lock of a running job; stopping its attempt');
+          run.abort(new LockLostError("this worker lost the job's lock; another worker may run it"));
+        }
+      });
       metrics.follow(type, worker);
       workers.set(queue, worker);
     }

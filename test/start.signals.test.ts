@@ -33,11 +33,13 @@ interface NpmRun {
 }
 
 /** `npm <args>` as a person types it, on its own PORT and key namespace. */
-function npmRun(args: string[], port: number): NpmRun {
+function npmRun(args: string[], port: number, opts: { ownGroup?: boolean } = {}): NpmRun {
   const npm = spawn('npm', args, {
     cwd: root,
     env: ctx.env({ PORT: String(port), LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '2000' }),
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, as a terminal gives the command it runs: Ctrl-C goes to all of it.
+    detached: opts.ownGroup === true,
   });
   started.push(npm.pid!);
   const lines: string[] = [];
@@ -185,6 +187,17 @@ describe('npm run start:api and start:worker', () => {
     const p = npmRun(['run', 'start:api'], port);
     await p.line((l) => json(l)?.msg === 'api listening');
     await stopsEverything(p, 'SIGTERM', port, 1);
+  }, 60000);
+
+  it('shut the worker down gently, exit 0, on one Ctrl-C to the terminal (npm passes the SIGINT on too)', async () => {
+    const port = await freePort();
+    const p = npmRun(['run', 'start:worker'], port, { ownGroup: true });
+    await p.line((l) => json(l)?.msg === 'worker ready');
+    // What a terminal's Ctrl-C does: SIGINT to every process of the foreground group.
+    process.kill(-p.npm.pid!, 'SIGINT');
+    expect(await p.exited).toBe(0);
+    expect(p.lines.some((l) => /interrupted again/.test(l))).toBe(false);
+    await p.line((l) => json(l)?.msg === 'worker stopped');
   }, 60000);
 
   it('stop the worker on SIGTERM to npm alone', async () => {

@@ -67,16 +67,21 @@ describe('worker shutdown on a signal', () => {
     expect((await watch.terminal(late)).event).toBe('completed');
   });
 
-  it('exits at once, 130, on a second SIGINT (Ctrl-C pressed again), and not on a SIGTERM after a SIGINT', async () => {
+  it('exits at once, 130, on a second Ctrl-C pressed later, and not on the SIGINT and SIGTERM one Ctrl-C brings', async () => {
     const w = start({ WORKER_TYPES: 'sleep', SHUTDOWN_GRACE_MS: '60000' });
     await w.line((l) => l.msg === 'worker ready');
     const id = await enqueue(ctx, 'sleep', { ms: 60000 });
     await watch.next((e) => e.id === id && e.event === 'active');
+    // One Ctrl-C under npm: the terminal's SIGINT and npm's passing it on, at once, and what
+    // our launcher passes on (SIGTERM). None of these is a second Ctrl-C.
+    w.kill('SIGINT');
     w.kill('SIGINT');
     await w.line((l) => l.msg === 'worker shutting down');
-    // What a launcher passes on after the terminal's Ctrl-C reached both: not a second Ctrl-C.
     w.kill('SIGTERM');
-    await w.line((l) => l.msg === 'already shutting down');
+    // (Two SIGINTs sent at once may reach it as one: the kernel does not queue a pending signal.)
+    await w.line((l) => l.msg === 'already shutting down' && l.signal === 'SIGTERM');
+    // A person pressing it again, later.
+    await new Promise((r) => setTimeout(r, 600));
     w.kill('SIGINT');
     expect(await w.exited).toBe(130);
     expect(w.lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('interrupted again'))).toMatchObject({ level: 40 });

@@ -6,16 +6,20 @@ import type { Logger } from './logger';
  */
 export const CLOSE_ALLOWANCE_MS = 2000;
 
+/** A SIGINT this long after the first is a person's second Ctrl-C, not the first passed on by npm. */
+const AGAIN_AFTER_MS = 500;
+
 /** A signal, or `launcher gone` when the process that started this one (scripts/start.mjs) has ended. */
 export type ShutdownReason = NodeJS.Signals | 'launcher gone';
 
 /**
  * Runs `shutdown` once, on the first SIGTERM or SIGINT, or when the IPC channel to the
  * launcher that started this process closes (the launcher died without passing a signal
- * on). A second SIGINT (Ctrl-C again: the person does not want to wait) exits at once,
- * 130, leaving running jobs to BullMQ's stall recovery. Other repeats are logged and
- * ignored: Ctrl-C in a terminal reaches a launcher and its children alike, and the
- * launcher passes it on as SIGTERM.
+ * on). A second SIGINT at least AGAIN_AFTER_MS after the first (Ctrl-C pressed again: the
+ * person does not want to wait) exits at once, 130, leaving running jobs to BullMQ's stall
+ * recovery. Other repeats are logged and ignored: one Ctrl-C in a terminal reaches this
+ * process both straight and through whatever started it (npm passes SIGINT on; our
+ * launcher passes it on as SIGTERM), within milliseconds of each other.
  *
  * The process then exits with the code `shutdown` resolves to (0 when it resolves to
  * anything but a number; a worker says 1 when it had to abandon active jobs), 1 if it throws, and 1 at the latest
@@ -24,18 +28,18 @@ export type ShutdownReason = NodeJS.Signals | 'launcher gone';
  */
 export function onShutdownSignal(logger: Logger, graceMs: number, shutdown: (reason: ShutdownReason) => Promise<unknown>): void {
   let started = false;
-  let sigints = 0;
+  let firstSigint: number | null = null;
   const handle = (reason: ShutdownReason) => {
     if (started) {
-      if (reason === 'SIGINT' && sigints > 0) {
+      if (reason === 'SIGINT' && firstSigint !== null && Date.now() - firstSigint >= AGAIN_AFTER_MS) {
         logger.warn({ signal: reason }, 'interrupted again: exiting now, without waiting for the shutdown (running jobs are left to stall recovery)');
         process.exit(130);
       }
-      if (reason === 'SIGINT') sigints++;
+      if (reason === 'SIGINT') firstSigint ??= Date.now();
       logger.info({ signal: reason }, 'already shutting down');
       return;
     }
-    if (reason === 'SIGINT') sigints++;
+    if (reason === 'SIGINT') firstSigint = Date.now();
     started = true;
     const deadlineMs = graceMs + CLOSE_ALLOWANCE_MS;
     setTimeout(() => {

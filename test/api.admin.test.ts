@@ -66,16 +66,19 @@ describe('Bull Board at /admin/queues', () => {
     expect((await call(api.url, 'GET', '/admin/queues/api/queues', undefined, basic('ops', 's3cret'))).status).toBe(200);
   });
 
-  it('stays closed on loopback when API_TOKENS is set and ADMIN_PASSWORD is not, saying what to set', async () => {
-    const api = await start({ API_TOKENS: 'tok-admin-test', ADMIN_PASSWORD: '' });
-    for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
-      const anon = await call(api.url, 'GET', path);
-      expect(anon.status, path).toBe(401);
-      expect(anon.body, path).toEqual({ error: { code: 'unauthorized', message: 'Bull Board needs ADMIN_PASSWORD to be set on this server' } });
-      // The API's own token does not open it either.
-      expect((await call(api.url, 'GET', path, undefined, { authorization: 'Bearer tok-admin-test' })).status, path).toBe(401);
-    }
-  });
+  it.each<Record<string, string>>([{}, { ALLOW_INSECURE: 'true' }])(
+    'stays closed when API_TOKENS is set and ADMIN_PASSWORD is not (%o), saying what to set',
+    async (extra) => {
+      const api = await start({ API_TOKENS: 'tok-admin-test', ADMIN_PASSWORD: '', ...extra });
+      for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
+        const anon = await call(api.url, 'GET', path);
+        expect(anon.status, path).toBe(401);
+        expect(anon.body, path).toEqual({ error: { code: 'unauthorized', message: 'Bull Board needs ADMIN_PASSWORD to be set on this server' } });
+        // The API's own token does not open it either.
+        expect((await call(api.url, 'GET', path, undefined, { authorization: 'Bearer tok-admin-test' })).status, path).toBe(401);
+      }
+    },
+  );
 
   it('sends /admin and /admin/ on to Bull Board', async () => {
     const api = await start({});

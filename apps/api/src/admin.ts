@@ -24,9 +24,9 @@ const boardHeaders = helmet({
 });
 
 /**
- * Bull Board behind Basic auth. Without a password it is open only when the API is
- * bound to loopback without API_TOKENS (local development) or ALLOW_INSECURE says so;
- * otherwise it stays closed (and main.ts refuses to start on a public HOST).
+ * Bull Board behind Basic auth. Without a password it is open only where the API is open
+ * too: no API_TOKENS, and a loopback HOST (local development) or ALLOW_INSECURE; otherwise
+ * it stays closed (and main.ts refuses to start on a public HOST without credentials).
  */
 export function adminRouter(config: Config, queues: Queue[], queuesReady: () => boolean, afterWrite: () => void = () => {}): RequestHandler[] {
   const serverAdapter = new ExpressAdapter().setBasePath(ADMIN_PATH);
@@ -55,6 +55,6 @@ export function adminRouter(config: Config, queues: Queue[], queuesReady: () => 
   if (config.ADMIN_PASSWORD) return [basicAuth(config.ADMIN_USERNAME, config.ADMIN_PASSWORD), ...router];
   // Open only where the API is too: with API_TOKENS set, an open Board would show every job's
   // data (headers with credentials among it) to anyone who reaches the port, a proxy on loopback included.
-  if ((isLoopbackHost(config.HOST) && config.API_TOKENS.length === 0) || config.ALLOW_INSECURE) return router;
+  if ((isLoopbackHost(config.HOST) || config.ALLOW_INSECURE) && config.API_TOKENS.length === 0) return router;
   return [basicAuth(config.ADMIN_USERNAME, '\0never', 'Bull Board needs ADMIN_PASSWORD to be set on this server')];
 }

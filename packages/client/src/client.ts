@@ -33,7 +33,7 @@ export interface AsyncJobsClient {
   result(id: string, options?: ResultOptions): Promise<Job>;
   /** The job's events until its terminal event, resuming across dropped connections. Leaving the loop closes the stream. */
   events(id: string, options?: EventsOptions): AsyncGenerator<JobEvent>;
-  /** `DELETE /jobs/:id`: the job `cancelled` (a waiting job), or still `active` with the cancel requested (a running one). */
+  /** `DELETE /jobs/:id`: the job `cancelled` (a waiting job), or as read just after the cancel was sent (a running one: mostly still `active`; a short handler may have ended by then). */
   cancel(id: string, call?: CallOptions): Promise<Job>;
   /** `POST /jobs/:id/retry` of a failed job: the job queued again. */
   retry(id: string, call?: CallOptions): Promise<Job>;

@@ -53,7 +53,7 @@ export function fingerprint(s: Submission): string {
 }
 
 /**
- * Submits `s` once per idempotency key. The claim is one atomic step (CLAIM_LUA): set
+ * Submits `s` once per idempotency key. The claim is one atomic step (idempotency-claim.lua): set
  * `<fingerprint> <id> <ms>` with the TTL unless the key is set, else return what it holds. Of
  * any number of concurrent requests exactly one finds it unset and enqueues, with the id
  * it claimed; the others read the winner's value. If the enqueue fails, the claim is

@@ -115,7 +115,7 @@ export const adminOperation = {
   operationId: 'bullBoard',
   tags: ['admin'],
   summary: 'Bull Board, the queues dashboard',
-  description: 'Open without credentials only on a loopback HOST with ADMIN_PASSWORD empty.',
+  description: 'Open without credentials only where the API is open too: ADMIN_PASSWORD and API_TOKENS empty, on a loopback HOST or with ALLOW_INSECURE.',
   security: [{ adminBasic: [] }],
   responses: {
     '200': html('The dashboard.'),

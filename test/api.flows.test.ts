@@ -16,9 +16,10 @@ const api = useApi(ctx);
  */
 const failingEcho: JobHandler = {
   name: 'echo',
-  run: (data: Record<string, unknown>, { signal }) => {
+  run: (data: Record<string, unknown>, { signal, attempt }) => {
     if (data.fail) throw new UnrecoverableError(`told to fail: ${String(data.fail)}`);
     if (data.flaky) throw new Error(`flaky: ${String(data.flaky)}`);
+    if (data.failFirst && attempt === 1) throw new UnrecoverableError(`told to fail its first attempt: ${String(data.failFirst)}`);
     if (data.hold) return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
     return data;
   },
@@ -110,7 +111,7 @@ describe('POST /flows', () => {
     const retry = await call(api.url, 'POST', `/jobs/${root.id}/retry`);
     expect(retry.status).toBe(409);
     expect(retry.body.error.message).toBe(
-      `its child echo job ${bad.id} failed for good, and a flow's parent cannot complete after that, so a retry would fail again; submit the flow again`,
+      `its child echo job ${bad.id} failed for good; retry that child first (POST /jobs/${bad.id}/retry), and this job once it has completed, or submit the flow again`,
     );
     expect(await get(root.id)).toMatchObject({ state: 'failed', attempts: { made: 1 } });
   });
@@ -222,6 +223,26 @@ describe('POST /flows', () => {
       expect((await final(probe)).state).toBe('completed');
     });
     for (const k of [root, pending, sub, subLeaf]) expect((await get(k.id)).state).toBe('cancelled');
+  });
+});
+
+describe('a flow whose child failed for good', () => {
+  it('runs to its end once that child is retried and completes, then its parent is retried', async () => {
+    const r = await postFlow({ type: 'collect', data: {}, children: [{ type: 'echo', data: { failFirst: 'c' }, options: once }] });
+    const [root, child] = r.body.jobs;
+    await withWorker(async () => {
+      expect((await final(root.id)).state).toBe('failed');
+      const refused = await call(api.url, 'POST', `/jobs/${root.id}/retry`);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toBe(
+        `its child echo job ${child.id} failed for good; retry that child first (POST /jobs/${child.id}/retry), and this job once it has completed, or submit the flow again`,
+      );
+      expect((await call(api.url, 'POST', `/jobs/${child.id}/retry`)).status).toBe(202);
+      expect((await final(child.id)).state).toBe('completed');
+      expect((await call(api.url, 'POST', `/jobs/${root.id}/retry`)).status).toBe(202);
+      const done = await final(root.id);
+      expect(done).toMatchObject({ state: 'completed', result: { results: [{ id: child.id, type: 'echo', state: 'completed', result: { failFirst: 'c' } }] } });
+    });
   });
 });
 

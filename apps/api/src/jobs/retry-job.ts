@@ -16,12 +16,14 @@ export async function retryJob(ctx: AppContext, record: JobRecord): Promise<JobR
   const job = await ctx.queues.get(ctx.keys.queueOf(type, id))?.getJob(id);
   if (!job) throw conflict('the queue no longer holds this job, so it cannot be retried; submit it again');
   // BullMQ never completes a parent with a child in its `unsuccessful` set (one that failed for
-  // good): the retry would run the parent only to fail it again with BullMQ's own words.
+  // good): the retry would run the parent only to fail it again with BullMQ's own words. A retry
+  // of that child takes it out of the set (BullMQ's moveChildBackToParentDependencies).
   const [failedChild] = await ctx.redis.zrange(`${ctx.keys.job(type, id)}:unsuccessful`, 0, 0);
   if (failedChild !== undefined) {
     const child = jobRefOfKey(failedChild);
     const which = child ? `its child ${child.type} job ${child.id}` : 'a child of it';
-    throw conflict(`${which} failed for good, and a flow's parent cannot complete after that, so a retry would fail again; submit the flow again`);
+    const how = child ? `retry that child first (POST /jobs/${child.id}/retry)` : 'retry that child first';
+    throw conflict(`${which} failed for good; ${how}, and this job once it has completed, or submit the flow again`);
   }
   try {
     await job.retry('failed');

@@ -50,11 +50,24 @@ describe('loadConfig', () => {
 
   it('refuses host lists holding a URL, a path or a wildcard, naming the entry, and takes hosts and host:port', () => {
     for (const name of ['HTTP_ALLOWED_HOSTS', 'CALLBACK_ALLOWED_HOSTS'])
-      for (const bad of ['http://localhost:3105', '*', 'api.example.com/', 'https://hooks.example.com/x', '*.example.com', 'user@host', 'host:0', 'host:70000'])
+      for (const bad of [
+        'http://localhost:3105',
+        '*',
+        'api.example.com/',
+        'https://hooks.example.com/x',
+        '*.example.com',
+        'user@host',
+        'host:0',
+        'host:70000',
+        'cafe:0',
+        'abc:99999',
+        '[::1]:0',
+        '[nothex]:80',
+      ])
         expect(() => loadConfig({ [name]: `ok.example.org, ${bad}` }), `${name}=${bad}`).toThrow(
           `${name}.1: each entry must be a host or host:port (no scheme, path or wildcard), e.g. api.example.com or 10.0.0.5:8080; got "${bad}"`,
         );
-    const good = ['localhost:3105', 'api.example.com', 'EXAMPLE.org:8080', '10.0.0.5', '[::1]:8080', 'fe80::1', 'svc_1.internal'];
+    const good = ['localhost:3105', 'api.example.com', 'EXAMPLE.org:8080', '10.0.0.5', '[::1]:8080', 'fe80::1', 'svc_1.internal', 'cafe:8080', 'dead:beef::1'];
     expect(loadConfig({ HTTP_ALLOWED_HOSTS: good.join(',') }).HTTP_ALLOWED_HOSTS).toEqual(good);
   });
 

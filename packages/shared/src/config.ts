@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { jobTypeNames } from './jobs/index';
 import { parseLayout, type LayoutSpec } from './queue-layout';
@@ -17,10 +18,15 @@ const list = z.string().transform((v) =>
  * compares them exactly). A URL, a path or a wildcard would match no request, so every call
  * would be refused at submit as "not in" a list that seems to hold it.
  */
-const HOST_ENTRY = /^(\[[0-9a-f:.]+\]|[0-9a-f]*:[0-9a-f:.]+|[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?\.?)(:(\d{1,5}))?$/i;
+const HOST_NAME = /^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?\.?$/i;
+/** `host`, `host:port`, `[v6]`, `[v6]:port`, or a bare IPv6 address (which cannot carry a port). */
 const isHostEntry = (v: string) => {
-  const m = HOST_ENTRY.exec(v);
-  return m !== null && (m[3] === undefined || (Number(m[4]) >= 1 && Number(m[4]) <= 65535));
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(v);
+  const named = /^([^:]+)(?::(\d{1,5}))?$/.exec(v);
+  const portOk = (p: string | undefined) => p === undefined || (Number(p) >= 1 && Number(p) <= 65535);
+  if (bracketed) return isIPv6(bracketed[1]) && portOk(bracketed[2]);
+  if (named) return HOST_NAME.test(named[1]) && portOk(named[2]);
+  return isIPv6(v);
 };
 const hostList = list.pipe(
   z.array(

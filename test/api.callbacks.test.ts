@@ -67,14 +67,18 @@ const submit = (data: unknown, callbackUrl: string, type = 'echo') => call(api.u
 describe('completion callbacks', () => {
   it('go on while more receivers than a worker runs jobs at once hang', async () => {
     // WORKER_CONCURRENCY is 10 here (the default): at that concurrency these would hold every delivery slot.
-    const slow = await Promise.all(Array.from({ length: 12 }, (_, i) => submit({ slow: i }, `${base}/hang/${i}`)));
-    for (const s of slow) expect(s.status).toBe(202);
-    await waitFor(() => held.length === 12);
-    const quick = await submit({ quick: true }, `${base}/hook/beside-the-slow`);
-    await waitFor(async () => (await call(api.url, 'GET', `/jobs/${quick.body.id}`)).body.callback?.state === 'delivered');
-    // Delivered with all twelve still held, none of them answered or timed out.
-    expect(held.filter((r) => !r.writableEnded)).toHaveLength(12);
-    for (const r of held.splice(0)) r.writeHead(200).end();
+    try {
+      const slow = await Promise.all(Array.from({ length: 12 }, (_, i) => submit({ slow: i }, `${base}/hang/${i}`)));
+      for (const s of slow) expect(s.status).toBe(202);
+      await waitFor(() => held.length === 12);
+      const quick = await submit({ quick: true }, `${base}/hook/beside-the-slow`);
+      await waitFor(async () => (await call(api.url, 'GET', `/jobs/${quick.body.id}`)).body.callback?.state === 'delivered');
+      // Delivered with all twelve still held, none of them answered or timed out.
+      expect(held.filter((r) => !r.writableEnded)).toHaveLength(12);
+    } finally {
+      // Answered whatever happened above: held, they would keep the receiver and twelve deliveries open.
+      for (const r of held.splice(0)) r.writeHead(200).end();
+    }
   });
 
   it('POSTs the signed final resource, retrying until the receiver accepts', async () => {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { isLoopbackHost, loadConfig, type RedisTarget } from '@async-jobs/shared';
+import { isLoopbackHost, loadConfig, redactUrl, type RedisTarget } from '@async-jobs/shared';
 
 export const USAGE = `usage: npm run load -- [options]     (our "siege -c10 -r 5")
   --url URL            API to load, loopback only (default http://127.0.0.1:3000)
@@ -47,7 +47,8 @@ function redisUrlArg(text: string | undefined): string | undefined {
   try {
     ok = /^rediss?:$/.test(new URL(text).protocol);
   } catch {}
-  if (!ok) throw new UsageError(`--redis-url must be a redis:// or rediss:// URL, got '${text}'`);
+  // Not echoed whole when it may hold a password (user:password@).
+  if (!ok) throw new UsageError(`--redis-url must be a redis:// or rediss:// URL, got '${text.includes('@') ? redactUrl(text) : text}'`);
   return text;
 }
 

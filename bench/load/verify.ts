@@ -83,8 +83,10 @@ export async function checkRedis(args: LoadArgs): Promise<RedisCheck> {
       if (out.left === 0 || Date.now() >= deadline) break;
       await sleep(100);
     }
-    const numsub = (await redis.pubsub('NUMSUB', keys.pubsubChannel)) as [string, number];
-    out.subscribers = Number(numsub[1]);
+    // On a Cluster NUMSUB counts one node's subscribers: every master's, summed.
+    const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+    const counts = await Promise.all(nodes.map((n) => n.pubsub('NUMSUB', keys.pubsubChannel) as Promise<[string, number]>));
+    out.subscribers = counts.reduce((sum, [, n]) => sum + Number(n), 0);
   } catch (err) {
     out.error = `${where(args.redis)}: ${(cause ?? (err as Error)).message}`;
   } finally {

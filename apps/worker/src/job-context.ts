@@ -1,7 +1,7 @@
-import { LockLostError } from './errors';
 import type { Job } from 'bullmq';
 import { JOB_LOG_LINES, type ChildResult, type Config, type Logger } from '@async-jobs/shared';
 import type { Attempt } from './attempt';
+import { LockLostError } from './errors';
 import type { HandlerContext } from './handlers/handler';
 import { logLine } from './log-line';
 

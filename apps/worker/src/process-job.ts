@@ -1,7 +1,7 @@
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Config, JobTypeDefinition, Logger } from '@async-jobs/shared';
 import { Attempt } from './attempt';
-import { asError, CancelledError, errorInfo, InvalidInputError } from './errors';
+import { asError, CancelledError, errorInfo, InvalidInputError, LockLostError } from './errors';
 import type { JobHandler } from './handlers/handler';
 import { childResultsOf, type StackReader } from './child-results';
 import { createJobContext } from './job-context';
@@ -130,6 +130,8 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       const error = errorInfo(err);
       const final = err instanceof CancelledError || isUnrecoverable(err) || attempt >= (job.opts.attempts ?? 1);
       if (err instanceof CancelledError) logger.info(log, 'job cancelled');
+      // BullMQ refuses to record anything for it (the lock is gone): the job is stall recovery's now.
+      else if (err instanceof LockLostError) logger.warn(log, "attempt stopped: this worker lost the job's lock; stall recovery runs it again");
       else logger.warn({ ...log, err: error, durationMs: Date.now() - startMs }, final ? 'job failed' : 'job attempt failed; it will be retried');
       throw err;
     } finally {

@@ -5,7 +5,7 @@ export interface HandlerContext {
   jobId: string;
   /** 1-based number of this attempt. */
   attempt: number;
-  /** Aborts on the job's per-attempt `timeout`, on cancellation and on a forced shutdown; stop work at once. */
+  /** Aborts on the job's per-attempt `timeout`, on cancellation, on a forced shutdown and when this worker lost the job's lock; stop work at once. */
   signal: AbortSignal;
   /** Reports progress: a number 0–100 or a JSON object. Never rejects. */
   progress(p: number | Record<string, unknown>): Promise<void>;

@@ -146,9 +146,18 @@ describe('npm start, when the API cannot start', () => {
     const { port } = blocker.address() as net.AddressInfo;
     try {
       const p = npmRun(['start'], port);
-      expect(await p.exited).toBe(1);
+      // Every process seen below npm while it runs: a worker started at all would be among them.
+      const seen = new Set<string>();
+      const look = setInterval(() => {
+        for (const pid of descendants(p.npm.pid!)) seen.add(commandLine(pid));
+      }, 10);
+      const code = await p.exited;
+      clearInterval(look);
+      expect(code).toBe(1);
       expect(p.stderr()).toContain(`port ${port} on 127.0.0.1 is already in use`);
-      // No worker log line at all: it was never started, so it took no job to hand back.
+      expect([...seen].some((c) => c.includes('apps/api/dist/main.js'))).toBe(true);
+      // It was never started, so it took no job to hand back, and logged nothing.
+      expect([...seen].filter((c) => c.includes('apps/worker/dist/main.js'))).toEqual([]);
       expect(p.lines.filter((l) => json(l)?.name === 'worker')).toEqual([]);
     } finally {
       await new Promise((r) => blocker.close(r));

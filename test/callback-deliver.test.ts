@@ -87,30 +87,16 @@ describe('a callback delivery', () => {
   });
 
   it('logs the status a receiver refused the delivery with, and fails the attempt so that it is retried', async () => {
-    const logged: { msg: string; status?: number; jobId?: string }[] = [];
-    const lines = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString().split('\n')) if (line) logged.push(JSON.parse(line));
-        done();
-      },
-    });
-    const deliverer = receiverDeliverer(createLogger('test', 'info', lines));
-    // The job ended (BullMQ's manual processing: take it, complete it), so there is a resource to send.
-    const id = await enqueue(ctx, 'echo', { n: 1 });
-    const queue = ctx.keys.queueOf('echo', id);
-    const connection = testRedis({ maxRetriesPerRequest: null });
-    const taker = new Worker(queue, null, { connection, prefix: ctx.keys.prefixOf(queue) });
+    const { logged, logger } = capturedLogger();
+    const deliverer = receiverDeliverer(logger);
     try {
-      const job = await taker.getNextJob('t');
-      await job!.moveToCompleted({ n: 1 }, 't', false);
+      const id = await endedJob();
       const refused = await deliverer.deliver(delivery({ id, type: 'echo', url: `${base}/hook/refuse` })).catch((err: Error) => err);
       expect(refused).toBeInstanceOf(Error);
       expect(refused).not.toBeInstanceOf(UnrecoverableError);
       expect((refused as Error).message).toBe('callback receiver answered 500');
       expect(logged).toContainEqual(expect.objectContaining({ msg: 'callback receiver refused the delivery', status: 500, jobId: id }));
     } finally {
-      await taker.close();
-      connection.disconnect();
       await deliverer.close();
     }
   });

@@ -96,6 +96,16 @@ async function stopsEverything(p: NpmRun, signal: NodeJS.Signals, port: number, 
 
 const upLine = (l: string) => l.startsWith('async-jobs is up');
 
+/** `npm start` up and running: its launcher's pid and the API's and the worker's, in that order, below it. */
+async function startedLauncher(port: number): Promise<{ p: NpmRun; launcher: number; children: number[] }> {
+  const p = npmRun(['start'], port);
+  await p.line(upLine);
+  const below = descendants(p.npm.pid!);
+  started.push(...below);
+  const launcher = below.find((pid) => commandLine(pid).includes('scripts/start.mjs'))!;
+  return { p, launcher, children: descendants(launcher) };
+}
+
 describe('npm start', () => {
   it('ends its start-up with one plain line saying where everything is, and SIGTERM to npm alone stops all it started', async () => {
     const port = await freePort();
@@ -125,12 +135,7 @@ describe('npm start', () => {
 
   it('has the API and the worker stop by themselves when its launcher is killed outright', async () => {
     const port = await freePort();
-    const p = npmRun(['start'], port);
-    await p.line(upLine);
-    const below = descendants(p.npm.pid!);
-    started.push(...below);
-    const launcher = below.find((pid) => commandLine(pid).includes('scripts/start.mjs'))!;
-    const others = descendants(launcher);
+    const { p, launcher, children: others } = await startedLauncher(port);
     expect(others.map(commandLine)).toEqual([expect.stringContaining('apps/api/dist/main.js'), expect.stringContaining('apps/worker/dist/main.js')]);
     process.kill(launcher, 'SIGKILL');
     await waitFor(() => others.every((pid) => !running(pid)), 20000, 50);
@@ -173,12 +178,7 @@ describe('npm start, when one of its processes is killed outright', () => {
     'says that the %s was killed, stops the other and exits 128 + the signal',
     async (which, index, other) => {
       const port = await freePort();
-      const p = npmRun(['start'], port);
-      await p.line(upLine);
-      const below = descendants(p.npm.pid!);
-      started.push(...below);
-      const launcher = below.find((pid) => commandLine(pid).includes('scripts/start.mjs'))!;
-      const children = descendants(launcher);
+      const { p, children } = await startedLauncher(port);
       const killed = children[index];
       process.kill(killed, 'SIGKILL');
       expect(await p.exited).toBe(137);

@@ -96,7 +96,7 @@ async function stopsEverything(p: NpmRun, signal: NodeJS.Signals, port: number, 
 
 const upLine = (l: string) => l.startsWith('async-jobs is up');
 
-/** `npm start` up and running: its launcher's pid and the API's and the worker's, in that order, below it. */
+/** `npm start` up and running: its launcher's pid and the pids of the API and the worker below it. */
 async function startedLauncher(port: number): Promise<{ p: NpmRun; launcher: number; children: number[] }> {
   const p = npmRun(['start'], port);
   await p.line(upLine);
@@ -136,7 +136,11 @@ describe('npm start', () => {
   it('has the API and the worker stop by themselves when its launcher is killed outright', async () => {
     const port = await freePort();
     const { p, launcher, children: others } = await startedLauncher(port);
-    expect(others.map(commandLine)).toEqual([expect.stringContaining('apps/api/dist/main.js'), expect.stringContaining('apps/worker/dist/main.js')]);
+    // In either order: pids are handed out in turn, but wrap around.
+    expect(others.map(commandLine)).toEqual(
+      expect.arrayContaining([expect.stringContaining('apps/api/dist/main.js'), expect.stringContaining('apps/worker/dist/main.js')]),
+    );
+    expect(others).toHaveLength(2);
     process.kill(launcher, 'SIGKILL');
     await waitFor(() => others.every((pid) => !running(pid)), 20000, 50);
     expect(await portCloses(port)).toBe(true);
@@ -172,14 +176,15 @@ describe('npm start, when the API cannot start', () => {
 
 describe('npm start, when one of its processes is killed outright', () => {
   it.each([
-    ['worker', 1, 'the API'],
-    ['API', 0, 'the worker'],
+    ['worker', 'apps/worker/dist/main.js', 'the API'],
+    ['API', 'apps/api/dist/main.js', 'the worker'],
   ] as const)(
     'says that the %s was killed, stops the other and exits 128 + the signal',
-    async (which, index, other) => {
+    async (which, bundle, other) => {
       const port = await freePort();
       const { p, children } = await startedLauncher(port);
-      const killed = children[index];
+      // By its command line, not its place: pids wrap around, so the one started first may have the lower one or not.
+      const killed = children.find((pid) => commandLine(pid).includes(bundle))!;
       process.kill(killed, 'SIGKILL');
       expect(await p.exited).toBe(137);
       expect(p.stderr()).toContain(`the ${which} (pid ${killed}) was killed by SIGKILL; stopping ${other}`);

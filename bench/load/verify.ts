@@ -1,4 +1,4 @@
-import { createKeyspace, describeRedis, isTerminal, parseClusterSeeds, redactUrl, type JobState, type RedisTarget } from '@async-jobs/shared';
+import { createKeyspace, describeRedis, isTerminal, parseClusterSeeds, type JobState, type RedisTarget } from '@async-jobs/shared';
 import { Cluster, Redis } from 'ioredis';
 import type { LoadArgs } from './args';
 
@@ -98,11 +98,12 @@ export async function checkRedis(args: LoadArgs): Promise<RedisCheck> {
 /** One try, no reconnecting: a Redis that is not there is reported, not waited for. */
 function connectionFor(target: RedisTarget): Redis | Cluster {
   const once = { maxRetriesPerRequest: 1, connectTimeout: 3000 };
-  if (typeof target === 'string') return new Redis(target, { ...once, lazyConnect: true, retryStrategy: () => null });
-  if (target.REDIS_CLUSTER_NODES.length === 0) return new Redis(target.REDIS_URL, { ...once, lazyConnect: true, retryStrategy: () => null });
-  const { nodes, auth } = parseClusterSeeds(target.REDIS_CLUSTER_NODES);
-  return new Cluster(nodes, { lazyConnect: true, redisOptions: { ...once, ...auth }, clusterRetryStrategy: () => null });
+  if (typeof target !== 'string' && target.REDIS_CLUSTER_NODES.length > 0) {
+    const { nodes, auth } = parseClusterSeeds(target.REDIS_CLUSTER_NODES);
+    return new Cluster(nodes, { lazyConnect: true, redisOptions: { ...once, ...auth }, clusterRetryStrategy: () => null });
+  }
+  return new Redis(typeof target === 'string' ? target : target.REDIS_URL, { ...once, lazyConnect: true, retryStrategy: () => null });
 }
 
 /** Where `target` is, for messages: its URL without a password, or the cluster's seeds. */
-const where = (target: RedisTarget) => (typeof target === 'string' ? redactUrl(target) : describeRedis(target));
+const where = (target: RedisTarget) => describeRedis(typeof target === 'string' ? { REDIS_URL: target, REDIS_CLUSTER_NODES: [] } : target);

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { RequestHandler } from 'express';
 
 /** What Node's HTTP parser refuses before Express sees a request, by its error code. */
-function answerFor(code: string | undefined): { status: number; reason: string; body: { code: string; message: string } } {
+function answerFor(code: string | undefined): { status: number; reason: string; body: ErrorBody } {
   if (code === 'HPE_HEADER_OVERFLOW') {
     return {
       status: 431,
@@ -17,7 +17,21 @@ function answerFor(code: string | undefined): { status: number; reason: string; 
   return { status: 400, reason: 'Bad Request', body: { code: 'bad_request', message: 'the request is not valid HTTP' } };
 }
 
-const errorJson = (code: string, message: string) => JSON.stringify({ error: { code, message } });
+type ErrorBody = { code: string; message: string };
+
+/** The error body as the last answer on a connection Node has handed over raw (a parse error, CONNECT). */
+function endSocket(socket: Socket, status: number, reason: string, body: ErrorBody): void {
+  const json = JSON.stringify({ error: body });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+  );
+}
+
+/** The same through a response object, for what Node answers before Express runs. */
+function endResponse(res: ServerResponse, status: number, body: ErrorBody): void {
+  const json = JSON.stringify({ error: body });
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json), Connection: 'close' }).end(json);
+}
 
 /**
  * Answers requests that Node's HTTP parser refuses (headers over 16 KB, bytes that
@@ -28,14 +42,13 @@ const errorJson = (code: string, message: string) => JSON.stringify({ error: { c
  */
 export function answerClientErrors(server: Server): void {
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    const json = errorJson('expectation_failed', `the server meets no Expect but 100-continue, not '${String(req.headers.expect).slice(0, 100)}'`);
-    res.writeHead(417, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json), Connection: 'close' }).end(json);
+    endResponse(res, 417, {
+      code: 'expectation_failed',
+      message: `the server meets no Expect but 100-continue, not '${String(req.headers.expect).slice(0, 100)}'`,
+    });
   });
   server.on('connect', (_req: IncomingMessage, socket: Socket) => {
-    const json = errorJson('method_not_allowed', 'CONNECT is not served: this server is not a proxy');
-    socket.end(
-      `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
-    );
+    endSocket(socket, 405, 'Method Not Allowed', { code: 'method_not_allowed', message: 'CONNECT is not served: this server is not a proxy' });
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
@@ -43,10 +56,7 @@ export function answerClientErrors(server: Server): void {
       return;
     }
     const { status, reason, body } = answerFor(err.code);
-    const json = JSON.stringify({ error: body });
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
-    );
+    endSocket(socket, status, reason, body);
   });
 }
 
@@ -57,6 +67,5 @@ export function answerClientErrors(server: Server): void {
  */
 export const hostRequired: RequestHandler = (req, res, next) => {
   if (req.headers.host !== undefined || req.httpVersionMajor !== 1 || req.httpVersionMinor < 1) return next();
-  const json = errorJson('bad_request', 'an HTTP/1.1 request needs a Host header');
-  res.writeHead(400, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json), Connection: 'close' }).end(json);
+  endResponse(res, 400, { code: 'bad_request', message: 'an HTTP/1.1 request needs a Host header' });
 };

@@ -62,12 +62,6 @@ const startsAgain = (job: Job) => Boolean(job.failedReason) || job.attemptsStart
 const isUnrecoverable = (err: Error) => err instanceof UnrecoverableError || err.name === 'UnrecoverableError';
 
 /**
- * BullMQ's processor for one queue: validate the data, run the handler under the
- * attempt's signal, check the result and return it. BullMQ records everything else
- * (state, attempts, progress, result, error) in its own scripts, as it would for any
- * worker; failures are rethrown so that its retry and backoff apply.
- */
-/**
  * Puts a job this worker holds back at the head of its queue, for another worker; the caller
  * then throws WaitingError, which tells BullMQ the job was moved and to record nothing. One
  * that cannot be moved (Redis away) runs again after stall recovery. Whether it was moved.
@@ -82,6 +76,12 @@ async function handBack(job: Job, token: string | undefined, logger: Logger): Pr
   }
 }
 
+/**
+ * BullMQ's processor for one queue: validate the data, run the handler under the
+ * attempt's signal, check the result and return it. BullMQ records everything else
+ * (state, attempts, progress, result, error) in its own scripts, as it would for any
+ * worker; failures are rethrown so that its retry and backoff apply.
+ */
 export function createProcessor(deps: ProcessorDeps): JobProcessor {
   const { type, handler, config, logger } = deps;
 

@@ -48,5 +48,6 @@ ENV HOST=0.0.0.0 PORT=3000
 EXPOSE 3000
 # node directly, not through npm, which exits on SIGTERM without waiting for its
 # child: the processes shut down gracefully on it. (`docker run --init`, or compose's `init: true`, reaps zombies.)
-# The young- and old-generation limits: see NODE_FLAGS in scripts/bundle.mjs.
+# The young generation's limit: see NODE_FLAGS in scripts/bundle.mjs (the old generation's
+# growth the API caps itself while many requests are held).
 CMD ["node", "--max-semi-space-size=4", "apps/api/dist/main.js"]

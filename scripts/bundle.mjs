@@ -1,9 +1,11 @@
 // Bundles apps/api and apps/worker into one JavaScript file each (apps/<app>/dist/main.js),
 // which is what runs: `npm start`, `start:api`/`start:worker`, the bench and the image;
-// and the client package (packages/client/dist/), its library and its CLI.
+// with `--client`, also the client package (packages/client/dist/), its library and its CLI.
 // Compiling TypeScript at run time through tsx cost the API about 45 MB of RSS at idle;
 // a bundle costs only esbuild's few hundred milliseconds, once, before start.
-// Plain JavaScript, so that it runs before anything is built. `node scripts/bundle.mjs`.
+// Plain JavaScript, so that it runs before anything is built. `node scripts/bundle.mjs [--client]`.
+// The client is left out unless asked for: the image's build stage (Dockerfile) and the start
+// scripts have only the two apps' sources, and a start need not rebuild the client.
 import { build, stop } from 'esbuild';
 import { copyFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -115,5 +117,5 @@ async function clientBuild(entry, outfile, settings) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bundle();
-  await bundleClient();
+  if (process.argv.includes('--client')) await bundleClient();
 }

@@ -68,16 +68,17 @@ export interface JobWorker {
   ready(): Promise<void>;
   /**
    * Stops taking jobs, lets active ones finish within the grace period, then closes
-   * the workers; jobs still running then are left to BullMQ's stall recovery (their
-   * locks lapse and another worker runs them again), never lost. Idempotent.
+   * the workers; jobs still running then are aborted and handed back to their queues
+   * (another worker runs them again), or, when that move cannot reach Redis, left to
+   * BullMQ's stall recovery once their locks lapse: never lost. Idempotent.
    */
   close(opts?: CloseOptions): Promise<CloseOutcome>;
 }
 
-/** Resolves true once nothing is active, or false when `ms` pass first. New arrivals are waited for too. */
 /** How long a worker past its grace period waits for its jobs to be moved back to their queues. */
 const HAND_BACK_MS = 1000;
 
+/** Resolves true once nothing is active, or false when `ms` pass first. New arrivals are waited for too. */
 async function waitForIdle(active: Set<Promise<unknown>>, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (active.size > 0) {

@@ -49,6 +49,21 @@ describe('the event relay handed from one holder to the next', () => {
     }
   });
 
+  it('gives its lease up when it closes, and leaves alone a lease another process has taken', async () => {
+    const first = await watchEvents(ctx);
+    await waitFor(async () => (await ctx.redis.exists(ctx.keys.relayLease)) === 1);
+    await first.close();
+    // At once: a successor need not wait for the lease to lapse.
+    expect(await ctx.redis.exists(ctx.keys.relayLease)).toBe(0);
+
+    const second = await watchEvents(ctx);
+    await waitFor(async () => (await ctx.redis.exists(ctx.keys.relayLease)) === 1);
+    await ctx.redis.set(ctx.keys.relayLease, 'another-api', 'PX', 5000);
+    await second.close();
+    expect(await ctx.redis.get(ctx.keys.relayLease)).toBe('another-api');
+    await ctx.redis.del(ctx.keys.relayLease);
+  });
+
   it('publishes a backlog larger than one publish call, each message once and in stream order', async () => {
     const queue = echoQueue();
     const { heard, close } = await listenToEvents(ctx);

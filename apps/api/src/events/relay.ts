@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isCluster, luaScript, type Config, type Keyspace, type Logger, type RedisClient, type ResultsStore } from '@async-jobs/shared';
+import { deleteIfEqual, isCluster, luaScript, type Config, type Keyspace, type Logger, type RedisClient, type ResultsStore } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
 import { execOrThrow } from '../redis-exec';
 import type { CountedChange } from './lifecycle';
@@ -284,11 +284,9 @@ export function createRelay(deps: RelayDeps): Relay {
         await settleWithin(loop, 50);
         await Promise.all(lanes.map((l) => l.close()));
         await own?.close();
-        // Hand over at once rather than after the lease lapses (only if it is still ours).
-        if (deps.redis.status === 'ready') {
-          const holder = await deps.redis.get(keys.relayLease).catch(() => null);
-          if (holder === token) await deps.redis.del(keys.relayLease).catch(() => undefined);
-        }
+        // Hand over at once rather than after the lease lapses; in one script, so that a lease
+        // another process took meanwhile is never the one deleted.
+        if (deps.redis.status === 'ready') await deleteIfEqual(deps.redis, keys.relayLease, token).catch(() => undefined);
       })();
       return closing;
     },

@@ -7,7 +7,7 @@ import { useApi } from './system-harness';
 import { startWorker, type RunningWorker } from './worker-harness';
 
 /**
- * Job logs (API.md "Job logs"): what a handler writes with ctx.log is BullMQ's job.log,
+ * Job logs (docs/http-api.md "GET /jobs/{id}/logs"): what a handler writes with ctx.log is BullMQ's job.log,
  * read back by GET /jobs/:id/logs and by Bull Board. `echo` is served here by a handler
  * that logs each of `data.lines` (echo takes any object, so the API accepts such jobs);
  * `hash` is served by a plain BullMQ worker, which stands for a worker in another language.

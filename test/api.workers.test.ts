@@ -7,7 +7,7 @@ import { useApi } from './system-harness';
 import { useWorkerProcesses, type WorkerProcess } from './worker-harness';
 
 /**
- * GET /workers (API.md "Workers"): worker processes as `npm run start:worker` runs them,
+ * GET /workers (docs/http-api.md "GET /workers"): worker processes as `npm run start:worker` runs them,
  * listed from BullMQ's worker registry. Each test's processes are SIGKILLed after it.
  */
 const sys = useApi();

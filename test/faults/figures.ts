@@ -22,7 +22,7 @@ export interface FaultFigures {
   notes?: string;
 }
 
-/** Writes one test's figures as test-artifacts/faults/<name>.json, for scripts/fault-figures.ts. */
+/** Writes one test's figures as test-artifacts/faults/<name>.json, for scripts/fault-figures.mjs. */
 export function writeFigures(name: string, f: FaultFigures): void {
   mkdirSync(FIGURES_DIR, { recursive: true });
   writeFileSync(join(FIGURES_DIR, `${name}.json`), `${JSON.stringify({ ...f, at: new Date().toISOString() }, null, 2)}\n`);

@@ -1,4 +1,4 @@
-/** The longest job log line, in UTF-8 bytes (API.md "Job logs": at most 2 KB). */
+/** The longest job log line, in UTF-8 bytes (docs/http-api.md "GET /jobs/{id}/logs": at most 2 KB). */
 export const MAX_LOG_LINE_BYTES = 2048;
 
 /**

@@ -135,7 +135,7 @@ const schema = z.object({
   WORKER_METRICS_PORT: int(0, 65535).optional(),
   /**
    * Per-type limits that hold across all workers together, e.g.
-   * `http.request:rate=10/1s,concurrency=4;hash:concurrency=2` (docs/http-api.md "Types").
+   * `http.request:rate=10/1s,concurrency=4;hash:concurrency=2` (docs/http-api.md "Type limits").
    * Each worker writes them into BullMQ for the types it serves when it starts, and clears
    * there what is no longer given; empty (the default) means no limits.
    */

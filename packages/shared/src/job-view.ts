@@ -9,7 +9,7 @@ export interface ErrorInfo {
   message: string;
 }
 
-/** One job as clients see it (API.md "Job resource", without links), derived from BullMQ's record of it. */
+/** One job as clients see it (docs/http-api.md "The job resource", without links), derived from BullMQ's record of it. */
 export interface JobRecord {
   id: string;
   type: string;

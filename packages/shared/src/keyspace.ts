@@ -22,7 +22,7 @@ import { createLayout, EMPTY_LAYOUT, type LayoutSpec, type QueueGroup, type Queu
  * The idempotency keys and the seed list are single keys with slots of their own.
  *
  * Channels use classic PUBLISH/SUBSCRIBE: a cluster relays a classic message to every
- * node, so `redis-cli SUBSCRIBE jobs:events` works on any node, as API.md promises.
+ * node, so `redis-cli SUBSCRIBE jobs:events` works on any node, as docs/http-api.md promises.
  */
 export interface Keyspace {
   /** Which queues each type has and which group (hash tag) each queue is in: queue-layout.ts. */

@@ -16,7 +16,7 @@ export function retention(resultTtlSeconds: number) {
 }
 
 /**
- * Lines of a job's log that are kept (API.md "Job logs"): our workers pass it to BullMQ's
+ * Lines of a job's log that are kept (docs/http-api.md "GET /jobs/{id}/logs"): our workers pass it to BullMQ's
  * `job.log` as `keepLogs` (job-context.ts), which trims the log's list to its newest lines
  * on each line. Not stored in the job's `opts`, for the reason `retention` is not.
  */

@@ -44,5 +44,5 @@ export function parseWorkerName(name: string): WorkerIdentity | null {
  * run. BullMQ keeps no record of a worker's last sign of life, so this key is that record.
  */
 export const HEARTBEAT_EVERY_MS = 5000;
-/** A worker not heard from for this long leaves GET /workers (API.md: within 30 s). */
+/** A worker not heard from for this long leaves GET /workers (docs/http-api.md "GET /workers": within 30 s). */
 export const HEARTBEAT_TTL_MS = 25000;

@@ -10,7 +10,7 @@ export const mayHaveEnded = (e: StreamEntry) => ENDING_EVENTS.has(e.event);
 export const removedAfterEnding = (e: StreamEntry) => e.event === 'removed' && (e.fields.prev === 'completed' || e.fields.prev === 'failed');
 
 /**
- * What a BullMQ stream entry means on `jobs:events` (API.md "Raw Redis pub/sub"), or null
+ * What a BullMQ stream entry means on `jobs:events` (docs/http-api.md "The jobs:events channel"), or null
  * for entries that are not a lifecycle change of ours. `failed` and `removed` are only
  * provisional here: whether a failure was a cancel, and why a job was removed, is read
  * from the job (relay.ts). A `delayed` entry right after its job's `added` is the delayed
@@ -47,7 +47,7 @@ export const backFromAttempt = (e: StreamEntry) => e.fields.prev !== 'failed' &&
 /** The time of a stream entry: its id starts with the milliseconds Redis added it at. */
 export const entryTime = (id: string) => new Date(Number(id.split('-')[0])).toISOString();
 
-/** What the job counters count (metrics/job-counters.ts): how a job ended, or that it went back for another attempt. */
+/** What the job counters count (metrics/registry.ts): how a job ended, or that it went back for another attempt. */
 export type CountedChange = 'completed' | 'failed' | 'cancelled' | 'retrying';
 
 /**

@@ -4,7 +4,7 @@ import { checkSubmission, isPlainObject, type Submission } from '../jobs/validat
 import { jobsRefused, type ProblemDetail } from '../middleware/validate';
 import { assertOneGroup } from '../jobs/flow-groups';
 
-/** API.md "Flows": levels from the root (1) down, and jobs in all. */
+/** docs/http-api.md "POST /flows": levels from the root (1) down, and jobs in all. */
 const MAX_FLOW_DEPTH = maxFlowDepth;
 const MAX_FLOW_JOBS = maxFlowJobs;
 

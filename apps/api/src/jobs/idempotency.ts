@@ -28,7 +28,7 @@ export interface Submitted {
 
 /**
  * The idempotency key of a request: the `Idempotency-Key` header or `options.idempotencyKey`
- * (the same thing, API.md); 400 when both are given and differ, or the header is out of bounds.
+ * (the same thing, docs/http-api.md "Idempotent submits"); 400 when both are given and differ, or the header is out of bounds.
  */
 export function idempotencyKeyOf(header: string | undefined, option: string | undefined): string | undefined {
   if (header === undefined) return option;
@@ -43,7 +43,7 @@ export function idempotencyKeyOf(header: string | undefined, option: string | un
 
 /**
  * What makes two requests "the same": the type and the validated data (defaults applied,
- * keys sorted). Options are deliberately not part of it (API.md: same key, type and data);
+ * keys sorted). Options are deliberately not part of it (docs/http-api.md "Idempotent submits": same key, type and data);
  * a repeat with other options is a replay of the first job, as it was submitted.
  */
 export function fingerprint(s: Submission): string {

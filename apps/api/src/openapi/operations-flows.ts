@@ -15,7 +15,7 @@ const example = {
   },
 };
 
-/** POST /flows (docs/http-api.md, "Flows"). */
+/** POST /flows (docs/http-api.md "POST /flows"). */
 export const flowOperations = {
   submitFlow: {
     operationId: 'submitFlow',

@@ -3,7 +3,7 @@ import { errors, jsonContent } from './responses';
 import { ref } from './refs';
 import { queryParameters } from './schemas';
 
-/** GET /jobs/{id}/logs (API.md "Job logs"). */
+/** GET /jobs/{id}/logs (docs/http-api.md "GET /jobs/{id}/logs"). */
 export const jobLogOperations = {
   getJobLogs: {
     operationId: 'getJobLogs',

@@ -1,7 +1,7 @@
 import { errors, jsonContent } from './responses';
 import { ref } from './refs';
 
-/** GET /workers (API.md "Workers"). */
+/** GET /workers (docs/http-api.md "GET /workers"). */
 export const workerOperations = {
   listWorkers: {
     operationId: 'listWorkers',

@@ -7,7 +7,7 @@ import { validationFailed } from '../middleware/validate';
 import type { RouteHandler } from '../route-handler';
 
 /**
- * POST /flows: a job with children, each a job that may have its own (API.md "Flows").
+ * POST /flows: a job with children, each a job that may have its own (docs/http-api.md "POST /flows").
  * Every job is validated before anything is written; then all are written in one
  * transaction. 202 with the root's id and every job's resource, root first.
  */

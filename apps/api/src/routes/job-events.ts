@@ -68,7 +68,7 @@ export const jobEventsRoute = (ctx: AppContext) =>
 
     /**
      * Sends the job as it is now, under `eventId`; ends the stream when it is terminal. The
-     * first thing a stream sends is always a `state` event (API.md), a terminal one too.
+     * first thing a stream sends is always a `state` event (docs/http-api.md "The event stream"), a terminal one too.
      */
     let first = true;
     /** The job as the last `state` event showed it: BullMQ logs some changes twice (`waiting` then `active`), the client hears it once. */

@@ -63,7 +63,7 @@ export const jobRoutes = (ctx: AppContext) => ({
       watch?.end();
     }
     const resource = toJobResource(record);
-    // A replay is 200, not 202: nothing new was accepted (API.md "Submit options").
+    // A replay is 200, not 202: nothing new was accepted (docs/http-api.md "Idempotent submits").
     const headers: Record<string, string> = { Location: resource.links.self };
     if (replayed) headers['Idempotent-Replayed'] = 'true';
     return { status: replayed || isTerminal(record.state) ? 200 : 202, headers, body: resource };

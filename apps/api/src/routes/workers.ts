@@ -3,7 +3,7 @@ import { assertRedisReady } from '../middleware/redis-errors';
 import type { RouteHandler } from '../route-handler';
 import { listWorkers } from '../workers/list-workers';
 
-/** GET /workers: the live worker processes (API.md "Workers"). */
+/** GET /workers: the live worker processes (docs/http-api.md "GET /workers"). */
 export const workersRoute =
   (ctx: AppContext): RouteHandler =>
   async () => {

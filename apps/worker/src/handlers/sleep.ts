@@ -9,7 +9,7 @@ type SleepResult = z.output<typeof jobDefinitions.sleep.result>;
 /** Report every 10% of the sleep or every 250 ms, whichever is rarer, so short sleeps do not flood the store. */
 const MIN_TICK_MS = 250;
 
-/** A progress report and its job log line (API.md "Built-in job types"), together. */
+/** A progress report and its job log line (docs/http-api.md "Built-in job types"), together. */
 async function report(ctx: HandlerContext, percent: number, sleptMs: number, ms: number): Promise<void> {
   await Promise.all([ctx.progress(percent), ctx.log(`slept ${Math.min(sleptMs, ms)} of ${ms} ms (${percent}%)`)]);
 }

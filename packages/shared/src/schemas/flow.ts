@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { submitOptionsSchema } from '../jobs/options';
 
-/** API.md "Flows": a flow's levels (the root is level 1) and its jobs in all. */
+/** docs/http-api.md "POST /flows": a flow's levels (the root is level 1) and its jobs in all. */
 export const maxFlowDepth = 5;
 export const maxFlowJobs = 1000;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** One live worker process in `GET /workers` (API.md "Workers"). */
+/** One live worker process in `GET /workers` (docs/http-api.md "GET /workers"). */
 export const workerSchema = z.strictObject({
   id: z
     .string()

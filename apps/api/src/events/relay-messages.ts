@@ -23,8 +23,8 @@ export function messageOf(e: StreamEntry, afterAdded: boolean, foreign: Readonly
   }
   const change = lifecycleOf(e, afterAdded);
   if (!change) return null;
+  if (e.event === 'progress') return progressMessage(e);
   const message: JobEvent = { ...base, ...change };
-  if (e.event === 'progress') message.progress = parseJson(e.fields.data);
   if (change.event === 'retrying' && view?.lastError) message.error = view.lastError;
   if (e.event === 'failed' || e.event === 'removed') {
     if (view?.state === 'cancelled') {
@@ -35,6 +35,11 @@ export function messageOf(e: StreamEntry, afterAdded: boolean, foreign: Readonly
     if (error) message.error = error;
   }
   return message;
+}
+
+/** The message of a `progress` entry: the same on `jobs:events` and on a job's event stream. */
+export function progressMessage(e: StreamEntry): JobEvent {
+  return { id: e.jobId!, type: e.type, at: entryTime(e.id), event: 'progress', state: 'active', progress: parseJson(e.fields.data) };
 }
 
 /** A progress entry's data. Text another writer stored that is not JSON is passed on as it is rather than dropped. */

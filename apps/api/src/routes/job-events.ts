@@ -1,7 +1,8 @@
 import { isTerminal, toJobResource, type JobRecord } from '@async-jobs/shared';
 import type { Request, Response } from 'express';
 import type { AppContext } from '../deps';
-import { entryTime, mayHaveEnded } from '../events/lifecycle';
+import { mayHaveEnded } from '../events/lifecycle';
+import { progressMessage } from '../events/relay-messages';
 import type { Notice, PeekRequest } from '../events/stream-reader';
 import { compareIds, entriesOfJob, oldestEntryId, STREAM_ID, type StreamEntry } from '../events/streams';
 import { loadRecord, lookupJob } from './jobs';
@@ -104,15 +105,7 @@ export const jobEventsRoute = (ctx: AppContext) =>
       // Waiters are found by id, and BullMQ's ids are per queue: another queue's job may share this one's.
       if (e.queue !== queue) return;
       if (ended || (lastSent && compareIds(e.id, lastSent) <= 0)) return;
-      if (e.event === 'progress') {
-        let progress: unknown = e.fields.data;
-        try {
-          progress = JSON.parse(e.fields.data);
-        } catch {
-          // a plain string, as another worker may have sent it
-        }
-        return write(e.id, 'progress', { event: 'progress', id, type: e.type, at: entryTime(e.id), state: 'active', progress });
-      }
+      if (e.event === 'progress') return write(e.id, 'progress', progressMessage(e));
       // Any other change: say what the job is now (read, unless it came with the change), terminal or not.
       const job = peeked ?? (await loadRecord(ctx, id, e.type).catch(() => null));
       if (!job) return finish();

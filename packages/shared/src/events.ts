@@ -1,18 +1,25 @@
-import type { JobState } from './job-state';
+import { z } from 'zod';
+import { jobStates } from './job-state';
+import { errorInfoSchema } from './schemas/job-resource';
 
 export const eventNames = ['submitted', 'active', 'progress', 'completed', 'failed', 'retrying', 'cancelled'] as const;
 export type JobEventName = (typeof eventNames)[number];
 
-/** One lifecycle change, as published on `jobs:events`. */
-export interface JobEvent {
-  event: JobEventName;
-  id: string;
-  type: string;
-  at: string;
-  state: JobState;
-  progress?: unknown;
-  error?: { name: string; message: string };
-}
+/**
+ * One lifecycle change: each message on the `jobs:events` channel, and the `data:` of a job
+ * stream's `progress` event. The OpenAPI document shows it loose (messages may gain fields).
+ */
+export const jobEventSchema = z.object({
+  event: z.enum(eventNames),
+  id: z.string().meta({ description: 'The job id.' }),
+  type: z.string(),
+  state: z.enum(jobStates).meta({ description: 'The job state after this change.' }),
+  at: z.iso.datetime(),
+  progress: z.unknown().optional(),
+  error: errorInfoSchema.optional().meta({ description: 'On `failed`, `cancelled` and `retrying`: the error of the attempt.' }),
+});
+
+export type JobEvent = z.infer<typeof jobEventSchema>;
 
 /** `event` first, for people reading `redis-cli SUBSCRIBE jobs:events`. */
 export function encodeEvent(e: JobEvent): string {

@@ -1,17 +1,8 @@
-import { errorInfoSchema, eventNames, jobStates } from '@async-jobs/shared';
-import { z } from 'zod';
+import { jobEventSchema as strictShape } from '@async-jobs/shared';
 import { ref } from './refs';
 
-/** A lifecycle change: the `data:` of most stream events, and each message on the `jobs:events` channel. */
-export const jobEventSchema = z.looseObject({
-  event: z.enum(eventNames),
-  id: z.string().meta({ description: 'The job id.' }),
-  type: z.string(),
-  state: z.enum(jobStates).meta({ description: 'The job state after this change.' }),
-  at: z.iso.datetime(),
-  progress: z.unknown().optional(),
-  error: errorInfoSchema.optional().meta({ description: 'On `failed`, `cancelled` and `retrying`: the error of the attempt.' }),
-});
+/** A lifecycle change as the document shows it: messages may gain fields. */
+export const jobEventSchema = strictShape.loose();
 
 /**
  * One Server-Sent Event of GET /jobs/:id/events. The SSE fields are text, so `data` is a

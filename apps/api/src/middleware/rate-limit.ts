@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HttpError, safeEqual } from '@async-jobs/shared';
+import { bearerTokenOf, HttpError, isKnownToken } from '@async-jobs/shared';
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 
@@ -17,12 +17,9 @@ const UNLIMITED = new Set(['/healthz', '/readyz']);
 export function rateLimitPerMinute(limit: number, tokens: readonly string[]): RequestHandler | null {
   if (limit <= 0) return null;
   const tokenKey = (header: string | undefined): string | null => {
-    const given = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim();
-    if (!given) return null;
-    let ok = false;
-    for (const t of tokens) ok = safeEqual(given, t) || ok;
+    const given = bearerTokenOf(header);
     // A digest, so no token is kept in memory as a key.
-    return ok ? `token:${createHash('sha256').update(given).digest('hex').slice(0, 32)}` : null;
+    return given && isKnownToken(tokens, given) ? `token:${createHash('sha256').update(given).digest('hex').slice(0, 32)}` : null;
   };
   return rateLimit({
     windowMs: 60_000,

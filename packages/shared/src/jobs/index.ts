@@ -8,13 +8,16 @@ import type { JobTypeDefinition } from './definition';
 
 export type { JobTypeDefinition };
 
-/** Every registered job type; adding one is a file in this folder and a line here. */
-export const jobTypes: ReadonlyMap<string, JobTypeDefinition> = new Map([echo, sleep, hash, httpRequest, collect].map((t) => [t.name, t]));
+/**
+ * The definitions, typed, for code that needs one type's input type (the worker's handlers).
+ * Every registered job type: adding one is a file in this folder and an entry here.
+ */
+export const jobDefinitions = { echo, sleep, hash, httpRequest, collect } as const;
+
+/** Every registered job type by its name, in the order above. */
+export const jobTypes: ReadonlyMap<string, JobTypeDefinition> = new Map(Object.values(jobDefinitions).map((t) => [t.name, t]));
 
 export const jobTypeNames = [...jobTypes.keys()];
-
-/** The definitions by name, typed, for code that needs one type's input type (the worker's handlers). */
-export const jobDefinitions = { echo, sleep, hash, httpRequest, collect } as const;
 
 type Definition = (typeof jobDefinitions)[keyof typeof jobDefinitions];
 

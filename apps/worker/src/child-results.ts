@@ -1,4 +1,4 @@
-import { asyncJobsOf, errorName, jobRefOfKey, type ChildResult } from '@async-jobs/shared';
+import { asyncJobsOf, CANCELLED_ERROR, errorName, jobRefOfKey, type ChildResult } from '@async-jobs/shared';
 import type { Job } from 'bullmq';
 
 const refKey = (type: string, id: string) => `${type}\n${id}`;
@@ -31,10 +31,10 @@ export async function childResultsOf(job: Job, readStacks?: StackReader): Promis
     if (!ref) continue;
     const name = errorName(stacks[i]);
     // A child cancelled while it ran ends in BullMQ's failed set; its own resource reads cancelled, and so does its result here.
-    byRef.set(refKey(ref.type, ref.id), { ...ref, state: name === 'CancelledError' ? 'cancelled' : 'failed', error: { name, message: String(reason) } });
+    byRef.set(refKey(ref.type, ref.id), { ...ref, state: name === CANCELLED_ERROR ? 'cancelled' : 'failed', error: { name, message: String(reason) } });
   }
   return order.map(
     ({ id, type }) =>
-      byRef.get(refKey(type, id)) ?? { id, type, state: 'cancelled', error: { name: 'CancelledError', message: 'the child was cancelled before it ran' } },
+      byRef.get(refKey(type, id)) ?? { id, type, state: 'cancelled', error: { name: CANCELLED_ERROR, message: 'the child was cancelled before it ran' } },
   );
 }

@@ -1,3 +1,4 @@
+import { CANCELLED_ERROR, clipMessage } from '@async-jobs/shared';
 import { UnrecoverableError } from 'bullmq';
 
 /*
@@ -26,7 +27,7 @@ export class InvalidResultError extends UnrecoverableError {
 
 /** The job was cancelled while it ran (a cancel on the control channel, or one asked for just before it started). */
 export class CancelledError extends UnrecoverableError {
-  override name = 'CancelledError';
+  override name = CANCELLED_ERROR;
 }
 
 /**
@@ -42,12 +43,9 @@ export class HandlerError extends Error {
   override name = 'HandlerError';
 }
 
-const MAX_MESSAGE = 2000;
-
 /** The `{ name, message }` stored in a record: never a stack, never unbounded. */
 export function errorInfo(err: Error): { name: string; message: string } {
-  const message = err.message.length > MAX_MESSAGE ? `${err.message.slice(0, MAX_MESSAGE)}…` : err.message;
-  return { name: err.name || 'Error', message };
+  return { name: err.name || 'Error', message: clipMessage(err.message) };
 }
 
 /** Whatever was thrown, as an Error (BullMQ reads `.message` and `.name`). */

@@ -1,6 +1,6 @@
 import type { CallbackInfo } from './callbacks';
 import { jobRefOfKey, type JobRef } from './flow-children';
-import type { JobState } from './job-state';
+import { isTerminal, type JobState } from './job-state';
 import { isoTime } from './iso-time';
 import { asyncJobsOf } from './jobs/options';
 
@@ -110,7 +110,8 @@ function jsonOrText(raw: string | undefined): unknown {
 const UNKNOWN_TIME = new Date(0).toISOString();
 
 const MAX_MESSAGE = 2000;
-const clip = (s: string) => (s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s);
+/** An error message as a job shows it: never unbounded (the worker stores it so too). */
+export const clipMessage = (s: string) => (s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s);
 
 /**
  * The newest error in BullMQ's stack traces, from the first line (`Name: message`). BullMQ's
@@ -123,7 +124,7 @@ function newestStackError(stacktrace: string | undefined): ErrorInfo | null {
     const last = Array.isArray(stacks) ? stacks.at(-1) : undefined;
     if (typeof last !== 'string' || last === '') return null;
     const m = /^([A-Za-z_$][\w$]*)(?:: ?(.*))?$/.exec(last.split('\n', 1)[0]);
-    return m ? { name: m[1], message: clip(m[2] ?? '') } : null;
+    return m ? { name: m[1], message: clipMessage(m[2] ?? '') } : null;
   } catch {
     return null;
   }
@@ -155,13 +156,13 @@ function reasonOf(h: JobHash): ErrorInfo | null {
   let name = errorName(h.stacktrace);
   if (h.failedReason === STALLED_REASON && (name === 'UnrecoverableError' || name === 'Error')) name = STALLED_ERROR;
   const child = failedChildOf(h);
-  return { name, message: clip(child ? `child ${child.type} job ${child.id} failed` : h.failedReason) };
+  return { name, message: clipMessage(child ? `child ${child.type} job ${child.id} failed` : h.failedReason) };
 }
 
 /** A parent's error that names the child it failed because of, followed by that child's own message. */
 export const withChildReason = (parent: ErrorInfo, child: ErrorInfo): ErrorInfo => ({
   name: parent.name,
-  message: clip(`${parent.message}: ${child.message}`),
+  message: clipMessage(`${parent.message}: ${child.message}`),
 });
 
 /**
@@ -188,7 +189,7 @@ export function viewOfJob(id: string, type: string, bullState: JobState, h: JobH
   const state: JobState = bullState === 'failed' && reason?.name === CANCELLED_ERROR ? 'cancelled' : bullState;
   let progress = jsonOrText(h.progress) ?? 0;
   if (state === 'completed' && (typeof progress !== 'object' || progress === null)) progress = 100;
-  const terminal = state === 'completed' || state === 'failed' || state === 'cancelled';
+  const terminal = isTerminal(state);
   const record: JobRecord = {
     id,
     type,

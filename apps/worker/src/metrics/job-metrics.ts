@@ -1,4 +1,4 @@
-import { collectProcessMetrics } from '@async-jobs/shared';
+import { CANCELLED_ERROR, collectProcessMetrics } from '@async-jobs/shared';
 import type { Job, Worker } from 'bullmq';
 import { Histogram, Registry } from 'prom-client';
 
@@ -58,7 +58,7 @@ export function createWorkerMetrics(): WorkerMetrics {
         if (job?.processedOn) run.observe({ type, outcome }, seconds((job.finishedOn || Date.now()) - job.processedOn));
       };
       worker.on('completed', (job: Job) => ended(job, 'completed'));
-      worker.on('failed', (job: Job | undefined, err: Error) => ended(job, err.name === 'CancelledError' ? 'cancelled' : 'failed'));
+      worker.on('failed', (job: Job | undefined, err: Error) => ended(job, err.name === CANCELLED_ERROR ? 'cancelled' : 'failed'));
     },
   };
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addressAllowed, isPublicAddress, type LookupFn } from '../apps/worker/src/http/address-guard';
-import { createHostAllowlist } from '../apps/worker/src/http/allowlist';
+import { createHostAllowlist } from '@async-jobs/shared';
 import { handlers as builtIn } from '../apps/worker/src/handlers/index';
 import { createHttpRequestHandler } from '../apps/worker/src/handlers/http-request';
 import type { JobHandler } from '../apps/worker/src/handlers/handler';

@@ -1,3 +1,5 @@
+import { SCHEDULE_NAME } from '@async-jobs/shared';
+
 /** The path parameters of the route table's patterns (`:id` in routes.ts), as the document states them. */
 export const pathParams: Record<string, object> = {
   id: { name: 'id', in: 'path', required: true, description: 'The job id.', schema: { type: 'string' } },
@@ -7,7 +9,7 @@ export const pathParams: Record<string, object> = {
     in: 'path',
     required: true,
     description: 'The schedule name: 1-100 letters, digits, `_`, `.` and `-`; unique across types.',
-    schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$' },
+    schema: { type: 'string', pattern: SCHEDULE_NAME.source },
   },
 };
 

@@ -1,4 +1,4 @@
-import { maxBatchJobs, toJobResource } from '@async-jobs/shared';
+import { batchBodyOf, toJobResource } from '@async-jobs/shared';
 import { z } from 'zod';
 import type { AppContext } from '../deps';
 import { submitBatch } from '../jobs/submit-batch';
@@ -7,7 +7,7 @@ import { jobsRefused, parseOr400, type ProblemDetail } from '../middleware/valid
 import type { RouteHandler } from '../route-handler';
 
 /** The envelope only; each item is then checked as a POST /jobs body, so its problems carry its index. */
-const envelope = z.strictObject({ jobs: z.array(z.unknown()).min(1).max(maxBatchJobs) });
+const envelope = batchBodyOf(z.unknown());
 
 /**
  * POST /jobs/batch: every item is validated before anything is written; one bad item

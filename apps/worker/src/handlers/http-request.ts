@@ -1,8 +1,7 @@
-import type { jobDefinitions } from '@async-jobs/shared';
+import { createHostAllowlist, type HostAllowlist, type jobDefinitions } from '@async-jobs/shared';
 import type { z } from 'zod';
 import type { Agent } from 'undici';
 import { guardedAgent, type LookupFn } from '../http/address-guard';
-import { createHostAllowlist, type HostAllowlist } from '../http/allowlist';
 import { HttpStatusError, HttpTimeoutError, InvalidRequestError } from '../http/errors';
 import { decodeBody, readBodyCapped } from '../http/read-body';
 import { sendFollowingRedirects } from '../http/send';

@@ -1,7 +1,7 @@
+import type { HostAllowlist } from '@async-jobs/shared';
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent, buildConnector } from 'undici';
-import type { HostAllowlist } from './allowlist';
 
 /*
  * The allowlist names hosts; this checks the addresses actually connected to.

@@ -1,7 +1,6 @@
 import { fetch, type Dispatcher, type Response } from 'undici';
-import { hasCredentials } from '@async-jobs/shared';
+import { hasCredentials, hostLabel, type HostAllowlist } from '@async-jobs/shared';
 import { AddressNotAllowedError } from './address-guard';
-import { hostLabel, type HostAllowlist } from './allowlist';
 import { HostNotAllowedError, NetworkError, TooManyRedirectsError } from './errors';
 
 export const MAX_REDIRECTS = 5;

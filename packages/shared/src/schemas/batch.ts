@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { submitBodySchema } from '../jobs/options';
 
 /** docs/http-api.md: at most 1000 jobs per batch. */
 export const maxBatchJobs = 1000;
@@ -8,12 +7,6 @@ export const maxBatchJobs = 1000;
 export function batchBodyOf<T extends z.ZodType>(item: T) {
   return z.strictObject({ jobs: z.array(item).min(1).max(maxBatchJobs) });
 }
-
-/**
- * POST /jobs/batch. Each item is the envelope of POST /jobs; its `data` is then checked
- * against its type's schema item by item, as for a single submit.
- */
-export const batchBodySchema = batchBodyOf(submitBodySchema);
 
 /** 202 answer of POST /jobs/batch, in the order of the request. */
 export function batchResponseOf<T extends z.ZodType>(job: T) {

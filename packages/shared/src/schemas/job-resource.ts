@@ -43,8 +43,6 @@ export function jobListOf<T extends z.ZodType>(job: T) {
   return z.strictObject({ jobs: z.array(job), nextCursor: z.string().nullable() });
 }
 
-export const jobListSchema = jobListOf(jobResourceSchema);
-
 // Fails to compile when the resource gains or loses a field this schema does not describe
 // (the optional fields may not be in the record type yet).
 type Optional = 'callback' | 'parent' | 'children';

@@ -9,11 +9,6 @@ import { submitOptionsSchema } from '../jobs/options';
  */
 export const SCHEDULE_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 
-export const scheduleNameSchema = z
-  .string()
-  .regex(SCHEDULE_NAME)
-  .meta({ description: '1-100 characters: letters, digits, `_`, `.` and `-`. Unique across types.' });
-
 /** What a run takes of the submit options; `delay` is the schedule's, the rest has no meaning for a run. */
 export const scheduleOptionsSchema = submitOptionsSchema.omit({ delay: true, idempotencyKey: true, callbackUrl: true });
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { jobResourceSchema } from '@async-jobs/shared';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from './api-harness';
@@ -136,6 +137,33 @@ describe('a job added by a plain BullMQ producer', () => {
       return r.body.jobs?.find((j: { id: string }) => j.id === id);
     });
     expect(listed).toMatchObject({ id, state: 'queued' });
+  });
+
+  it('reads attempts another writer stored as text, fractions or below zero as whole numbers, and its progress as stored', async () => {
+    const queue = new Queue('echo', { connection: sys.ctx.redis, prefix: sys.ctx.keys.prefixOf('echo') });
+    const cases: { id: string; made: number; max: number; progress: unknown }[] = [];
+    try {
+      const odd = async (attempts: unknown, atm: string, progress: unknown, made: number, max: number) => {
+        const job = await queue.add('echo', { n: cases.length }, { attempts: attempts as number });
+        await sys.ctx.redis.hset(`${sys.ctx.keys.prefixOf('echo')}:echo:${job.id}`, 'atm', atm, 'progress', JSON.stringify(progress));
+        cases.push({ id: job.id!, made, max, progress });
+      };
+      await odd('x', 'x', 150, 0, 1);
+      await odd(2.5, '-1', 'half way', 0, 3);
+      await odd(4, '1.5', [1, 2], 1, 4);
+      await odd(3, '2', true, 2, 3);
+    } finally {
+      await queue.close();
+    }
+    for (const c of cases) {
+      const read = await call(sys.api.url, 'GET', `/jobs/${c.id}`);
+      expect(read.status).toBe(200);
+      expect(read.body.attempts, c.id).toEqual({ made: c.made, max: c.max });
+      expect(read.body.progress, c.id).toEqual(c.progress);
+      // What the OpenAPI document promises of every job resource.
+      const checked = jobResourceSchema.safeParse(read.body);
+      expect(checked.error?.issues ?? [], c.id).toEqual([]);
+    }
   });
 
   it('reads a job whose timestamp no date can hold without failing it or the listing, and lists the next', async () => {

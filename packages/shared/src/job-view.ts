@@ -178,13 +178,23 @@ function callbackOf(t: Tombstone): CallbackInfo | undefined {
 }
 
 /**
+ * A count another writer may have stored as text, a fraction or below its floor, as the whole
+ * number BullMQ acts on (`round`: ceil for a limit, 2.5 attempts allow 3; floor for a count);
+ * `min` for what is no number at all. NaN would be sent as null, which the resource forbids.
+ */
+function wholeNumber(raw: unknown, min: number, round: (n: number) => number): number {
+  const n = Number(raw ?? min);
+  return Number.isFinite(n) ? Math.max(min, round(n)) : min;
+}
+
+/**
  * The resource of a job BullMQ holds. `attempts.made` counts started attempts, the
  * running one included: BullMQ's `atm` counts finished ones. A completed job whose
  * handler never reported an object reads progress 100.
  */
 export function viewOfJob(id: string, type: string, bullState: JobState, h: JobHash, t: Tombstone): JobRecord {
   const opts = (jsonOrText(h.opts) ?? {}) as { attempts?: number };
-  const finished = Number(h.atm ?? h.attemptsMade ?? 0);
+  const finished = wholeNumber(h.atm ?? h.attemptsMade, 0, Math.floor);
   const reason = reasonOf(h);
   const state: JobState = bullState === 'failed' && reason?.name === CANCELLED_ERROR ? 'cancelled' : bullState;
   let progress = jsonOrText(h.progress) ?? 0;
@@ -195,7 +205,7 @@ export function viewOfJob(id: string, type: string, bullState: JobState, h: JobH
     type,
     state,
     progress,
-    attempts: { made: finished + (state === 'active' ? 1 : 0), max: Math.max(1, Number(opts.attempts ?? 1)) },
+    attempts: { made: finished + (state === 'active' ? 1 : 0), max: wholeNumber(opts.attempts, 1, Math.ceil) },
     submittedAt: isoTime(h.timestamp) ?? UNKNOWN_TIME,
     startedAt: isoTime(h.processedOn),
     finishedAt: terminal ? isoTime(h.finishedOn) : null,

@@ -11,9 +11,10 @@ export const jobResourceSchema = z.strictObject({
   id: z.string().meta({ description: 'Opaque id.' }),
   type: z.string().meta({ description: 'The job type, one of GET /types.' }),
   state: z.enum(jobStates).meta({ description: '`completed`, `failed` and `cancelled` are terminal.' }),
-  progress: z
-    .union([z.number().min(0).max(100), z.record(z.string(), z.unknown())])
-    .meta({ description: 'A number 0-100, or an object the handler reported.' }),
+  progress: z.union([z.number(), z.record(z.string(), z.unknown()), z.array(z.unknown()), z.string(), z.boolean()]).meta({
+    description:
+      'What the handler last reported: our handlers report a number 0-100 or an object; a job run by another BullMQ worker shows whatever JSON that worker reported, as BullMQ holds it.',
+  }),
   attempts: z.strictObject({ made: z.number().int().min(0), max: z.number().int().min(1) }),
   submittedAt: z.iso.datetime().meta({ description: 'When the job was accepted.' }),
   startedAt: timestamp,

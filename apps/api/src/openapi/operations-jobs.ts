@@ -40,11 +40,14 @@ export const jobOperations = {
       content: { 'application/json': { schema: ref('SubmitJobRequest'), examples: submitExamples } },
     },
     responses: {
-      '202': jobResponse('Accepted and queued (or delayed).', location),
-      '200': jobResponse('A replay of an idempotency key: the first job; nothing was enqueued.', {
-        ...location,
-        'Idempotent-Replayed': { schema: { type: 'string', const: 'true' } },
-      }),
+      '202': jobResponse('Accepted: the job as it is then (queued or delayed; with `?wait=S`, whatever it has reached when S passed).', location),
+      '200': jobResponse(
+        'With `?wait=S`: the job ended in time, and this is the terminal job. Or a replay of an idempotency key (`Idempotent-Replayed: true`): the first job; nothing was enqueued.',
+        {
+          ...location,
+          'Idempotent-Replayed': { schema: { type: 'string', const: 'true' } },
+        },
+      ),
       ...bodyErrors,
       '409': {
         description: '`conflict`: this idempotency key was used with another type or other data (or concurrent requests with it keep failing).',

@@ -6,6 +6,7 @@ const html = (description: string) => ({ description, content: { 'text/html': { 
 const backHome = {
   description: 'Done; back to the index page.',
   headers: { Location: { schema: { type: 'string', const: '/' } } },
+  content: { 'text/plain': { schema: { type: 'string', examples: ['See Other. Redirecting to /'] } } },
 };
 
 /** One random digit onto the seed article's Redis list or channel, then 303 to `/`, or what was sent as JSON. */

@@ -12,7 +12,8 @@ export const errorResponses = {
     content: json(ref('Error')),
   },
   BadQuery: {
-    description: '`validation_failed`: a query parameter this operation does not take, or one given twice.',
+    description:
+      '`validation_failed`: a query parameter this operation does not take, or one given twice; or a path whose percent-encoding is broken (`/jobs/%ZZ`).',
     content: json(ref('Error')),
   },
   Unauthorized: {
@@ -27,7 +28,11 @@ export const errorResponses = {
   },
   Conflict: { description: "`conflict`: the action does not fit the job's state.", content: json(ref('Error')) },
   PayloadTooLarge: { description: '`payload_too_large`: body over MAX_BODY_BYTES; the message states the limit in bytes.', content: json(ref('Error')) },
-  UnsupportedMediaType: { description: '`unsupported_media_type`: the body is not JSON.', content: json(ref('Error')) },
+  UnsupportedMediaType: {
+    description:
+      '`unsupported_media_type`: the body is not JSON (or is sent, not as JSON, to an operation that takes none), or its `charset` or `Content-Encoding` is not one the API reads.',
+    content: json(ref('Error')),
+  },
   RateLimited: { description: '`rate_limited`: over RATE_LIMIT_PER_MINUTE.', headers: retryAfter, content: json(ref('Error')) },
   Unavailable: {
     description: '`unavailable`: Redis cannot be reached; the request changed nothing.',

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ErrorCode } from '@async-jobs/shared';
 import type { RequestHandler } from 'express';
 
 /** What Node's HTTP parser refuses before Express sees a request, by its error code. */
@@ -17,7 +18,7 @@ function answerFor(code: string | undefined): { status: number; reason: string; 
   return { status: 400, reason: 'Bad Request', body: { code: 'bad_request', message: 'the request is not valid HTTP' } };
 }
 
-type ErrorBody = { code: string; message: string };
+type ErrorBody = { code: ErrorCode; message: string };
 
 /** The error body as the last answer on a connection Node has handed over raw (a parse error, CONNECT). */
 function endSocket(socket: Socket, status: number, reason: string, body: ErrorBody): void {

@@ -16,7 +16,7 @@ export function bearerAuth(tokens: readonly string[]): RequestHandler {
 
 /** HTTP Basic auth for the operator pages. */
 export function basicAuth(username: string, password: string, refusal = 'admin credentials are required'): RequestHandler {
-  return (req, res, next) => {
+  return (req, _res, next) => {
     const m = /^Basic\s+(.+)$/i.exec(req.get('authorization') ?? '');
     const decoded = m ? Buffer.from(m[1], 'base64').toString('utf8') : '';
     const sep = decoded.indexOf(':');
@@ -26,7 +26,6 @@ export function basicAuth(username: string, password: string, refusal = 'admin c
     const userOk = safeEqual(user, username);
     const passOk = safeEqual(pass, password);
     if (userOk && passOk) return next();
-    res.setHeader('WWW-Authenticate', 'Basic realm="async-jobs admin", charset="UTF-8"');
-    res.status(401).json({ error: { code: 'unauthorized', message: refusal } });
+    next(new HttpError(401, 'unauthorized', refusal, undefined, { 'WWW-Authenticate': 'Basic realm="async-jobs admin", charset="UTF-8"' }));
   };
 }

@@ -1,6 +1,5 @@
 import { HttpError } from '@async-jobs/shared';
 import type { RequestHandler } from 'express';
-import { sendError } from './error-handler';
 
 /**
  * The last handler of a path in the route table: a method the path does not take is
@@ -19,11 +18,10 @@ export function methodNotAllowed(methods: readonly string[]): RequestHandler {
       next();
       return;
     }
-    res.setHeader('Allow', allow);
     if (req.method === 'OPTIONS') {
-      res.status(204).end();
+      res.setHeader('Allow', allow).status(204).end();
       return;
     }
-    sendError(res, new HttpError(405, 'method_not_allowed', `${req.path} takes ${takes}, not ${req.method}`));
+    next(new HttpError(405, 'method_not_allowed', `${req.path} takes ${takes}, not ${req.method}`, undefined, { Allow: allow }));
   };
 }

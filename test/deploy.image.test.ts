@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BUNDLES, NODE_FLAGS } from '../scripts/bundle.mjs';
 import { freePort } from './faults/redis-server';
 import { createTestContext, waitFor } from './helpers';
 
@@ -119,5 +120,13 @@ describe('the Dockerfile', () => {
       api.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+  });
+
+  it('starts the API with the Node flags of NODE_FLAGS, as package.json and docker-compose.yml do', () => {
+    const api = [...NODE_FLAGS.api, BUNDLES.api];
+    expect(all.at(-1)!.cmd).toEqual(['node', ...api]);
+    const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['start:api']).toBe(`exec node ${api.join(' ')}`);
+    expect(readFileSync(join(root, 'docker-compose.yml'), 'utf8')).toContain(`command: ${JSON.stringify(['node', ...api]).replaceAll(',', ', ')}`);
   });
 });

@@ -171,7 +171,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     }
   }
 
-  // On the worker's own command connection: written while the workers run, deleted when they close.
+  // On the worker's own store connection (deps.redis): written while the workers run, deleted when they close.
   const heartbeat = startHeartbeat(deps.redis, keys.workerHeartbeat(name), logger);
 
   const listenerCtx = { config, keys, logger, redis: deps.redis };

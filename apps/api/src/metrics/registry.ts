@@ -85,7 +85,7 @@ export function createMetrics(deps: MetricsDeps) {
   let streams: () => number = () => 0;
   new Gauge({
     name: 'asyncjobs_longpoll_waiters',
-    help: 'Open GET /jobs/:id/result?wait= requests',
+    help: 'Requests held until a job ends: GET /jobs/:id/result?wait=, POST /jobs?wait=, and idempotent repeats waiting on their first request',
     registers: [registry],
     collect() {
       this.set(waiters());

@@ -4,6 +4,7 @@ import { CALLBACK_QUEUE, closeRedis, createLogger, createResultsStore, jobTypeNa
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRelay } from '../apps/api/src/events/relay';
 import { createStreamFollower } from '../apps/api/src/events/stream-follower';
+import { createStreamFollowers } from '../apps/api/src/events/stream-followers';
 import { createNotifier } from '../apps/api/src/events/stream-reader';
 import { createTestContext, testRedis, untilReady } from './helpers';
 import { quietFollower } from './quiet-follower';
@@ -81,9 +82,20 @@ describe('closing the event readers', () => {
     try {
       await untilReady(relayBlocking);
       const timers = apiTimers();
-      const relay = createRelay({ config, keys: ctx.keys, redis: command, blocking: relayBlocking, store, callbackQueue, types: jobTypeNames, logger: silent });
+      const followers = createStreamFollowers(relayBlocking, ctx.keys, jobTypeNames, silent);
+      const relay = createRelay({
+        config,
+        keys: ctx.keys,
+        redis: command,
+        followers: followers.all,
+        store,
+        callbackQueue,
+        types: jobTypeNames,
+        logger: silent,
+      });
       // Closed at once: its first lease call is still in flight, so there is no sleep yet for close() to end.
       await relay.close();
+      await followers.close();
       const left = await timers.count();
       timers.stop();
       expect(left).toBe(0);

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import { createRelay } from '../apps/api/src/events/relay';
+import { createStreamFollowers } from '../apps/api/src/events/stream-followers';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { inject } from 'vitest';
 import { spreadOverMasters } from './cluster-masters';
@@ -269,7 +270,8 @@ export async function watchEvents(ctx: TestContext, types: readonly string[] = [
   const store = createResultsStore({ redis: command, keys: ctx.keys, resultTtlSeconds: config.RESULT_TTL_SECONDS, types: allTypes });
   const logger = createLogger('test-relay', 'silent');
   await untilReady(command);
-  const relay = createRelay({ config, keys: ctx.keys, redis: command, blocking, store, callbackQueue, types: allTypes, logger });
+  const followers = createStreamFollowers(blocking, ctx.keys, allTypes, logger);
+  const relay = createRelay({ config, keys: ctx.keys, redis: command, followers: followers.all, store, callbackQueue, types: allTypes, logger });
   await relay.ready();
   const { heard: events, close: stopListening } = await listenToEvents(ctx);
   const next = (match: (e: JobEvent) => boolean, timeoutMs = 15000) => waitFor(() => events.find(match), timeoutMs, 10);
@@ -284,6 +286,7 @@ export async function watchEvents(ctx: TestContext, types: readonly string[] = [
       }),
     async close() {
       await relay.close();
+      await followers.close();
       await callbackQueue.close();
       blocking.disconnect();
       await stopListening();

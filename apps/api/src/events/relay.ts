@@ -10,7 +10,6 @@ import { savePositions, unsentPositions } from './relay-positions';
 import { mergeProbes, probeAnswer, queueProbe, type ProbeAnswer } from './relay-probe';
 import type { StreamConsumer } from './stream-consumer';
 import type { StreamFollower } from './stream-follower';
-import { createStreamFollowers, type StreamFollowers } from './stream-followers';
 import { streamPositions, type StreamEntry } from './streams';
 import { settleWithin } from './settle-within';
 import { wakeableSleep } from './wakeable-sleep';
@@ -20,10 +19,8 @@ export interface RelayDeps {
   keys: Keyspace;
   /** Command connection (publishes, reads jobs). Not closed here. */
   redis: RedisClient;
-  /** The process's stream followers, one per group on a Cluster (shared with the waiters' notifier); or, without them, */
-  followers?: readonly StreamFollower[];
-  /** a connection for followers of the relay's own (their blocking reads). Not closed here. */
-  blocking?: RedisClient;
+  /** The process's stream followers, one per group on a Cluster (shared with the waiters' notifier). Not closed here. */
+  followers: readonly StreamFollower[];
   store: ResultsStore;
   callbackQueue: Queue;
   types: readonly string[];
@@ -86,8 +83,7 @@ export function createRelay(deps: RelayDeps): Relay {
   const tombstoneSeconds = deps.config.RESULT_TTL_SECONDS + deps.config.TOMBSTONE_TTL_SECONDS;
   const redis = deps.redis as LeaseRedis;
   if (typeof redis.ajRelayLease !== 'function') redis.defineCommand('ajRelayLease', { numberOfKeys: 1, lua: luaScript('relay-lease') });
-  const own: StreamFollowers | undefined = deps.followers ? undefined : createStreamFollowers(deps.blocking!, keys, deps.types, logger);
-  const followers = (deps.followers ?? own!.all)!;
+  const { followers } = deps;
   const token = randomUUID();
   // On a Cluster NUMSUB counts one node's subscribers only, so there the relay always publishes.
   const countListeners = !isCluster(deps.redis);
@@ -283,7 +279,6 @@ export function createRelay(deps: RelayDeps): Relay {
         wake();
         await settleWithin(loop, 50);
         await Promise.all(lanes.map((l) => l.close()));
-        await own?.close();
         // Hand over at once rather than after the lease lapses; in one script, so that a lease
         // another process took meanwhile is never the one deleted.
         if (deps.redis.status === 'ready') await deleteIfEqual(deps.redis, keys.relayLease, token).catch(() => undefined);

@@ -1,4 +1,4 @@
-import { luaScript } from './lua/scripts';
+import { defineScript } from './lua/scripts';
 import type { RedisClient } from './redis';
 
 type ScriptRedis = RedisClient & { ajDeleteIfEqual(key: string, value: string): Promise<number> };
@@ -6,6 +6,6 @@ type ScriptRedis = RedisClient & { ajDeleteIfEqual(key: string, value: string): 
 /** Deletes `key` only while it holds `value` (delete-if-equal.lua); true when it did. */
 export async function deleteIfEqual(redis: RedisClient, key: string, value: string): Promise<boolean> {
   const r = redis as ScriptRedis;
-  if (typeof r.ajDeleteIfEqual !== 'function') r.defineCommand('ajDeleteIfEqual', { numberOfKeys: 1, lua: luaScript('delete-if-equal') });
+  defineScript(r, 'ajDeleteIfEqual', 'delete-if-equal', 1);
   return (await r.ajDeleteIfEqual(key, value)) === 1;
 }

@@ -25,7 +25,7 @@ export * from './host-allowlist';
 export * from './callbacks';
 export * from './key-slot';
 export * from './slot-routing';
-export { luaScript } from './lua/scripts';
+export { defineScript, luaScript } from './lua/scripts';
 export * from './types/type-limits';
 export * from './types/apply-limits';
 export { childResultSchema } from './jobs/collect';

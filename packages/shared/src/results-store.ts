@@ -6,7 +6,7 @@ import { jobTypeNames } from './jobs/index';
 import type { Keyspace } from './keyspace';
 import type { QueueGroup } from './queue-layout';
 import { execRouted, type RoutedCommand } from './slot-routing';
-import { luaScript } from './lua/scripts';
+import { defineScript } from './lua/scripts';
 import type { RedisClient } from './redis';
 import type { ChainableCommander } from 'ioredis';
 
@@ -79,10 +79,10 @@ export function createResultsStore(opts: ResultsStoreOptions) {
   const types = opts.types ?? jobTypeNames;
   const redis = opts.redis as ScriptRedis;
   const defineRead = (conn: RedisClient) => {
-    if (typeof (conn as ScriptRedis).ajReadJob !== 'function') conn.defineCommand('ajReadJob', { numberOfKeys: 1, lua: luaScript('read-job') });
+    defineScript(conn, 'ajReadJob', 'read-job', 1);
   };
   defineRead(redis);
-  if (typeof redis.ajSetIfExists !== 'function') redis.defineCommand('ajSetIfExists', { numberOfKeys: 1, lua: luaScript('set-if-exists') });
+  defineScript(redis, 'ajSetIfExists', 'set-if-exists', 1);
 
   // Every queue to look in, by group, in type order.
   const queuesByGroup = new Map<QueueGroup, string[]>(keys.groups.map((g) => [g, []]));

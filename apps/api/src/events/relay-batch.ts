@@ -1,4 +1,4 @@
-import { encodeEvent, luaScript, type QueueGroup, type RedisClient } from '@async-jobs/shared';
+import { encodeEvent, defineScript, type QueueGroup, type RedisClient } from '@async-jobs/shared';
 import { execOrThrow } from '../redis-exec';
 import { backFromAttempt, countedAs, ENDING_EVENTS, removedAfterEnding } from './lifecycle';
 import type { RelayDeps, RelayedChange } from './relay';
@@ -42,8 +42,8 @@ export function batchRelay(ctx: BatchContext) {
   const streams = set.streams;
   const groupOf = (queue: string) => keys.layout.groupOfQueue(queue);
   const redis = deps.redis as BatchRedis;
-  if (typeof redis.ajIndexAdded !== 'function') redis.defineCommand('ajIndexAdded', { numberOfKeys: 1, lua: luaScript('index-added') });
-  if (typeof redis.ajPublishMany !== 'function') redis.defineCommand('ajPublishMany', { numberOfKeys: 0, lua: luaScript('publish-many') });
+  defineScript(redis, 'ajIndexAdded', 'index-added', 1);
+  defineScript(redis, 'ajPublishMany', 'publish-many', 0);
   /**
    * Jobs `index-added.lua` listed (id: state at submit) until their batch is handled: it lists
    * a job once, so one whose batch failed is announced on the retry from here.

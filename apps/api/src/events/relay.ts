@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { deleteIfEqual, isCluster, luaScript, type Config, type Keyspace, type Logger, type RedisClient, type ResultsStore } from '@async-jobs/shared';
+import { deleteIfEqual, isCluster, defineScript, type Config, type Keyspace, type Logger, type RedisClient, type ResultsStore } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
 import { execOrThrow } from '../redis-exec';
 import type { CountedChange } from './lifecycle';
@@ -82,7 +82,7 @@ export function createRelay(deps: RelayDeps): Relay {
   const { keys, logger } = deps;
   const tombstoneSeconds = deps.config.RESULT_TTL_SECONDS + deps.config.TOMBSTONE_TTL_SECONDS;
   const redis = deps.redis as LeaseRedis;
-  if (typeof redis.ajRelayLease !== 'function') redis.defineCommand('ajRelayLease', { numberOfKeys: 1, lua: luaScript('relay-lease') });
+  defineScript(redis, 'ajRelayLease', 'relay-lease', 1);
   const { followers } = deps;
   const token = randomUUID();
   // On a Cluster NUMSUB counts one node's subscribers only, so there the relay always publishes.

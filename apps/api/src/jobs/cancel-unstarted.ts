@@ -1,4 +1,4 @@
-import { luaScript, type RedisClient } from '@async-jobs/shared';
+import { defineScript, type RedisClient } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 
 /** What cancel-unstarted.lua found: see its header. */
@@ -15,7 +15,7 @@ type ScriptRedis = RedisClient & { ajCancelUnstarted(jobKey: string, metaKey: st
  */
 export async function cancelUnstarted(ctx: Pick<AppContext, 'redis' | 'keys' | 'config'>, type: string, id: string): Promise<UnstartedCancel> {
   const redis = ctx.redis as ScriptRedis;
-  if (typeof redis.ajCancelUnstarted !== 'function') redis.defineCommand('ajCancelUnstarted', { numberOfKeys: 2, lua: luaScript('cancel-unstarted') });
+  defineScript(redis, 'ajCancelUnstarted', 'cancel-unstarted', 2);
   // A sharded type: the job's own shard (queue-layout.ts).
   const queue = ctx.keys.queueOf(type, id);
   const queuePrefix = `${ctx.keys.prefixOf(queue)}:${queue}:`;

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { deleteIfEqual, HttpError, luaScript, type JobRecord, type RedisClient } from '@async-jobs/shared';
+import { deleteIfEqual, HttpError, defineScript, type JobRecord, type RedisClient } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { assertRedisReady } from '../middleware/redis-errors';
 import { validationFailed } from '../middleware/validate';
@@ -16,7 +16,7 @@ type ScriptRedis = RedisClient & { ajIdempotencyClaim(key: string, claim: string
 /** Claims `key` for `claim` unless it is held (idempotency-claim.lua): null when ours, else the claim that holds it. */
 function claimKey(redis: RedisClient, key: string, claim: string, ttlSeconds: number): Promise<string | null> {
   const r = redis as ScriptRedis;
-  if (typeof r.ajIdempotencyClaim !== 'function') r.defineCommand('ajIdempotencyClaim', { numberOfKeys: 1, lua: luaScript('idempotency-claim') });
+  defineScript(r, 'ajIdempotencyClaim', 'idempotency-claim', 1);
   return r.ajIdempotencyClaim(key, claim, ttlSeconds);
 }
 

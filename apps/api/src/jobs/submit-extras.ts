@@ -1,4 +1,4 @@
-import { encodeEvent, isCluster, luaScript, type Config, type JobRecord, type Keyspace, type QueueGroup, type RedisClient } from '@async-jobs/shared';
+import { encodeEvent, isCluster, defineScript, type Config, type JobRecord, type Keyspace, type QueueGroup, type RedisClient } from '@async-jobs/shared';
 import type { ChainableCommander } from 'ioredis';
 import { tombstoneFields, tombstoneTtl } from './job-build';
 import { indexCutoff, indexHorizonMs, indexMember } from './job-index';
@@ -8,9 +8,7 @@ type ExtrasCommander = ChainableCommander & { ajSubmitExtras(...keysAndArgs: (st
 
 /** Makes `ajSubmitExtras` known to `redis` (and so to the transactions made from it). */
 export function defineSubmitExtras(redis: RedisClient): void {
-  if (typeof (redis as unknown as Record<string, unknown>).ajSubmitExtras !== 'function') {
-    redis.defineCommand('ajSubmitExtras', { lua: luaScript('submit-extras') });
-  }
+  defineScript(redis, 'ajSubmitExtras', 'submit-extras');
 }
 
 export interface SubmittedJob {

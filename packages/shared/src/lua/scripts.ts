@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import { removeUnprocessedChildren } from 'bullmq/dist/esm/scripts/removeUnprocessedChildren-2.js';
 
@@ -41,4 +42,14 @@ export function luaScript(name: LuaScriptName): string {
     cache.set(name, text);
   }
   return text;
+}
+
+/**
+ * Makes `command` (a script of ours) callable on `redis` and on the pipelines and
+ * transactions made from it; a connection that already knows it is left as it is.
+ * `numberOfKeys` omitted: the caller passes it first on each call.
+ */
+export function defineScript(redis: Pick<Redis, 'defineCommand'>, command: string, name: LuaScriptName, numberOfKeys?: number): void {
+  if (typeof (redis as unknown as Record<string, unknown>)[command] === 'function') return;
+  redis.defineCommand(command, numberOfKeys === undefined ? { lua: luaScript(name) } : { numberOfKeys, lua: luaScript(name) });
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRelay } from '../apps/api/src/events/relay';
 import { createStreamFollower } from '../apps/api/src/events/stream-follower';
 import { createStreamFollowers } from '../apps/api/src/events/stream-followers';
-import { createNotifier } from '../apps/api/src/events/stream-reader';
+import { createNotifier } from '../apps/api/src/events/notifier';
 import { createTestContext, testRedis, untilReady } from './helpers';
 import { quietFollower } from './quiet-follower';
 

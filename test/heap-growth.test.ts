@@ -1,7 +1,7 @@
 import { createLogger } from '@async-jobs/shared';
 import { describe, expect, it } from 'vitest';
 import { CAP_FROM, CAPPED_PERCENT, capHeapGrowthWhileHeld, FREE_BELOW, heapGrowthGiven } from '../apps/api/src/events/heap-growth';
-import { createNotifier } from '../apps/api/src/events/stream-reader';
+import { createNotifier } from '../apps/api/src/events/notifier';
 import { quietFollower } from './quiet-follower';
 
 /** A notifier over a quiet follower, wrapped, and the V8 flags it set, in order. */

@@ -1,6 +1,6 @@
 import { createLogger } from '@async-jobs/shared';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createNotifier, type Notice } from '../apps/api/src/events/stream-reader';
+import { createNotifier, type Notice } from '../apps/api/src/events/notifier';
 import { quietFollower } from './quiet-follower';
 
 const gap = { stream: 's', queue: 'echo', type: 'echo', after: '1-0', firstHeld: '5-0' };

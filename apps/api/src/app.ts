@@ -13,7 +13,7 @@ import {
 } from '@async-jobs/shared';
 import express, { type Express, type Response } from 'express';
 import { ADMIN_PATH, adminRouter } from './admin';
-import { createNotifier } from './events/stream-reader';
+import { createNotifier } from './events/notifier';
 import { capHeapGrowthWhileHeld } from './events/heap-growth';
 import { createStreamFollowers, type StreamFollowers } from './events/stream-followers';
 import { announceResync } from './events/resync';

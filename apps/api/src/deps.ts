@@ -1,7 +1,7 @@
 import type { Config, JobQueue, Keyspace, Logger, RedisClient, ResultsStore } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
 import type { Metrics } from './metrics/registry';
-import type { Notifier } from './events/stream-reader';
+import type { Notifier } from './events/notifier';
 import type { OwnJobs } from './events/own-jobs';
 import type { Relay } from './events/relay';
 

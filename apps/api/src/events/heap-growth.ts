@@ -1,5 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
-import type { Notifier } from './stream-reader';
+import type { Notifier } from './notifier';
 
 /** Held requests (long-polls and event streams) from which the old generation's growth is capped. */
 export const CAP_FROM = 1000;

@@ -1,7 +1,7 @@
 import { isTerminal, type JobRecord } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { mayHaveEnded } from '../events/lifecycle';
-import type { PeekRequest } from '../events/stream-reader';
+import type { PeekRequest } from '../events/notifier';
 import { isUnavailable } from '../middleware/redis-errors';
 import type { HttpRequest } from '../route-handler';
 

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import type { AppContext } from '../deps';
 import { mayHaveEnded } from '../events/lifecycle';
 import { progressMessage } from '../events/relay-messages';
-import type { Notice, PeekRequest } from '../events/stream-reader';
+import type { Notice, PeekRequest } from '../events/notifier';
 import { compareIds, entriesOfJob, oldestEntryId, STREAM_ID, type StreamEntry } from '../events/streams';
 import { loadRecord, lookupJob } from './jobs';
 

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { call } from './api-harness';
 import { waitFor } from './helpers';
@@ -17,6 +18,36 @@ describe('POST /jobs?wait=S', () => {
     expect(r.body.error.details.map((d: { path: string }) => d.path)).toContain('wait');
     expect(await keys()).toEqual(before);
     expect((await call(sys.api.url, 'GET', '/jobs?type=sleep')).body.jobs).toEqual([]);
+  });
+
+  it('holds nothing for a client that went away while its submit was being written', async () => {
+    // Gone during the submit's round trip to Redis, before the wait began: the response's
+    // close had come and gone by then. Delayed jobs, so that no ending frees the waiters.
+    const body = JSON.stringify({ type: 'echo', data: { gone: true }, options: { delay: 60000 } });
+    const { hostname, port } = new URL(sys.api.url);
+    const request = `POST /jobs?wait=30 HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const gone = Array.from({ length: 40 }, (_, i) => {
+      return new Promise<void>((resolve) => {
+        const socket = connect(Number(port), hostname, () => {
+          socket.write(request);
+          setTimeout(() => socket.destroy(), i % 4);
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', () => undefined);
+      });
+    });
+    await Promise.all(gone);
+    const submitted = await waitFor(async () => {
+      const page = (await call(sys.api.url, 'GET', '/jobs?type=echo&state=delayed&limit=100')).body.jobs as unknown[];
+      return page.length > 0 ? page : null;
+    });
+    expect(submitted.length).toBeGreaterThan(0);
+    // Each wait ends within moments of its client's going, not 30 s later.
+    await waitFor(() => sys.api.context.notifier.watcherCount() === 0, 3000);
+    // Cancelled, so that the tests after this one find only their own delayed jobs.
+    for (const job of (await call(sys.api.url, 'GET', '/jobs?type=echo&state=delayed&limit=100')).body.jobs as { id: string }[]) {
+      expect((await call(sys.api.url, 'DELETE', `/jobs/${encodeURIComponent(job.id)}`)).status).toBe(200);
+    }
   });
 
   it('answers 200 with the terminal job when it ends within the wait', async () => {

@@ -62,6 +62,12 @@ class ExpressRequest implements HttpRequest {
     return value;
   }
   onClose(fn: () => void) {
+    // Closed already (the client left while the handler awaited Redis): 'close' has been
+    // emitted and will not come again, so a wait would otherwise run its whole length.
+    if (this.res.closed) {
+      fn();
+      return () => undefined;
+    }
     // The response's close, not the request's: a request whose body has been read closes at once.
     // on/off rather than once: once() wraps the listener in a bound function and a state object, per held request.
     const res = this.res.on('close', fn);

@@ -166,6 +166,23 @@ describe('a job added by a plain BullMQ producer', () => {
     }
   });
 
+  it("trims its type's list index of entries past the horizon when it lists such a job, as a submit does", async () => {
+    // A type fed only by other producers (or schedules) is never trimmed by a submit of ours.
+    const index = sys.ctx.keys.typeIndex(sys.ctx.keys.layout.groupOfQueue('echo'), 'echo');
+    const ancient = `${'1'.padStart(13, '0')}:0000:long-gone`;
+    await sys.ctx.redis.zadd(index, 0, ancient);
+    const queue = new Queue('echo', { connection: sys.ctx.redis, prefix: sys.ctx.keys.prefixOf('echo') });
+    let id: string;
+    try {
+      id = (await queue.add('echo', { n: 'trim' })).id!;
+    } finally {
+      await queue.close();
+    }
+    await watch.next((e) => e.id === id && e.event === 'submitted');
+    expect(await sys.ctx.redis.zscore(index, ancient)).toBeNull();
+    expect((await sys.ctx.redis.zrange(index, 0, -1)).some((m) => m.endsWith(`:${id}`))).toBe(true);
+  });
+
   it('reads a job whose timestamp no date can hold without failing it or the listing, and lists the next', async () => {
     const queue = new Queue('echo', { connection: sys.ctx.redis, prefix: sys.ctx.keys.prefixOf('echo') });
     let odd: string[];

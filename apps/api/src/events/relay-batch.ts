@@ -7,6 +7,7 @@ import { messageOf } from './relay-messages';
 import type { UnsentPositions } from './relay-positions';
 import type { ProbeAnswer } from './relay-probe';
 import type { StreamEntry, StreamSet } from './streams';
+import { indexCutoff } from '../jobs/job-index';
 
 /** Messages per publish-many call: about a millisecond of Redis's time at most. */
 const PUBLISH_CHUNK = 500;
@@ -25,6 +26,8 @@ export interface BatchContext {
   countListeners: boolean;
   /** How long a listed job's index entry outlives it: RESULT_TTL_SECONDS + TOMBSTONE_TTL_SECONDS. */
   tombstoneSeconds: number;
+  /** How long an index entry may outlive its submission (job-index.ts indexHorizonMs). */
+  indexHorizonMs: number;
   handOver(jobs: EndedJob[]): Promise<void>;
   unsaved: UnsentPositions;
 }
@@ -37,7 +40,7 @@ export interface BatchContext {
  * A batch that throws is read again by the lane (a repeat, never a gap).
  */
 export function batchRelay(ctx: BatchContext) {
-  const { deps, set, groups, countListeners, tombstoneSeconds, unsaved } = ctx;
+  const { deps, set, groups, countListeners, tombstoneSeconds, indexHorizonMs, unsaved } = ctx;
   const { keys } = deps;
   const streams = set.streams;
   const groupOf = (queue: string) => keys.layout.groupOfQueue(queue);
@@ -75,6 +78,7 @@ export function batchRelay(ctx: BatchContext) {
           keys.typeIndex(g, ''),
           g.prefix,
           String(tombstoneSeconds),
+          indexCutoff(indexHorizonMs),
           ...addedBy[k].flatMap((e) => [e.queue, e.type, e.jobId!]),
         );
       if (endingBy[k].length > 0) pipe.zmscore(keys.callbacksDue(g), ...endingBy[k].map((e) => e.jobId!));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { deleteIfEqual, isCluster, defineScript, type Config, type Keyspace, type Logger, type RedisClient, type ResultsStore } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
+import { indexHorizonMs } from '../jobs/job-index';
 import { execOrThrow } from '../redis-exec';
 import type { CountedChange } from './lifecycle';
 import type { OwnJobs } from './own-jobs';
@@ -113,7 +114,16 @@ export function createRelay(deps: RelayDeps): Relay {
     let latestProbe: ProbeAnswer | null = null;
     let busy: Promise<void> | null = null;
     const sweeper = callbacks.sweeper(groups);
-    const relay = batchRelay({ deps, set, groups, countListeners, tombstoneSeconds, handOver: callbacks.handOver, unsaved });
+    const relay = batchRelay({
+      deps,
+      set,
+      groups,
+      countListeners,
+      tombstoneSeconds,
+      indexHorizonMs: indexHorizonMs(deps.config.RESULT_TTL_SECONDS),
+      handOver: callbacks.handOver,
+      unsaved,
+    });
     let failures = 0;
 
     // The follower hands over what lies after `positions` (null: not relaying now). What comes

@@ -8,7 +8,10 @@
             it carries the group's hash tag, so a Redis Cluster routes the call to its slot
   ARGV[1]   the group's BullMQ prefix, e.g. "{aj}" or "{aj:hot}"
   ARGV[2]   seconds a tombstone lives past the job's delay (RESULT_TTL + TOMBSTONE_TTL)
-  ARGV[3..] triples: queue (the type, or a shard of it), type, job id
+  ARGV[3]   index horizon: members below it ("(<13 digits>", exclusive) are trimmed from
+            the indexes written to, as a submit trims its own (a type that only other
+            producers or schedules feed would otherwise keep every entry)
+  ARGV[4..] triples: queue (the type, or a shard of it), type, job id
   The job hashes, their tombstones and the per-type indexes are built here from KEYS[1]
   and ARGV, as BullMQ's own scripts build their keys; all share KEYS[1]'s hash tag (one
   queue group), so on a Redis Cluster they are in its slot.
@@ -17,7 +20,8 @@
 ]]
 local indexed = {}
 local ttl = tonumber(ARGV[2])
-for i = 3, #ARGV, 3 do
+local touched = {}
+for i = 4, #ARGV, 3 do
   local queue, jobType, id = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local jobKey = ARGV[1] .. ":" .. queue .. ":" .. id
   if redis.call("EXISTS", jobKey .. ":tomb") == 0 then
@@ -31,6 +35,7 @@ for i = 3, #ARGV, 3 do
         -- Same member shape as the API's (job-index.ts): submit ms (13 digits), sequence, id.
         local member = string.format("%013d", math.floor(ms)) .. ":0000:" .. id
         redis.call("ZADD", KEYS[1] .. jobType, 0, member)
+        touched[KEYS[1] .. jobType] = true
       end
       local delay = math.max(tonumber(fields[2] or "0") or 0, 0)
       local ok, opts = pcall(cjson.decode, fields[3] or "{}")
@@ -51,4 +56,5 @@ for i = 3, #ARGV, 3 do
     end
   end
 end
+for key in pairs(touched) do redis.call("ZREMRANGEBYLEX", key, "-", ARGV[3]) end
 return indexed

@@ -64,6 +64,20 @@ describe('the event relay handed from one holder to the next', () => {
     await ctx.redis.del(ctx.keys.relayLease);
   });
 
+  it('drops, once it holds the lease, callbacks-due entries whose job is gone for good, and keeps the others', async () => {
+    const [group] = ctx.keys.groups;
+    const due = ctx.keys.callbacksDue(group);
+    await ctx.redis.zadd(due, 1, 'gone-for-good', Date.now() + 3_600_000, 'still-due');
+    const relay = await watchEvents(ctx);
+    try {
+      await waitFor(async () => (await ctx.redis.zscore(due, 'gone-for-good')) === null);
+      expect(await ctx.redis.zscore(due, 'still-due')).not.toBeNull();
+    } finally {
+      await relay.close();
+      await ctx.redis.del(due);
+    }
+  });
+
   it('publishes a backlog larger than one publish call, each message once and in stream order', async () => {
     const queue = echoQueue();
     const { heard, close } = await listenToEvents(ctx);

@@ -78,6 +78,28 @@ describe('the event relay handed from one holder to the next', () => {
     }
   });
 
+  it("drops list-index entries older than a job's tombstone whose job is gone, and keeps the others", async () => {
+    const [group] = ctx.keys.groups;
+    const index = ctx.keys.typeIndex(group, 'sleep');
+    const day = 86_400_000;
+    // The default RESULT_TTL + TOMBSTONE_TTL is 8 days: past it a job that was not delayed is gone for good.
+    const member = (ageMs: number, id: string) => `${String(Date.now() - ageMs).padStart(13, '0')}:0000:${id}`;
+    const gone = member(9 * day, 'gone-for-good');
+    const delayed = member(9 * day, 'still-delayed');
+    const recent = member(day, 'recent-unread');
+    await ctx.redis.zadd(index, 0, gone, 0, delayed, 0, recent);
+    // A job delayed 30 days keeps its tombstone as long.
+    await ctx.redis.hset(ctx.keys.tombstone('sleep', 'still-delayed'), 's', String(Date.now() - 9 * day));
+    const relay = await watchEvents(ctx);
+    try {
+      await waitFor(async () => (await ctx.redis.zscore(index, gone)) === null);
+      expect(await ctx.redis.zrange(index, 0, -1)).toEqual([delayed, recent]);
+    } finally {
+      await relay.close();
+      await ctx.redis.del(index, ctx.keys.tombstone('sleep', 'still-delayed'));
+    }
+  });
+
   it('publishes a backlog larger than one publish call, each message once and in stream order', async () => {
     const queue = echoQueue();
     const { heard, close } = await listenToEvents(ctx);

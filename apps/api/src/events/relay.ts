@@ -1,19 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import {
-  deleteIfEqual,
-  execRouted,
-  isCluster,
-  defineScript,
-  type Config,
-  type Keyspace,
-  type Logger,
-  type RedisClient,
-  type ResultsStore,
-} from '@async-jobs/shared';
+import { deleteIfEqual, isCluster, defineScript, type Config, type Keyspace, type Logger, type RedisClient, type ResultsStore } from '@async-jobs/shared';
 import type { Queue } from 'bullmq';
-import type { ChainableCommander } from 'ioredis';
 import { indexHorizonMs } from '../jobs/job-index';
 import { execOrThrow } from '../redis-exec';
+import { createHousekeeping } from './housekeeping';
 import type { CountedChange } from './lifecycle';
 import type { OwnJobs } from './own-jobs';
 import { batchRelay } from './relay-batch';
@@ -66,8 +56,6 @@ const LEASE_MS = 5000;
 const RENEW_MS = 1000;
 /** Entries waiting for the relay past which the follower waits for it before reading more. */
 const MAX_PENDING = 20_000;
-/** How often the lease holder drops callbacks-due entries whose job can no longer be called back. */
-const PRUNE_MS = 60_000;
 
 type LeaseRedis = RedisClient & {
   ajRelayLease(key: string, token: string, ms: number): Promise<number>;
@@ -259,6 +247,9 @@ export function createRelay(deps: RelayDeps): Relay {
     };
   }
   const lanes = followers.map(lane);
+  const housekeeping = createHousekeeping({ config: deps.config, keys, redis: deps.redis, types: deps.types });
+  /** The running round of housekeeping: not awaited by the lease loop, whose renewals must not wait on it. */
+  let tidying: Promise<void> = Promise.resolve();
 
   /** Takes or renews the lease; on taking it, learns where to start and saves that. */
   async function takeLease(): Promise<void> {
@@ -269,25 +260,7 @@ export function createRelay(deps: RelayDeps): Relay {
     }
     await Promise.all(lanes.map((l) => l.start()));
     await Promise.all(lanes.map((l) => l.flushPositions()));
-    await pruneCallbacksDue();
-  }
-
-  let prunedAt = 0;
-  /**
-   * An entry is scored with its tombstone's end: past it the job is gone for good, and so is
-   * any callback it could be due. Submits of callback jobs drop such entries too, but while
-   * none come the set would keep them, and its size alone keeps the relay reading at its
-   * faster pace (relay-probe.ts) and the gap sweep walking them.
-   */
-  async function pruneCallbacksDue(): Promise<void> {
-    if (Date.now() - prunedAt < PRUNE_MS) return;
-    prunedAt = Date.now();
-    const commands = keys.groups.map((g) => ({
-      key: keys.callbacksDue(g),
-      queue: (pipe: ChainableCommander) => void pipe.zremrangebyscore(keys.callbacksDue(g), '-inf', prunedAt),
-    }));
-    // Not a reason to doubt the lease: tried again in a minute.
-    await execRouted(deps.redis, commands).catch(() => undefined);
+    tidying = housekeeping.due();
   }
 
   // Resolved by the loop's first lease attempt that Redis answered: from then on nothing is missed.
@@ -320,7 +293,7 @@ export function createRelay(deps: RelayDeps): Relay {
         firstTried();
         wake();
         await settleWithin(loop, 50);
-        await Promise.all(lanes.map((l) => l.close()));
+        await Promise.all([...lanes.map((l) => l.close()), settleWithin(tidying, 50)]);
         // Hand over at once rather than after the lease lapses; in one script, so that a lease
         // another process took meanwhile is never the one deleted.
         if (deps.redis.status === 'ready') await deleteIfEqual(deps.redis, keys.relayLease, token).catch(() => undefined);

@@ -79,7 +79,7 @@ describe('the event relay handed from one holder to the next', () => {
   });
 
   it("drops list-index entries older than a job's tombstone whose job is gone, and keeps the others", async () => {
-    const [group] = ctx.keys.groups;
+    const [group] = ctx.keys.groupsOf(['sleep']);
     const index = ctx.keys.typeIndex(group, 'sleep');
     const day = 86_400_000;
     // The default RESULT_TTL + TOMBSTONE_TTL is 8 days: past it a job that was not delayed is gone for good.

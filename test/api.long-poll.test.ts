@@ -49,7 +49,8 @@ describe('GET /jobs/:id/result?wait=S', () => {
   });
 
   it('frees the waiter of a client that disconnects early', async () => {
-    const id = await submit(10000);
+    // Delayed, so that the job cannot end (and free the waiter itself) while the test runs.
+    const id = (await call(sys.api.url, 'POST', '/jobs', { type: 'sleep', data: { ms: 1 }, options: { delay: 60000 } })).body.id as string;
     const abort = new AbortController();
     const pending = fetch(`${sys.api.url}/jobs/${id}/result?wait=25`, { signal: abort.signal }).catch((e: Error) => e);
     await waitFor(() => sys.api.context.notifier.watcherCount() === 1);
@@ -60,8 +61,9 @@ describe('GET /jobs/:id/result?wait=S', () => {
     expect(await gauge()).toBe(1);
     abort.abort();
     expect(await pending).toBeInstanceOf(Error);
-    await waitFor(async () => (await gauge()) === 0);
+    await waitFor(async () => (await gauge()) === 0, 2000);
     expect(sys.api.context.notifier.watcherCount()).toBe(0);
+    expect((await call(sys.api.url, 'DELETE', `/jobs/${id}`)).status).toBe(200);
   });
 
   it('answers with what GET /jobs/:id says: read once on entry, the job then comes read with its ending event', async () => {

@@ -147,4 +147,39 @@ describe('POST /jobs with an idempotency key', () => {
     expect(r.body.submittedAt).toBe(new Date(claimedAt).toISOString());
     expect(jobResourceSchema.safeParse(r.body).error).toBeUndefined();
   });
+
+  it('releases the key when the first enqueue fails, so that a retry with it creates the job', async () => {
+    // The submit's first step fails once, as when the queue's connection is not up (every queue of the type: its shards too).
+    const queues = ctx.keys.queuesOf('echo').map((name) => sys.api.context.queues.get(name)!);
+    let calls = 0;
+    for (const q of queues) {
+      const waitUntilReady = q.waitUntilReady.bind(q);
+      q.waitUntilReady = () => (calls++ === 0 ? Promise.reject(new Error('Connection is closed.')) : waitUntilReady());
+    }
+    try {
+      const body = { type: 'echo', data: { fails: 'first' } };
+      const failed = await post(body, { 'Idempotency-Key': 'enqueue-fails' });
+      expect(failed.status).toBeGreaterThanOrEqual(500);
+      expect(calls).toBe(1);
+
+      const retried = await post(body, { 'Idempotency-Key': 'enqueue-fails' });
+      expect(retried.status).toBe(202);
+      expect(retried.headers.get('idempotent-replayed')).toBeNull();
+      const read = await call(sys.api.url, 'GET', `/jobs/${retried.body.id}`);
+      expect(read.status).toBe(200);
+      expect(read.body.state).toBe('queued');
+    } finally {
+      // The prototype's method again.
+      for (const q of queues) delete (q as Partial<typeof q>).waitUntilReady;
+    }
+  });
+
+  it('takes a header key of up to 255 characters and refuses a longer one with 400', async () => {
+    const ok = await post({ type: 'echo', data: { long: 255 } }, { 'Idempotency-Key': 'k'.repeat(255) });
+    expect(ok.status).toBe(202);
+    const tooLong = await post({ type: 'echo', data: { long: 256 } }, { 'Idempotency-Key': 'k'.repeat(256) });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.code).toBe('validation_failed');
+    expect(tooLong.body.error.details[0].path).toBe('Idempotency-Key');
+  });
 });

@@ -4,8 +4,10 @@ import { jobResourceSchema } from '@async-jobs/shared';
 import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../apps/api/src/jobs/idempotency';
 import type { Submission } from '../apps/api/src/jobs/validate-submission';
-import { call } from './api-harness';
+import { call, startApi } from './api-harness';
+import { createTestContext, waitFor } from './helpers';
 import { useApi } from './system-harness';
+import { startWorker } from './worker-harness';
 
 // No worker: jobs stay in the queue, so counting BullMQ's jobs counts what was enqueued.
 const sys = useApi();
@@ -181,5 +183,34 @@ describe('POST /jobs with an idempotency key', () => {
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.error.code).toBe('validation_failed');
     expect(tooLong.body.error.details[0].path).toBe('Idempotency-Key');
+  });
+});
+
+describe('a repeat of an idempotent submit whose job has expired', () => {
+  it('answers 410 expired rather than replaying a job that is gone', async () => {
+    // Unsharded: BullMQ trims a queue's finished jobs when a later job of that queue finishes.
+    const short = createTestContext({});
+    const shortApi = await startApi(short, { RESULT_TTL_SECONDS: '1' });
+    const shortWorker = await startWorker(short, { RESULT_TTL_SECONDS: '1' });
+    try {
+      const body = { type: 'echo', data: { expires: true } };
+      const first = await call(shortApi.url, 'POST', '/jobs?wait=10', body, { 'Idempotency-Key': 'expires' });
+      expect(first.body.state).toBe('completed');
+      await waitFor(
+        async () => {
+          await call(shortApi.url, 'POST', '/jobs?wait=5', { type: 'echo', data: {} });
+          return (await short.redis.exists(short.keys.job('echo', first.body.id))) === 0;
+        },
+        8000,
+        250,
+      );
+      const repeat = await call(shortApi.url, 'POST', '/jobs', body, { 'Idempotency-Key': 'expires' });
+      expect(repeat.status).toBe(410);
+      expect(repeat.body.error.code).toBe('expired');
+    } finally {
+      await shortWorker.close();
+      await shortApi.close();
+      await short.cleanup();
+    }
   });
 });

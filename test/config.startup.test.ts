@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { insecureReason, loadConfig, workerInsecureReason } from '@async-jobs/shared';
+import { ConfigError, insecureReason, loadConfig, workerInsecureReason } from '@async-jobs/shared';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 
@@ -82,6 +82,14 @@ describe('loadConfig', () => {
       'WORKER_CONCURRENCY: must be a whole number from 1 to 1000, in decimal digits; got "1001"',
     );
     expect(loadConfig({ PORT: ' 8080 ', WORKER_CONCURRENCY: '7' })).toMatchObject({ PORT: 8080, WORKER_CONCURRENCY: 7 });
+  });
+
+  it('refuses an IDEMPOTENCY_TTL_SECONDS of 0, naming it: an idempotency key must live at least a second', () => {
+    expect(() => loadConfig({ IDEMPOTENCY_TTL_SECONDS: '0' })).toThrow(ConfigError);
+    expect(() => loadConfig({ IDEMPOTENCY_TTL_SECONDS: '0' })).toThrow(
+      'IDEMPOTENCY_TTL_SECONDS: must be a whole number from 1 to 31536000, in decimal digits; got "0"',
+    );
+    expect(loadConfig({ IDEMPOTENCY_TTL_SECONDS: '1' }).IDEMPOTENCY_TTL_SECONDS).toBe(1);
   });
 });
 

@@ -18,7 +18,8 @@ beforeAll(async () => {
   receiver = http.createServer((req, res) => {
     received.push(req.url ?? '');
     req.resume();
-    res.writeHead(req.url?.includes('/refuse') ? 500 : 200).end();
+    if (req.url?.includes('/moved')) res.writeHead(302, { location: `${base}/hook/elsewhere` }).end();
+    else res.writeHead(req.url?.includes('/refuse') ? 500 : 200).end();
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
@@ -147,6 +148,44 @@ describe('a callback delivery', () => {
       expect(received).toEqual([]);
       const record = await ctx.redis.hget(ctx.keys.tombstone('echo', id), 'cb');
       expect(JSON.parse(record!)).toEqual({ state: 'failed', attempts: 1, lastStatus: null });
+    } finally {
+      await deliverer.close();
+    }
+  });
+
+  it('does not count a redirect as delivered: it follows none, and the attempt fails so that it is retried', async () => {
+    const deliverer = receiverDeliverer();
+    try {
+      const id = await endedJob();
+      await ctx.redis.hset(ctx.keys.tombstone('echo', id), 'cb', JSON.stringify({ state: 'pending', attempts: 0, lastStatus: null }));
+      const moved = await deliverer.deliver(delivery({ id, type: 'echo', url: `${base}/hook/moved` })).catch((err: Error) => err);
+      expect(moved).toBeInstanceOf(Error);
+      expect(moved).not.toBeInstanceOf(UnrecoverableError);
+      expect((moved as Error).message).toBe('callback receiver answered 302');
+      expect(received).toEqual(['/hook/moved']);
+      const record = await ctx.redis.hget(ctx.keys.tombstone('echo', id), 'cb');
+      expect(JSON.parse(record!)).toEqual({ state: 'pending', attempts: 1, lastStatus: 302 });
+    } finally {
+      await deliverer.close();
+    }
+  });
+
+  it('calls no host taken out of CALLBACK_ALLOWED_HOSTS since the submit, not even to look it up, and says why', async () => {
+    const lookups: string[] = [];
+    const resolve: LookupFn = (host, _opts, callback) => {
+      lookups.push(host);
+      callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    };
+    const port = new URL(base).port;
+    // The job was submitted when gone.test was listed; this worker's list no longer has it.
+    const deliverer = receiverDeliverer(createLogger('test', 'silent'), `still.test:${port}`, resolve);
+    try {
+      const id = await endedJob();
+      const refused = await deliverer.deliver(delivery({ id, type: 'echo', url: `http://gone.test:${port}/hook/unlisted` })).catch((err: Error) => err);
+      expect(refused).toBeInstanceOf(UnrecoverableError);
+      expect((refused as Error).message).toBe(`callback to gone.test:${port} is no longer allowed by this server's configuration`);
+      expect(lookups).toEqual([]);
+      expect(received).toEqual([]);
     } finally {
       await deliverer.close();
     }

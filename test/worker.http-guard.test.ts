@@ -125,9 +125,21 @@ describe('http.request checks the address it connects to', () => {
   });
 
   it('connects only to the allowed one of the addresses a name resolves to', async () => {
-    const record = await run({ HTTP_ALLOWED_HOSTS: `multi.test:${port},127.0.0.1:${port}` }, { url: `http://multi.test:${port}/both` });
-    expect(record.state).toBe('completed');
-    expect(hits).toEqual(['127.0.0.1 /both']);
+    // Something answers on the forbidden address too, so that a connection to it would be seen.
+    const forbidden = http.createServer((req, res) => {
+      hits.push(`${req.socket.localAddress} ${req.url}`);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"forbidden":true}');
+    });
+    forbidden.listen(port, '127.0.0.2');
+    await once(forbidden, 'listening');
+    try {
+      const record = await run({ HTTP_ALLOWED_HOSTS: `multi.test:${port},127.0.0.1:${port}` }, { url: `http://multi.test:${port}/both` });
+      expect(record.state).toBe('completed');
+      expect(hits).toEqual(['127.0.0.1 /both']);
+    } finally {
+      forbidden.closeAllConnections();
+      await new Promise((r) => forbidden.close(r));
+    }
   });
 
   it('lets localhost reach loopback when localhost is listed', async () => {

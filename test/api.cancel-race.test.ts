@@ -190,6 +190,14 @@ describe('DELETE /jobs/:id racing a worker', () => {
     expect(await api.context.queues.get('echo')!.getJob(id)).toBeDefined();
   });
 
+  it('counts the attempt a worker holds: GET of a running job shows attempts.made 1, and 1 still once it completed', async () => {
+    const id = await submit({ n: 9 }, { attempts: 3 });
+    expect((await manual.getNextJob('tok-9'))?.id).toBe(id);
+    expect((await call(api.url, 'GET', `/jobs/${id}`)).body).toMatchObject({ id, state: 'active', attempts: { made: 1, max: 3 } });
+    await (await api.context.queues.get('echo')!.getJob(id))!.moveToCompleted({ done: 9 }, 'tok-9', false);
+    expect((await call(api.url, 'GET', `/jobs/${id}`)).body).toMatchObject({ state: 'completed', attempts: { made: 1, max: 3 } });
+  });
+
   it('still cancels a job nobody took with 200', async () => {
     const id = await submit({ n: 3 });
     const r = await call(api.url, 'DELETE', `/jobs/${id}`);

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startApi, type Reply } from './api-harness';
-import { waitFor } from './helpers';
+import { listenToEvents, waitFor } from './helpers';
 import { readStream } from './sse-client';
 import { useSystem } from './system-harness';
 
@@ -102,6 +102,23 @@ describe('Bull Board write actions', () => {
       await expectEndedWith(id, w, { state: 'completed', result: { v: 2 } });
     } finally {
       await board('PUT', `${q}/resume`);
+    }
+  });
+
+  it('retry of a completed job: jobs:events announces it retrying before it completes again', async () => {
+    const listener = await listenToEvents(sys.ctx);
+    try {
+      const id = await submit('echo', { again: true });
+      const ended = () => listener.heard.filter((e) => e.id === id && e.event === 'completed').length;
+      await waitFor(() => ended() === 1);
+      expect((await board('PUT', `${encodeURIComponent(sys.ctx.keys.queueOf('echo', id))}/${id}/retry`)).status).toBe(204);
+      await waitFor(() => ended() === 2);
+      const seen = listener.heard.filter((e) => e.id === id).map((e) => e.event);
+      // After its first ending: the retry, then the run it starts.
+      expect(seen.slice(seen.indexOf('completed') + 1)).toEqual(['retrying', 'active', 'completed']);
+      expect(listener.heard.find((e) => e.id === id && e.event === 'retrying')).toMatchObject({ state: 'queued' });
+    } finally {
+      await listener.close();
     }
   });
 

@@ -1,6 +1,7 @@
+import { Worker } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { call, useApi } from './api-harness';
-import { createTestContext } from './helpers';
+import { call, startApi, useApi } from './api-harness';
+import { createTestContext, testRedis, waitFor } from './helpers';
 import { parse, value } from './prometheus-text';
 
 // No worker runs in this file: submitted jobs stay in their queues.
@@ -55,6 +56,36 @@ describe('GET /metrics', () => {
     expect(await submitted('hash')).toBe(before + 1);
     expect((await call(api.url, 'POST', '/jobs', { type: 'hash', data: { text: 'b' } })).status).toBe(202);
     expect(await submitted('hash')).toBe(before + 2);
+  });
+
+  it('does not count as cancelled the removal of a job that had already completed', async () => {
+    // An API of its own: no job of another test waits in its queue, so the one taken by hand is ours.
+    const own = createTestContext();
+    const ownApi = await startApi(own);
+    const connection = testRedis({ maxRetriesPerRequest: null });
+    try {
+      const cancelled = async () => value(parse((await call(ownApi.url, 'GET', '/metrics')).body), 'asyncjobs_jobs_cancelled_total', { type: 'echo' });
+      // Completed by hand (no worker runs here), then removed, as a cleanup or an operator would.
+      const done = (await call(ownApi.url, 'POST', '/jobs', { type: 'echo', data: { done: true } })).body.id as string;
+      const queue = ownApi.context.queues.get(own.keys.queueOf('echo', done))!;
+      const taker = new Worker(queue.name, null, { connection, prefix: own.keys.prefixOf(queue.name) });
+      try {
+        expect((await taker.getNextJob('t'))?.id).toBe(done);
+        await (await queue.getJob(done))!.moveToCompleted({ done: true }, 't', false);
+      } finally {
+        await taker.close();
+      }
+      await queue.remove(done);
+      // A cancel of a queued job behind it in the same queue: once that is counted, the removal before it was seen too.
+      const marker = (await call(ownApi.url, 'POST', '/jobs', { type: 'echo', data: { marker: true } })).body.id as string;
+      expect((await call(ownApi.url, 'DELETE', `/jobs/${marker}`)).status).toBe(200);
+      await waitFor(async () => (await cancelled()) >= 1);
+      expect(await cancelled()).toBe(1);
+    } finally {
+      connection.disconnect();
+      await ownApi.close();
+      await own.cleanup();
+    }
   });
 
   it('shows the queue depth by type and state', async () => {

@@ -64,6 +64,23 @@ describe('the event relay handed from one holder to the next', () => {
     await ctx.redis.del(ctx.keys.relayLease);
   });
 
+  it('keeps its lease while it runs: renewed well before it would lapse, by the same holder', async () => {
+    const relay = await watchEvents(ctx);
+    try {
+      const holder = await waitFor(() => ctx.redis.get(ctx.keys.relayLease));
+      // Longer than the lease (5 s): a lease taken once and never renewed would have run low, then lapsed.
+      const until = Date.now() + 6000;
+      while (Date.now() < until) {
+        const [pttl, now] = await Promise.all([ctx.redis.pttl(ctx.keys.relayLease), ctx.redis.get(ctx.keys.relayLease)]);
+        expect(now).toBe(holder);
+        expect(pttl).toBeGreaterThan(3000);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await relay.close();
+    }
+  });
+
   it('drops, once it holds the lease, callbacks-due entries whose job is gone for good, and keeps the others', async () => {
     const [group] = ctx.keys.groups;
     const due = ctx.keys.callbacksDue(group);

@@ -108,6 +108,13 @@ describe('input that bypassed the API', () => {
     expect(record.error?.name).toBe('InvalidInputError');
     expect(record.attempts.made).toBe(1);
   });
+
+  it('fails without retry when the per-attempt timeout is 0 (the API refuses it; another producer may write it)', async () => {
+    const { record } = await run('sleep', { ms: 1 }, { attempts: 3, timeout: 0 });
+    expect(record.state).toBe('failed');
+    expect(record.error).toMatchObject({ name: 'InvalidInputError', message: 'timeout must be a positive integer (ms)' });
+    expect(record.attempts.made).toBe(1);
+  });
 });
 
 describe('startup', () => {

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { unavailable, type Keyspace, type Logger, type RedisClient } from '@async-jobs/shared';
+import { assertRedisReady, type Keyspace, type Logger, type RedisClient } from '@async-jobs/shared';
 import type { Request, Response } from 'express';
 
 /** What the seed routes use of the API's context (its AppContext has these fields). */
@@ -8,11 +8,6 @@ export interface SeedRouteContext {
   logger: Logger;
   /** The API's command connection. */
   redis: RedisClient;
-}
-
-/** Refuses at once, before writing anything, when the connection is not up (as the API's own writes do). */
-function assertRedisReady(redis: RedisClient): void {
-  if (redis.status !== 'ready') throw unavailable();
 }
 
 /**

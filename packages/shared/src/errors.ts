@@ -1,3 +1,5 @@
+import type { RedisClient } from './redis';
+
 /**
  * Every error `code` the API answers with, and its status: the table of docs/http-api.md
  * "Errors" (test/api.error-codes.test.ts holds the two together). Codes are stable: clients
@@ -42,3 +44,13 @@ export class HttpError extends Error {
 
 export const notFound = (what = 'job') => new HttpError(404, 'not_found', `no such ${what}`);
 export const unavailable = () => new HttpError(503, 'unavailable', 'Redis cannot be reached; the request changed nothing', undefined, { 'Retry-After': '1' });
+
+/**
+ * Refuses at once, before writing anything, when any of the connections is not up. Name
+ * the API's queue connection wherever a request goes through BullMQ's queues: a Queue whose
+ * connection has not been ready since it was made waits for it without end (BullMQ awaits
+ * 'ready' before each command), where our own commands fail at once (no offline queue).
+ */
+export function assertRedisReady(...connections: RedisClient[]): void {
+  for (const redis of connections) if (redis.status !== 'ready') throw unavailable();
+}

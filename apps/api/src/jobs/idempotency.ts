@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { deleteIfEqual, HttpError, defineScript, type JobRecord, type RedisClient } from '@async-jobs/shared';
+import { assertRedisReady, deleteIfEqual, HttpError, defineScript, type JobRecord, type RedisClient } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
-import { assertRedisReady } from '../middleware/redis-errors';
 import { validationFailed } from '../middleware/validate';
 import { canonicalJson } from './canonical-json';
 import { submittedView } from './job-build';

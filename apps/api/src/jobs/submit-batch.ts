@@ -1,7 +1,7 @@
+import { assertRedisReady } from '@async-jobs/shared';
 import { randomUUID } from 'node:crypto';
 import type { JobRecord } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
-import { assertRedisReady } from '../middleware/redis-errors';
 import { submitAtomically } from './submit-atomic';
 import type { Submission } from './validate-submission';
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { HttpError, type JobRecord } from '@async-jobs/shared';
+import { assertRedisReady, HttpError, type JobRecord } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
-import { assertRedisReady } from '../middleware/redis-errors';
 import { submitCoalesced } from './submit-coalesce';
 import type { Submission } from './validate-submission';
 

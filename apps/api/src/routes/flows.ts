@@ -1,8 +1,7 @@
-import { toJobResource } from '@async-jobs/shared';
+import { assertRedisReady, toJobResource } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { checkFlow } from '../flows/flow-tree';
 import { submitFlow } from '../flows/submit-flow';
-import { assertRedisReady } from '../middleware/redis-errors';
 import { validationFailed } from '../middleware/validate';
 import type { RouteHandler } from '../route-handler';
 

@@ -1,8 +1,7 @@
-import { encodeControl, HttpError, isTerminal, toJobResource } from '@async-jobs/shared';
+import { assertRedisReady, encodeControl, HttpError, isTerminal, toJobResource } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { noteCancelRequested } from '../jobs/cancel-request';
 import { cancelUnstarted } from '../jobs/cancel-unstarted';
-import { assertRedisReady } from '../middleware/redis-errors';
 import type { RouteHandler } from '../route-handler';
 import { loadRecord } from './jobs';
 

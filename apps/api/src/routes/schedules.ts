@@ -1,6 +1,5 @@
-import { notFound, SCHEDULE_NAME } from '@async-jobs/shared';
+import { assertRedisReady, notFound, SCHEDULE_NAME } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
-import { assertRedisReady } from '../middleware/redis-errors';
 import type { HttpReply, HttpRequest } from '../route-handler';
 import { findSchedule, listSchedules, type FoundSchedule } from '../schedules/find-schedule';
 import { withScheduleLock } from '../schedules/name-lock';

@@ -1,5 +1,5 @@
+import { assertRedisReady } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
-import { assertRedisReady } from '../middleware/redis-errors';
 import type { RouteHandler } from '../route-handler';
 import { listWorkers } from '../workers/list-workers';
 

@@ -1,6 +1,5 @@
-import { HttpError } from '@async-jobs/shared';
+import { assertRedisReady, HttpError } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
-import { assertRedisReady } from '../middleware/redis-errors';
 import { findSchedule, scheduleQueueOf, type FoundSchedule } from './find-schedule';
 import { withScheduleLock } from './name-lock';
 import { runOptionsOf, type ScheduleRequest } from './validate-schedule';

@@ -5,7 +5,7 @@ import { closeRedis, createLogger, createRedis } from '@async-jobs/shared';
 import { createApp, type App } from '../apps/api/src/app';
 import { answerClientErrors } from '../apps/api/src/client-errors';
 import { listen } from '../apps/api/src/http-server';
-import { untilReady, type TestContext } from './helpers';
+import { untilReady, waitFor, type TestContext } from './helpers';
 
 export interface RunningApi {
   url: string;
@@ -96,4 +96,20 @@ export async function call(url: string, method: string, path: string, body?: unk
   let parsed: unknown = text;
   if (res.headers.get('content-type')?.includes('json') && text) parsed = JSON.parse(text);
   return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/**
+ * Waits until BullMQ's retention has removed ended `echo` job `id` (the API runs with a short
+ * RESULT_TTL_SECONDS and a worker): BullMQ applies it by age when a later job of the queue
+ * finishes, so one more job is run through the API before each look.
+ */
+export async function untilEchoJobRemoved(api: RunningApi, ctx: TestContext, id: string): Promise<void> {
+  await waitFor(
+    async () => {
+      await call(api.url, 'POST', '/jobs?wait=5', { type: 'echo', data: {} });
+      return (await ctx.redis.exists(ctx.keys.job('echo', id))) === 0;
+    },
+    8000,
+    250,
+  );
 }

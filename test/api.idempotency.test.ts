@@ -4,8 +4,8 @@ import { jobResourceSchema } from '@async-jobs/shared';
 import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../apps/api/src/jobs/idempotency';
 import type { Submission } from '../apps/api/src/jobs/validate-submission';
-import { call, startApi } from './api-harness';
-import { createTestContext, waitFor } from './helpers';
+import { call, startApi, untilEchoJobRemoved } from './api-harness';
+import { createTestContext } from './helpers';
 import { useApi } from './system-harness';
 import { startWorker } from './worker-harness';
 
@@ -196,14 +196,7 @@ describe('a repeat of an idempotent submit whose job has expired', () => {
       const body = { type: 'echo', data: { expires: true } };
       const first = await call(shortApi.url, 'POST', '/jobs?wait=10', body, { 'Idempotency-Key': 'expires' });
       expect(first.body.state).toBe('completed');
-      await waitFor(
-        async () => {
-          await call(shortApi.url, 'POST', '/jobs?wait=5', { type: 'echo', data: {} });
-          return (await short.redis.exists(short.keys.job('echo', first.body.id))) === 0;
-        },
-        8000,
-        250,
-      );
+      await untilEchoJobRemoved(shortApi, short, first.body.id);
       const repeat = await call(shortApi.url, 'POST', '/jobs', body, { 'Idempotency-Key': 'expires' });
       expect(repeat.status).toBe(410);
       expect(repeat.body.error.code).toBe('expired');

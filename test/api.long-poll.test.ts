@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { call, startApi } from './api-harness';
+import { call, startApi, untilEchoJobRemoved } from './api-harness';
 import { countingLookups, createTestContext, waitFor } from './helpers';
 import { useSystem } from './system-harness';
 import { startWorker } from './worker-harness';
@@ -140,14 +140,7 @@ describe('GET /jobs/:id/result?wait=S', () => {
       const done = await call(shortApi.url, 'GET', `/jobs/${sub.body.id}/result?wait=10`);
       expect(done.status).toBe(200);
       // BullMQ applies its retention by age when a later job of the queue finishes.
-      await waitFor(
-        async () => {
-          await call(shortApi.url, 'POST', '/jobs?wait=5', { type: 'echo', data: {} });
-          return (await short.redis.exists(short.keys.job('echo', sub.body.id))) === 0;
-        },
-        8000,
-        250,
-      );
+      await untilEchoJobRemoved(shortApi, short, sub.body.id);
       const gone = await call(shortApi.url, 'GET', `/jobs/${sub.body.id}`);
       expect(gone.status).toBe(410);
       expect(gone.body.error.code).toBe('expired');

@@ -19,7 +19,10 @@ export interface HousekeepingDeps {
  * lease holder, at most once a minute. A failure is left for the next round (nothing here
  * is a reason to doubt the lease).
  */
-export function createHousekeeping(deps: HousekeepingDeps): { due(): Promise<void> } {
+export function createHousekeeping(deps: HousekeepingDeps): {
+  /** Starts a round when one is due; resolves when the latest round (running or done) has ended. Never rejects. */
+  due(): Promise<void>;
+} {
   const { keys, redis } = deps;
   let lastRound = 0;
   /** Per index, the last entry a round found still live: the next round goes on after it. */
@@ -91,12 +94,15 @@ export function createHousekeeping(deps: HousekeepingDeps): { due(): Promise<voi
     );
   }
 
+  let round: Promise<void> = Promise.resolve();
   return {
-    async due() {
+    due() {
       const now = Date.now();
-      if (now - lastRound < EVERY_MS) return;
-      lastRound = now;
-      await Promise.allSettled([pruneCallbacksDue(now), sweepIndexes(now)]);
+      if (now - lastRound >= EVERY_MS) {
+        lastRound = now;
+        round = Promise.allSettled([pruneCallbacksDue(now), sweepIndexes(now)]).then(() => undefined);
+      }
+      return round;
     },
   };
 }

@@ -55,6 +55,20 @@ function stages(): Stage[] {
 
 const stageNamed = (name: string) => stages().find((s) => s.name === name)!;
 
+/**
+ * Whether the build context leaves `path` (relative to the repo) out, by the patterns of
+ * .dockerignore that apply under the copied folders: a name at any depth, and a file ending.
+ * Without this a checkout's own dist/ would be copied in, and stale bundles pass the test.
+ */
+const ignorePatterns = readFileSync(join(root, '.dockerignore'), 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l.startsWith('**/') || l.startsWith('*.'));
+function ignored(path: string): boolean {
+  const parts = path.split('/');
+  return ignorePatterns.some((p) => (p.startsWith('**/') ? parts.includes(p.slice(3)) : parts.at(-1)!.endsWith(p.slice(1))));
+}
+
 /** A folder that holds what the stage's COPY lines give it: from the repo, or from an earlier stage's folder. */
 function playCopies(stage: Stage, built: Map<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), `aj-image-${stage.name}-`));
@@ -67,7 +81,7 @@ function playCopies(stage: Stage, built: Map<string, string>): string {
     if (!base) throw new Error(`COPY --from=${c.from}: no such stage played before`);
     const src = c.from ? join(base, c.src.replace(/^\/app\//, '')) : join(root, c.src);
     const dest = c.dest.endsWith('/') || c.dest === './' ? join(dir, c.dest, c.src.endsWith('/') ? '' : c.src.split('/').pop()!) : join(dir, c.dest);
-    cpSync(src, dest, { recursive: true, filter: (p) => !p.includes('/node_modules') });
+    cpSync(src, dest, { recursive: true, filter: (p) => c.from !== undefined || !ignored(p.slice(root.length)) });
   }
   return dir;
 }

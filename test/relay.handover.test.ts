@@ -123,6 +123,31 @@ describe('the event relay handed from one holder to the next', () => {
     }
   });
 
+  it('sweeps past more live entries than one look at the index takes, in the same round', async () => {
+    const [group] = ctx.keys.groupsOf(['hash']);
+    const index = ctx.keys.typeIndex(group, 'hash');
+    const old = String(Date.now() - 9 * 86_400_000).padStart(13, '0');
+    // 1,200 entries of delayed jobs (their tombstones live on), then one whose job is gone.
+    const live = Array.from({ length: 1200 }, (_, i) => `live-${String(i).padStart(4, '0')}`);
+    const pipe = ctx.redis.pipeline();
+    for (const id of live) {
+      pipe.zadd(index, 0, `${old}:0000:${id}`);
+      pipe.hset(ctx.keys.tombstone('hash', id), 's', old);
+    }
+    const gone = `${old}:0001:gone-after-many`;
+    pipe.zadd(index, 0, gone);
+    await pipe.exec();
+    const relay = await watchEvents(ctx);
+    try {
+      await waitFor(async () => (await ctx.redis.zscore(index, gone)) === null);
+      expect(await ctx.redis.zcard(index)).toBe(live.length);
+    } finally {
+      await relay.close();
+      await ctx.redis.del(index);
+      for (const id of live) await ctx.redis.del(ctx.keys.tombstone('hash', id));
+    }
+  });
+
   it('publishes a backlog larger than one publish call, each message once and in stream order', async () => {
     const queue = echoQueue();
     const { heard, close } = await listenToEvents(ctx);

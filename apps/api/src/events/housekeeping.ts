@@ -1,23 +1,26 @@
-import { execRouted, type Config, type Keyspace, type RedisClient } from '@async-jobs/shared';
+import { execRouted, type Config, type Keyspace, type Logger, type RedisClient } from '@async-jobs/shared';
 import type { ChainableCommander } from 'ioredis';
 import { indexCutoff, memberId } from '../jobs/job-index';
 
 /** How often the lease holder tidies up. */
 const EVERY_MS = 60_000;
-/** Index entries one index's sweep looks at, at most, per round. */
-const SWEEP_LIMIT = 1000;
+/** Index entries one look at an index takes. */
+const PAGE = 1000;
+/** Pages of one index a round looks at, at most: 60,000 entries a minute, a thousand jobs a second of one type. */
+const PAGES_PER_ROUND = 60;
 
 export interface HousekeepingDeps {
   config: Pick<Config, 'RESULT_TTL_SECONDS' | 'TOMBSTONE_TTL_SECONDS'>;
   keys: Keyspace;
   redis: RedisClient;
   types: readonly string[];
+  logger: Logger;
 }
 
 /**
  * What only one process need do, and no request or job does in passing: run by the relay's
- * lease holder, at most once a minute. A failure is left for the next round (nothing here
- * is a reason to doubt the lease).
+ * lease holder, at most once a minute. A failure is logged and left for the next round
+ * (nothing here is a reason to doubt the lease).
  */
 export function createHousekeeping(deps: HousekeepingDeps): {
   /** Starts a round when one is due; resolves when the latest round (running or done) has ended. Never rejects. */
@@ -25,7 +28,7 @@ export function createHousekeeping(deps: HousekeepingDeps): {
 } {
   const { keys, redis } = deps;
   let lastRound = 0;
-  /** Per index, the last entry a round found still live: the next round goes on after it. */
+  /** Per index, where a round cut short by PAGES_PER_ROUND stopped: the next one goes on after it. */
   const resumeAfter = new Map<string, string>();
 
   /**
@@ -49,49 +52,44 @@ export function createHousekeeping(deps: HousekeepingDeps): {
    * but a job that was not delayed is gone for good once its tombstone lapses, RESULT_TTL +
    * TOMBSTONE_TTL after its submit; a listing drops such entries when it meets them, and
    * nobody may list. Entries older than that whose job has neither its hash nor its tombstone
-   * left are dropped here, up to SWEEP_LIMIT per index and round; a delayed job's entry
-   * stays, and the next round goes on after it.
+   * left are dropped here, page by page from the oldest, up to PAGES_PER_ROUND pages per index
+   * and round (a delayed job's entry stays). A round cut short by that bound leaves the next
+   * one to go on from where it stopped; one that reached the cutoff, to start again.
    */
+  async function sweepIndex(key: string, type: string, cutoff: string): Promise<void> {
+    let after = resumeAfter.get(key);
+    resumeAfter.delete(key);
+    for (let page = 0; page < PAGES_PER_ROUND; page++) {
+      const members = await redis.zrangebylex(key, after ? `(${after}` : '-', cutoff, 'LIMIT', 0, PAGE);
+      const entries = members.flatMap((member) => {
+        const id = memberId(member);
+        return id === null ? [] : [{ member, id }];
+      });
+      // Each job's hash and tombstone share its queue's slot, as the index does.
+      const found = await execRouted(
+        redis,
+        entries.map(({ id }) => ({
+          key: keys.job(type, id),
+          queue: (pipe: ChainableCommander) => void pipe.exists(keys.job(type, id), keys.tombstone(type, id)),
+        })),
+      );
+      const dead = entries.filter((_, i) => {
+        const [err, count] = found[i];
+        if (err) throw err;
+        return count === 0;
+      });
+      if (dead.length > 0) await redis.zrem(key, ...dead.map((e) => e.member));
+      if (members.length < PAGE) return;
+      after = members[members.length - 1];
+    }
+    resumeAfter.set(key, after!);
+  }
+
   async function sweepIndexes(now: number): Promise<void> {
     const cutoff = indexCutoff((deps.config.RESULT_TTL_SECONDS + deps.config.TOMBSTONE_TTL_SECONDS) * 1000, now);
-    const sources = deps.types.flatMap((type) => keys.layout.groupsOf([type]).map((group) => ({ key: keys.typeIndex(group, type), type })));
-    const listed = await execRouted(
-      redis,
-      sources.map((s) => {
-        const after = resumeAfter.get(s.key);
-        return { key: s.key, queue: (pipe: ChainableCommander) => void pipe.zrangebylex(s.key, after ? `(${after}` : '-', cutoff, 'LIMIT', 0, SWEEP_LIMIT) };
-      }),
-    );
-    const entries = sources.flatMap((s, k) => {
-      const [err, members] = listed[k];
-      if (err) throw err;
-      const got = members as string[];
-      // A short page reached the cutoff: the next round starts from the oldest again.
-      if (got.length < SWEEP_LIMIT) resumeAfter.delete(s.key);
-      return got.flatMap((member) => {
-        const id = memberId(member);
-        return id === null ? [] : [{ ...s, member, id }];
-      });
-    });
-    if (entries.length === 0) return;
-    const found = await execRouted(
-      redis,
-      entries.map((e) => ({
-        key: keys.job(e.type, e.id),
-        queue: (pipe: ChainableCommander) => void pipe.exists(keys.job(e.type, e.id), keys.tombstone(e.type, e.id)),
-      })),
-    );
-    const dead = new Map<string, string[]>();
-    for (const [i, e] of entries.entries()) {
-      const [err, count] = found[i];
-      if (err) throw err;
-      if (count === 0) dead.set(e.key, [...(dead.get(e.key) ?? []), e.member]);
-      else resumeAfter.set(e.key, e.member);
+    for (const type of deps.types) {
+      for (const group of keys.layout.groupsOf([type])) await sweepIndex(keys.typeIndex(group, type), type, cutoff);
     }
-    await execRouted(
-      redis,
-      [...dead].map(([key, members]) => ({ key, queue: (pipe: ChainableCommander) => void pipe.zrem(key, ...members) })),
-    );
   }
 
   let round: Promise<void> = Promise.resolve();
@@ -100,7 +98,11 @@ export function createHousekeeping(deps: HousekeepingDeps): {
       const now = Date.now();
       if (now - lastRound >= EVERY_MS) {
         lastRound = now;
-        round = Promise.allSettled([pruneCallbacksDue(now), sweepIndexes(now)]).then(() => undefined);
+        round = Promise.allSettled([pruneCallbacksDue(now), sweepIndexes(now)]).then(([pruned, swept]) => {
+          // Tried again next round; said once a round at most.
+          if (pruned.status === 'rejected') deps.logger.warn({ err: (pruned.reason as Error).message }, 'could not drop stale callbacks-due entries');
+          if (swept.status === 'rejected') deps.logger.warn({ err: (swept.reason as Error).message }, 'could not sweep the list indexes');
+        });
       }
       return round;
     },

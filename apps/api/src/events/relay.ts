@@ -247,7 +247,7 @@ export function createRelay(deps: RelayDeps): Relay {
     };
   }
   const lanes = followers.map(lane);
-  const housekeeping = createHousekeeping({ config: deps.config, keys, redis: deps.redis, types: deps.types });
+  const housekeeping = createHousekeeping({ config: deps.config, keys, redis: deps.redis, types: deps.types, logger });
   /** The running round of housekeeping: not awaited by the lease loop, whose renewals must not wait on it. */
   let tidying: Promise<void> = Promise.resolve();
 

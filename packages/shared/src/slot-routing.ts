@@ -66,5 +66,8 @@ export function nodeForKey(redis: RedisClient, key: string): Redis | null {
   if (!isCluster(redis)) return redis;
   const master = redis.slots[keySlot(key)]?.[0];
   if (!master) return null;
-  return redis.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === master) ?? null;
+  return redis.nodes('master').find((n) => nodeName(n) === master) ?? null;
 }
+
+/** A node's name as a Cluster's slot map gives it: `host:port`. */
+export const nodeName = (node: Redis) => `${node.options.host}:${node.options.port}`;

@@ -1,4 +1,4 @@
-import { HttpError, isCluster } from '@async-jobs/shared';
+import { HttpError, isCluster, nodeName } from '@async-jobs/shared';
 import type { Cluster, Redis } from 'ioredis';
 import type { AppContext } from '../deps';
 import type { HttpReply } from '../route-handler';
@@ -9,7 +9,7 @@ import type { HttpReply } from '../route-handler';
  * naming the master until a refresh, so a dead master shows as a missing connection.
  */
 function mastersOf(cluster: Cluster): (Redis | null)[] {
-  const held = new Map(cluster.nodes('master').map((n) => [`${n.options.host}:${n.options.port}`, n]));
+  const held = new Map(cluster.nodes('master').map((n) => [nodeName(n), n]));
   const named = new Set(cluster.slots.map((nodes) => nodes?.[0]).filter((k): k is string => typeof k === 'string'));
   return [...named].map((key) => held.get(key) ?? null);
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { call } from './api-harness';
 import { readStream, type SseEvent } from './sse-client';
 import { useSystem } from './system-harness';
@@ -98,5 +98,36 @@ describe('GET /jobs/:id/events of a job BullMQ logs twice for one change', () =>
     expect(JSON.parse(states.at(-1)!).state).toBe('active');
     for (let i = 1; i < states.length; i++) expect(states[i]).not.toBe(states[i - 1]);
     expect(seen.at(-1)!.event).toBe('completed');
+  });
+});
+
+describe('GET /jobs/:id/events: many resumes of one queue at once', () => {
+  it("serves them from reads they share, each with its own job's events and nothing else", async () => {
+    const submitted = await call(sys.api.url, 'POST', '/jobs/batch', { jobs: Array.from({ length: 10 }, (_, i) => ({ type: 'echo', data: { i } })) });
+    const ids = (submitted.body.jobs as { id: string }[]).map((j) => j.id);
+    for (const id of ids) expect((await call(sys.api.url, 'GET', `/jobs/${id}/result?wait=10`)).body.state).toBe('completed');
+    const stream = sys.ctx.keys.events(sys.ctx.keys.queueOf('echo', ids[0]));
+    const held = (await sys.ctx.redis.xrange(stream, '-', '+')) as [string, string[]][];
+    const from = held[0][0];
+    const entriesOf = (id: string) => held.filter(([, f]) => f[f.indexOf('jobId') + 1] === id).map(([entry]) => entry);
+
+    // As after an API restart: every client reconnects at once, from an early id.
+    const xrange = vi.spyOn(sys.api.context.redis, 'xrange');
+    try {
+      const resumed = await Promise.all(ids.map((id) => readStream(events(id), { 'last-event-id': from })));
+      for (const [i, r] of resumed.entries()) {
+        expect(r.status).toBe(200);
+        expect(r.events.at(-1)).toMatchObject({ event: 'completed', data: { id: ids[i], result: { i } } });
+        for (const e of r.events) expect(entriesOf(ids[i])).toContain(e.id);
+      }
+      // The stream's entries are read once between them (later reads bring only what is new, here
+      // nothing); each resume reading the stream for itself read them all, ten times over.
+      const replies = await Promise.all(xrange.mock.results.map((r) => r.value as Promise<unknown[]>));
+      const entriesRead = replies.filter((_, k) => !xrange.mock.calls[k].includes('COUNT')).reduce((n, reply) => n + reply.length, 0);
+      expect(entriesRead).toBeGreaterThan(0);
+      expect(entriesRead).toBeLessThanOrEqual(held.length);
+    } finally {
+      xrange.mockRestore();
+    }
   });
 });

@@ -19,6 +19,7 @@ import { createStreamFollowers, type StreamFollowers } from './events/stream-fol
 import { announceResync } from './events/resync';
 import { createOwnJobs } from './events/own-jobs';
 import { createRelay } from './events/relay';
+import { createStreamResumes } from './events/stream-resume';
 import { cancelBeforeRetries, forgetCancelRequests } from './jobs/cancel-request';
 import { httpMetrics } from './metrics/http';
 import { createMetrics } from './metrics/registry';
@@ -94,7 +95,8 @@ export function createApp(deps: AppDeps): App {
   });
   metrics.trackWaiters(() => notifier.watcherCount('poll'));
   metrics.trackStreams(() => notifier.watcherCount('stream'));
-  const context: AppContext = { config, keys, redis, queueRedis, logger, store, queues, callbackQueue, notifier, relay, ownJobs, metrics };
+  const resumes = createStreamResumes(redis);
+  const context: AppContext = { config, keys, redis, queueRedis, logger, store, queues, callbackQueue, notifier, relay, ownJobs, metrics, resumes };
 
   const app = express();
   app.disable('x-powered-by');
@@ -150,6 +152,7 @@ export function createApp(deps: AppDeps): App {
       (closing ??= (async () => {
         const steps = await Promise.allSettled([notifier.close(), relay.close(), closeQueues(queues), closeQueues(callbackQueues)]);
         await followers.close();
+        resumes.close();
         for (const s of steps) if (s.status === 'rejected') logger.error({ err: s.reason }, 'close step failed');
       })()),
   };

@@ -4,6 +4,7 @@ import type { Metrics } from './metrics/registry';
 import type { Notifier } from './events/notifier';
 import type { OwnJobs } from './events/own-jobs';
 import type { Relay } from './events/relay';
+import type { StreamResumes } from './events/stream-resume';
 
 /** What every route may use; built once by createApp from the injected connection. */
 export interface AppContext {
@@ -26,4 +27,6 @@ export interface AppContext {
   ownJobs?: OwnJobs;
   /** Prometheus registry of this app instance, and the hooks that feed it. */
   metrics: Metrics;
+  /** Reads for event-stream resumes, shared by those of one queue that come close together. */
+  resumes: StreamResumes;
 }

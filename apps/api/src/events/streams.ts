@@ -81,7 +81,7 @@ export const BLOCK_MS = 1000;
 
 type XReadReply = [string, [string, string[]][]][] | null;
 
-function entryOf(id: string, flat: string[], queue: string, type: string): StreamEntry {
+export function entryOf(id: string, flat: string[], queue: string, type: string): StreamEntry {
   const fields: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
   return { id, type, queue, event: fields.event, jobId: fields.jobId, fields };
@@ -169,18 +169,6 @@ export function readReply(reply: unknown, set: Pick<StreamSet, 'streams' | 'queu
     out[i] = entries.map(([id, flat]) => entryOf(id, flat, queue, type));
   }
   return out;
-}
-
-/** The entries of one job after `afterId` that its queue's stream still holds (BullMQ trims it to about 10,000). */
-export async function entriesOfJob(redis: RedisClient, stream: string, queue: string, type: string, jobId: string, afterId: string): Promise<StreamEntry[]> {
-  const raw = (await redis.xrange(stream, `(${afterId}`, '+')) as [string, string[]][];
-  return raw.map(([id, flat]) => entryOf(id, flat, queue, type)).filter((e) => e.jobId === jobId);
-}
-
-/** The oldest id the stream still holds, or null when it is empty. */
-export async function oldestEntryId(redis: RedisClient, stream: string): Promise<string | null> {
-  const first = (await redis.xrange(stream, '-', '+', 'COUNT', 1)) as [string, string[]][];
-  return first[0]?.[0] ?? null;
 }
 
 /** Orders two stream ids. */

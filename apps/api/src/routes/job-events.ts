@@ -4,7 +4,7 @@ import type { AppContext } from '../deps';
 import { mayHaveEnded } from '../events/lifecycle';
 import { progressMessage } from '../events/relay-messages';
 import type { Notice, PeekRequest } from '../events/notifier';
-import { compareIds, entriesOfJob, oldestEntryId, STREAM_ID, type StreamEntry } from '../events/streams';
+import { compareIds, STREAM_ID, type StreamEntry } from '../events/streams';
 import { loadRecord, lookupJob } from './jobs';
 
 const HEARTBEAT_MS = 15000;
@@ -126,8 +126,7 @@ export const jobEventsRoute = (ctx: AppContext) =>
       // clock that went back): as no id at all, rather than waiting for the stream to reach it.
       if (resume && compareIds(resume, found.lastEventId) > 0) resume = null;
       if (resume) {
-        const stream = ctx.keys.events(queue);
-        const [oldest, after] = await Promise.all([oldestEntryId(ctx.redis, stream), entriesOfJob(ctx.redis, stream, queue, type, id, resume)]);
+        const { oldest, after } = await ctx.resumes.read(ctx.keys.events(queue), queue, type, id, resume);
         // Held whole: the stream still reaches back to the id, or to the job's `added` entry
         // (BullMQ trims from the head only, so everything of the job after it is held too).
         const heldSince = (oldest !== null && compareIds(resume, oldest) >= 0) || after.some((e) => e.event === 'added');

@@ -62,6 +62,8 @@ afterAll(async () => {
 });
 
 const of = (path: string) => deliveries.filter((d) => d.path === path);
+/** The set of jobs due a callback in the queue group of a job of `type`. */
+const dueSetOf = (type: string, id: string) => ctx.keys.callbacksDue(ctx.keys.layout.groupOfQueue(ctx.keys.queueOf(type, id)));
 const submit = (data: unknown, callbackUrl: string, type = 'echo') => call(api.url, 'POST', '/jobs', { type, data, options: { callbackUrl } });
 
 describe('completion callbacks', () => {
@@ -188,6 +190,67 @@ describe('completion callbacks', () => {
     } finally {
       refused.restore();
       await echo.close();
+      await watch.close();
+    }
+  });
+
+  it('drops a job from the callbacks due once its callback is handed over, and makes it due again when retried by hand', async () => {
+    const path = '/hook/retried-by-hand';
+    // Each run fails after 1 s: the retry and the new run's end come in reads of their own.
+    const sub = await call(api.url, 'POST', '/jobs', {
+      type: 'sleep',
+      data: { ms: 10_000 },
+      options: { callbackUrl: `${base}${path}`, attempts: 1, timeout: 1000 },
+    });
+    const id = sub.body.id as string;
+    const due = dueSetOf('sleep', id);
+    expect(await ctx.redis.zscore(due, id)).not.toBeNull();
+    await waitFor(() => of(path).length === 1);
+    // Left in the set, a delivered job kept the relay reading at its quick pace for its tombstone's life (8 days).
+    await waitFor(async () => (await ctx.redis.zscore(due, id)) === null);
+
+    expect((await call(api.url, 'POST', `/jobs/${id}/retry`)).status).toBe(202);
+    await waitFor(async () => (await ctx.redis.zscore(due, id)) !== null);
+    await waitFor(() => of(path).length === 2);
+    const [first, second] = of(path).map((d) => JSON.parse(d.body));
+    expect(first).toMatchObject({ id, state: 'failed' });
+    expect(second).toMatchObject({ id, state: 'failed' });
+    expect(second.finishedAt).not.toBe(first.finishedAt);
+    await waitFor(async () => (await ctx.redis.zscore(due, id)) === null);
+  });
+
+  it('calls back for a run retried by hand that ends in the same read as its retry, leaving nothing due', async () => {
+    const watch = await watchEvents(ctx);
+    const path = '/hook/retried-in-one-read';
+    try {
+      const sub = await call(api.url, 'POST', '/jobs', {
+        type: 'sleep',
+        data: { ms: 10_000 },
+        options: { callbackUrl: `${base}${path}`, attempts: 1, timeout: 20 },
+      });
+      const id = sub.body.id as string;
+      const due = dueSetOf('sleep', id);
+      await waitFor(() => of(path).length === 1);
+      await waitFor(async () => (await ctx.redis.zscore(due, id)) === null);
+
+      const stream = ctx.keys.events(ctx.keys.queueOf('sleep', id));
+      const follower = api.followers.all.find((f) => f.streams.includes(stream))!;
+      const held = await holdFollower(ctx.redis, follower, () => ctx.redis.xadd(stream, '*', 'event', 'test-nudge'));
+      try {
+        expect((await call(api.url, 'POST', `/jobs/${id}/retry`)).status).toBe(202);
+        // The new run ends while the relay cannot read: its retry and its end come in one batch.
+        await waitFor(
+          async () => ((await ctx.redis.xrange(stream, '-', '+')) as [string, string[]][]).filter(([, f]) => f[1] === 'failed' && f.includes(id)).length === 2,
+        );
+      } finally {
+        await held.release();
+      }
+      await waitFor(() => of(path).length === 2);
+      expect(JSON.parse(of(path)[1].body)).toMatchObject({ id, state: 'failed' });
+      // Published once the batch is handled: nothing was left due by it.
+      await watch.next((e) => e.id === id && e.event === 'failed' && Date.parse(e.at) >= Date.parse(JSON.parse(of(path)[1].body).finishedAt) - 1000);
+      expect(await ctx.redis.zscore(due, id)).toBeNull();
+    } finally {
       await watch.close();
     }
   });

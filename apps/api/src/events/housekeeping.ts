@@ -33,7 +33,8 @@ export function createHousekeeping(deps: HousekeepingDeps): {
 
   /**
    * Callbacks-due entries are scored with their tombstone's end, past which the job, and any
-   * callback it could be due, is gone. Submits of callback jobs drop such entries too, but while
+   * callback it could be due, is gone. An entry normally goes when its callback is handed over
+   * (relay-callbacks.ts); one whose ending was never read stays. Submits of callback jobs drop such entries too, but while
    * none come the set would keep them, and its size alone keeps the relay reading at its faster
    * pace (relay-probe.ts) and the gap sweep walking them.
    */

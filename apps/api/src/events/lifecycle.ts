@@ -44,6 +44,9 @@ export function lifecycleOf(e: StreamEntry, addedJustBefore: boolean): { event: 
  */
 export const backFromAttempt = (e: StreamEntry) => e.fields.prev !== 'failed' && e.fields.prev !== 'completed';
 
+/** An operator's retry of a job that had ended (`waiting` from failed or completed). */
+export const retriedByHand = (e: StreamEntry) => e.event === 'waiting' && !backFromAttempt(e);
+
 /** The time of a stream entry: its id starts with the milliseconds Redis added it at. */
 export const entryTime = (id: string) => new Date(Number(id.split('-')[0])).toISOString();
 

@@ -1,6 +1,6 @@
 import { encodeEvent, defineScript, type QueueGroup, type RedisClient } from '@async-jobs/shared';
 import { execOrThrow } from '../redis-exec';
-import { backFromAttempt, countedAs, ENDING_EVENTS, removedAfterEnding } from './lifecycle';
+import { backFromAttempt, countedAs, ENDING_EVENTS, removedAfterEnding, retriedByHand } from './lifecycle';
 import type { RelayDeps, RelayedChange } from './relay';
 import type { EndedJob } from './relay-callbacks';
 import { messageOf } from './relay-messages';
@@ -29,6 +29,8 @@ export interface BatchContext {
   /** How long an index entry may outlive its submission (job-index.ts indexHorizonMs). */
   indexHorizonMs: number;
   handOver(jobs: EndedJob[]): Promise<void>;
+  /** Makes jobs retried by hand due a callback again (when they asked for one). */
+  restoreDue(jobs: { id: string; type: string }[]): Promise<void>;
   unsaved: UnsentPositions;
 }
 
@@ -64,8 +66,29 @@ export function batchRelay(ctx: BatchContext) {
     const own = deps.ownJobs;
     const added = batch.filter((e) => e.event === 'added' && e.jobId && !own?.isOwn(e.jobId));
     const anyDue = probe?.callbacksDue ?? true;
-    // A job removed after it ended had its callback handed over at its ending: the removal is not another.
-    const ending = batch.filter((e) => ENDING_EVENTS.has(e.event) && !removedAfterEnding(e) && e.jobId && anyDue && (own?.mayHaveCallback(e.jobId) ?? true));
+    // Where in the batch each job an operator ran again after it ended was retried: its due entry, dropped
+    // when its callback was handed over, comes back only after this batch, so an ending after the retry is
+    // handed over without asking the due set (its tombstone's URL decides).
+    const retriedAt = new Map<string, { first: number; last: number }>();
+    for (const [i, e] of batch.entries()) {
+      if (!e.jobId || !retriedByHand(e)) continue;
+      const at = retriedAt.get(e.jobId);
+      if (at) at.last = i;
+      else retriedAt.set(e.jobId, { first: i, last: i });
+    }
+    const rerunEndings: StreamEntry[] = [];
+    const ending: StreamEntry[] = [];
+    /** Per job retried by hand: whether a run it started in this batch ended after its last retry. */
+    const endedAfterLast = new Set<string>();
+    for (const [i, e] of batch.entries()) {
+      // A job removed after it ended had its callback handed over at its ending: the removal is not another.
+      if (!ENDING_EVENTS.has(e.event) || removedAfterEnding(e) || !e.jobId) continue;
+      const retried = retriedAt.get(e.jobId);
+      if (retried && retried.first < i) {
+        rerunEndings.push(e);
+        if (retried.last < i) endedAfterLast.add(e.jobId);
+      } else if (anyDue && (own?.mayHaveCallback(e.jobId) ?? true)) ending.push(e);
+    }
     if (own) for (const e of batch) if (ENDING_EVENTS.has(e.event) && e.jobId) own.ended(e.jobId);
     const pipe = deps.redis.pipeline();
     const askListeners = countListeners && probe?.listeners === undefined;
@@ -91,7 +114,7 @@ export function batchRelay(ctx: BatchContext) {
     const listeners = !countListeners ? 1 : askListeners ? Number((replies[r++] as [string, number])[1]) : probe!.listeners!;
     /** Jobs of other producers to announce, with the state they were submitted in. */
     const foreign = new Map<string, string>();
-    const dueEntries: StreamEntry[] = [];
+    const dueEntries: StreamEntry[] = [...rerunEndings];
     for (const k of groups.keys()) {
       if (addedBy[k].length > 0) {
         const listed = replies[r++] as string[];
@@ -138,6 +161,9 @@ export function batchRelay(ctx: BatchContext) {
     }
     if (retried.length > 0) await deps.onRetries?.(retried);
     if (byHand.length > 0) await deps.onRetriedByHand?.(byHand);
+    // Those whose new run did not end within this batch are due again (a run that did was handed over above).
+    const stillRunning = [...retriedAt].filter(([id]) => !endedAfterLast.has(id));
+    if (stillRunning.length > 0) await ctx.restoreDue(stillRunning.map(([id, at]) => ({ id, type: batch[at.last].type })));
     // A call per PUBLISH_CHUNK messages, in order (publish-many.lua): a command per message cost the
     // API 10–25 % more CPU per job with a subscriber; chunks keep any one call from holding Redis long.
     for (let i = 0; i < messages.length; i += PUBLISH_CHUNK) {

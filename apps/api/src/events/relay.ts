@@ -123,6 +123,7 @@ export function createRelay(deps: RelayDeps): Relay {
       tombstoneSeconds,
       indexHorizonMs: indexHorizonMs(deps.config.RESULT_TTL_SECONDS),
       handOver: callbacks.handOver,
+      restoreDue: callbacks.restoreDue,
       unsaved,
     });
     let failures = 0;

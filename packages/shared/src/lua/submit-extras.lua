@@ -35,7 +35,8 @@ while a <= #ARGV do
   if publish then redis.call("PUBLISH", channel, message) end
   a = a + 6 + nf * 2
 end
--- Entries live as long as the tombstone that holds their URL; the stale ones go as new ones come.
+-- An entry goes when its callback is handed over, at the latest with the tombstone that holds its URL
+-- (the score): those stale by then go as new ones come.
 if anyDue then redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", ARGV[3]) end
 for key in pairs(typeIndexes) do redis.call("ZREMRANGEBYLEX", key, "-", cutoff) end
 return n

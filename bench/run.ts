@@ -20,6 +20,7 @@ const FIGURES = {
   e2e: ['e2eP50', 'e2eP99', 'e2eFloor', 'oneRequestP50'],
   waiters: ['waiters'],
   memory: ['memory'],
+  resumes: ['resumes'],
   soak: ['soak'],
   peers: [],
 } as const;

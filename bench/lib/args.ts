@@ -9,12 +9,12 @@ export const USAGE = `usage: npm run bench -- [options]
   --e2e N             sequential submit+wait round trips per e2e run (default 2000)
   --waiters N         concurrent long-polls in the waiter run (default 10000)
   --soak-rounds N     rounds of mixed requests in the soak run (default 900; each about 47 requests and 113 jobs)
-  --only LIST         comma-separated figures to run (submit,batchSubmit,drain,e2e,waiters,memory,soak,peers)
+  --only LIST         comma-separated figures to run (submit,batchSubmit,drain,e2e,waiters,memory,resumes,soak,peers)
   --profile           run the API and worker under node --cpu-prof (profiles in bench/results/profiles)
   --out FILE          where to write the JSON (default bench/results/latest.json)
   -h, --help`;
 
-export const ALL_PARTS = ['submit', 'batchSubmit', 'drain', 'e2e', 'waiters', 'memory', 'soak', 'peers'] as const;
+export const ALL_PARTS = ['submit', 'batchSubmit', 'drain', 'e2e', 'waiters', 'memory', 'resumes', 'soak', 'peers'] as const;
 export type Part = (typeof ALL_PARTS)[number];
 
 export interface BenchArgs {

@@ -3,6 +3,7 @@ import { measureDrain, type DrainOutcome } from '../figures/drain';
 import { measureE2e } from '../figures/e2e';
 import { measureMemory, type RssNotes } from '../figures/memory';
 import { measurePeers } from '../figures/peers';
+import { measureResumes } from '../figures/resumes';
 import { measureSoak } from '../figures/soak';
 import { measureSubmit } from '../figures/submit';
 import { measureWaiters } from '../figures/waiters';
@@ -13,7 +14,7 @@ import { startBaseline, startOurApi, startOurWorker, type RunningApi } from './o
 /**
  * Runs the asked-for figures in an order that starts each process as few times as it can:
  * the API alone for the submit figures, then our worker and the bare one at concurrency
- * 10 (drain with no API of ours running, then e2e and memory with it) and at 50 (drain,
+ * 10 (drain with no API of ours running, then e2e, memory and resumes with it) and at 50 (drain,
  * waiters), then the soak (an API and a worker of its own) and the optional peers with
  * nothing of ours running. The drain and waiter
  * figures start API processes of their own. Every process is stopped before this
@@ -72,7 +73,7 @@ export async function runFigures(b: Bench): Promise<Record<string, Figure>> {
     }
     await b.redis.client.flushall();
 
-    if (parts.has('drain') || parts.has('e2e') || parts.has('memory')) {
+    if (parts.has('drain') || parts.has('e2e') || parts.has('memory') || parts.has('resumes')) {
       const needBare = parts.has('drain') || parts.has('e2e');
       const [ours, bare] = await Promise.all([
         startOurWorker(b.env, 10),
@@ -92,6 +93,10 @@ export async function runFigures(b: Bench): Promise<Record<string, Figure>> {
       if (parts.has('memory')) {
         step('memory');
         figures.memory = await measureMemory(b, await needApi(), rss);
+      }
+      if (parts.has('resumes')) {
+        step('event-stream resumes');
+        figures.resumes = await measureResumes(b, await needApi());
       }
       await stop(ours, bare);
     }

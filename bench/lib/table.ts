@@ -140,6 +140,26 @@ export function rows(figures: Record<string, Figure>): Row[] {
     rssRow('worker RSS idle (c10)', 'workerRssIdleMB');
     rssRow('worker RSS under drain (c10, peak)', 'workerRssDrainPeakMB');
   }
+  const resumes = figures.resumes;
+  if (resumes) {
+    const run = resumes.runs[0] as { resumes: number; streamEntries: number };
+    out.push({
+      figure: `resumes: ${run.resumes} event streams at once from the oldest of ${run.streamEntries} entries, API CPU each`,
+      value: num(resumes.value, 'ms'),
+      baseline: '—',
+      ratio: '—',
+      target: '—',
+      met: '—',
+    });
+    out.push({
+      figure: "  time to the last stream's end",
+      value: num(median(field(resumes, 'lastAnswerMs')), 'ms'),
+      baseline: '—',
+      ratio: '—',
+      target: '—',
+      met: '—',
+    });
+  }
   const soak = figures.soak;
   if (soak) {
     const run = soak.runs[0] as { rounds: number; requests: number; apiHeapMB: number[]; workerHeapMB: number[]; workerGrowthMB: number };

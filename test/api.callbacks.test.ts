@@ -64,6 +64,26 @@ afterAll(async () => {
 const of = (path: string) => deliveries.filter((d) => d.path === path);
 /** The set of jobs due a callback in the queue group of a job of `type`. */
 const dueSetOf = (type: string, id: string) => ctx.keys.callbacksDue(ctx.keys.layout.groupOfQueue(ctx.keys.queueOf(type, id)));
+
+/**
+ * A sleep job with a callback to `path` whose every run fails after `timeoutMs`, once its
+ * first failure was called back and it left the callbacks due (`dueAtSubmit`: its entry there
+ * right after the submit). A set left holding a delivered job kept the relay reading at its
+ * quick pace for the job's tombstone's life (8 days).
+ */
+async function failedOnceWithCallback(path: string, timeoutMs: number) {
+  const sub = await call(api.url, 'POST', '/jobs', {
+    type: 'sleep',
+    data: { ms: 10_000 },
+    options: { callbackUrl: `${base}${path}`, attempts: 1, timeout: timeoutMs },
+  });
+  const id = sub.body.id as string;
+  const due = dueSetOf('sleep', id);
+  const dueAtSubmit = await ctx.redis.zscore(due, id);
+  await waitFor(() => of(path).length === 1);
+  await waitFor(async () => (await ctx.redis.zscore(due, id)) === null);
+  return { id, due, dueAtSubmit };
+}
 const submit = (data: unknown, callbackUrl: string, type = 'echo') => call(api.url, 'POST', '/jobs', { type, data, options: { callbackUrl } });
 
 describe('completion callbacks', () => {
@@ -197,17 +217,8 @@ describe('completion callbacks', () => {
   it('drops a job from the callbacks due once its callback is handed over, and makes it due again when retried by hand', async () => {
     const path = '/hook/retried-by-hand';
     // Each run fails after 1 s: the retry and the new run's end come in reads of their own.
-    const sub = await call(api.url, 'POST', '/jobs', {
-      type: 'sleep',
-      data: { ms: 10_000 },
-      options: { callbackUrl: `${base}${path}`, attempts: 1, timeout: 1000 },
-    });
-    const id = sub.body.id as string;
-    const due = dueSetOf('sleep', id);
-    expect(await ctx.redis.zscore(due, id)).not.toBeNull();
-    await waitFor(() => of(path).length === 1);
-    // Left in the set, a delivered job kept the relay reading at its quick pace for its tombstone's life (8 days).
-    await waitFor(async () => (await ctx.redis.zscore(due, id)) === null);
+    const { id, due, dueAtSubmit } = await failedOnceWithCallback(path, 1000);
+    expect(dueAtSubmit).not.toBeNull();
 
     expect((await call(api.url, 'POST', `/jobs/${id}/retry`)).status).toBe(202);
     await waitFor(async () => (await ctx.redis.zscore(due, id)) !== null);
@@ -223,15 +234,7 @@ describe('completion callbacks', () => {
     const watch = await watchEvents(ctx);
     const path = '/hook/retried-in-one-read';
     try {
-      const sub = await call(api.url, 'POST', '/jobs', {
-        type: 'sleep',
-        data: { ms: 10_000 },
-        options: { callbackUrl: `${base}${path}`, attempts: 1, timeout: 20 },
-      });
-      const id = sub.body.id as string;
-      const due = dueSetOf('sleep', id);
-      await waitFor(() => of(path).length === 1);
-      await waitFor(async () => (await ctx.redis.zscore(due, id)) === null);
+      const { id, due } = await failedOnceWithCallback(path, 20);
 
       const stream = ctx.keys.events(ctx.keys.queueOf('sleep', id));
       const follower = api.followers.all.find((f) => f.streams.includes(stream))!;

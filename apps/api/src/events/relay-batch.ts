@@ -66,27 +66,21 @@ export function batchRelay(ctx: BatchContext) {
     const own = deps.ownJobs;
     const added = batch.filter((e) => e.event === 'added' && e.jobId && !own?.isOwn(e.jobId));
     const anyDue = probe?.callbacksDue ?? true;
-    // Where in the batch each job an operator ran again after it ended was retried: its due entry, dropped
-    // when its callback was handed over, comes back only after this batch, so an ending after the retry is
-    // handed over without asking the due set (its tombstone's URL decides).
-    const retriedAt = new Map<string, { first: number; last: number }>();
-    for (const [i, e] of batch.entries()) {
-      if (!e.jobId || !retriedByHand(e)) continue;
-      const at = retriedAt.get(e.jobId);
-      if (at) at.last = i;
-      else retriedAt.set(e.jobId, { first: i, last: i });
-    }
+    // Jobs an operator ran again after they ended, retried within this batch (by id: their type, and whether
+    // the latest run ended within it too). Their due entry, dropped when the callback of the run before was
+    // handed over, comes back only after this batch, so a rerun's ending here is handed over without asking
+    // the due set (its tombstone's URL decides).
+    const rerun = new Map<string, { type: string; ended: boolean }>();
     const rerunEndings: StreamEntry[] = [];
     const ending: StreamEntry[] = [];
-    /** Per job retried by hand: whether a run it started in this batch ended after its last retry. */
-    const endedAfterLast = new Set<string>();
-    for (const [i, e] of batch.entries()) {
+    for (const e of batch) {
+      if (!e.jobId) continue;
+      if (retriedByHand(e)) rerun.set(e.jobId, { type: e.type, ended: false });
       // A job removed after it ended had its callback handed over at its ending: the removal is not another.
-      if (!ENDING_EVENTS.has(e.event) || removedAfterEnding(e) || !e.jobId) continue;
-      const retried = retriedAt.get(e.jobId);
-      if (retried && retried.first < i) {
+      else if (!ENDING_EVENTS.has(e.event) || removedAfterEnding(e)) continue;
+      else if (rerun.has(e.jobId)) {
         rerunEndings.push(e);
-        if (retried.last < i) endedAfterLast.add(e.jobId);
+        rerun.get(e.jobId)!.ended = true;
       } else if (anyDue && (own?.mayHaveCallback(e.jobId) ?? true)) ending.push(e);
     }
     if (own) for (const e of batch) if (ENDING_EVENTS.has(e.event) && e.jobId) own.ended(e.jobId);
@@ -162,8 +156,8 @@ export function batchRelay(ctx: BatchContext) {
     if (retried.length > 0) await deps.onRetries?.(retried);
     if (byHand.length > 0) await deps.onRetriedByHand?.(byHand);
     // Those whose new run did not end within this batch are due again (a run that did was handed over above).
-    const stillRunning = [...retriedAt].filter(([id]) => !endedAfterLast.has(id));
-    if (stillRunning.length > 0) await ctx.restoreDue(stillRunning.map(([id, at]) => ({ id, type: batch[at.last].type })));
+    const stillRunning = [...rerun].filter(([, r]) => !r.ended).map(([id, r]) => ({ id, type: r.type }));
+    if (stillRunning.length > 0) await ctx.restoreDue(stillRunning);
     // A call per PUBLISH_CHUNK messages, in order (publish-many.lua): a command per message cost the
     // API 10–25 % more CPU per job with a subscriber; chunks keep any one call from holding Redis long.
     for (let i = 0; i < messages.length; i += PUBLISH_CHUNK) {

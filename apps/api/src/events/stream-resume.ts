@@ -19,6 +19,19 @@ export interface StreamResumes {
   close(): void;
 }
 
+/** Raw XRANGE entries of `w`'s stream as entries per job, in stream order. */
+function byJob(raw: [string, string[]][], w: Window): Map<string, StreamEntry[]> {
+  const out = new Map<string, StreamEntry[]>();
+  for (const [id, flat] of raw) {
+    const e = entryOf(id, flat, w.queue, w.type);
+    if (!e.jobId) continue;
+    const list = out.get(e.jobId);
+    if (list) list.push(e);
+    else out.set(e.jobId, [e]);
+  }
+  return out;
+}
+
 /** Entries of one stream read for resumes: everything after `from` up to `to`, by job. */
 interface Window {
   stream: string;
@@ -78,22 +91,8 @@ export function createStreamResumes(redis: RedisClient): StreamResumes {
     ]);
     w.oldest = first[0]?.[0] ?? null;
     // Older entries go in front of each job's list and newer ones behind it, so each stays in stream order.
-    const front = new Map<string, StreamEntry[]>();
-    for (const [id, flat] of older) {
-      const e = entryOf(id, flat, w.queue, w.type);
-      if (!e.jobId) continue;
-      const list = front.get(e.jobId);
-      if (list) list.push(e);
-      else front.set(e.jobId, [e]);
-    }
-    for (const [jobId, list] of front) w.byJob.set(jobId, list.concat(w.byJob.get(jobId) ?? []));
-    for (const [id, flat] of newer) {
-      const e = entryOf(id, flat, w.queue, w.type);
-      if (!e.jobId) continue;
-      const list = w.byJob.get(e.jobId);
-      if (list) list.push(e);
-      else w.byJob.set(e.jobId, [e]);
-    }
+    for (const [jobId, list] of byJob(older, w)) w.byJob.set(jobId, list.concat(w.byJob.get(jobId) ?? []));
+    for (const [jobId, list] of byJob(newer, w)) w.byJob.set(jobId, (w.byJob.get(jobId) ?? []).concat(list));
     if (before !== null) w.from = before;
     if (newer.length > 0) w.to = newer[newer.length - 1][0];
     w.count += older.length + newer.length;
@@ -102,13 +101,14 @@ export function createStreamResumes(redis: RedisClient): StreamResumes {
   /** Resolves once `w` holds everything after `afterId`, from a read started after `asked`. */
   async function fresh(w: Window, afterId: string, asked: number): Promise<void> {
     for (;;) {
+      // Judged before waiting: the read under way, once done, serves this resume if it started after the ask.
+      const covered = w.readSeq > asked && compareIds(afterId, w.from) >= 0;
       if (w.reading) {
-        const covers = w.readSeq > asked && compareIds(afterId, w.from) >= 0;
         await w.reading;
-        if (covers) return;
+        if (covered) return;
         continue;
       }
-      if (w.readSeq > asked && compareIds(afterId, w.from) >= 0) return;
+      if (covered) return;
       w.readSeq = ++seq;
       const before = compareIds(afterId, w.from) < 0 ? afterId : null;
       w.reading = readInto(w, before).finally(() => {

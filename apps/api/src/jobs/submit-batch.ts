@@ -1,6 +1,5 @@
-import { assertRedisReady } from '@async-jobs/shared';
 import { randomUUID } from 'node:crypto';
-import type { JobRecord } from '@async-jobs/shared';
+import { assertRedisReady, type JobRecord } from '@async-jobs/shared';
 import type { AppContext } from '../deps';
 import { submitAtomically } from './submit-atomic';
 import type { Submission } from './validate-submission';

@@ -1,9 +1,10 @@
-import { encodeEvent, defineScript, type QueueGroup, type RedisClient } from '@async-jobs/shared';
+import { encodeEvent, defineScript, type JobRecord, type QueueGroup, type RedisClient } from '@async-jobs/shared';
 import { execOrThrow } from '../redis-exec';
 import { backFromAttempt, countedAs, ENDING_EVENTS, removedAfterEnding, retriedByHand } from './lifecycle';
 import type { RelayDeps, RelayedChange } from './relay';
 import type { EndedJob } from './relay-callbacks';
 import { messageOf } from './relay-messages';
+import type { OwnJobs } from './own-jobs';
 import type { UnsentPositions } from './relay-positions';
 import type { ProbeAnswer } from './relay-probe';
 import type { StreamEntry, StreamSet } from './streams';
@@ -35,6 +36,32 @@ export interface BatchContext {
 }
 
 /**
+ * The entries of a batch that bear on callbacks: endings to ask the due set about (none
+ * while nothing is due, and none of this process's jobs that asked for no callback), and
+ * jobs an operator ran again after they ended (a retry by hand) within the batch. Their due
+ * entry, dropped when the callback of the run before was handed over, comes back only after
+ * the batch (`stillRunning`), so a rerun's ending within it is handed over without asking
+ * the due set (`rerunEndings`: its tombstone's URL decides).
+ */
+function callbackEntries(batch: readonly StreamEntry[], anyDue: boolean, own: OwnJobs | undefined) {
+  const rerun = new Map<string, { type: string; ended: boolean }>();
+  const rerunEndings: StreamEntry[] = [];
+  const ending: StreamEntry[] = [];
+  for (const e of batch) {
+    if (!e.jobId) continue;
+    if (retriedByHand(e)) rerun.set(e.jobId, { type: e.type, ended: false });
+    // A job removed after it ended had its callback handed over at its ending: the removal is not another.
+    else if (!ENDING_EVENTS.has(e.event) || removedAfterEnding(e)) continue;
+    else if (rerun.has(e.jobId)) {
+      rerunEndings.push(e);
+      rerun.get(e.jobId)!.ended = true;
+    } else if (anyDue && (own?.mayHaveCallback(e.jobId) ?? true)) ending.push(e);
+  }
+  const stillRunning = [...rerun].filter(([, r]) => !r.ended).map(([id, r]) => ({ id, type: r.type }));
+  return { ending, rerunEndings, stillRunning };
+}
+
+/**
  * What one relay lane does with each batch of entries (relay.ts): lists jobs of other
  * producers, hands due callbacks over, counts changes, publishes their jobs:events
  * messages and saves where it got to. Keeps, across batches, what the next batch needs:
@@ -57,33 +84,11 @@ export function batchRelay(ctx: BatchContext) {
   /** Per stream: the job whose `added` entry came last, to tell a delayed submit from a delayed retry. */
   const lastAdded: (string | undefined)[] = streams.map(() => undefined);
   /**
-   * Does what `batch` calls for, then saves `after` as where to go on from. Redis is asked
-   * only what neither the probes behind the reads nor the process's own submits answer:
-   * with nobody listening, a batch of this process's jobs without callbacks costs no
-   * round trip at all (its positions go with a later write).
+   * Asks Redis, in one round trip with the positions of the batches before, what this batch
+   * needs: how many listen (unless the probe said), which of the added jobs are of other
+   * producers (index-added.lua lists them), and which endings are due a callback.
    */
-  async function relayOnce(batch: StreamEntry[], after: readonly string[], probe: ProbeAnswer | null, current: () => boolean): Promise<void> {
-    const own = deps.ownJobs;
-    const added = batch.filter((e) => e.event === 'added' && e.jobId && !own?.isOwn(e.jobId));
-    const anyDue = probe?.callbacksDue ?? true;
-    // Jobs an operator ran again after they ended, retried within this batch (by id: their type, and whether
-    // the latest run ended within it too). Their due entry, dropped when the callback of the run before was
-    // handed over, comes back only after this batch, so a rerun's ending here is handed over without asking
-    // the due set (its tombstone's URL decides).
-    const rerun = new Map<string, { type: string; ended: boolean }>();
-    const rerunEndings: StreamEntry[] = [];
-    const ending: StreamEntry[] = [];
-    for (const e of batch) {
-      if (!e.jobId) continue;
-      if (retriedByHand(e)) rerun.set(e.jobId, { type: e.type, ended: false });
-      // A job removed after it ended had its callback handed over at its ending: the removal is not another.
-      else if (!ENDING_EVENTS.has(e.event) || removedAfterEnding(e)) continue;
-      else if (rerun.has(e.jobId)) {
-        rerunEndings.push(e);
-        rerun.get(e.jobId)!.ended = true;
-      } else if (anyDue && (own?.mayHaveCallback(e.jobId) ?? true)) ending.push(e);
-    }
-    if (own) for (const e of batch) if (ENDING_EVENTS.has(e.event) && e.jobId) own.ended(e.jobId);
+  async function ask(added: StreamEntry[], ending: StreamEntry[], probe: ProbeAnswer | null): Promise<{ listeners: number; due: StreamEntry[] }> {
     const pipe = deps.redis.pipeline();
     const askListeners = countListeners && probe?.listeners === undefined;
     if (askListeners) pipe.pubsub('NUMSUB', keys.eventsChannel);
@@ -101,31 +106,26 @@ export function batchRelay(ctx: BatchContext) {
       if (endingBy[k].length > 0) pipe.zmscore(keys.callbacksDue(g), ...endingBy[k].map((e) => e.jobId!));
     }
     // Where the batches before this one left off: they are handled, so this can go with the questions.
-    const asked = pipe.length;
-    if (asked > 0) unsaved.rideOn(pipe);
-    const replies = asked > 0 ? await execOrThrow(pipe) : [];
+    if (pipe.length > 0) unsaved.rideOn(pipe);
+    const replies = pipe.length > 0 ? await execOrThrow(pipe) : [];
     let r = 0;
     const listeners = !countListeners ? 1 : askListeners ? Number((replies[r++] as [string, number])[1]) : probe!.listeners!;
-    /** Jobs of other producers to announce, with the state they were submitted in. */
-    const foreign = new Map<string, string>();
-    const dueEntries: StreamEntry[] = [...rerunEndings];
+    const due: StreamEntry[] = [];
     for (const k of groups.keys()) {
       if (addedBy[k].length > 0) {
         const listed = replies[r++] as string[];
         for (let i = 0; i + 1 < listed.length; i += 2) indexedUnannounced.set(listed[i], listed[i + 1]);
       }
       if (endingBy[k].length > 0) {
-        const due = replies[r++] as (string | null)[];
-        for (const [i, e] of endingBy[k].entries()) if (due[i] !== null) dueEntries.push(e);
+        const answers = replies[r++] as (string | null)[];
+        for (const [i, e] of endingBy[k].entries()) if (answers[i] !== null) due.push(e);
       }
     }
+    return { listeners, due };
+  }
 
-    for (const e of added) {
-      const state = indexedUnannounced.get(e.jobId!);
-      if (state) foreign.set(e.jobId!, state);
-    }
-
-    // Whether a failure was a cancel (counted even with nobody listening), why a job was removed, and a retry's error: read from the job.
+  /** Whether a failure was a cancel (counted even with nobody listening), why a job was removed, and a retry's error: read from the job. */
+  async function readViews(batch: StreamEntry[], listeners: number): Promise<Map<StreamEntry, JobRecord | null>> {
     const needViews = batch.filter(
       (e) =>
         e.event === 'failed' || (listeners > 0 && (e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active'))),
@@ -134,11 +134,11 @@ export function batchRelay(ctx: BatchContext) {
       needViews.map((e) => e.jobId!),
       needViews.map((e) => e.type),
     );
-    const viewOf = new Map(needViews.map((e, i) => [e, views[i]]));
+    return new Map(needViews.map((e, i) => [e, views[i]]));
+  }
 
-    if (dueEntries.length > 0) await ctx.handOver(dueEntries.map((e) => ({ id: e.jobId!, type: e.type, outcome: e.id.replace('-', '_') })));
-
-    const out = deps.redis.pipeline();
+  /** The batch's jobs:events messages (with someone listening), its counted changes, and its retries by cause. */
+  function describe(batch: StreamEntry[], listeners: number, foreign: ReadonlyMap<string, string>, viewOf: ReadonlyMap<StreamEntry, JobRecord | null>) {
     const changes: RelayedChange[] = [];
     const messages: string[] = [];
     const retried: { type: string; id: string }[] = [];
@@ -153,23 +153,23 @@ export function batchRelay(ctx: BatchContext) {
       if (change) changes.push({ type: e.type, change });
       if (change === 'retrying') (backFromAttempt(e) ? retried : byHand).push({ type: e.type, id: e.jobId! });
     }
-    if (retried.length > 0) await deps.onRetries?.(retried);
-    if (byHand.length > 0) await deps.onRetriedByHand?.(byHand);
-    // Those whose new run did not end within this batch are due again (a run that did was handed over above).
-    const stillRunning = [...rerun].filter(([, r]) => !r.ended).map(([id, r]) => ({ id, type: r.type }));
-    if (stillRunning.length > 0) await ctx.restoreDue(stillRunning);
+    return { changes, messages, retried, byHand };
+  }
+
+  /**
+   * Publishes `messages` and saves `after` as where the lane goes on from. With nothing to
+   * publish, the positions go with the next batch's first round trip, or with the lease's
+   * next renewal (within RENEW_MS) when no batch follows: not a round trip per batch.
+   */
+  async function publishAndSave(messages: string[], after: readonly string[], current: () => boolean): Promise<void> {
+    const out = deps.redis.pipeline();
     // A call per PUBLISH_CHUNK messages, in order (publish-many.lua): a command per message cost the
     // API 10–25 % more CPU per job with a subscriber; chunks keep any one call from holding Redis long.
     for (let i = 0; i < messages.length; i += PUBLISH_CHUNK) {
       (out as unknown as BatchRedis).ajPublishMany(keys.eventsChannel, ...messages.slice(i, i + PUBLISH_CHUNK));
     }
     unsaved.handled(Object.fromEntries(streams.map((s, i) => [s, after[i]])));
-    // With nothing published, the positions go with the next batch's first round trip, or with
-    // the lease's next renewal (within RENEW_MS) when no batch follows: not a round trip per batch.
-    if (out.length === 0 && current()) {
-      if (changes.length > 0) deps.onRelayed?.(changes);
-      return;
-    }
+    if (out.length === 0 && current()) return;
     const publishes = out.length;
     const carried = unsaved.rideOn(out);
     const written = (await out.exec()) ?? [];
@@ -177,6 +177,36 @@ export function batchRelay(ctx: BatchContext) {
     // (Redis out of memory refuses writes, not PUBLISH) is not worth a repeat: the next write carries it.
     for (const [err] of written.slice(0, publishes)) if (err) throw err;
     if (carried && written.slice(publishes).some(([err]) => err)) unsaved.restore(carried);
+  }
+
+  /**
+   * Does what `batch` calls for, then saves `after` as where to go on from. Redis is asked
+   * only what neither the probes behind the reads nor the process's own submits answer:
+   * with nobody listening, a batch of this process's jobs without callbacks costs no
+   * round trip at all (its positions go with a later write).
+   */
+  async function relayOnce(batch: StreamEntry[], after: readonly string[], probe: ProbeAnswer | null, current: () => boolean): Promise<void> {
+    const own = deps.ownJobs;
+    const added = batch.filter((e) => e.event === 'added' && e.jobId && !own?.isOwn(e.jobId));
+    const { ending, rerunEndings, stillRunning } = callbackEntries(batch, probe?.callbacksDue ?? true, own);
+    if (own) for (const e of batch) if (ENDING_EVENTS.has(e.event) && e.jobId) own.ended(e.jobId);
+    const { listeners, due } = await ask(added, ending, probe);
+    /** Jobs of other producers to announce, with the state they were submitted in. */
+    const foreign = new Map<string, string>();
+    for (const e of added) {
+      const state = indexedUnannounced.get(e.jobId!);
+      if (state) foreign.set(e.jobId!, state);
+    }
+    const viewOf = await readViews(batch, listeners);
+    const handed = [...rerunEndings, ...due];
+    if (handed.length > 0) await ctx.handOver(handed.map((e) => ({ id: e.jobId!, type: e.type, outcome: e.id.replace('-', '_') })));
+
+    const { changes, messages, retried, byHand } = describe(batch, listeners, foreign, viewOf);
+    if (retried.length > 0) await deps.onRetries?.(retried);
+    if (byHand.length > 0) await deps.onRetriedByHand?.(byHand);
+    // Those whose new run did not end within this batch are due again (a run that did was handed over above).
+    if (stillRunning.length > 0) await ctx.restoreDue(stillRunning);
+    await publishAndSave(messages, after, current);
     if (changes.length > 0) deps.onRelayed?.(changes);
   }
 

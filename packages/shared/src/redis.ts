@@ -129,7 +129,9 @@ export function describeRedis(config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_
 export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;
   if (redis.status !== 'ready') {
+    const betweenAttempts = redis.status === 'reconnecting';
     redis.disconnect();
+    if (betweenAttempts) settleOfflineCommands(redis);
     return;
   }
   try {
@@ -148,4 +150,16 @@ export function redactUrl(url: string): string {
   } catch {
     return '(unparseable url)';
   }
+}
+
+/**
+ * Dropped while it waits to reconnect, an ioredis 5 connection neither ends nor settles
+ * the commands it queued while Redis was away (no socket is left to close:
+ * redis/ioredis#2169), so whatever awaits them (a listener's loop, a shutdown) waits for
+ * good. They are rejected here as ioredis rejects them when a connection ends. Its queue
+ * is not public API: where it is missing (a Cluster, a later ioredis) this does nothing.
+ */
+function settleOfflineCommands(redis: RedisClient): void {
+  const flush = (redis as unknown as { flushQueue?: (err: Error) => void }).flushQueue;
+  if (redis instanceof Redis && typeof flush === 'function') flush.call(redis, new Error('Connection is closed.'));
 }

@@ -39,6 +39,8 @@ export function startHeartbeat(redis: RedisClient, key: string, logger: Logger):
     close() {
       closing ??= (async () => {
         clearInterval(timer);
+        // Not connected: the key cannot be deleted now, and lapses by itself.
+        if (redis.status !== 'ready') return;
         // Bounded: with Redis away the commands would wait in the offline queue for as long as
         // it is gone, and the key lapses by itself anyway.
         let timeout: NodeJS.Timeout | undefined;

@@ -69,11 +69,11 @@ const worker = createWorker({ config, connection, redis, logger, handlers, metri
 onShutdownSignal(logger, config.SHUTDOWN_GRACE_MS, async (signal) => {
   logger.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'worker shutting down');
   // Still scraped while active jobs finish; closed with the rest.
-  const { abandoned } = await worker.close();
+  const { abandoned, unrecorded } = await worker.close();
   await Promise.allSettled([metricsServer?.close(), closeRedis(connection), closeRedis(redis)]);
-  logger.info({ abandoned }, 'worker stopped');
+  logger.info({ abandoned, unrecorded }, 'worker stopped');
   // Non-zero tells a process manager that work was cut short (it is not lost: another worker runs it).
-  return abandoned > 0 ? 1 : 0;
+  return abandoned + unrecorded > 0 ? 1 : 0;
 });
 
 await worker.ready();

@@ -27,6 +27,7 @@ import { createWorkerMetrics, type WorkerMetrics } from './metrics/job-metrics';
 import { startHeartbeat } from './heartbeat';
 import { servedTypes } from './served-types';
 import { workerOptions } from './worker-options';
+import { track, waitForIdle } from './in-flight';
 
 export type { Listener, ListenerFactory } from './listener';
 
@@ -53,9 +54,12 @@ export interface CloseOptions {
   graceMs?: number;
 }
 
-/** How a close went: how many jobs were still running when the grace period ended (and were handed back). */
+/** How a close went: work cut short, which other workers run again. */
 export interface CloseOutcome {
+  /** Jobs still running when the grace period ended (handed back to their queues, or left to stall recovery). */
   abandoned: number;
+  /** Attempts that ended while Redis was away and was still away at the close: BullMQ never recorded their ends. */
+  unrecorded: number;
 }
 
 export interface JobWorker {
@@ -78,24 +82,6 @@ export interface JobWorker {
 /** How long a worker past its grace period waits for its jobs to be moved back to their queues. */
 const HAND_BACK_MS = 1000;
 
-/** Resolves true once nothing is active, or false when `ms` pass first. New arrivals are waited for too. */
-async function waitForIdle(active: Set<Promise<unknown>>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (active.size > 0) {
-    const left = deadline - Date.now();
-    if (left <= 0) return false;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...active]),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, left);
-      }),
-    ]);
-    clearTimeout(timer);
-  }
-  return true;
-}
-
 export function createWorker(deps: WorkerDeps): JobWorker {
   const { config, logger } = deps;
   const handlers = deps.handlers ?? builtInHandlers;
@@ -107,6 +93,20 @@ export function createWorker(deps: WorkerDeps): JobWorker {
   const shutdown = new AbortController();
   const running: RunningAttempts = new Map(types.map((t) => [t, new Map<string, Attempt>()]));
   const active = new Set<Promise<unknown>>();
+  /**
+   * Attempts that ended while BullMQ's connection was not ready: BullMQ's record of each end
+   * waits in that connection's offline queue, sent once it is ready again. A worker that
+   * closes before then leaves them unrecorded (the jobs run again after stall recovery).
+   * Hand-backs after the grace period are counted as abandoned instead.
+   */
+  let endedAway = 0;
+  const endedNow = () => {
+    if (deps.connection.status !== 'ready' && !shutdown.signal.aborted) endedAway++;
+  };
+  const backAgain = () => {
+    endedAway = 0;
+  };
+  deps.connection.on('ready', backAgain);
 
   const name = workerName(ownWorkerIdentity(config.WORKER_CONCURRENCY));
   const callbacks = createCallbackDispatch(config, keys, deps.connection, store, logger, name);
@@ -138,13 +138,9 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     });
     // Two parameters, like processJob: BullMQ makes an AbortController per job for a processor of three.
     const tracked: JobProcessor = (job, token) => {
-      const p = processJob(job, token);
-      active.add(p);
-      p.then(
-        () => active.delete(p),
-        () => active.delete(p),
-      );
-      return p;
+      const attempt = track(active, processJob(job, token));
+      attempt.then(endedNow, endedNow);
+      return attempt;
     };
     // A sharded type is served on every shard: the worker takes jobs of its types wherever they are.
     for (const queue of keys.queuesOf(type)) {
@@ -205,8 +201,10 @@ export function createWorker(deps: WorkerDeps): JobWorker {
 
   async function closeAll(graceMs: number): Promise<CloseOutcome> {
     const step = async (what: string, fn: () => Promise<unknown>) => {
+      const started = Date.now();
       try {
         await fn();
+        logger.debug({ step: what, ms: Date.now() - started }, 'closed');
       } catch (err) {
         logger.error({ step: what, err: (err as Error).message }, 'error while closing');
       }
@@ -235,7 +233,11 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     await step('heartbeat', () => heartbeat.close());
     // Deliveries in flight are bounded by CALLBACK_TIMEOUT_MS; one cut short is retried by another worker.
     await step('callbacks', () => callbacks.close());
-    return { abandoned };
+    deps.connection.off('ready', backAgain);
+    const unrecorded = deps.connection.status === 'ready' ? 0 : endedAway;
+    if (unrecorded > 0)
+      logger.warn({ unrecorded }, 'Redis is away: the ends of attempts that finished meanwhile were not recorded; those jobs run again after stall recovery');
+    return { abandoned, unrecorded };
   }
 
   function stopAttempts(): void {

@@ -11,6 +11,7 @@ import {
 } from '@async-jobs/shared';
 import { workerOptions } from '../worker-options';
 import { createDeliverer } from './deliver';
+import { track, waitForIdle, type InFlight } from '../in-flight';
 
 export interface CallbackDispatch {
   ready(): Promise<void>;
@@ -32,7 +33,8 @@ export function createCallbackDispatch(
 ): CallbackDispatch {
   const log = logger.child({ queue: CALLBACK_QUEUE });
   const deliverer = createDeliverer(config, store, log);
-  const worker = new Worker<CallbackPayload>(CALLBACK_QUEUE, deliverer.deliver, {
+  const sending: InFlight = new Set();
+  const worker = new Worker<CallbackPayload>(CALLBACK_QUEUE, (job) => track(sending, deliverer.deliver(job)), {
     ...workerOptions(config, keys, connection, CALLBACK_QUEUE, name),
     concurrency: config.CALLBACK_CONCURRENCY,
   });
@@ -45,7 +47,12 @@ export function createCallbackDispatch(
     ready: () => worker.waitUntilReady().then(() => undefined),
     close: () =>
       (closing ??= (async () => {
-        await worker.close();
+        // BullMQ's own close() waits for its blocking connection's end, which never comes when
+        // Redis is away (the connection is then between reconnects): so stop fetching, wait
+        // for the deliveries under way (each bounded by CALLBACK_TIMEOUT_MS), and force.
+        await worker.pause(true);
+        await waitForIdle(sending, config.CALLBACK_TIMEOUT_MS + 1000);
+        await worker.close(true);
         await deliverer.close();
       })()),
   };

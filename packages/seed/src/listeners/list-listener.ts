@@ -75,10 +75,13 @@ export function createListListener(ctx: SeedListenerContext, opts: ListListenerO
     if (clientId !== undefined && idServer && usable && sameServer(unblocker, idServer)) {
       unblocker.call('CLIENT', ['UNBLOCK', clientId, 'TIMEOUT']).catch(() => {});
     }
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout * 1000 + 1000)));
-    await Promise.race([done, limit]);
-    clearTimeout(timer);
+    // A connection that is not ready has sent no BLPOP (its commands wait unsent): nothing to wait for.
+    if (redis.status === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout * 1000 + 1000)));
+      await Promise.race([done, limit]);
+      clearTimeout(timer);
+    }
     await closeRedis(redis);
     await done.catch(() => {});
     markReady();

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startApi, type Reply } from './api-harness';
 import { listenToEvents, waitFor } from './helpers';
+import { parse, value } from './prometheus-text';
 import { readStream } from './sse-client';
 import { useSystem } from './system-harness';
 
@@ -64,6 +65,12 @@ async function expectEndedWith(id: string, w: Awaited<ReturnType<typeof waiters>
 }
 
 const removed = { state: 'cancelled', error: { name: 'RemovedError' } };
+
+/** The API's count of jobs of `type` that went back for another attempt (README "Metrics"). */
+async function retriedTotal(type: string): Promise<number> {
+  const r = await fetch(`${sys.api.url}/metrics`);
+  return value(parse(await r.text()), 'asyncjobs_jobs_retried_total', { type }) ?? 0;
+}
 
 describe('Bull Board write actions', () => {
   it('retry of a failed job: the job runs again and reads completed, also to waiters', async () => {
@@ -128,6 +135,51 @@ describe('Bull Board write actions', () => {
     const w = await waiters(id);
     expect((await board('PUT', `${encodeURIComponent(sys.ctx.keys.queueOf('echo', id))}/${id}/promote`)).status).toBe(204);
     await expectEndedWith(id, w, { state: 'completed', result: { promoted: true } });
+  });
+
+  it('reschedule of a delayed job: it runs at its new time, and nothing tells of a retry', async () => {
+    const listener = await listenToEvents(sys.ctx);
+    try {
+      const retriedBefore = await retriedTotal('echo');
+      const id = await submit('echo', { rescheduled: true }, { delay: 3_600_000 });
+      const queue = encodeURIComponent(sys.ctx.keys.queueOf('echo', id));
+      // BullMQ's changeDelay logs the same `delayed` entry as an attempt's retry with backoff.
+      expect((await board('PATCH', `${queue}/${id}/delay`, { runAt: Date.now() + 200 })).status).toBe(200);
+      await waitFor(() => listener.heard.some((e) => e.id === id && e.event === 'completed'));
+      expect(listener.heard.filter((e) => e.id === id).map((e) => e.event)).toEqual(['submitted', 'active', 'completed']);
+      expect(await job(id)).toMatchObject({ state: 'completed', attempts: { made: 1 }, result: { rescheduled: true } });
+      expect(await retriedTotal('echo')).toBe(retriedBefore);
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it('reschedule of a job waiting out its backoff: one retrying, for the attempt that failed', async () => {
+    const listener = await listenToEvents(sys.ctx);
+    try {
+      down = true;
+      // The relay takes a job that started within a second of its first entry of the queue's stream
+      // for one it may not have seen start, and its reschedule for a retry (delayed-entries.ts).
+      const stream = sys.ctx.keys.events(sys.ctx.keys.queueOf('http.request', 'any'));
+      if ((await sys.ctx.redis.xlen(stream)) === 0) await sys.ctx.redis.xadd(stream, '*', 'event', 'test-nudge');
+      const [[first]] = (await sys.ctx.redis.xrange(stream, '-', '+', 'COUNT', 1)) as [string, string[]][];
+      await waitFor(() => Date.now() > Number(first.split('-')[0]) + 1100, 5000);
+      const retriedBefore = await retriedTotal('http.request');
+      const id = await submit('http.request', { url: targetUrl }, { attempts: 2, backoff: { type: 'fixed', delay: 3_600_000 } });
+      await waitFor(() => listener.heard.some((e) => e.id === id && e.event === 'retrying'));
+      down = false;
+      const queue = encodeURIComponent(sys.ctx.keys.queueOf('http.request', id));
+      expect((await board('PATCH', `${queue}/${id}/delay`, { runAt: Date.now() + 200 })).status).toBe(200);
+      await waitFor(() => heldRequests.length === 1);
+      heldRequests.shift()!();
+      await waitFor(() => listener.heard.some((e) => e.id === id && e.event === 'completed'));
+      expect(listener.heard.filter((e) => e.id === id).map((e) => e.event)).toEqual(['submitted', 'active', 'retrying', 'active', 'completed']);
+      expect(listener.heard.find((e) => e.id === id && e.event === 'retrying')).toMatchObject({ state: 'delayed', error: { name: 'HttpStatusError' } });
+      expect(await retriedTotal('http.request')).toBe(retriedBefore + 1);
+    } finally {
+      down = true;
+      await listener.close();
+    }
   });
 
   it('clean of the delayed jobs: the job reads cancelled by RemovedError and its waiters are answered at once', async () => {

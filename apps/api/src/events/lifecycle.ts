@@ -13,10 +13,11 @@ export const removedAfterEnding = (e: StreamEntry) => e.event === 'removed' && (
  * What a BullMQ stream entry means on `jobs:events` (docs/http-api.md "The jobs:events channel"), or null
  * for entries that are not a lifecycle change of ours. `failed` and `removed` are only
  * provisional here: whether a failure was a cancel, and why a job was removed, is read
- * from the job (relay.ts). A `delayed` entry right after its job's `added` is the delayed
- * submit itself (`submitted`, published at submit), not a retry.
+ * from the job (relay.ts). `delayedRetry`: whether a `delayed` entry is an attempt's retry,
+ * rather than the delayed submit itself (`submitted`, published at submit) or a change of a
+ * delayed job's run time (delayed-entries.ts).
  */
-export function lifecycleOf(e: StreamEntry, addedJustBefore: boolean): { event: JobEventName; state: JobState } | null {
+export function lifecycleOf(e: StreamEntry, delayedRetry: boolean): { event: JobEventName; state: JobState } | null {
   switch (e.event) {
     case 'active':
       return { event: 'active', state: 'active' };
@@ -32,7 +33,7 @@ export function lifecycleOf(e: StreamEntry, addedJustBefore: boolean): { event: 
       // From active: an attempt failed and the next follows at once; from failed or completed: a retry by hand.
       return e.fields.prev === 'active' || e.fields.prev === 'failed' || e.fields.prev === 'completed' ? { event: 'retrying', state: 'queued' } : null;
     case 'delayed':
-      return addedJustBefore ? null : { event: 'retrying', state: 'delayed' };
+      return delayedRetry ? { event: 'retrying', state: 'delayed' } : null;
     default:
       return null;
   }
@@ -58,7 +59,7 @@ export type CountedChange = 'completed' | 'failed' | 'cancelled' | 'retrying';
  * after a `failed` entry (a cancel that ran); a `removed` job that had already ended was
  * counted when it ended, so its removal (cleanup, an operator) is not counted again.
  */
-export function countedAs(e: StreamEntry, addedJustBefore: boolean, stateAfter: JobState | undefined): CountedChange | null {
+export function countedAs(e: StreamEntry, delayedRetry: boolean, stateAfter: JobState | undefined): CountedChange | null {
   switch (e.event) {
     case 'completed':
       return 'completed';
@@ -68,7 +69,7 @@ export function countedAs(e: StreamEntry, addedJustBefore: boolean, stateAfter: 
       return removedAfterEnding(e) ? null : 'cancelled';
     case 'waiting':
     case 'delayed':
-      return lifecycleOf(e, addedJustBefore)?.event === 'retrying' ? 'retrying' : null;
+      return lifecycleOf(e, delayedRetry)?.event === 'retrying' ? 'retrying' : null;
     default:
       return null;
   }

@@ -3,6 +3,7 @@ import { execOrThrow } from '../redis-exec';
 import { backFromAttempt, countedAs, ENDING_EVENTS, removedAfterEnding, retriedByHand } from './lifecycle';
 import type { RelayDeps, RelayedChange } from './relay';
 import type { EndedJob } from './relay-callbacks';
+import { delayedReader, type DelayedReading } from './delayed-entries';
 import { messageOf } from './relay-messages';
 import type { OwnJobs } from './own-jobs';
 import type { UnsentPositions } from './relay-positions';
@@ -65,7 +66,8 @@ function callbackEntries(batch: readonly StreamEntry[], anyDue: boolean, own: Ow
  * What one relay lane does with each batch of entries (relay.ts): lists jobs of other
  * producers, hands due callbacks over, counts changes, publishes their jobs:events
  * messages and saves where it got to. Keeps, across batches, what the next batch needs:
- * which job's `added` came last per stream, and the jobs listed but not yet announced.
+ * what tells a retry's `delayed` entry from others (delayed-entries.ts), and the jobs
+ * listed but not yet announced.
  * A batch that throws is read again by the lane (a repeat, never a gap).
  */
 export function batchRelay(ctx: BatchContext) {
@@ -81,8 +83,7 @@ export function batchRelay(ctx: BatchContext) {
    * a job once, so one whose batch failed is announced on the retry from here.
    */
   const indexedUnannounced = new Map<string, string>();
-  /** Per stream: the job whose `added` entry came last, to tell a delayed submit from a delayed retry. */
-  const lastAdded: (string | undefined)[] = streams.map(() => undefined);
+  const delays = delayedReader(set.queues);
   /**
    * Asks Redis, in one round trip with the positions of the batches before, what this batch
    * needs: how many listen (unless the probe said), which of the added jobs are of other
@@ -124,11 +125,17 @@ export function batchRelay(ctx: BatchContext) {
     return { listeners, due };
   }
 
-  /** Whether a failure was a cancel (counted even with nobody listening), why a job was removed, and a retry's error: read from the job. */
-  async function readViews(batch: StreamEntry[], listeners: number): Promise<Map<StreamEntry, JobRecord | null>> {
+  /**
+   * Whether a failure was a cancel (counted even with nobody listening), why a job was removed,
+   * a retry's error, and whether a `delayed` entry of a job this relay did not see start is a
+   * retry: read from the job.
+   */
+  async function readViews(batch: StreamEntry[], listeners: number, delayed: DelayedReading): Promise<Map<StreamEntry, JobRecord | null>> {
     const needViews = batch.filter(
       (e) =>
-        e.event === 'failed' || (listeners > 0 && (e.event === 'removed' || e.event === 'delayed' || (e.event === 'waiting' && e.fields.prev === 'active'))),
+        e.event === 'failed' ||
+        delayed.kinds.get(e) === 'unknown' ||
+        (listeners > 0 && (e.event === 'removed' || delayed.kinds.get(e) === 'retry' || (e.event === 'waiting' && e.fields.prev === 'active'))),
     );
     const views = await deps.store.readMany(
       needViews.map((e) => e.jobId!),
@@ -138,18 +145,23 @@ export function batchRelay(ctx: BatchContext) {
   }
 
   /** The batch's jobs:events messages (with someone listening), its counted changes, and its retries by cause. */
-  function describe(batch: StreamEntry[], listeners: number, foreign: ReadonlyMap<string, string>, viewOf: ReadonlyMap<StreamEntry, JobRecord | null>) {
+  function describe(
+    batch: StreamEntry[],
+    listeners: number,
+    foreign: ReadonlyMap<string, string>,
+    viewOf: ReadonlyMap<StreamEntry, JobRecord | null>,
+    delayed: DelayedReading,
+  ) {
     const changes: RelayedChange[] = [];
     const messages: string[] = [];
     const retried: { type: string; id: string }[] = [];
     const byHand: { type: string; id: string }[] = [];
     for (const e of batch) {
-      const i = set.queues.indexOf(e.queue);
-      const afterAdded = lastAdded[i] === e.jobId;
-      lastAdded[i] = e.event === 'added' ? e.jobId : undefined;
-      const message = listeners > 0 ? messageOf(e, afterAdded, foreign, viewOf.get(e)) : null;
+      const view = viewOf.get(e);
+      const delayedRetry = e.event === 'delayed' && delayed.isRetry(e, view?.startedAt);
+      const message = listeners > 0 ? messageOf(e, delayedRetry, foreign, view) : null;
       if (message) messages.push(encodeEvent(message));
-      const change = countedAs(e, afterAdded, viewOf.get(e)?.state);
+      const change = countedAs(e, delayedRetry, view?.state);
       if (change) changes.push({ type: e.type, change });
       if (change === 'retrying') (backFromAttempt(e) ? retried : byHand).push({ type: e.type, id: e.jobId! });
     }
@@ -189,6 +201,7 @@ export function batchRelay(ctx: BatchContext) {
     const own = deps.ownJobs;
     const added = batch.filter((e) => e.event === 'added' && e.jobId && !own?.isOwn(e.jobId));
     const { ending, rerunEndings, stillRunning } = callbackEntries(batch, probe?.callbacksDue ?? true, own);
+    const delayed = delays.read(batch);
     if (own) for (const e of batch) if (ENDING_EVENTS.has(e.event) && e.jobId) own.ended(e.jobId);
     const { listeners, due } = await ask(added, ending, probe);
     /** Jobs of other producers to announce, with the state they were submitted in. */
@@ -197,16 +210,17 @@ export function batchRelay(ctx: BatchContext) {
       const state = indexedUnannounced.get(e.jobId!);
       if (state) foreign.set(e.jobId!, state);
     }
-    const viewOf = await readViews(batch, listeners);
+    const viewOf = await readViews(batch, listeners, delayed);
     const handed = [...rerunEndings, ...due];
     if (handed.length > 0) await ctx.handOver(handed.map((e) => ({ id: e.jobId!, type: e.type, outcome: e.id.replace('-', '_') })));
 
-    const { changes, messages, retried, byHand } = describe(batch, listeners, foreign, viewOf);
+    const { changes, messages, retried, byHand } = describe(batch, listeners, foreign, viewOf, delayed);
     if (retried.length > 0) await deps.onRetries?.(retried);
     if (byHand.length > 0) await deps.onRetriedByHand?.(byHand);
     // Those whose new run did not end within this batch are due again (a run that did was handed over above).
     if (stillRunning.length > 0) await ctx.restoreDue(stillRunning);
     await publishAndSave(messages, after, current);
+    delayed.commit();
     if (changes.length > 0) deps.onRelayed?.(changes);
   }
 

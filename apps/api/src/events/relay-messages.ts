@@ -11,17 +11,22 @@ export interface ReadForMessage {
 
 /**
  * The `jobs:events` message a stream entry makes, or null for an entry that tells no
- * lifecycle change. `afterAdded`: it follows its job's `added` entry (a submit, not a retry);
+ * lifecycle change. `delayedRetry`: a `delayed` entry is an attempt's retry (delayed-entries.ts);
  * `foreign`: jobs of other producers to announce, by the state they were submitted in;
  * `view`: the job read for it (a failure, removal or retry), when it was.
  */
-export function messageOf(e: StreamEntry, afterAdded: boolean, foreign: ReadonlyMap<string, string>, view: ReadForMessage | null | undefined): JobEvent | null {
+export function messageOf(
+  e: StreamEntry,
+  delayedRetry: boolean,
+  foreign: ReadonlyMap<string, string>,
+  view: ReadForMessage | null | undefined,
+): JobEvent | null {
   const base = { id: e.jobId!, type: e.type, at: entryTime(e.id) };
   if (e.event === 'added') {
     const state = foreign.get(e.jobId!);
     return state ? { ...base, event: 'submitted', state: state as JobEvent['state'] } : null;
   }
-  const change = lifecycleOf(e, afterAdded);
+  const change = lifecycleOf(e, delayedRetry);
   if (!change) return null;
   if (e.event === 'progress') return progressMessage(e);
   const message: JobEvent = { ...base, ...change };

@@ -39,10 +39,9 @@ export function startHeartbeat(redis: RedisClient, key: string, logger: Logger):
     close() {
       closing ??= (async () => {
         clearInterval(timer);
-        // Not connected: the key cannot be deleted now, and lapses by itself.
+        // The key lapses by itself: not connected, it is left to; and the deletion is bounded, since
+        // with Redis gone meanwhile the commands would wait in the offline queue for as long as it is.
         if (redis.status !== 'ready') return;
-        // Bounded: with Redis away the commands would wait in the offline queue for as long as
-        // it is gone, and the key lapses by itself anyway.
         let timeout: NodeJS.Timeout | undefined;
         const gone = Promise.resolve(inFlight).then(() => redis.del(key));
         await Promise.race([gone, new Promise((resolve) => (timeout = setTimeout(resolve, DELETE_WAIT_MS)))]).finally(() => clearTimeout(timeout));

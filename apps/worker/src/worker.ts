@@ -176,6 +176,7 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     for (const start of deps.listeners ?? []) listeners.push(start(listenerCtx));
   } catch (err) {
     // Nothing is returned to close, so close here what was started before the failure.
+    deps.connection.off('ready', backAgain);
     void Promise.allSettled([
       ...listeners.map((l) => l.close()),
       control.close(),

@@ -59,8 +59,10 @@ export function delayedReader(queues: readonly string[]) {
       const afterAdded = added[i] === e.jobId;
       added[i] = e.event === 'added' ? e.jobId : undefined;
       if (!e.jobId) continue;
-      const runs = changed[i].get(e.jobId) ?? running[i].has(e.jobId);
-      if (e.event === 'delayed') kinds.set(e, afterAdded ? 'submit' : runs ? 'retry' : 'unknown');
+      if (e.event === 'delayed') {
+        const runs = changed[i].get(e.jobId) ?? running[i].has(e.jobId);
+        kinds.set(e, afterAdded ? 'submit' : runs ? 'retry' : 'unknown');
+      }
       if (e.event === 'active') changed[i].set(e.jobId, true);
       else if (LEFT_ACTIVE.has(e.event)) changed[i].set(e.jobId, false);
     }

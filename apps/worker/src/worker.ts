@@ -82,6 +82,12 @@ export interface JobWorker {
 /** How long a worker past its grace period waits for its jobs to be moved back to their queues. */
 const HAND_BACK_MS = 1000;
 
+/** Resolves once none of `workers` runs its loop, or once `ms` have passed. */
+async function loopsEnded(workers: readonly Worker[], ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (workers.some((w) => w.isRunning()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 export function createWorker(deps: WorkerDeps): JobWorker {
   const { config, logger } = deps;
   const handlers = deps.handlers ?? builtInHandlers;
@@ -230,6 +236,11 @@ export function createWorker(deps: WorkerDeps): JobWorker {
     // We waited above; BullMQ's own close() would wait again without a bound (and cannot be
     // escalated once started), so force: it only skips that wait.
     for (const w of all) await step(`worker ${w.name}`, () => w.close(true));
+    // A fetch already waiting when the workers paused still moves the job that wakes it to active
+    // (BullMQ checks the pause before its blocking wait, not after): a job handed back above wakes
+    // it. Its attempt hands it back in turn (draining) before BullMQ's loop ends, so the loops are
+    // waited for before the connections close. Not with Redis away: no move can be made then.
+    if (deps.connection.status === 'ready') await step('worker loops', () => loopsEnded(all, HAND_BACK_MS));
     // Its connections are closed, so BullMQ's registry no longer lists it; the heartbeat goes too.
     await step('heartbeat', () => heartbeat.close());
     // Deliveries in flight are bounded by CALLBACK_TIMEOUT_MS; one cut short is retried by another worker.

@@ -1,4 +1,4 @@
-import { closeRedis, createRedis, nodeForKey } from '@async-jobs/shared';
+import { closeRedis, createRedis, isCluster, nodeForKey } from '@async-jobs/shared';
 import type { Redis } from 'ioredis';
 import { preview, type SeedListener, type SeedListenerContext } from './seed-listener';
 
@@ -75,8 +75,10 @@ export function createListListener(ctx: SeedListenerContext, opts: ListListenerO
     if (clientId !== undefined && idServer && usable && sameServer(unblocker, idServer)) {
       unblocker.call('CLIENT', ['UNBLOCK', clientId, 'TIMEOUT']).catch(() => {});
     }
-    // A connection that is not ready has sent no BLPOP (its commands wait unsent): nothing to wait for.
-    if (redis.status === 'ready') {
+    // One Redis that is not ready has sent no BLPOP (its commands wait unsent, and closeRedis
+    // settles them): nothing to wait for. A Cluster's own queue of unsent commands is not
+    // settled when it is dropped, so the loop must get past them first.
+    if (redis.status === 'ready' || isCluster(redis)) {
       let timer: NodeJS.Timeout | undefined;
       const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout * 1000 + 1000)));
       await Promise.race([done, limit]);
